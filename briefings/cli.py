@@ -1,0 +1,218 @@
+"""The ``briefings`` command: a thin click skin over :mod:`briefings.pipeline`.
+
+Exit status: 0 when the work was done (even if some feeds failed, which are
+listed one per line), 1 for a runtime error (store, template), 2 for an
+invalid configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import config as configuration
+from . import corpus, pipeline, render
+from .errors import BriefingsError, ConfigError
+from .model import RunReport
+
+DEMO_MARKER = ".briefings-demo"
+err = Console(stderr=True, highlight=False)
+
+
+class RichProgress:
+    """Progress bars on a terminal; nothing at all when output is piped."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def step(self, label: str, total: int) -> Callable[[], None]:
+        task = self.progress.add_task(label, total=total)
+        return lambda: self.progress.advance(task)
+
+
+@contextmanager
+def progress_bars() -> Iterator[RichProgress | None]:
+    if not err.is_terminal:
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as bars:
+        yield RichProgress(bars)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              default=configuration.DEFAULT_PATH, show_default=True,
+              help="The configuration file.")
+@click.option("-v", "--verbose", is_flag=True, help="Log what each step does.")
+@click.version_option(package_name="briefings")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
+    """Themed regional news briefings from RSS and Atom feeds."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        logging.getLogger("briefings").setLevel(logging.ERROR)
+    ctx.obj = config_path
+
+
+@main.command()
+@click.pass_obj
+def check(config_path: Path) -> None:
+    """Validate the configuration, the gazetteer and the templates."""
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        matcher = pipeline.topic_matcher(config)
+        env = render.environment(config.settings.templates)
+        for name in render.TEMPLATE_FILES:
+            env.get_template(name)
+    click.echo(f"{config_path}: OK: {len(config.feeds)} feeds, {len(config.briefings)} "
+               f"briefings, {len(matcher.topics)} topics")
+
+
+@main.command()
+@click.pass_obj
+def fetch(config_path: Path) -> None:
+    """Fetch every feed and the pages of teaser entries into the store."""
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        with progress_bars() as bars, _run(config, bars) as run:
+            pipeline.fetch_feeds(run)
+            pipeline.fetch_pages(run)
+    _summary(run.report)
+
+
+@main.command()
+@click.argument("briefing_ids", nargs=-1)
+@click.pass_obj
+def build(config_path: Path, briefing_ids: tuple[str, ...]) -> None:
+    """Build one edition of each briefing (or of those named) from the store."""
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        _known_briefings(config, briefing_ids)
+        with progress_bars() as bars, _run(config, bars) as run:
+            pipeline.build(run, briefing_ids)
+    _summary(run.report)
+
+
+@main.command()
+@click.option("--once", is_flag=True, required=True,
+              help="Fetch, extract, classify, cluster and build every briefing once, now.")
+@click.argument("briefing_ids", nargs=-1)
+@click.pass_obj
+def run(config_path: Path, once: bool, briefing_ids: tuple[str, ...]) -> None:
+    """Run the whole pipeline once."""
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        _known_briefings(config, briefing_ids)
+        with progress_bars() as bars, _run(config, bars) as current:
+            pipeline.run_once(current, briefing_ids)
+    _summary(current.report)
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("demo-out"),
+              show_default=True, help="Folder for the demo's store and editions.")
+@click.pass_obj
+def demo(config_path: Path, out_dir: Path) -> None:
+    """Serve the bundled sample corpus on 127.0.0.1 and build every briefing from it.
+
+    The briefings come from the configuration file when it exists (./feeds.toml
+    by default), otherwise from the built-in catalogue; the feeds are always the
+    sample corpus's.
+    """
+    with errors_to_exit():
+        base = configuration.load(config_path) if config_path.exists() else _bundled_catalogue()
+        _reset_demo_folder(out_dir)
+        with corpus.serve() as site:
+            settings = replace(base.settings, database=f"sqlite:///{out_dir.resolve()}/briefings.db",
+                               output=out_dir.resolve() / "editions")
+            config = replace(base, settings=settings, feeds=tuple(site.feeds()))
+            err.print(f"Serving {len(site.corpus.items)} sample items from "
+                      f"{len(config.feeds)} outlets at {site.base_url}")
+            with progress_bars() as bars, _run(config, bars) as current:
+                built = pipeline.run_once(current)
+    _summary(current.report, quiet=True)
+    click.echo(f"{len(built)} editions built from {current.report.feeds} feeds, "
+               f"{current.report.entries_new} entries, {current.report.stories} stories:")
+    for item in built:
+        click.echo(f"  {item.path / 'index.html'}")
+
+
+def _bundled_catalogue() -> configuration.Config:
+    from importlib import resources
+
+    text = resources.files("briefings.sample").joinpath("feeds.toml").read_text(encoding="utf-8")
+    import tomllib
+
+    return configuration.parse(tomllib.loads(text), Path("feeds.toml"))
+
+
+def _reset_demo_folder(out_dir: Path) -> None:
+    if out_dir.exists():
+        if not (out_dir / DEMO_MARKER).exists() and any(out_dir.iterdir()):
+            raise ConfigError([f"{out_dir}: exists and is not a demo folder; "
+                               "choose another --out"])
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    (out_dir / DEMO_MARKER).write_text("Made by `briefings demo`; safe to delete.\n")
+
+
+@contextmanager
+def _run(config: configuration.Config, bars: RichProgress | None) -> Iterator[pipeline.Run]:
+    store = pipeline.open_store(config)
+    try:
+        yield pipeline.Run(config=config, store=store, progress=bars)
+    finally:
+        store.close()
+
+
+def _known_briefings(config: configuration.Config, wanted: Sequence[str]) -> None:
+    known = {b.id for b in config.briefings}
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        raise ConfigError([f"{config.path.name}: briefings.{u}: no such briefing "
+                           f"(known: {', '.join(sorted(known))})" for u in unknown])
+
+
+def _summary(report: RunReport, *, quiet: bool = False) -> None:
+    if not quiet:
+        parts = [f"{report.feeds} feeds" if report.feeds else "",
+                 f"{report.entries_new} new entries" if report.feeds else "",
+                 f"{len(report.editions)} editions" if report.editions or report.stories else ""]
+        line = ", ".join(p for p in parts if p)
+        if line:
+            click.echo(line)
+        for path in report.editions:
+            click.echo(f"  {path}")
+    if report.failures:
+        err.print(f"{len(report.failures)} problems:", style="yellow")
+        for failure in report.failures:
+            err.print(f"  {failure.stage} {failure.url}: {failure.message}", markup=False,
+                      soft_wrap=True)
+
+
+@contextmanager
+def errors_to_exit() -> Iterator[None]:
+    try:
+        yield
+    except ConfigError as exc:
+        _fail(exc.problems, 2)
+    except BriefingsError as exc:
+        _fail([str(exc)], 1)
+
+
+def _fail(lines: Sequence[Any], status: int) -> NoReturn:
+    for line in lines:
+        err.print(f"error: {line}", markup=False, soft_wrap=True, style="red")
+    sys.exit(status)

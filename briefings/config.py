@@ -1,0 +1,433 @@
+"""``feeds.toml`` → a frozen, validated :class:`Config`.
+
+Every key is declared once below with its type, default and help; the loader
+reports each problem with its key path and, where it can, a hint::
+
+    feeds.toml: briefings.israel.topics[0]: unknown topic 'isreal' (did you mean 'israel'?)
+
+Relative paths resolve against the folder of the configuration file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+from .model import Feed
+
+DEFAULT_PATH = Path("feeds.toml")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_WEEKDAY_NUMBER = re.compile(r"(?<![/\d])[0-7](?!\d)")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Key:
+    """One configuration key: its type, default (``None`` = required) and help."""
+
+    type: type | tuple[type, ...]
+    default: Any
+    help: str
+
+
+SETTINGS: dict[str, Key] = {
+    "database": Key(type=str, default="sqlite:///briefings.db",
+                    help="SQLAlchemy URL of the store; a relative SQLite path resolves "
+                         "against the folder of feeds.toml."),
+    "output": Key(type=str, default="out",
+                  help="Folder the editions are written to, relative to feeds.toml."),
+    "timezone": Key(type=str, default="UTC",
+                    help="IANA time zone of the schedules and of dates shown to readers."),
+    "templates": Key(type=str, default="",
+                     help="Folder of templates that override the built-in theme file by "
+                          "file; empty means the built-in theme only."),
+    "user_agent": Key(type=str, default="briefings/0.1 (+https://github.com/briefings)",
+                      help="User-Agent header sent with every request."),
+    "timeout": Key(type=(int, float), default=20.0,
+                   help="Seconds before a feed or page request is abandoned."),
+    "concurrency": Key(type=int, default=8,
+                       help="How many feeds or pages are fetched at the same time."),
+    "max_bytes": Key(type=int, default=5_000_000,
+                     help="Largest feed or page body accepted, in bytes."),
+    "extract_below": Key(type=int, default=600,
+                         help="Fetch and extract the article page when the feed's own "
+                              "text is shorter than this many characters."),
+}
+FEED: dict[str, Key] = {
+    "name": Key(type=str, default=None, help="The outlet's name, shown to readers."),
+    "url": Key(type=str, default=None, help="http(s) URL of the feed, or a local file path."),
+    "id": Key(type=str, default="", help="Stable identifier; derived from the name if omitted."),
+    "weight": Key(type=(int, float), default=1.0,
+                  help="How authoritative the outlet is; higher wins as a story's source."),
+}
+BRIEFING: dict[str, Key] = {
+    "title": Key(type=str, default=None, help="The briefing's name, e.g. 'Israel Briefing'."),
+    "description": Key(type=str, default="", help="One sentence shown in the footer."),
+    "topics": Key(type=list, default=[],
+                  help="Built-in or [topics.ID] ids; omitted or empty means every story."),
+    "schedule": Key(type=str, default=None,
+                    help="Cron line (minute hour day month weekday) in settings.timezone."),
+    "window": Key(type=str, default="24h",
+                  help="Stories published within this span before the edition, e.g. 24h, 7d."),
+    "max_stories": Key(type=int, default=12, help="Most stories in one edition."),
+    "min_score": Key(type=(int, float), default=2.0,
+                     help="Least topic score a story needs (title 3, summary 2, body 1 per term)."),
+}
+TOPIC: dict[str, Key] = {
+    "title": Key(type=str, default=None, help="The topic's name, shown as a section heading."),
+    "description": Key(type=str, default="", help="What the topic covers."),
+    "terms": Key(type=list, default=None,
+                 help="Names that signal the topic; matched on word boundaries, case- and "
+                      "accent-insensitively; a trailing '*' matches as a prefix."),
+    "exclude": Key(type=list, default=[],
+                   help="Phrases that, when present in a story, cancel this topic for it."),
+}
+SECTIONS = {"settings": SETTINGS, "feeds": FEED, "briefings": BRIEFING, "topics": TOPIC}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """The ``[settings]`` table, paths resolved."""
+
+    database: str
+    output: Path
+    timezone: str
+    templates: Path | None
+    user_agent: str
+    timeout: float
+    concurrency: int
+    max_bytes: int
+    extract_below: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Briefing:
+    """One ``[briefings.ID]`` table."""
+
+    id: str
+    title: str
+    description: str
+    topics: tuple[str, ...]
+    schedule: str
+    window: timedelta
+    max_stories: int
+    min_score: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserTopic:
+    """One ``[topics.ID]`` table."""
+
+    id: str
+    title: str
+    description: str
+    terms: tuple[str, ...]
+    exclude: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    """A whole, valid ``feeds.toml``."""
+
+    path: Path
+    settings: Settings
+    feeds: tuple[Feed, ...]
+    briefings: tuple[Briefing, ...]
+    topics: tuple[UserTopic, ...]
+
+    def briefing(self, briefing_id: str) -> Briefing:
+        """The briefing with this id; ``KeyError`` if there is none."""
+        for briefing in self.briefings:
+            if briefing.id == briefing_id:
+                return briefing
+        raise KeyError(briefing_id)
+
+
+def builtin_topic_ids() -> tuple[str, ...]:
+    """The ids of the built-in gazetteer, from its file names."""
+    folder = resources.files("briefings.gazetteer")
+    return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
+
+
+def load(path: Path) -> Config:
+    """Read and validate ``path``; raise :class:`ConfigError` listing every problem."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such file (pass --config PATH)"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read: {exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: invalid TOML: {exc}"]) from None
+    return parse(raw, path)
+
+
+def parse(raw: Mapping[str, Any], path: Path) -> Config:
+    """Validate an already-decoded TOML document that came from ``path``."""
+    checker = _Checker(path.name)
+    root = path.resolve().parent
+    checker.unknown_keys(raw, SECTIONS, "")
+    settings = _settings(checker, raw.get("settings", {}), root)
+    topics = _topics(checker, raw.get("topics", {}))
+    known_topics = set(builtin_topic_ids()) | {t.id for t in topics}
+    feeds = _feeds(checker, raw.get("feeds", []), root)
+    briefings = _briefings(checker, raw.get("briefings", {}), known_topics, settings.timezone)
+    checker.raise_if_any()
+    return Config(path=path.resolve(), settings=settings, feeds=feeds, briefings=briefings,
+                  topics=topics)
+
+
+def parse_duration(text: str) -> timedelta:
+    """``'1d12h'`` → ``timedelta(days=1, hours=12)``; ``ValueError`` if malformed or zero."""
+    compact = text.replace(" ", "")
+    if not compact or _DURATION.sub("", compact):
+        raise ValueError(f"bad duration {text!r} (use e.g. '90m', '24h', '7d', '1d12h')")
+    parts = {"seconds": 0, "minutes": 0, "hours": 0, "days": 0, "weeks": 0}
+    for number, unit in _DURATION.findall(compact):
+        parts[_UNITS[unit]] += int(number)
+    span = timedelta(**parts)
+    if span <= timedelta(0):
+        raise ValueError(f"duration {text!r} must be longer than zero")
+    return span
+
+
+def slug(text: str) -> str:
+    """A lowercase ASCII id made from a name: ``'Times of Israel'`` → ``'times-of-israel'``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:63] or "feed"
+
+
+class _Checker:
+    """Collects problems with their key paths instead of stopping at the first."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.problems: list[str] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.problems.append(f"{self.filename}: {key}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise ConfigError(self.problems)
+
+    def unknown_keys(self, table: Mapping[str, Any], spec: Mapping[str, Any], prefix: str) -> None:
+        for key in table:
+            if key not in spec:
+                where = f"{prefix}{key}"
+                self.add(where, f"unknown key{_hint(key, spec)}")
+
+    def typed(self, table: Mapping[str, Any], spec: Mapping[str, Key], prefix: str) -> dict[str, Any]:
+        """The table's values with defaults filled in; wrong types and missing keys reported."""
+        self.unknown_keys(table, spec, prefix)
+        values: dict[str, Any] = {}
+        for name, key in spec.items():
+            if name not in table:
+                if key.default is None:
+                    self.add(f"{prefix}{name}", "required key is missing")
+                values[name] = key.default
+                continue
+            value = table[name]
+            if isinstance(value, bool) or not isinstance(value, key.type):
+                self.add(f"{prefix}{name}", f"expected {_type_name(key.type)}, "
+                                            f"got {type(value).__name__} {value!r}")
+                values[name] = key.default
+                continue
+            values[name] = value
+        return values
+
+    def table(self, value: Any, where: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            self.add(where, f"expected a table, got {type(value).__name__}")
+            return {}
+        return value
+
+    def strings(self, value: Any, where: str) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            return ()
+        good = []
+        for index, item in enumerate(value):
+            if isinstance(item, str) and item.strip():
+                good.append(item.strip())
+            else:
+                self.add(f"{where}[{index}]", f"expected a non-empty string, got {item!r}")
+        return tuple(good)
+
+
+def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
+    values = checker.typed(checker.table(raw, "settings"), SETTINGS, "settings.")
+    try:
+        ZoneInfo(values["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        checker.add("settings.timezone", f"unknown time zone {values['timezone']!r} "
+                                         "(use an IANA name such as 'Europe/Istanbul')")
+        values["timezone"] = "UTC"
+    for name in ("timeout", "concurrency", "max_bytes"):
+        if values[name] <= 0:
+            checker.add(f"settings.{name}", f"must be greater than zero, got {values[name]!r}")
+            values[name] = SETTINGS[name].default
+    templates = values["templates"]
+    return Settings(
+        database=_database_url(values["database"], root),
+        output=root / values["output"],
+        timezone=values["timezone"],
+        templates=(root / templates) if templates else None,
+        user_agent=values["user_agent"],
+        timeout=float(values["timeout"]),
+        concurrency=values["concurrency"],
+        max_bytes=values["max_bytes"],
+        extract_below=values["extract_below"],
+    )
+
+
+def _database_url(url: str, root: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url[len(prefix):].startswith("/") and url != prefix:
+        return prefix + str(root / url[len(prefix):])
+    return url
+
+
+def _feeds(checker: _Checker, raw: Any, root: Path) -> tuple[Feed, ...]:
+    if not isinstance(raw, list):
+        checker.add("feeds", "expected an array of tables ([[feeds]])")
+        return ()
+    feeds: list[Feed] = []
+    seen_ids: dict[str, int] = {}
+    seen_urls: dict[str, int] = {}
+    for index, item in enumerate(raw):
+        prefix = f"feeds[{index}]."
+        values = checker.typed(checker.table(item, f"feeds[{index}]"), FEED, prefix)
+        if values["name"] is None or values["url"] is None:
+            continue
+        url = _feed_url(checker, values["url"], root, prefix + "url")
+        feed_id = values["id"] or slug(values["name"])
+        if not _ID.match(feed_id):
+            checker.add(prefix + "id", f"invalid id {feed_id!r} (use a-z, 0-9, '-' and '_')")
+        if feed_id in seen_ids:
+            checker.add(prefix + "id", f"duplicate feed id {feed_id!r} "
+                                       f"(also feeds[{seen_ids[feed_id]}]; set a distinct id)")
+        if url in seen_urls:
+            checker.add(prefix + "url", f"duplicate feed URL (also feeds[{seen_urls[url]}])")
+        if values["weight"] <= 0:
+            checker.add(prefix + "weight", f"must be greater than zero, got {values['weight']!r}")
+        seen_ids.setdefault(feed_id, index)
+        seen_urls.setdefault(url, index)
+        feeds.append(Feed(id=feed_id, name=values["name"], url=url,
+                          weight=float(values["weight"])))
+    return tuple(feeds)
+
+
+def _feed_url(checker: _Checker, url: str, root: Path, where: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https"):
+        if not parts.hostname:
+            checker.add(where, f"bad URL {url!r}: no host")
+        return url
+    if parts.scheme == "file":
+        return str(Path(parts.path))
+    if parts.scheme and len(parts.scheme) > 1:  # one letter is a Windows drive
+        checker.add(where, f"bad URL {url!r}: use http(s):// or a local file path")
+        return url
+    return str((root / url).resolve())
+
+
+def _topics(checker: _Checker, raw: Any) -> tuple[UserTopic, ...]:
+    builtin = set(builtin_topic_ids())
+    topics = []
+    for topic_id, item in checker.table(raw, "topics").items():
+        prefix = f"topics.{topic_id}."
+        if not _ID.match(topic_id):
+            checker.add(f"topics.{topic_id}", "invalid id (use a-z, 0-9, '-' and '_')")
+        if topic_id in builtin:
+            checker.add(f"topics.{topic_id}", "shadows the built-in topic of that id "
+                                              "(choose another id)")
+        values = checker.typed(checker.table(item, f"topics.{topic_id}"), TOPIC, prefix)
+        terms = checker.strings(values["terms"], prefix + "terms")
+        if values["terms"] is not None and not terms:
+            checker.add(prefix + "terms", "needs at least one term")
+        topics.append(UserTopic(
+            id=topic_id, title=values["title"] or topic_id, description=values["description"],
+            terms=terms, exclude=checker.strings(values["exclude"], prefix + "exclude")))
+    return tuple(topics)
+
+
+def _briefings(checker: _Checker, raw: Any, known_topics: set[str],
+               timezone: str) -> tuple[Briefing, ...]:
+    briefings = []
+    for briefing_id, item in checker.table(raw, "briefings").items():
+        prefix = f"briefings.{briefing_id}."
+        if not _ID.match(briefing_id):
+            checker.add(f"briefings.{briefing_id}", "invalid id (use a-z, 0-9, '-' and '_')")
+        values = checker.typed(checker.table(item, f"briefings.{briefing_id}"), BRIEFING, prefix)
+        topics = checker.strings(values["topics"], prefix + "topics")
+        for index, topic in enumerate(topics):
+            if topic not in known_topics:
+                checker.add(f"{prefix}topics[{index}]",
+                            f"unknown topic {topic!r}{_hint(topic, known_topics)}")
+        schedule = values["schedule"] or ""
+        if values["schedule"] is not None:
+            _check_cron(checker, schedule, timezone, prefix + "schedule")
+        window = timedelta(hours=24)
+        try:
+            window = parse_duration(values["window"])
+        except ValueError as exc:
+            checker.add(prefix + "window", str(exc))
+        if values["max_stories"] <= 0:
+            checker.add(prefix + "max_stories", "must be greater than zero")
+        briefings.append(Briefing(
+            id=briefing_id, title=values["title"] or briefing_id,
+            description=values["description"], topics=topics, schedule=schedule,
+            window=window, max_stories=values["max_stories"],
+            min_score=float(values["min_score"])))
+    return tuple(briefings)
+
+
+def cron_trigger(line: str, timezone: str) -> Any:
+    """An APScheduler ``CronTrigger`` for a standard cron line.
+
+    APScheduler 3 counts weekdays from Monday = 0, while cron counts from
+    Sunday = 0 (and 7); numbers in the weekday field are turned into names first
+    so that ``1-5`` means Monday to Friday, as in crontab.
+    """
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = line.split()
+    if len(fields) != 5:
+        raise ValueError("expected 5 fields (minute hour day month weekday), e.g. '0 7 * * *'")
+    minute, hour, day, month, weekday = fields
+    weekday = _WEEKDAY_NUMBER.sub(lambda m: _WEEKDAYS[int(m.group(0)) % 7], weekday)
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday,
+                       timezone=timezone)
+
+
+def _check_cron(checker: _Checker, line: str, timezone: str, where: str) -> None:
+    try:
+        cron_trigger(line, timezone)
+    except ValueError as exc:
+        checker.add(where, f"bad cron line {line!r}: {exc}")
+
+
+def _hint(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", list: "an array",
+             bool: "true or false"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
+

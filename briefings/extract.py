@@ -1,0 +1,110 @@
+"""Article page HTML → :class:`Page` via one trafilatura call.
+
+trafilatura is handed the HTML we fetched; it never fetches by itself. Its
+``None``-on-failure stays in here: callers get a ``Page`` or an
+:class:`ExtractionFailed` with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+
+import trafilatura
+
+from .errors import BriefingsError
+from .model import Article, Entry, Page, TextSource
+
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)]))\s+(?=[A-Z0-9\"“‘(«])")
+_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
+# trafilatura logs every page it finds too short; our own report says so once.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
+
+
+class ExtractionFailed(BriefingsError):
+    """A page with no article text that trafilatura could find."""
+
+
+def decode(body: bytes, content_type: str = "") -> str:
+    """Bytes → text, trusting the declared charset, then the page's own meta, then UTF-8."""
+    declared = _CHARSET.search(content_type) or _CHARSET.search(
+        body[:4096].decode("ascii", "replace"))
+    if declared:
+        try:
+            return body.decode(declared.group(1), errors="replace")
+        except LookupError:
+            pass
+    return body.decode("utf-8", errors="replace")
+
+
+def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
+    """Extract the article text and metadata of one page."""
+    if "html" not in content_type and content_type and "xml" not in content_type:
+        raise ExtractionFailed(f"{url}: not an HTML page ({content_type.split(';')[0]})")
+    document = trafilatura.bare_extraction(
+        decode(body, content_type), url=url, with_metadata=True, include_comments=False,
+        include_tables=False, favor_precision=True, deduplicate=False)
+    text = (getattr(document, "text", None) or "").strip() if document is not None else ""
+    if not text:
+        raise ExtractionFailed(f"{url}: no article text found on the page")
+    return Page(
+        url=url, text=_paragraphs(text),
+        title=_field(document, "title"), author=_field(document, "author"),
+        site_name=_field(document, "sitename"), language=_field(document, "language"),
+        image=_field(document, "image"), published=_date(_field(document, "date")))
+
+
+def _paragraphs(text: str) -> str:
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n\n".join(line for line in lines if line)
+
+
+def _field(document: object, name: str) -> str:
+    value = getattr(document, name, None)
+    return " ".join(str(value).split()) if value else ""
+
+
+def _date(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def best_article(entry: Entry, page: Page | None, *, article_id: str) -> Article:
+    """The entry with the longer of its feed text and its page text.
+
+    The feed's date wins over the page's; the page fills in what the feed lacks.
+    """
+    feed_text = entry.content or entry.summary
+    use_page = page is not None and len(page.text) > len(feed_text)
+    text = page.text if use_page and page is not None else feed_text
+    source: TextSource = "page" if use_page else "feed"
+    return Article(
+        id=article_id, feed_id=entry.feed_id, url=entry.url, canonical_url=entry.canonical_url,
+        title=entry.title or (page.title if page else ""),
+        summary=lead_summary(entry.summary or text),
+        text=text, author=entry.author or (page.author if page else ""),
+        published=entry.published if entry.dated or page is None or page.published is None
+        else page.published,
+        text_source=source, image=page.image if page else "",
+        language=page.language if page else "")
+
+
+def lead_summary(text: str, words: int = 60) -> str:
+    """The first sentences of ``text`` up to about ``words`` words, cut at a sentence end."""
+    flat = " ".join(text.split())
+    if len(flat.split()) <= words:
+        return flat
+    sentences = _SENTENCE_END.split(flat)
+    kept: list[str] = []
+    for sentence in sentences:
+        if kept and len(" ".join([*kept, sentence]).split()) > words:
+            break
+        kept.append(sentence)
+    summary = " ".join(kept)
+    if len(summary.split()) > words * 1.5:  # one endless sentence: cut at a word, say so
+        summary = " ".join(summary.split()[:words]) + " …"
+    return summary

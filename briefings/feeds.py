@@ -1,0 +1,131 @@
+"""Feed bytes → :class:`Entry` via feedparser; no network.
+
+Feed HTML is untrusted: it goes through nh3 before anything else sees it, and
+entries carry plain text only. Dates become aware UTC; an entry without a date
+gets the time it was first seen and ``dated=False``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+import nh3
+
+from .errors import FeedParseError
+from .model import Entry
+
+_BLOCK_TAGS = {"p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr"}
+_BLOCK_BREAK = re.compile(r"<(?:/?(?:p|div|li|h[1-6]|blockquote|tr)|br\s*/?)>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_BLANK_LINES = re.compile(r"\s*\n\s*(?:\n\s*)*")
+
+
+def html_to_text(markup: str) -> str:
+    """Untrusted HTML → plain text with paragraphs kept as blank-line breaks.
+
+    nh3 drops scripts, styles and every attribute first; only then are the few
+    kept block tags turned into line breaks.
+    """
+    if not markup:
+        return ""
+    cleaned = nh3.clean(markup, tags=_BLOCK_TAGS, attributes={}, strip_comments=True)
+    text = html.unescape(_TAG.sub("", _BLOCK_BREAK.sub("\n\n", cleaned)))
+    text = _SPACES.sub(" ", text.replace("\x00", ""))
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def one_line(text: str) -> str:
+    """Collapse every run of whitespace, newlines included, to one space."""
+    return " ".join(text.split())
+
+
+def parse_feed(body: bytes, *, feed_id: str, url: str, seen_at: datetime,
+               canonical: Callable[[str], str], content_type: str = "") -> list[Entry]:
+    """Parse one feed body; raise :class:`FeedParseError` if it is no feed at all."""
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False,
+                              resolve_relative_uris=True)
+    if not parsed.entries and not parsed.get("version"):
+        raise FeedParseError(url, _not_a_feed_reason(body, content_type, parsed))
+    if parsed.get("bozo") and _truncated(body):
+        # feedparser recovers what it can, but the last items of a cut-off feed are garbage
+        raise FeedParseError(url, "malformed feed: the document ends before its closing tag "
+                                  f"({one_line(str(parsed.get('bozo_exception')))[:120]})")
+    entries: dict[str, Entry] = {}
+    for item in parsed.entries:
+        entry = _entry(item, feed_id=feed_id, feed_url=url, seen_at=seen_at, canonical=canonical)
+        if entry is not None:
+            entries.setdefault(entry.guid, entry)  # a repeated id keeps its first item
+    return list(entries.values())
+
+
+def _entry(item: Any, *, feed_id: str, feed_url: str, seen_at: datetime,
+           canonical: Callable[[str], str]) -> Entry | None:
+    link = str(item.get("link") or "").strip()
+    title = one_line(html_to_text(str(item.get("title") or "")))
+    summary = html_to_text(str(item.get("summary") or ""))
+    content = "\n\n".join(html_to_text(str(c.get("value") or ""))
+                          for c in item.get("content") or [])
+    if not link and not title and not summary:
+        return None
+    guid = str(item.get("id") or link or _digest(title + summary)).strip()
+    if content and summary and content.startswith(summary[:80]):
+        summary = ""
+    published = _date(item)
+    return Entry(
+        feed_id=feed_id, guid=guid, url=link or f"{feed_url}#{_digest(guid)}",
+        canonical_url=canonical(link) if link else f"{feed_url}#{_digest(guid)}",
+        title=title or _first_words(summary or content),
+        summary=summary, content=content,
+        author=one_line(str(item.get("author") or "")),
+        published=published or seen_at, dated=published is not None)
+
+
+def _date(item: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = item.get(key)
+        if isinstance(value, time.struct_time):
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+            except (OverflowError, ValueError, OSError):
+                continue
+    return None
+
+
+def _truncated(body: bytes) -> bool:
+    tail = body[-512:].rstrip().lower()
+    return not tail.endswith((b"</rss>", b"</feed>", b"</rdf:rdf>", b"</rdf>"))
+
+
+def _not_a_feed_reason(body: bytes, content_type: str, parsed: Any) -> str:
+    head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if b"<html" in head or b"<!doctype html" in head or "html" in content_type:
+        return "not a feed: got an HTML page (is the URL the site rather than its feed?)"
+    if not head:
+        return "not a feed: empty response"
+    if not head.startswith(b"<"):
+        return "not a feed: the response is not XML"
+    problem = parsed.get("bozo_exception")
+    if problem is not None:
+        return f"malformed feed: {one_line(str(problem))[:160]}"
+    return "not a feed: no RSS or Atom elements found"
+
+
+def _first_words(text: str, count: int = 12) -> str:
+    words = text.split()
+    return " ".join(words[:count]) + (" …" if len(words) > count else "")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""Data: the built-in gazetteer, one TOML file per topic."""

@@ -1,0 +1,169 @@
+"""The plain data that flows through the pipeline.
+
+``Feed → Entry → Article → Story → Edition``, plus a ``RunReport`` of what went
+wrong on the way. Every datetime is timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+FetchStatus = Literal["ok", "not_modified", "error"]
+Field = Literal["title", "summary", "body"]
+TextSource = Literal["feed", "page", "partial"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Feed:
+    """A feed named in ``feeds.toml``."""
+
+    id: str
+    name: str
+    url: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedState:
+    """What the store remembers of a feed for conditional GET."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fetched:
+    """The outcome of one HTTP GET (or file read) of a feed or page."""
+
+    url: str
+    status: FetchStatus
+    final_url: str = ""
+    body: bytes = b""
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """One item of a feed, sanitized, with a canonical URL and an aware date."""
+
+    feed_id: str
+    guid: str
+    url: str
+    canonical_url: str
+    title: str
+    summary: str
+    content: str
+    author: str
+    published: datetime
+    dated: bool
+    """False when the feed gave no date and ``published`` is the first-seen time."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page:
+    """What extraction found on an article page."""
+
+    url: str
+    text: str
+    title: str = ""
+    author: str = ""
+    site_name: str = ""
+    language: str = ""
+    image: str = ""
+    published: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Article:
+    """An entry joined with its best text: the feed's own or the extracted page."""
+
+    id: str
+    feed_id: str
+    url: str
+    canonical_url: str
+    title: str
+    summary: str
+    text: str
+    author: str
+    published: datetime
+    text_source: TextSource
+    image: str = ""
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopicMatch:
+    """One reason a topic was assigned: a term found in a field."""
+
+    topic: str
+    term: str
+    field: Field
+    weight: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Source:
+    """One outlet's copy of a story."""
+
+    feed: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Story:
+    """One event, told by its representative article, with every outlet's copy."""
+
+    id: str
+    title: str
+    url: str
+    summary: str
+    published: datetime
+    topics: tuple[str, ...]
+    scores: tuple[tuple[str, float], ...]
+    matches: tuple[TopicMatch, ...]
+    sources: tuple[Source, ...]
+    member_urls: tuple[str, ...]
+    image: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Edition:
+    """The stories one briefing shows at one moment."""
+
+    briefing: str
+    title: str
+    description: str
+    edition: str
+    generated_at: datetime
+    stories: tuple[Story, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failure:
+    """One thing that went wrong without stopping the run."""
+
+    stage: str
+    url: str
+    message: str
+
+
+@dataclass(slots=True, kw_only=True)
+class RunReport:
+    """Counts and failures of one run; filled in by the pipeline as it goes."""
+
+    feeds: int = 0
+    feeds_not_modified: int = 0
+    entries_new: int = 0
+    entries_seen: int = 0
+    pages_fetched: int = 0
+    stories: int = 0
+    editions: list[str] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)

@@ -1,0 +1,222 @@
+"""The one orchestrator: runs the stages in order and keeps per-item failures.
+
+``fetch`` pulls feeds and article pages into the store; ``build`` turns what
+the store holds into editions on disk. Neither raises for a bad feed or page:
+each lands in the :class:`RunReport` and the rest carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from . import compose as composing
+from . import dedupe, extract, feeds, render, topics
+from .config import Config
+from .errors import FeedParseError
+from .fetch import FEED_ACCEPT, PAGE_ACCEPT, FetchOptions, Request, body_hash, fetch_all
+from .model import Article, Edition, FeedState, Fetched, Failure, RunReport, Story
+from .store import Store
+
+log = logging.getLogger("briefings")
+EVENT_MARGIN = timedelta(hours=36)
+
+
+class Progress(Protocol):
+    """Where long steps report how far they are; the CLI shows a bar, tests pass nothing."""
+
+    def step(self, label: str, total: int) -> Callable[[], None]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Built:
+    """One edition written to disk."""
+
+    edition: Edition
+    path: Path
+
+
+@dataclass(slots=True, kw_only=True)
+class Run:
+    """Everything one invocation needs: config, store, clock and transport."""
+
+    config: Config
+    store: Store
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    transport: httpx.AsyncBaseTransport | None = None
+    progress: Progress | None = None
+    report: RunReport = field(default_factory=RunReport)
+
+    def tick(self, label: str, total: int) -> Callable[[], None]:
+        if self.progress is None or total == 0:
+            return lambda: None
+        return self.progress.step(label, total)
+
+
+def open_store(config: Config) -> Store:
+    """The store named by ``settings.database``, created if needed."""
+    url = config.settings.database
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    return Store(url)
+
+
+def run_once(run: Run, briefing_ids: Sequence[str] = ()) -> list[Built]:
+    """Fetch every feed, extract, then build one edition of each briefing."""
+    fetch_feeds(run)
+    fetch_pages(run)
+    return build(run, briefing_ids)
+
+
+def fetch_feeds(run: Run) -> None:
+    """Get every feed (conditional GET) and store the entries that are new."""
+    settings = run.config.settings
+    wanted = run.config.feeds
+    states = run.store.feed_states(f.url for f in wanted)
+    options = FetchOptions(user_agent=settings.user_agent, timeout=settings.timeout,
+                           max_bytes=settings.max_bytes, concurrency=settings.concurrency,
+                           per_host=settings.concurrency, accept=FEED_ACCEPT,
+                           transport=run.transport)
+    advance = run.tick("Fetching feeds", len(wanted))
+    results = fetch_all([Request(url=f.url, state=states.get(f.url)) for f in wanted], options,
+                        on_done=lambda _: advance())
+    run.report.feeds += len(wanted)
+    for feed, result in zip(wanted, results, strict=True):
+        _store_feed(run, feed.id, result, states.get(feed.url))
+
+
+def _store_feed(run: Run, feed_id: str, result: Fetched, state: FeedState | None) -> None:
+    if result.status == "error":
+        run.report.failures.append(Failure(stage="feed", url=result.url, message=result.error))
+        run.store.record_feed_error(result.url, checked_at=run.now, error=result.error)
+        log.warning("%s: %s", result.url, result.error)
+        return
+    digest = body_hash(result.body) if result.status == "ok" else None
+    if result.status == "not_modified" or (state is not None and digest == state.body_hash):
+        run.report.feeds_not_modified += 1
+        kept = state or FeedState(url=result.url)
+        run.store.save_feed_state(FeedState(
+            url=result.url, etag=result.etag or kept.etag,
+            last_modified=result.last_modified or kept.last_modified,
+            body_hash=kept.body_hash), checked_at=run.now)
+        return
+    try:
+        entries = feeds.parse_feed(result.body, feed_id=feed_id, url=result.final_url or result.url,
+                                   seen_at=run.now, canonical=dedupe.canonical_url,
+                                   content_type=result.content_type)
+    except FeedParseError as exc:
+        message = exc.reason
+        run.report.failures.append(Failure(stage="feed", url=result.url, message=message))
+        run.store.record_feed_error(result.url, checked_at=run.now, error=message)
+        log.warning("%s: %s", result.url, message)
+        return
+    new = run.store.add_entries(entries, seen_at=run.now)
+    run.report.entries_new += new
+    run.report.entries_seen += len(entries)
+    run.store.save_feed_state(FeedState(url=result.url, etag=result.etag,
+                                        last_modified=result.last_modified, body_hash=digest),
+                              checked_at=run.now)
+    log.info("%s: %d entries, %d new", result.url, len(entries), new)
+
+
+def fetch_pages(run: Run) -> None:
+    """Fetch and extract the pages of recent entries whose feed text is only a teaser."""
+    settings = run.config.settings
+    since = run.now - _longest_window(run.config)
+    todo = run.store.entries_without_page(shorter_than=settings.extract_below, since=since)
+    if not todo:
+        return
+    options = FetchOptions(user_agent=settings.user_agent, timeout=settings.timeout,
+                           max_bytes=settings.max_bytes, concurrency=settings.concurrency,
+                           per_host=2, accept=PAGE_ACCEPT, transport=run.transport)
+    advance = run.tick("Fetching articles", len(todo))
+    results = fetch_all([Request(url=e.url) for e in todo], options, on_done=lambda _: advance())
+    for entry, result in zip(todo, results, strict=True):
+        page, error = None, result.error
+        if result.status == "ok":
+            try:
+                page = extract.extract_page(result.body, url=result.final_url or result.url,
+                                            content_type=result.content_type)
+            except extract.ExtractionFailed as exc:
+                error = str(exc).removeprefix(f"{result.final_url or result.url}: ")
+        if page is None:
+            run.report.failures.append(Failure(stage="page", url=entry.url, message=error))
+        else:
+            run.report.pages_fetched += 1
+        run.store.save_page(entry.canonical_url, page, fetched_at=run.now, error=error)
+
+
+def build(run: Run, briefing_ids: Sequence[str] = ()) -> list[Built]:
+    """Compose, render and write one edition of each briefing (all when none named)."""
+    config = run.config
+    chosen = [b for b in config.briefings if not briefing_ids or b.id in briefing_ids]
+    stories = gather_stories(run.store, config, now=run.now)
+    run.report.stories = len(stories)
+    env = render.environment(config.settings.templates)
+    built = []
+    advance = run.tick("Building editions", len(chosen))
+    for briefing in chosen:
+        edition = composing.compose(briefing, stories, now=run.now,
+                                    timezone=config.settings.timezone,
+                                    carried=run.store.carried_urls(briefing.id))
+        advance()
+        if not edition.stories:
+            log.info("%s: no new stories, no edition", briefing.id)
+            continue
+        files = render.render(edition, env=env, timezone=config.settings.timezone)
+        path = write_edition(config.settings.output / briefing.id / edition.edition, files.files)
+        run.store.record_edition(edition, path=str(path))
+        run.report.editions.append(str(path))
+        built.append(Built(edition=edition, path=path))
+    return built
+
+
+def gather_stories(store: Store, config: Config, *, now: datetime) -> list[Story]:
+    """Every story whose articles fall in the longest briefing window, clustered and scored."""
+    since = now - _longest_window(config) - EVENT_MARGIN
+    articles = [extract.best_article(entry, page, article_id=str(row_id))
+                for row_id, entry, page in store.entries_since(since) if entry.published <= now]
+    matcher = topic_matcher(config)
+    matches = {a.id: matcher.match(title=a.title, summary=a.summary, body=a.text)[0]
+               for a in articles}
+    weights = {f.id: f.weight for f in config.feeds}
+    names = {f.id: f.name for f in config.feeds}
+    return [dedupe.make_story(group, weights=weights, feed_names=names,
+                              matches_of=lambda a: matches[a.id],
+                              min_score=topics.DEFAULT_MIN_SCORE)
+            for group in dedupe.cluster(articles)]
+
+
+def topic_matcher(config: Config) -> topics.Matcher:
+    """The matcher of the built-in gazetteer plus the config's own topics."""
+    return topics.Matcher([*topics.builtin_topics(), *map(topics.user_topic, config.topics)])
+
+
+def articles_of(store: Store, *, since: datetime) -> list[Article]:
+    """The stored articles published since ``since``, with their best text."""
+    return [extract.best_article(entry, page, article_id=str(row_id))
+            for row_id, entry, page in store.entries_since(since)]
+
+
+def write_edition(folder: Path, files: dict[str, str]) -> Path:
+    """Write the edition folder whole or not at all: a temporary folder, then a rename."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    for name, text in files.items():
+        (staging / name).write_text(text, encoding="utf-8")
+    if folder.exists():
+        shutil.rmtree(folder)
+    staging.rename(folder)
+    return folder
+
+
+def _longest_window(config: Config) -> timedelta:
+    return max((b.window for b in config.briefings), default=timedelta(days=1))

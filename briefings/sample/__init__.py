@@ -1,0 +1,1 @@
+"""Data: the bundled sample corpus (outlets and items)."""

@@ -1,0 +1,285 @@
+"""The store: SQLAlchemy 2 Core over SQLite by default; the schema lives here.
+
+It remembers what was fetched (validators for conditional GET), every entry
+once (keyed by canonical URL), extracted pages (so a page is fetched once),
+and which URLs each briefing has already carried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from .errors import StoreError
+from .model import Edition, Entry, FeedState, Page
+
+SCHEMA_VERSION = 1
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, whatever the backend keeps."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+meta = Table("meta", metadata, Column("key", String, primary_key=True), Column("value", String))
+feeds = Table(
+    "feeds", metadata,
+    Column("url", String, primary_key=True),
+    Column("etag", String),
+    Column("last_modified", String),
+    Column("body_hash", String),
+    Column("checked_at", UTCDateTime),
+    Column("error", Text),
+)
+entries = Table(
+    "entries", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("canonical_url", String, nullable=False, unique=True),
+    Column("feed_id", String, nullable=False),
+    Column("guid", String, nullable=False),
+    Column("url", String, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("author", String, nullable=False),
+    Column("published", UTCDateTime, nullable=False),
+    Column("dated", Boolean, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Index("ix_entries_published", "published"),
+    Index("ix_entries_feed_guid", "feed_id", "guid"),
+)
+sightings = Table(
+    "sightings", metadata,
+    Column("canonical_url", String, nullable=False),
+    Column("feed_id", String, nullable=False),
+    UniqueConstraint("canonical_url", "feed_id"),
+)
+pages = Table(
+    "pages", metadata,
+    Column("url", String, primary_key=True),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("error", Text, nullable=False, default=""),
+    Column("text", Text, nullable=False, default=""),
+    Column("title", Text, nullable=False, default=""),
+    Column("author", String, nullable=False, default=""),
+    Column("site_name", String, nullable=False, default=""),
+    Column("language", String, nullable=False, default=""),
+    Column("image", String, nullable=False, default=""),
+    Column("published", UTCDateTime),
+)
+editions = Table(
+    "editions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("briefing", String, nullable=False),
+    Column("edition", String, nullable=False),
+    Column("generated_at", UTCDateTime, nullable=False),
+    Column("stories", Integer, nullable=False),
+    Column("path", String, nullable=False),
+    UniqueConstraint("briefing", "edition"),
+)
+carried = Table(
+    "carried", metadata,
+    Column("briefing", String, nullable=False),
+    Column("edition", String, nullable=False),
+    Column("story_id", String, nullable=False),
+    Column("url", String, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("score", Float, nullable=False, default=0.0),
+    Index("ix_carried_briefing_url", "briefing", "url"),
+)
+
+
+class Store:
+    """One database; every method is a short transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine: Engine = create_engine(url)
+            if url.startswith("sqlite"):
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            metadata.create_all(self.engine)
+            with self.engine.begin() as conn:
+                if conn.execute(select(meta.c.value).where(meta.c.key == "schema")).first() is None:
+                    conn.execute(insert(meta).values(key="schema", value=str(SCHEMA_VERSION)))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{url}: cannot open the database: {exc.__class__.__name__}: "
+                             f"{str(exc).splitlines()[0]}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def feed_states(self, urls: Iterable[str]) -> dict[str, FeedState]:
+        """What conditional GET needs for each known feed URL."""
+        wanted = list(urls)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(feeds).where(feeds.c.url.in_(wanted))).all()
+        return {r.url: FeedState(url=r.url, etag=r.etag, last_modified=r.last_modified,
+                                 body_hash=r.body_hash) for r in rows}
+
+    def save_feed_state(self, state: FeedState, *, checked_at: datetime, error: str = "") -> None:
+        values = {"etag": state.etag, "last_modified": state.last_modified,
+                  "body_hash": state.body_hash, "checked_at": checked_at, "error": error}
+        with self.engine.begin() as conn:
+            if conn.execute(update(feeds).where(feeds.c.url == state.url)
+                            .values(**values)).rowcount == 0:
+                conn.execute(insert(feeds).values(url=state.url, **values))
+
+    def record_feed_error(self, url: str, *, checked_at: datetime, error: str) -> None:
+        with self.engine.begin() as conn:
+            if conn.execute(update(feeds).where(feeds.c.url == url)
+                            .values(checked_at=checked_at, error=error)).rowcount == 0:
+                conn.execute(insert(feeds).values(url=url, checked_at=checked_at, error=error))
+
+    def add_entries(self, new: Sequence[Entry], *, seen_at: datetime) -> int:
+        """Store entries not seen before (by canonical URL); return how many were new."""
+        if not new:
+            return 0
+        by_url = {e.canonical_url: e for e in new}
+        added = 0
+        with self.engine.begin() as conn:
+            known = set(conn.execute(select(entries.c.canonical_url)
+                                     .where(entries.c.canonical_url.in_(list(by_url)))).scalars())
+            fresh = [e for url, e in by_url.items() if url not in known]
+            if fresh:
+                conn.execute(insert(entries), [_entry_row(e, seen_at) for e in fresh])
+                added = len(fresh)
+            seen = {(r.canonical_url, r.feed_id) for r in conn.execute(
+                select(sightings).where(sightings.c.canonical_url.in_(list(by_url))))}
+            rows = [{"canonical_url": e.canonical_url, "feed_id": e.feed_id} for e in new
+                    if (e.canonical_url, e.feed_id) not in seen]
+            if rows:
+                conn.execute(insert(sightings), list({(r["canonical_url"], r["feed_id"]): r
+                                                      for r in rows}.values()))
+        return added
+
+    def entries_without_page(self, *, shorter_than: int, since: datetime) -> list[Entry]:
+        """Entries since ``since`` whose feed text is short and whose page is not cached."""
+        query = (select(entries).outerjoin(pages, pages.c.url == entries.c.canonical_url)
+                 .where(pages.c.url.is_(None), entries.c.published >= since))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        found = [_entry(r) for r in rows]
+        return [e for e in found if len(e.content or e.summary) < shorter_than
+                and e.url.startswith(("http://", "https://"))]
+
+    def save_page(self, canonical_url: str, page: Page | None, *, fetched_at: datetime,
+                  error: str = "") -> None:
+        row: dict[str, Any] = {"url": canonical_url, "fetched_at": fetched_at, "error": error}
+        if page is not None:
+            row |= {"text": page.text, "title": page.title, "author": page.author,
+                    "site_name": page.site_name, "language": page.language,
+                    "image": page.image, "published": page.published}
+        with self.engine.begin() as conn:
+            conn.execute(pages.delete().where(pages.c.url == canonical_url))
+            conn.execute(insert(pages).values(**row))
+
+    def entries_since(self, since: datetime) -> list[tuple[int, Entry, Page | None]]:
+        """(row id, entry, extracted page or None) of every entry published since ``since``."""
+        query = (select(entries, pages.c.text.label("page_text"),
+                        pages.c.title.label("page_title"), pages.c.author.label("page_author"),
+                        pages.c.site_name, pages.c.language, pages.c.image,
+                        pages.c.published.label("page_published"))
+                 .outerjoin(pages, pages.c.url == entries.c.canonical_url)
+                 .where(entries.c.published >= since).order_by(entries.c.published, entries.c.id))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [(r.id, _entry(r), _page(r)) for r in rows]
+
+    def carried_urls(self, briefing: str) -> set[str]:
+        """Canonical URLs that earlier editions of ``briefing`` already carried."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(carried.c.url).where(carried.c.briefing == briefing))
+                       .scalars())
+
+    def record_edition(self, edition: Edition, *, path: str) -> None:
+        """Remember an edition and every URL it carried, in one transaction."""
+        rows = [{"briefing": edition.briefing, "edition": edition.edition, "story_id": story.id,
+                 "url": url, "title": story.title, "sent_at": edition.generated_at}
+                for story in edition.stories for url in story.member_urls]
+        with self.engine.begin() as conn:
+            conn.execute(editions.delete().where(editions.c.briefing == edition.briefing,
+                                                 editions.c.edition == edition.edition))
+            conn.execute(carried.delete().where(carried.c.briefing == edition.briefing,
+                                                carried.c.edition == edition.edition))
+            conn.execute(insert(editions).values(
+                briefing=edition.briefing, edition=edition.edition,
+                generated_at=edition.generated_at, stories=len(edition.stories), path=path))
+            if rows:
+                conn.execute(insert(carried), rows)
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of the main tables, for reports and tests."""
+        with self.engine.connect() as conn:
+            return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                    for t in (feeds, entries, pages, editions)}
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _entry_row(entry: Entry, seen_at: datetime) -> dict[str, Any]:
+    return {"canonical_url": entry.canonical_url, "feed_id": entry.feed_id, "guid": entry.guid,
+            "url": entry.url, "title": entry.title, "summary": entry.summary,
+            "content": entry.content, "author": entry.author, "published": entry.published,
+            "dated": entry.dated, "first_seen": seen_at}
+
+
+def _entry(row: Any) -> Entry:
+    return Entry(feed_id=row.feed_id, guid=row.guid, url=row.url,
+                 canonical_url=row.canonical_url, title=row.title, summary=row.summary,
+                 content=row.content, author=row.author, published=row.published,
+                 dated=row.dated)
+
+
+def _page(row: Any) -> Page | None:
+    if not row.page_text:
+        return None
+    return Page(url=row.canonical_url, text=row.page_text, title=row.page_title or "",
+                author=row.page_author or "", site_name=row.site_name or "",
+                language=row.language or "", image=row.image or "",
+                published=row.page_published)

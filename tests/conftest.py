@@ -1,0 +1,122 @@
+"""Shared fixtures: a real HTTP server on 127.0.0.1, the sample corpus, configs."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from briefings import corpus
+
+DATA = Path(__file__).parent / "data"
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class Route:
+    """What the test server answers on one path."""
+
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    conditional: bool = False
+
+
+@dataclass
+class LocalServer:
+    """A threaded HTTP server on 127.0.0.1 whose routes tests set as they go."""
+
+    base: str
+    routes: dict[str, Route]
+    hits: list[tuple[str, int]]
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def add(self, path: str, body: bytes | str = b"", **options: Any) -> str:
+        data = body.encode() if isinstance(body, str) else body
+        self.routes[path] = Route(body=data, **options)
+        return self.url(path)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_state: LocalServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802
+        state = self.server_state
+        route = state.routes.get(self.path.split("?")[0])
+        if route is None:
+            self._reply(404, b"not found", {"Content-Type": "text/plain"})
+            return
+        if route.delay:
+            time.sleep(route.delay)
+        headers = dict(route.headers)
+        if route.conditional:
+            etag = f'"{hash(route.body) & 0xFFFFFFFF:x}"'
+            headers |= {"ETag": etag, "Last-Modified": "Sat, 21 Nov 2026 10:00:00 GMT"}
+            if self.headers.get("If-None-Match") == etag:
+                state.hits.append((self.path, 304))
+                self._reply(304, b"", headers)
+                return
+        state.hits.append((self.path, route.status))
+        self._reply(route.status, route.body, headers)
+
+    def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if body:
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    handler = type("Handler", (_Handler,), {})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    state = LocalServer(base=f"http://127.0.0.1:{httpd.server_address[1]}", routes={}, hits=[])
+    handler.server_state = state
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="session")
+def sample_corpus() -> corpus.Corpus:
+    return corpus.load_corpus()
+
+
+@pytest.fixture
+def sample_site(sample_corpus: corpus.Corpus) -> Iterator[corpus.Site]:
+    with corpus.serve(sample_corpus, now=NOW) as site:
+        yield site
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[[str], Path]:
+    def write(text: str) -> Path:
+        path = tmp_path / "feeds.toml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,188 @@
+"""feeds.toml → Config: every kind of error is reported with its key path and a hint."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from briefings import config
+from briefings.cli import main
+from briefings.errors import ConfigError
+
+ROOT = Path(__file__).parent.parent
+GOOD = """
+[settings]
+database = "sqlite:///data/b.db"
+output = "editions"
+timezone = "Europe/Istanbul"
+
+[[feeds]]
+name = "Outlet A"
+url = "https://example.org/feed.xml"
+
+[[feeds]]
+name = "Local file"
+url = "feeds/local.xml"
+
+[briefings.israel]
+title = "Israel Briefing"
+topics = ["israel"]
+schedule = "0 7 * * *"
+window = "1d12h"
+max_stories = 5
+
+[briefings.everything]
+title = "Everything"
+schedule = "30 6 * * mon-fri"
+"""
+
+
+def problems(write: Callable[[str], Path], text: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        config.load(write(text))
+    return caught.value.problems
+
+
+def test_good_config_resolves_paths_and_defaults(write_config: Callable[[str], Path]) -> None:
+    path = write_config(GOOD)
+    loaded = config.load(path)
+    root = path.parent.resolve()
+    assert loaded.settings.database == f"sqlite:///{root}/data/b.db"
+    assert loaded.settings.output == root / "editions"
+    assert [f.id for f in loaded.feeds] == ["outlet-a", "local-file"]
+    assert loaded.feeds[1].url == str(root / "feeds/local.xml")
+    israel = loaded.briefing("israel")
+    assert israel.window == timedelta(days=1, hours=12)
+    assert israel.max_stories == 5
+    everything = loaded.briefing("everything")
+    assert everything.topics == ()
+    assert everything.window == timedelta(hours=24)
+    assert everything.min_score == 2.0
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (("[settings]", "[settings]\ndatabse = 'x'"),
+     "feeds.toml: settings.databse: unknown key (did you mean 'database'?)"),
+    (("[settings]", "[setings]\n[settings]"),
+     "feeds.toml: setings: unknown key (did you mean 'settings'?)"),
+    (('topics = ["israel"]', 'topics = ["isreal"]'),
+     "feeds.toml: briefings.israel.topics[0]: unknown topic 'isreal' (did you mean 'israel'?)"),
+    (("max_stories = 5", 'max_stories = "5"'),
+     "feeds.toml: briefings.israel.max_stories: expected an integer, got str '5'"),
+    (("max_stories = 5", "max_stories = 0"),
+     "feeds.toml: briefings.israel.max_stories: must be greater than zero"),
+    (('url = "https://example.org/feed.xml"', 'url = "ftp://example.org/feed.xml"'),
+     "feeds.toml: feeds[0].url: bad URL 'ftp://example.org/feed.xml': use http(s):// or a "
+     "local file path"),
+    (('url = "https://example.org/feed.xml"', 'url = "https:///feed.xml"'),
+     "feeds.toml: feeds[0].url: bad URL 'https:///feed.xml': no host"),
+    (('schedule = "0 7 * * *"', 'schedule = "0 25 * * *"'),
+     "feeds.toml: briefings.israel.schedule: bad cron line '0 25 * * *':"),
+    (('schedule = "0 7 * * *"', 'schedule = "every morning"'),
+     "feeds.toml: briefings.israel.schedule: bad cron line 'every morning': expected 5 fields"),
+    (('window = "1d12h"', 'window = "a day"'),
+     "feeds.toml: briefings.israel.window: bad duration 'a day'"),
+    (('window = "1d12h"', 'window = "0h"'),
+     "feeds.toml: briefings.israel.window: duration '0h' must be longer than zero"),
+    (('name = "Local file"', 'name = "Outlet A"'),
+     "feeds.toml: feeds[1].id: duplicate feed id 'outlet-a' (also feeds[0]; set a distinct id)"),
+    (('timezone = "Europe/Istanbul"', 'timezone = "Europe/Stambul"'),
+     "feeds.toml: settings.timezone: unknown time zone 'Europe/Stambul'"),
+    (('title = "Israel Briefing"\n', ""),
+     "feeds.toml: briefings.israel.title: required key is missing"),
+    (("[briefings.everything]", "[briefings.'../../etc']"),
+     "feeds.toml: briefings.../../etc: invalid id"),
+    (("[briefings.everything]", "[topics.israel]\nterms = ['x']\n[briefings.everything]"),
+     "feeds.toml: topics.israel: shadows the built-in topic"),
+    (("[briefings.everything]", "[topics.mine]\ntitle = 'Mine'\nterms = []\n"
+                                "[briefings.everything]"),
+     "feeds.toml: topics.mine.terms: needs at least one term"),
+])
+def test_each_error_names_its_key(write_config: Callable[[str], Path],
+                                  change: tuple[str, str], expected: str) -> None:
+    old, new = change
+    assert old in GOOD
+    found = problems(write_config, GOOD.replace(old, new, 1))
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_all_problems_reported_at_once(write_config: Callable[[str], Path]) -> None:
+    text = GOOD.replace('topics = ["israel"]', 'topics = ["isreal"]').replace(
+        'window = "1d12h"', 'window = "soon"')
+    assert len(problems(write_config, text)) == 2
+
+
+def test_invalid_toml_names_the_file_and_line(write_config: Callable[[str], Path]) -> None:
+    found = problems(write_config, "[settings\n")
+    assert found[0].startswith(f"{write_config('')}: invalid TOML")
+    assert "line 1" in found[0]
+
+
+def test_user_topic_usable_by_briefing(write_config: Callable[[str], Path]) -> None:
+    text = GOOD + """
+[topics.water]
+title = "Water"
+terms = ["Euphrates", "dam*"]
+exclude = ["Hoover Dam"]
+
+[briefings.water]
+title = "Water Briefing"
+topics = ["water"]
+schedule = "0 9 * * mon"
+"""
+    loaded = config.load(write_config(text))
+    assert loaded.topics[0].terms == ("Euphrates", "dam*")
+    assert loaded.briefing("water").topics == ("water",)
+
+
+def test_check_command_exits_2_with_one_line_per_problem(
+        write_config: Callable[[str], Path]) -> None:
+    path = write_config(GOOD.replace('topics = ["israel"]', 'topics = ["isreal"]'))
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 2
+    assert "briefings.israel.topics[0]: unknown topic 'isreal' (did you mean 'israel'?)" in (
+        result.output)
+
+
+def test_missing_config_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "nope.toml"), "run", "--once"])
+    assert result.exit_code == 2
+    assert "nope.toml: no such file" in result.output
+
+
+def test_durations() -> None:
+    assert config.parse_duration("90m") == timedelta(minutes=90)
+    assert config.parse_duration("1w") == timedelta(days=7)
+    for bad in ("", "12", "h", "1x", "-1h"):
+        with pytest.raises(ValueError):
+            config.parse_duration(bad)
+
+
+def test_shipped_configs_are_valid_and_agree() -> None:
+    shipped = config.load(ROOT / "feeds.toml")
+    bundled = config.load(ROOT / "briefings" / "sample" / "feeds.toml")
+    assert shipped.briefings == bundled.briefings
+    assert len(shipped.feeds) >= 10
+    assert {b.id for b in shipped.briefings} >= {
+        "week-in-review", "minute", "daily", "business-tech", "security", "gulf", "israel",
+        "palestine", "turkey", "iraq", "caucasus"}
+
+
+def test_every_key_is_documented() -> None:
+    docs = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", docs, flags=re.MULTILINE))
+    for section, keys in config.SECTIONS.items():
+        for key in keys:
+            assert key in documented, f"{section}.{key} is not in docs/configuration.md"
+
+
+def test_cron_weekdays_count_from_sunday_as_in_crontab() -> None:
+    trigger = config.cron_trigger("0 7 * * 1-5", "UTC")
+    assert "day_of_week='mon-fri'" in str(trigger)
+    assert "day_of_week='sun,sat'" in str(config.cron_trigger("0 7 * * 0,6", "UTC"))
+    assert "day_of_week='sun'" in str(config.cron_trigger("0 7 * * 7", "UTC"))

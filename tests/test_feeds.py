@@ -1,0 +1,81 @@
+"""Feed bytes → Entry: fixtures stored beside their expected parse."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from briefings import dedupe, feeds
+from briefings.model import Entry
+from briefings.errors import FeedParseError
+
+from .conftest import DATA
+
+SEEN = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+BASE = "http://127.0.0.1:8000"
+
+
+def parse(name: str, url: str = f"{BASE}/feeds/x.rss") -> list[Entry]:
+    body = (DATA / "feeds" / name).read_bytes()
+    return feeds.parse_feed(body, feed_id="x", url=url, seen_at=SEEN,
+                            canonical=dedupe.canonical_url)
+
+
+def test_rss_is_sanitized_dated_and_resolved() -> None:
+    expected = json.loads((DATA / "feeds" / "hostile.expected.json").read_text())
+    entries = parse("hostile.rss")
+    assert len(entries) == len(expected)  # the repeated id kept its first item only
+    for entry, want in zip(entries, expected, strict=True):
+        assert entry.guid == want["guid"]
+        assert entry.title == want["title"]
+        assert entry.url == BASE + want["url_path"]
+        assert entry.canonical_url == BASE + want["canonical_path"]
+        assert entry.summary == want["summary"]
+        published = SEEN.isoformat() if want["published"] == "FIRST_SEEN" else want["published"]
+        assert entry.published.isoformat() == published
+        assert entry.published.tzinfo is not None
+        assert entry.dated is want["dated"]
+    text = " ".join(e.summary + e.title for e in entries)
+    for hostile in ("<script", "alert", "onerror", "javascript:", "<style", "<"):
+        assert hostile not in text
+
+
+def test_atom_content_and_html_titles() -> None:
+    [entry] = parse("atom.xml")
+    [want] = json.loads((DATA / "feeds" / "atom.expected.json").read_text())
+    for key, value in want.items():
+        actual = getattr(entry, key)
+        assert (actual.isoformat() if isinstance(actual, datetime) else actual) == value, key
+    assert "iframe" not in entry.content
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (b"<!doctype html><html><head><title>Home</title></head><body>Hi</body></html>",
+     "not a feed: got an HTML page"),
+    (b"", "not a feed: empty response"),
+    (b"<rss version='2.0'><channel><title>Broken</title><item><title>x</ite",
+     "malformed feed"),
+    (b"just some text", "not a feed"),
+])
+def test_not_a_feed(body: bytes, reason: str) -> None:
+    with pytest.raises(FeedParseError) as caught:
+        feeds.parse_feed(body, feed_id="x", url=f"{BASE}/bad", seen_at=SEEN,
+                         canonical=dedupe.canonical_url)
+    assert caught.value.reason.startswith(reason), caught.value.reason
+    assert str(caught.value).startswith(f"{BASE}/bad: ")
+
+
+def test_html_to_text_keeps_paragraphs_and_drops_code() -> None:
+    markup = "<div>One<br>two</div><script>bad()</script><p>Three &amp; four</p>"
+    assert feeds.html_to_text(markup) == "One\n\ntwo\n\nThree & four"
+
+
+def test_recoverable_errors_keep_the_entries() -> None:
+    body = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>T &nbsp; x</title>"
+            b"<item><title>Baku &mdash; news</title><link>http://127.0.0.1/a</link></item>"
+            b"</channel></rss>")
+    [entry] = feeds.parse_feed(body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN,
+                               canonical=dedupe.canonical_url)
+    assert entry.title == "Baku — news"

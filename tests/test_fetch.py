@@ -1,0 +1,102 @@
+"""HTTP against a real server on 127.0.0.1: errors, caps, redirects, conditional GET."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from briefings.fetch import FetchOptions, Request, _connect_reason, fetch_all
+from briefings.model import FeedState, Fetched
+
+from .conftest import LocalServer
+
+FEED = b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title></channel></rss>"
+
+
+def get(url: str, state: FeedState | None = None, **options: Any) -> Fetched:
+    [result] = fetch_all([Request(url=url, state=state)], FetchOptions(**options))
+    return result
+
+
+def test_ok_keeps_body_type_and_validators(server: LocalServer) -> None:
+    url = server.add("/feed", FEED, headers={"Content-Type": "application/rss+xml"},
+                     conditional=True)
+    result = get(url)
+    assert result.status == "ok"
+    assert result.body == FEED
+    assert result.content_type == "application/rss+xml"
+    assert result.etag and result.last_modified
+
+
+def test_conditional_get_answers_not_modified(server: LocalServer) -> None:
+    url = server.add("/feed", FEED, conditional=True)
+    first = get(url)
+    second = get(url, FeedState(url=url, etag=first.etag, last_modified=first.last_modified))
+    assert second.status == "not_modified"
+    assert second.body == b""
+    assert [status for _, status in server.hits] == [200, 304]
+
+
+def test_http_error_is_one_line(server: LocalServer) -> None:
+    result = get(server.url("/missing"))
+    assert (result.status, result.error) == ("error", "HTTP 404 Not Found")
+    server.add("/boom", b"oops", status=503)
+    assert get(server.url("/boom")).error == "HTTP 503 Service Unavailable"
+
+
+def test_timeout(server: LocalServer) -> None:
+    url = server.add("/slow", FEED, delay=2.0)
+    result = get(url, timeout=0.5)
+    assert (result.status, result.error) == ("error", "timed out after 0.5s")
+
+
+def test_size_cap_declared_and_streamed(server: LocalServer) -> None:
+    url = server.add("/big", b"x" * 5000)
+    result = get(url, max_bytes=1000)
+    assert result.status == "error"
+    assert "over the 1,000-byte limit" in result.error
+
+
+def test_redirects_followed_and_bounded(server: LocalServer) -> None:
+    target = server.add("/final", FEED)
+    server.add("/moved", status=301, headers={"Location": target})
+    result = get(server.url("/moved"))
+    assert result.status == "ok"
+    assert result.final_url == target
+    server.add("/loop", status=302, headers={"Location": server.url("/loop")})
+    assert get(server.url("/loop")).error == "more than 5 redirects"
+
+
+def test_connection_refused() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = get(f"http://127.0.0.1:{port}/feed")
+    assert result.status == "error"
+    assert result.error == "connection refused by 127.0.0.1"
+
+
+def test_dns_failure_message() -> None:
+    exc = httpx.ConnectError("[Errno -2] Name or service not known")
+    assert _connect_reason("https://no-such-host.invalid/feed", exc) == (
+        "could not resolve host 'no-such-host.invalid'")
+
+
+def test_local_file_and_its_conditional_read(tmp_path: Path) -> None:
+    path = tmp_path / "feed.xml"
+    path.write_bytes(FEED)
+    first = get(str(path))
+    assert (first.status, first.body) == ("ok", FEED)
+    again = get(str(path), FeedState(url=str(path), last_modified=first.last_modified))
+    assert again.status == "not_modified"
+    assert get(str(tmp_path / "missing.xml")).error == "cannot read file: No such file or directory"
+
+
+def test_results_keep_request_order(server: LocalServer) -> None:
+    slow = server.add("/slow", FEED, delay=0.3)
+    fast = server.add("/fast", FEED)
+    results = fetch_all([Request(url=slow), Request(url=fast)], FetchOptions())
+    assert [r.url for r in results] == [slow, fast]
