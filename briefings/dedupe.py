@@ -2,39 +2,41 @@
 
 Two levels of sameness join articles into one :class:`Story`:
 
-* **copies** — the same text syndicated with light edits: MinHash LSH
-  (datasketch) over word shingles finds them in near-linear time;
-* **same event** — different words from different outlets within
-  ``event_window``: candidates share a distinctive name in their titles or
-  leads, and are joined when their titles and leads are similar enough.
-
-Clusters are the connected components of those links (union-find).
+* **copies**: the same text syndicated with light edits. MinHash LSH
+  (datasketch) over word shingles finds them in near-linear time, and they are
+  always joined;
+* **same event**: different words from different outlets within
+  ``event_window``. Articles become TF-IDF vectors of their title and text, so
+  the rare words an event is told with (a crossing's name, a figure, a city)
+  weigh most; candidates share one of their strongest words, and two clusters
+  join only when their *average* similarity clears the bar, so one loose pair
+  cannot chain unrelated stories together.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from datasketch import MinHash, MinHashLSH
-from rapidfuzz import fuzz
 
 from .model import Article, Source, Story, TopicMatch
+from .text import fold_words
 
 TRACKING_PARAMS = frozenset({
     "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga",
     "ref_src", "cmpid", "ncid", "ito", "smid", "sr_share", "at_medium", "at_campaign",
 })
-_WORDS = re.compile(r"[^\W_]+")
-_NAME = re.compile(r"\b[A-ZÀ-ÖØ-ÞĀ-ſƏ][\w'’-]*[\w]")
-_STOP = frozenset("""a an and are as at be by for from has have in into is it its of on or
-that the this to was were will with after over amid says said new""".split())
+_STOP = frozenset("""a about after against all also amid an and any are as at be been before
+being but by can could did do does during each for from had has have he her his how if in into
+is it its last more most new no not of on one or other our out over said says she since so some
+than that the their them then there these they this those through to two under until up was we
+were what when where which while who will with would year years""".split())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,10 +46,10 @@ class Thresholds:
     copy_jaccard: float = 0.5
     copy_window: timedelta = timedelta(days=4)
     event_window: timedelta = timedelta(hours=36)
-    event_title: float = 55.0
-    event_lead: float = 45.0
-    event_names: float = 0.3
-    name_df_limit: int = 40
+    event_cosine: float = 0.21
+    signature_terms: int = 300
+    key_terms: int = 12
+    key_df_limit: int = 50
     num_perm: int = 96
 
 
@@ -76,12 +78,26 @@ def cluster(articles: Sequence[Article], *, thresholds: Thresholds = Thresholds(
     links = UnionFind(len(articles))
     for a, b in copy_pairs(articles, thresholds):
         links.union(a, b)
-    for a, b in event_pairs(articles, thresholds):
-        links.union(a, b)
+    vectors = tfidf_vectors(articles, thresholds.signature_terms)
+    members: dict[int, list[int]] = defaultdict(list)
+    for index in range(len(articles)):
+        members[links.find(index)].append(index)
+    for similarity, a, b in event_pairs(articles, vectors, thresholds):
+        root_a, root_b = links.find(a), links.find(b)
+        if root_a == root_b:
+            continue
+        group_a, group_b = members[root_a], members[root_b]
+        average = sum(cosine(vectors[i], vectors[j]) for i in group_a for j in group_b) / (
+            len(group_a) * len(group_b))
+        if average >= thresholds.event_cosine:
+            links.union(root_a, root_b)
+            root = links.find(root_a)
+            merged = members.pop(root_a) + members.pop(root_b)
+            members[root] = merged
     groups: defaultdict[int, list[int]] = defaultdict(list)
     for index in range(len(articles)):
         groups[links.find(index)].append(index)
-    return [[articles[i] for i in members] for members in groups.values()]
+    return [[articles[i] for i in group] for group in groups.values()]
 
 
 def copy_pairs(articles: Sequence[Article], thresholds: Thresholds) -> list[tuple[int, int]]:
@@ -108,35 +124,55 @@ def copy_pairs(articles: Sequence[Article], thresholds: Thresholds) -> list[tupl
     return pairs
 
 
-def event_pairs(articles: Sequence[Article], thresholds: Thresholds) -> list[tuple[int, int]]:
-    """Pairs that tell the same event in different words within the event window."""
-    names = [_names(a) for a in articles]
-    by_name: defaultdict[str, list[int]] = defaultdict(list)
-    for index, found in enumerate(names):
-        for name in found:
-            by_name[name].append(index)
+Vector = dict[str, float]
+
+
+def tfidf_vectors(articles: Sequence[Article], keep: int) -> list[Vector]:
+    """One unit-length TF-IDF vector per article (title words count double), ``keep`` terms."""
+    counts = [Counter(_terms(f"{a.title} {a.title} {a.text}")) for a in articles]
+    df: Counter[str] = Counter()
+    for count in counts:
+        df.update(count.keys())
+    total = len(articles) + 1
+    vectors = []
+    for count in counts:
+        weights = {t: (1 + math.log(n)) * math.log(total / (df[t] + 0.5)) for t, n in count.items()}
+        top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
+        norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
+        vectors.append({t: w / norm for t, w in top if w > 0})
+    return vectors
+
+
+def cosine(a: Vector, b: Vector) -> float:
+    """Cosine similarity of two unit vectors."""
+    if len(b) < len(a):
+        a, b = b, a
+    return sum(w * b.get(t, 0.0) for t, w in a.items())
+
+
+def event_pairs(articles: Sequence[Article], vectors: Sequence[Vector],
+                thresholds: Thresholds) -> list[tuple[float, int, int]]:
+    """Candidate same-event pairs from different outlets, most similar first."""
+    postings: defaultdict[str, list[int]] = defaultdict(list)
+    for index, vector in enumerate(vectors):
+        for term in list(vector)[:thresholds.key_terms]:
+            postings[term].append(index)
     candidates: set[tuple[int, int]] = set()
-    for members in by_name.values():
-        if len(members) > thresholds.name_df_limit:
-            continue  # a name in everything (a country) says nothing about sameness
+    for members in postings.values():
+        if len(members) > thresholds.key_df_limit:
+            continue  # a word in everything says nothing about sameness
         for x, i in enumerate(members):
             for j in members[x + 1:]:
-                candidates.add((i, j))
-    titles = [_content_words(a.title) for a in articles]
-    leads = [_content_words(_lead(a)) for a in articles]
+                candidates.add((min(i, j), max(i, j)))
     pairs = []
-    for i, j in sorted(candidates):
+    for i, j in candidates:
         a, b = articles[i], articles[j]
         if a.feed_id == b.feed_id or abs(a.published - b.published) > thresholds.event_window:
             continue
-        shared = len(names[i] & names[j]) / max(1, min(len(names[i]), len(names[j])))
-        if shared < thresholds.event_names:
-            continue
-        title = fuzz.token_set_ratio(titles[i], titles[j])
-        lead = fuzz.token_set_ratio(leads[i], leads[j])
-        if title >= thresholds.event_title or lead >= thresholds.event_lead + 20 or (
-                title >= thresholds.event_title - 15 and lead >= thresholds.event_lead):
-            pairs.append((i, j))
+        similarity = cosine(vectors[i], vectors[j])
+        if similarity >= thresholds.event_cosine:
+            pairs.append((similarity, i, j))
+    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
     return pairs
 
 
@@ -219,28 +255,10 @@ def _originals(members: Sequence[Article]) -> set[str]:
 
 
 def _shingles(text: str, size: int = 3) -> set[bytes]:
-    words = [w.casefold() for w in _WORDS.findall(text)]
+    words = fold_words(text)
     return {" ".join(words[i:i + size]).encode("utf-8")
             for i in range(max(0, len(words) - size + 1))}
 
 
-def _lead(article: Article) -> str:
-    text = article.summary or article.text
-    return " ".join(text.split()[:60])
-
-
-def _content_words(text: str) -> str:
-    return " ".join(w for w in (w.casefold() for w in _WORDS.findall(text)) if w not in _STOP)
-
-
-def _names(article: Article) -> frozenset[str]:
-    """Capitalised words of the title and lead: the people and places a story is about."""
-    text = f"{article.title} {_lead(article)}"
-    return frozenset(
-        _bare(m.group(0)).replace("’", "'").split("'")[0] for m in _NAME.finditer(text)
-        if m.group(0).casefold() not in _STOP)
-
-
-def _bare(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word.replace("ı", "i").replace("ə", "e"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+def _terms(text: str) -> list[str]:
+    return [w for w in fold_words(text) if w not in _STOP and (len(w) > 2 or w.isdigit())]

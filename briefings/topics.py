@@ -10,9 +10,7 @@ sums field weights, and the caller decides what score is enough.
 from __future__ import annotations
 
 import bisect
-import re
 import tomllib
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -24,12 +22,11 @@ import ahocorasick
 from .config import UserTopic
 from .errors import ConfigError
 from .model import Field, TopicMatch
+from .text import fold
 
 FIELD_WEIGHTS: Mapping[Field, float] = {"title": 3.0, "summary": 2.0, "body": 1.0}
 DEFAULT_MIN_SCORE = 2.0
 DEFAULT_WINDOW = 20
-_WORD = re.compile(r"[^\W_]+")
-_SPECIAL = str.maketrans({"ı": "i", "ə": "e", "Ə": "e", "ß": "ss", "ø": "o", "Ø": "o"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,13 +59,6 @@ class Cancelled:
     term: str
     field: Field
     reason: str
-
-
-def fold(text: str) -> str:
-    """Text as words of folded letters and digits, joined and framed by single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " " + " ".join(_WORD.findall(bare)) + " "
 
 
 def builtin_topics() -> tuple[Topic, ...]:

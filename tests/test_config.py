@@ -182,7 +182,20 @@ def test_every_key_is_documented() -> None:
 
 
 def test_cron_weekdays_count_from_sunday_as_in_crontab() -> None:
-    trigger = config.cron_trigger("0 7 * * 1-5", "UTC")
-    assert "day_of_week='mon-fri'" in str(trigger)
-    assert "day_of_week='sun,sat'" in str(config.cron_trigger("0 7 * * 0,6", "UTC"))
-    assert "day_of_week='sun'" in str(config.cron_trigger("0 7 * * 7", "UTC"))
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    def weekdays(line: str) -> list[str]:
+        trigger = config.cron_trigger(line, "Europe/Istanbul")
+        moment = datetime(2026, 11, 22, 0, 0, tzinfo=ZoneInfo("Europe/Istanbul"))  # a Sunday
+        days = []
+        for _ in range(7):
+            moment = trigger.get_next_fire_time(None, moment)
+            days.append(f"{moment:%a}")
+            moment = moment.replace(hour=23)
+        return sorted(set(days), key=days.index)
+
+    assert weekdays("0 7 * * 1-5") == ["Mon", "Tue", "Wed", "Thu", "Fri"]
+    assert weekdays("0 7 * * sun-thu") == ["Sun", "Mon", "Tue", "Wed", "Thu"]
+    assert weekdays("0 7 * * 0,6") == ["Sun", "Sat"]
+    assert weekdays("0 7 * * 7") == ["Sun"]
