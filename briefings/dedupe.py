@@ -46,7 +46,7 @@ class Thresholds:
     copy_jaccard: float = 0.5
     copy_window: timedelta = timedelta(days=4)
     event_window: timedelta = timedelta(hours=36)
-    event_cosine: float = 0.21
+    event_cosine: float = 0.23
     signature_terms: int = 300
     key_terms: int = 12
     key_df_limit: int = 50

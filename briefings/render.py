@@ -12,7 +12,6 @@ import json
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,8 +34,16 @@ class Rendered:
 
 
 def builtin_templates() -> Path:
-    """The folder of the built-in theme (``templates/`` in the source tree)."""
-    return Path(str(resources.files("briefings.templates")))
+    """The folder of the built-in theme.
+
+    ``templates/`` at the top of the source tree; a wheel carries it as
+    ``briefings/templates/`` (see ``[tool.setuptools.package-dir]``).
+    """
+    here = Path(__file__).resolve().parent
+    for folder in (here / "templates", here.parent / "templates"):
+        if (folder / "web.html").is_file():
+            return folder
+    raise RenderError(f"the built-in templates are missing from {here}; reinstall briefings")
 
 
 def environment(override: Path | None = None) -> jinja2.Environment:

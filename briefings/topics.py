@@ -118,10 +118,13 @@ class Matcher:
         self._automaton = ahocorasick.Automaton()
         keys: defaultdict[str, list[_Term]] = defaultdict(list)
         for topic in self.topics.values():
-            for term in topic.terms:
-                keys[_key(term)].append(_Term(topic.id, term, None))
-            for rule in topic.context:
-                keys[_key(rule.term)].append(_Term(topic.id, rule.term, rule))
+            seen: set[str] = set()  # "Türkiye" and "Türkiyə" fold alike: count once
+            entries = [(t, None) for t in topic.terms] + [(r.term, r) for r in topic.context]
+            for term, rule in entries:
+                key = _key(term)
+                if key not in seen:
+                    seen.add(key)
+                    keys[key].append(_Term(topic.id, term, rule))
         for key, terms in keys.items():
             if key.strip():
                 self._automaton.add_word(key, (len(key), tuple(terms)))
@@ -131,18 +134,29 @@ class Matcher:
 
     def match(self, *, title: str, summary: str, body: str
               ) -> tuple[tuple[TopicMatch, ...], tuple[Cancelled, ...]]:
-        """Every topic match in the three fields, aggregated per term and field."""
-        counts: defaultdict[tuple[str, str, Field], int] = defaultdict(int)
-        cancelled: list[Cancelled] = []
+        """Every topic match in the three fields, aggregated per term and field.
+
+        An ambiguous term is cancelled when one of its rule's phrases is near it,
+        or, when the story has no unambiguous term of that topic at all, when a
+        phrase occurs anywhere in the story ("Georgia" in a title, "Atlanta" in
+        the body).
+        """
         folded: dict[Field, str] = {"title": fold(title), "summary": fold(summary),
                                     "body": fold(body)}
-        for field, text in folded.items():
-            for topic, term, reason in self._scan(text):
-                if reason:
-                    cancelled.append(Cancelled(topic=topic, term=term, field=field, reason=reason))
-                else:
-                    counts[(topic, term, field)] += 1
         everything = " ".join(folded.values())
+        found = [(field, *hit) for field, text in folded.items() for hit in self._scan(text)]
+        unambiguous = {topic for _, topic, _, rule, _ in found if rule is None}
+        counts: defaultdict[tuple[str, str, Field], int] = defaultdict(int)
+        cancelled: list[Cancelled] = []
+        for field, topic, term, rule, reason in found:
+            if rule is not None and not reason and topic not in unambiguous:
+                elsewhere = _first_present(everything, rule.unless_near)
+                if elsewhere:
+                    reason = f"{elsewhere!r} in the story and no unambiguous {topic} term"
+            if reason:
+                cancelled.append(Cancelled(topic=topic, term=term, field=field, reason=reason))
+            else:
+                counts[(topic, term, field)] += 1
         for topic_id, phrases in self._excludes.items():
             hit = next((p for p in phrases if p.strip() and p in everything), None)
             if hit is None:
@@ -157,9 +171,9 @@ class Matcher:
             for (topic, term, field), count in sorted(counts.items(), key=_match_order))
         return matches, tuple(cancelled)
 
-    def _scan(self, text: str) -> Iterable[tuple[str, str, str]]:
-        """(topic, term, cancel reason or '') for each longest match in ``text``."""
-        if not self._automaton.kind == ahocorasick.AHOCORASICK:
+    def _scan(self, text: str) -> Iterable[tuple[str, str, ContextRule | None, str]]:
+        """(topic, term, rule, reason if a nearby phrase cancels it) per longest match."""
+        if self._automaton.kind != ahocorasick.AHOCORASICK:
             return
         found: list[tuple[int, int, tuple[_Term, ...]]] = []
         for end, (length, terms) in self._automaton.iter(text):
@@ -170,13 +184,13 @@ class Matcher:
                 if _inside_longer(start, stop, entry.topic, found):
                     continue
                 if entry.rule is None:
-                    yield entry.topic, entry.term, ""
+                    yield entry.topic, entry.term, None, ""
                     continue
                 if spaces is None:
                     spaces = [i for i, c in enumerate(text) if c == " "]
                 near = _near(text, spaces, start, stop, entry.rule)
-                yield entry.topic, entry.term, (f"{near.strip()!r} near {entry.term!r}"
-                                                if near else "")
+                yield (entry.topic, entry.term, entry.rule,
+                       f"{near!r} near {entry.term!r}" if near else "")
 
 
 def scores(matches: Iterable[TopicMatch]) -> dict[str, float]:
@@ -207,11 +221,14 @@ def _near(text: str, spaces: list[int], start: int, stop: int, rule: ContextRule
     last = bisect.bisect_left(spaces, stop)
     low = spaces[max(0, first - 1 - rule.window)]
     high = spaces[min(len(spaces) - 1, last + rule.window)]
-    window = text[low:high + 1]
-    for phrase in rule.unless_near:
+    return _first_present(text[low:high + 1], rule.unless_near)
+
+
+def _first_present(text: str, phrases: Iterable[str]) -> str:
+    for phrase in phrases:
         folded = fold(phrase)
-        if folded.strip() and folded in window:
-            return folded
+        if folded.strip() and folded in text:
+            return folded.strip()
     return ""
 
 

@@ -120,3 +120,63 @@ def write_config(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+@dataclass
+class SampleRun:
+    """The whole pipeline run once over the sample corpus, kept for many tests."""
+
+    config: Any
+    store: Any
+    built: list[Any]
+    report: Any
+    site: corpus.Site
+
+
+def sample_config(site: corpus.Site, folder: Path) -> Any:
+    """The shipped catalogue, with the sample site's feeds and a store in ``folder``."""
+    from dataclasses import replace
+
+    from briefings import config
+
+    base = config.load(Path(__file__).parent.parent / "feeds.toml")
+    settings = replace(base.settings, database=f"sqlite:///{folder}/briefings.db",
+                       output=folder / "out")
+    return replace(base, settings=settings, feeds=tuple(site.feeds()))
+
+
+@pytest.fixture(scope="session")
+def sample_run(sample_corpus: corpus.Corpus,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleRun]:
+    from briefings import pipeline
+
+    folder = tmp_path_factory.mktemp("sample-run")
+    with corpus.serve(sample_corpus, now=NOW) as site:
+        config = sample_config(site, folder)
+        store = pipeline.open_store(config)
+        run = pipeline.Run(config=config, store=store, now=NOW)
+        built = pipeline.run_once(run)
+        yield SampleRun(config=config, store=store, built=built, report=run.report, site=site)
+        store.close()
+
+
+def item_of(site: corpus.Site, url: str) -> corpus.Item:
+    """The corpus item whose page ``url`` points at."""
+    path = url.split("?")[0].removeprefix(site.base_url)
+    outlet, _, name = path.strip("/").partition("/")
+    return site.corpus.item(f"{outlet}/{name.removesuffix('.html')}")
+
+
+@pytest.fixture(scope="session")
+def sample_stories(sample_run: SampleRun) -> dict[str, Any]:
+    """Every stored sample article, its label (event or own key) and the clusters."""
+    from datetime import timedelta
+
+    from briefings import dedupe, pipeline
+
+    articles = pipeline.articles_of(sample_run.store, since=NOW - timedelta(days=60))
+    labels = {}
+    for article in articles:
+        item = item_of(sample_run.site, article.url)
+        labels[article.id] = item.event or item.key
+    return {"articles": articles, "labels": labels, "groups": dedupe.cluster(articles)}

@@ -1,0 +1,104 @@
+"""The command line as a user runs it: exit codes, failure lines, the demo."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from briefings.cli import main
+
+from .conftest import LocalServer
+
+ROOT = Path(__file__).parent.parent
+
+
+def rss(base: str, *items: tuple[str, str, str]) -> str:
+    when = format_datetime(datetime.now(UTC) - timedelta(hours=2))
+    body = "".join(
+        f"<item><title>{title}</title><link>{base}{path}</link><guid>{base}{path}</guid>"
+        f"<pubDate>{when}</pubDate><description>{text}</description></item>"
+        for path, title, text in items)
+    return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>{body}"
+            "</channel></rss>")
+
+
+LONG = ("Turkish and Azerbaijani ministers met in Ankara on Monday to discuss a new railway. "
+        * 12)
+
+
+def test_run_once_survives_bad_feeds_and_lists_them(
+        server: LocalServer, write_config: Callable[[str], Path]) -> None:
+    good = server.add("/good.xml", rss(server.base, ("/a", "Erdoğan hosts Aliyev in Ankara", LONG)))
+    repeat = server.add("/repeat.xml", rss(server.base, ("/a?utm_source=x",
+                                                         "Erdoğan hosts Aliyev in Ankara", LONG)))
+    html = server.add("/site", "<!doctype html><html><body>Home</body></html>",
+                      headers={"Content-Type": "text/html"})
+    broken = server.add("/broken.xml", "<rss version='2.0'><channel><item><title>x</ti")
+    slow = server.add("/slow.xml", rss(server.base), delay=3)
+    missing = server.url("/missing.xml")
+    feeds = "".join(f'[[feeds]]\nname = "{n}"\nurl = "{u}"\n\n' for n, u in [
+        ("Good", good), ("Repeat", repeat), ("Site", html), ("Broken", broken),
+        ("Slow", slow), ("Missing", missing)])
+    path = write_config(f"""
+[settings]
+timeout = 1
+
+{feeds}
+[briefings.turkey]
+title = "Turkey Briefing"
+topics = ["turkey"]
+schedule = "0 8 * * mon-fri"
+""")
+    result = CliRunner().invoke(main, ["--config", str(path), "run", "--once"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert f"  feed {html}: not a feed: got an HTML page (is the URL the site rather than its " \
+           "feed?)" in lines
+    assert f"  feed {missing}: HTTP 404 Not Found" in lines
+    assert f"  feed {slow}: timed out after 1s" in lines
+    assert any(line.startswith(f"  feed {broken}: malformed feed") for line in lines)
+    assert "4 problems:" in result.output
+    [edition_json] = (path.parent / "out" / "turkey").glob("*/edition.json")
+    [story] = json.loads(edition_json.read_text())["stories"]
+    assert story["url"] == f"{server.base}/a"
+    assert len(story["sources"]) == 1  # the repeated item is one entry, not two
+
+
+def test_build_unknown_briefing_is_a_config_error(write_config: Callable[[str], Path]) -> None:
+    path = write_config('[briefings.a]\ntitle = "A"\nschedule = "0 7 * * *"\n')
+    result = CliRunner().invoke(main, ["--config", str(path), "build", "nope"])
+    assert result.exit_code == 2
+    assert "briefings.nope: no such briefing (known: a)" in result.output
+
+
+def test_check_the_shipped_config() -> None:
+    result = CliRunner().invoke(main, ["--config", str(ROOT / "feeds.toml"), "check"])
+    assert result.exit_code == 0, result.output
+    assert "OK: 15 feeds, 11 briefings, 14 topics" in result.output
+
+
+def test_demo_writes_editions_and_prints_their_paths(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "demo-out"
+    args = ["--config", str(ROOT / "feeds.toml"), "demo", "--out", str(out)]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    printed = [Path(line.strip()) for line in result.output.splitlines()
+               if line.strip().endswith("index.html")]
+    assert len(printed) == 11
+    assert all(p.exists() for p in printed)
+    again = runner.invoke(main, args)  # a demo can be run again: it starts afresh
+    assert again.exit_code == 0
+    assert "11 editions built" in again.output
+
+
+def test_demo_refuses_to_clear_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert (tmp_path / "precious.txt").exists()

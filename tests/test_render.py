@@ -1,0 +1,113 @@
+"""Rendering: escaping, MJML compiled and inlined, text for people, the JSON contract."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from briefings import render
+from briefings.errors import RenderError
+from briefings.model import Edition, Source, Story, TopicMatch
+
+from .conftest import NOW
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def edition(title: str = "Baku and Ankara sign pipeline deal", stories: int = 2) -> Edition:
+    made = tuple(Story(
+        id=f"s{n}", title=title if n == 0 else f"Story {n} about a long subject " * 3,
+        url=f"https://paper.example/{n}", summary="First sentence of the story. " * 8,
+        published=NOW - timedelta(hours=n), topics=("turkey", "caucasus"),
+        scores=(("turkey", 3.0), ("caucasus", 3.0)),
+        matches=(TopicMatch(topic="turkey", term="Ankara", field="title", weight=3.0),),
+        sources=(Source(feed="Paper", title=title, url=f"https://paper.example/{n}"),
+                 Source(feed="Wire", title="Copy", url=f"https://wire.example/{n}")),
+        member_urls=(f"https://paper.example/{n}", f"https://wire.example/{n}"))
+        for n in range(stories))
+    return Edition(briefing="turkey", title="Turkey Briefing", description="Turkish politics.",
+                   edition="2026-11-22-1200", generated_at=NOW, stories=made)
+
+
+@pytest.fixture(scope="module")
+def files() -> dict[str, str]:
+    return render.render(edition(HOSTILE), env=render.environment(),
+                         timezone="Europe/Istanbul").files
+
+
+def test_every_file_is_written(files: dict[str, str]) -> None:
+    assert set(files) == {"index.html", "email.html", "email.txt", "edition.json"}
+
+
+@pytest.mark.parametrize("name", ["index.html", "email.html"])
+def test_story_text_is_escaped(files: dict[str, str], name: str) -> None:
+    html = files[name]
+    assert "<script>alert" not in html
+    assert "onerror=alert" not in html.replace("onerror=alert(1)&gt;", "")
+    assert "&lt;script&gt;" in html
+
+
+def test_email_is_compiled_and_inlined(files: dict[str, str]) -> None:
+    html = files["email.html"]
+    assert "<mj-" not in html
+    assert "max-width:600px" in html.replace(" ", "")
+    assert 'style="' in html
+    assert "Turkey Briefing" in html
+    assert "Also covered by 1 outlet" in html
+
+
+def test_plain_text_is_wrapped_for_people(files: dict[str, str]) -> None:
+    text = files["email.txt"]
+    assert all(len(line) <= 72 for line in text.splitlines()), text
+    assert "TURKEY BRIEFING" in text
+    assert "Sunday 22 November 2026" in text  # local date in Europe/Istanbul
+    assert "[1] https://paper.example/0" in text
+    assert "Also covered by: Wire" in text
+
+
+def test_edition_json_contract(files: dict[str, str]) -> None:
+    document = json.loads(files["edition.json"])
+    assert_contract(document)
+    assert document["generated_at"] == "2026-11-22T09:00:00+00:00"
+    assert document["stories"][0]["matches"][0] == {
+        "topic": "turkey", "term": "Ankara", "field": "title", "weight": 3.0}
+
+
+def assert_contract(document: dict[str, object]) -> None:
+    """The documented edition.json contract (docs/edition-json.md)."""
+    from datetime import datetime
+
+    assert set(document) >= {"briefing", "title", "edition", "generated_at", "stories"}
+    assert isinstance(document["briefing"], str) and isinstance(document["title"], str)
+    assert datetime.fromisoformat(str(document["generated_at"])).tzinfo is not None
+    stories = document["stories"]
+    assert isinstance(stories, list)
+    for story in stories:
+        assert set(story) >= {"id", "title", "url", "summary", "topics", "published", "sources"}
+        assert story["url"].startswith(("http://", "https://"))
+        assert datetime.fromisoformat(story["published"]).tzinfo is not None
+        assert isinstance(story["topics"], list)
+        assert story["sources"] and {tuple(sorted(s)) for s in story["sources"]} == {
+            ("feed", "title", "url")}
+        assert story["url"] in {s["url"] for s in story["sources"]}
+        for match in story.get("matches", []):
+            assert set(match) == {"topic", "term", "field", "weight"}
+
+
+def test_user_template_overrides_one_file(tmp_path: Path) -> None:
+    (tmp_path / "email.txt").write_text("{{ edition.title }} has {{ stories | length }}\n")
+    files = render.render(edition(), env=render.environment(tmp_path), timezone="UTC").files
+    assert files["email.txt"] == "Turkey Briefing has 2\n"
+    assert "<!doctype html>" in files["index.html"]
+
+
+def test_template_error_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "web.html").write_text("line one\n{% if %}\n")
+    with pytest.raises(RenderError, match=r"web.html:2:"):
+        render.render(edition(), env=render.environment(tmp_path), timezone="UTC")
+    (tmp_path / "web.html").write_text("{{ nonsense.value }}\n")
+    with pytest.raises(RenderError, match=r"web.html: 'nonsense' is undefined"):
+        render.render(edition(), env=render.environment(tmp_path), timezone="UTC")
