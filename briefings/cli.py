@@ -45,22 +45,35 @@ def progress_bars() -> Iterator[RichProgress | None]:
     if not err.is_terminal:
         yield None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as bars:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bars:
         yield RichProgress(bars)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(path_type=Path),
-              default=configuration.DEFAULT_PATH, show_default=True,
-              help="The configuration file.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=configuration.DEFAULT_PATH,
+    show_default=True,
+    help="The configuration file.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log what each step does.")
 @click.version_option(package_name="briefings")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
     """Themed regional news briefings from RSS and Atom feeds."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     if not verbose:
         logging.getLogger("briefings").setLevel(logging.ERROR)
     ctx.obj = config_path
@@ -76,8 +89,10 @@ def check(config_path: Path) -> None:
         env = render.environment(config.settings.templates)
         for name in render.TEMPLATE_FILES:
             env.get_template(name)
-    click.echo(f"{config_path}: OK: {len(config.feeds)} feeds, {len(config.briefings)} "
-               f"briefings, {len(matcher.topics)} topics")
+    click.echo(
+        f"{config_path}: OK: {len(config.feeds)} feeds, {len(config.briefings)} "
+        f"briefings, {len(matcher.topics)} topics"
+    )
 
 
 @main.command()
@@ -106,8 +121,12 @@ def build(config_path: Path, briefing_ids: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.option("--once", is_flag=True, required=True,
-              help="Fetch, extract, classify, cluster and build every briefing once, now.")
+@click.option(
+    "--once",
+    is_flag=True,
+    required=True,
+    help="Fetch, extract, classify, cluster and build every briefing once, now.",
+)
 @click.argument("briefing_ids", nargs=-1)
 @click.pass_obj
 def run(config_path: Path, once: bool, briefing_ids: tuple[str, ...]) -> None:
@@ -121,8 +140,14 @@ def run(config_path: Path, once: bool, briefing_ids: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("demo-out"),
-              show_default=True, help="Folder for the demo's store and editions.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("demo-out"),
+    show_default=True,
+    help="Folder for the demo's store and editions.",
+)
 @click.pass_obj
 def demo(config_path: Path, out_dir: Path) -> None:
     """Serve the bundled sample corpus on 127.0.0.1 and build every briefing from it.
@@ -135,16 +160,23 @@ def demo(config_path: Path, out_dir: Path) -> None:
         base = configuration.load(config_path) if config_path.exists() else _bundled_catalogue()
         _reset_demo_folder(out_dir)
         with corpus.serve() as site:
-            settings = replace(base.settings, database=f"sqlite:///{out_dir.resolve()}/briefings.db",
-                               output=out_dir.resolve() / "editions")
+            settings = replace(
+                base.settings,
+                database=f"sqlite:///{out_dir.resolve()}/briefings.db",
+                output=out_dir.resolve() / "editions",
+            )
             config = replace(base, settings=settings, feeds=tuple(site.feeds()))
-            err.print(f"Serving {len(site.corpus.items)} sample items from "
-                      f"{len(config.feeds)} outlets at {site.base_url}")
+            err.print(
+                f"Serving {len(site.corpus.items)} sample items from "
+                f"{len(config.feeds)} outlets at {site.base_url}"
+            )
             with progress_bars() as bars, _run(config, bars) as current:
                 built = pipeline.run_once(current)
     _summary(current.report, quiet=True)
-    click.echo(f"{len(built)} editions built from {current.report.feeds} feeds, "
-               f"{current.report.entries_new} entries, {current.report.stories} stories:")
+    click.echo(
+        f"{len(built)} editions built from {current.report.feeds} feeds, "
+        f"{current.report.entries_new} entries, {current.report.stories} stories:"
+    )
     for item in built:
         click.echo(f"  {item.path / 'index.html'}")
 
@@ -161,8 +193,7 @@ def _bundled_catalogue() -> configuration.Config:
 def _reset_demo_folder(out_dir: Path) -> None:
     if out_dir.exists():
         if not (out_dir / DEMO_MARKER).exists() and any(out_dir.iterdir()):
-            raise ConfigError([f"{out_dir}: exists and is not a demo folder; "
-                               "choose another --out"])
+            raise ConfigError([f"{out_dir}: exists and is not a demo folder; choose another --out"])
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     (out_dir / DEMO_MARKER).write_text("Made by `briefings demo`; safe to delete.\n")
@@ -181,15 +212,22 @@ def _known_briefings(config: configuration.Config, wanted: Sequence[str]) -> Non
     known = {b.id for b in config.briefings}
     unknown = [w for w in wanted if w not in known]
     if unknown:
-        raise ConfigError([f"{config.path.name}: briefings.{u}: no such briefing "
-                           f"(known: {', '.join(sorted(known))})" for u in unknown])
+        raise ConfigError(
+            [
+                f"{config.path.name}: briefings.{u}: no such briefing "
+                f"(known: {', '.join(sorted(known))})"
+                for u in unknown
+            ]
+        )
 
 
 def _summary(report: RunReport, *, quiet: bool = False) -> None:
     if not quiet:
-        parts = [f"{report.feeds} feeds" if report.feeds else "",
-                 f"{report.entries_new} new entries" if report.feeds else "",
-                 f"{len(report.editions)} editions" if report.editions or report.stories else ""]
+        parts = [
+            f"{report.feeds} feeds" if report.feeds else "",
+            f"{report.entries_new} new entries" if report.feeds else "",
+            f"{len(report.editions)} editions" if report.editions or report.stories else "",
+        ]
         line = ", ".join(p for p in parts if p)
         if line:
             click.echo(line)
@@ -198,8 +236,9 @@ def _summary(report: RunReport, *, quiet: bool = False) -> None:
     if report.failures:
         err.print(f"{len(report.failures)} problems:", style="yellow")
         for failure in report.failures:
-            err.print(f"  {failure.stage} {failure.url}: {failure.message}", markup=False,
-                      soft_wrap=True)
+            err.print(
+                f"  {failure.stage} {failure.url}: {failure.message}", markup=False, soft_wrap=True
+            )
 
 
 @contextmanager

@@ -21,8 +21,9 @@ def relevance(story: Story, topics: Iterable[str]) -> float:
     return max((scores.get(topic, 0.0) for topic in topics), default=0.0)
 
 
-def compose(briefing: Briefing, stories: Sequence[Story], *, now: datetime, timezone: str,
-            carried: set[str]) -> Edition:
+def compose(
+    briefing: Briefing, stories: Sequence[Story], *, now: datetime, timezone: str, carried: set[str]
+) -> Edition:
     """The edition of ``briefing`` at ``now``.
 
     A story qualifies when one of its articles falls in the briefing's window,
@@ -41,8 +42,19 @@ def compose(briefing: Briefing, stories: Sequence[Story], *, now: datetime, time
         if carried.intersection(story.member_urls):
             continue
         chosen.append(story)
-    chosen.sort(key=lambda s: (-len(s.sources), -relevance(s, briefing.topics or s.topics),
-                               -s.published.timestamp(), s.id))
-    return Edition(briefing=briefing.id, title=briefing.title, description=briefing.description,
-                   edition=edition_id(now, timezone), generated_at=now,
-                   stories=tuple(chosen[:briefing.max_stories]))
+    chosen.sort(
+        key=lambda s: (
+            -len(s.sources),
+            -relevance(s, briefing.topics or s.topics),
+            -s.published.timestamp(),
+            s.id,
+        )
+    )
+    return Edition(
+        briefing=briefing.id,
+        title=briefing.title,
+        description=briefing.description,
+        edition=edition_id(now, timezone),
+        generated_at=now,
+        stories=tuple(chosen[: briefing.max_stories]),
+    )

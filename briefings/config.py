@@ -43,56 +43,96 @@ class Key:
 
 
 SETTINGS: dict[str, Key] = {
-    "database": Key(type=str, default="sqlite:///briefings.db",
-                    help="SQLAlchemy URL of the store; a relative SQLite path resolves "
-                         "against the folder of feeds.toml."),
-    "output": Key(type=str, default="out",
-                  help="Folder the editions are written to, relative to feeds.toml."),
-    "timezone": Key(type=str, default="UTC",
-                    help="IANA time zone of the schedules and of dates shown to readers."),
-    "templates": Key(type=str, default="",
-                     help="Folder of templates that override the built-in theme file by "
-                          "file; empty means the built-in theme only."),
-    "user_agent": Key(type=str, default="briefings/0.1 (+https://github.com/briefings)",
-                      help="User-Agent header sent with every request."),
-    "timeout": Key(type=(int, float), default=20.0,
-                   help="Seconds before a feed or page request is abandoned."),
-    "concurrency": Key(type=int, default=8,
-                       help="How many feeds or pages are fetched at the same time."),
-    "max_bytes": Key(type=int, default=5_000_000,
-                     help="Largest feed or page body accepted, in bytes."),
-    "extract_below": Key(type=int, default=600,
-                         help="Fetch and extract the article page when the feed's own "
-                              "text is shorter than this many characters."),
+    "database": Key(
+        type=str,
+        default="sqlite:///briefings.db",
+        help="SQLAlchemy URL of the store; a relative SQLite path resolves "
+        "against the folder of feeds.toml.",
+    ),
+    "output": Key(
+        type=str, default="out", help="Folder the editions are written to, relative to feeds.toml."
+    ),
+    "timezone": Key(
+        type=str,
+        default="UTC",
+        help="IANA time zone of the schedules and of dates shown to readers.",
+    ),
+    "templates": Key(
+        type=str,
+        default="",
+        help="Folder of templates that override the built-in theme file by "
+        "file; empty means the built-in theme only.",
+    ),
+    "user_agent": Key(
+        type=str,
+        default="briefings/0.1 (+https://github.com/briefings)",
+        help="User-Agent header sent with every request.",
+    ),
+    "timeout": Key(
+        type=(int, float), default=20.0, help="Seconds before a feed or page request is abandoned."
+    ),
+    "concurrency": Key(
+        type=int, default=8, help="How many feeds or pages are fetched at the same time."
+    ),
+    "max_bytes": Key(
+        type=int, default=5_000_000, help="Largest feed or page body accepted, in bytes."
+    ),
+    "extract_below": Key(
+        type=int,
+        default=600,
+        help="Fetch and extract the article page when the feed's own "
+        "text is shorter than this many characters.",
+    ),
 }
 FEED: dict[str, Key] = {
     "name": Key(type=str, default=None, help="The outlet's name, shown to readers."),
     "url": Key(type=str, default=None, help="http(s) URL of the feed, or a local file path."),
     "id": Key(type=str, default="", help="Stable identifier; derived from the name if omitted."),
-    "weight": Key(type=(int, float), default=1.0,
-                  help="How authoritative the outlet is; higher wins as a story's source."),
+    "weight": Key(
+        type=(int, float),
+        default=1.0,
+        help="How authoritative the outlet is; higher wins as a story's source.",
+    ),
 }
 BRIEFING: dict[str, Key] = {
     "title": Key(type=str, default=None, help="The briefing's name, e.g. 'Israel Briefing'."),
     "description": Key(type=str, default="", help="One sentence shown in the footer."),
-    "topics": Key(type=list, default=[],
-                  help="Built-in or [topics.ID] ids; omitted or empty means every story."),
-    "schedule": Key(type=str, default=None,
-                    help="Cron line (minute hour day month weekday) in settings.timezone."),
-    "window": Key(type=str, default="24h",
-                  help="Stories published within this span before the edition, e.g. 24h, 7d."),
+    "topics": Key(
+        type=list,
+        default=[],
+        help="Built-in or [topics.ID] ids; omitted or empty means every story.",
+    ),
+    "schedule": Key(
+        type=str,
+        default=None,
+        help="Cron line (minute hour day month weekday) in settings.timezone.",
+    ),
+    "window": Key(
+        type=str,
+        default="24h",
+        help="Stories published within this span before the edition, e.g. 24h, 7d.",
+    ),
     "max_stories": Key(type=int, default=12, help="Most stories in one edition."),
-    "min_score": Key(type=(int, float), default=2.0,
-                     help="Least topic score a story needs (title 3, summary 2, body 1 per term)."),
+    "min_score": Key(
+        type=(int, float),
+        default=2.0,
+        help="Least topic score a story needs (title 3, summary 2, body 1 per term).",
+    ),
 }
 TOPIC: dict[str, Key] = {
     "title": Key(type=str, default=None, help="The topic's name, shown as a section heading."),
     "description": Key(type=str, default="", help="What the topic covers."),
-    "terms": Key(type=list, default=None,
-                 help="Names that signal the topic; matched on word boundaries, case- and "
-                      "accent-insensitively; a trailing '*' matches as a prefix."),
-    "exclude": Key(type=list, default=[],
-                   help="Phrases that, when present in a story, cancel this topic for it."),
+    "terms": Key(
+        type=list,
+        default=None,
+        help="Names that signal the topic; matched on word boundaries, case- and "
+        "accent-insensitively; a trailing '*' matches as a prefix.",
+    ),
+    "exclude": Key(
+        type=list,
+        default=[],
+        help="Phrases that, when present in a story, cancel this topic for it.",
+    ),
 }
 SECTIONS = {"settings": SETTINGS, "feeds": FEED, "briefings": BRIEFING, "topics": TOPIC}
 
@@ -185,8 +225,9 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
     feeds = _feeds(checker, raw.get("feeds", []), root)
     briefings = _briefings(checker, raw.get("briefings", {}), known_topics, settings.timezone)
     checker.raise_if_any()
-    return Config(path=path.resolve(), settings=settings, feeds=feeds, briefings=briefings,
-                  topics=topics)
+    return Config(
+        path=path.resolve(), settings=settings, feeds=feeds, briefings=briefings, topics=topics
+    )
 
 
 def parse_duration(text: str) -> timedelta:
@@ -229,7 +270,9 @@ class _Checker:
                 where = f"{prefix}{key}"
                 self.add(where, f"unknown key{_hint(key, spec)}")
 
-    def typed(self, table: Mapping[str, Any], spec: Mapping[str, Key], prefix: str) -> dict[str, Any]:
+    def typed(
+        self, table: Mapping[str, Any], spec: Mapping[str, Key], prefix: str
+    ) -> dict[str, Any]:
         """The table's values with defaults filled in; wrong types and missing keys reported."""
         self.unknown_keys(table, spec, prefix)
         values: dict[str, Any] = {}
@@ -241,8 +284,10 @@ class _Checker:
                 continue
             value = table[name]
             if isinstance(value, bool) or not isinstance(value, key.type):
-                self.add(f"{prefix}{name}", f"expected {_type_name(key.type)}, "
-                                            f"got {type(value).__name__} {value!r}")
+                self.add(
+                    f"{prefix}{name}",
+                    f"expected {_type_name(key.type)}, got {type(value).__name__} {value!r}",
+                )
                 values[name] = key.default
                 continue
             values[name] = value
@@ -271,8 +316,11 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
     try:
         ZoneInfo(values["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
-        checker.add("settings.timezone", f"unknown time zone {values['timezone']!r} "
-                                         "(use an IANA name such as 'Europe/Istanbul')")
+        checker.add(
+            "settings.timezone",
+            f"unknown time zone {values['timezone']!r} "
+            "(use an IANA name such as 'Europe/Istanbul')",
+        )
         values["timezone"] = "UTC"
     for name in ("timeout", "concurrency", "max_bytes"):
         if values[name] <= 0:
@@ -294,8 +342,8 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
 
 def _database_url(url: str, root: Path) -> str:
     prefix = "sqlite:///"
-    if url.startswith(prefix) and not url[len(prefix):].startswith("/") and url != prefix:
-        return prefix + str(root / url[len(prefix):])
+    if url.startswith(prefix) and not url[len(prefix) :].startswith("/") and url != prefix:
+        return prefix + str(root / url[len(prefix) :])
     return url
 
 
@@ -316,16 +364,18 @@ def _feeds(checker: _Checker, raw: Any, root: Path) -> tuple[Feed, ...]:
         if not _ID.match(feed_id):
             checker.add(prefix + "id", f"invalid id {feed_id!r} (use a-z, 0-9, '-' and '_')")
         if feed_id in seen_ids:
-            checker.add(prefix + "id", f"duplicate feed id {feed_id!r} "
-                                       f"(also feeds[{seen_ids[feed_id]}]; set a distinct id)")
+            checker.add(
+                prefix + "id",
+                f"duplicate feed id {feed_id!r} "
+                f"(also feeds[{seen_ids[feed_id]}]; set a distinct id)",
+            )
         if url in seen_urls:
             checker.add(prefix + "url", f"duplicate feed URL (also feeds[{seen_urls[url]}])")
         if values["weight"] <= 0:
             checker.add(prefix + "weight", f"must be greater than zero, got {values['weight']!r}")
         seen_ids.setdefault(feed_id, index)
         seen_urls.setdefault(url, index)
-        feeds.append(Feed(id=feed_id, name=values["name"], url=url,
-                          weight=float(values["weight"])))
+        feeds.append(Feed(id=feed_id, name=values["name"], url=url, weight=float(values["weight"])))
     return tuple(feeds)
 
 
@@ -351,20 +401,28 @@ def _topics(checker: _Checker, raw: Any) -> tuple[UserTopic, ...]:
         if not _ID.match(topic_id):
             checker.add(f"topics.{topic_id}", "invalid id (use a-z, 0-9, '-' and '_')")
         if topic_id in builtin:
-            checker.add(f"topics.{topic_id}", "shadows the built-in topic of that id "
-                                              "(choose another id)")
+            checker.add(
+                f"topics.{topic_id}", "shadows the built-in topic of that id (choose another id)"
+            )
         values = checker.typed(checker.table(item, f"topics.{topic_id}"), TOPIC, prefix)
         terms = checker.strings(values["terms"], prefix + "terms")
         if values["terms"] is not None and not terms:
             checker.add(prefix + "terms", "needs at least one term")
-        topics.append(UserTopic(
-            id=topic_id, title=values["title"] or topic_id, description=values["description"],
-            terms=terms, exclude=checker.strings(values["exclude"], prefix + "exclude")))
+        topics.append(
+            UserTopic(
+                id=topic_id,
+                title=values["title"] or topic_id,
+                description=values["description"],
+                terms=terms,
+                exclude=checker.strings(values["exclude"], prefix + "exclude"),
+            )
+        )
     return tuple(topics)
 
 
-def _briefings(checker: _Checker, raw: Any, known_topics: set[str],
-               timezone: str) -> tuple[Briefing, ...]:
+def _briefings(
+    checker: _Checker, raw: Any, known_topics: set[str], timezone: str
+) -> tuple[Briefing, ...]:
     briefings = []
     for briefing_id, item in checker.table(raw, "briefings").items():
         prefix = f"briefings.{briefing_id}."
@@ -374,8 +432,10 @@ def _briefings(checker: _Checker, raw: Any, known_topics: set[str],
         topics = checker.strings(values["topics"], prefix + "topics")
         for index, topic in enumerate(topics):
             if topic not in known_topics:
-                checker.add(f"{prefix}topics[{index}]",
-                            f"unknown topic {topic!r}{_hint(topic, known_topics)}")
+                checker.add(
+                    f"{prefix}topics[{index}]",
+                    f"unknown topic {topic!r}{_hint(topic, known_topics)}",
+                )
         schedule = values["schedule"] or ""
         if values["schedule"] is not None:
             _check_cron(checker, schedule, timezone, prefix + "schedule")
@@ -386,11 +446,18 @@ def _briefings(checker: _Checker, raw: Any, known_topics: set[str],
             checker.add(prefix + "window", str(exc))
         if values["max_stories"] <= 0:
             checker.add(prefix + "max_stories", "must be greater than zero")
-        briefings.append(Briefing(
-            id=briefing_id, title=values["title"] or briefing_id,
-            description=values["description"], topics=topics, schedule=schedule,
-            window=window, max_stories=values["max_stories"],
-            min_score=float(values["min_score"])))
+        briefings.append(
+            Briefing(
+                id=briefing_id,
+                title=values["title"] or briefing_id,
+                description=values["description"],
+                topics=topics,
+                schedule=schedule,
+                window=window,
+                max_stories=values["max_stories"],
+                min_score=float(values["min_score"]),
+            )
+        )
     return tuple(briefings)
 
 
@@ -408,8 +475,14 @@ def cron_trigger(line: str, timezone: str) -> Any:
     if len(fields) != 5:
         raise ValueError("expected 5 fields (minute hour day month weekday), e.g. '0 7 * * *'")
     minute, hour, day, month, weekday = fields
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday),
-                       timezone=timezone)
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=_weekdays(weekday),
+        timezone=timezone,
+    )
 
 
 def _weekdays(field: str) -> str:
@@ -455,8 +528,12 @@ def _hint(word: str, choices: Any) -> str:
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", list: "an array",
-             bool: "true or false"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        list: "an array",
+        bool: "true or false",
+    }
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
-

@@ -90,11 +90,19 @@ def load_corpus() -> Corpus:
 
 
 def _item(raw: dict[str, Any]) -> Item:
-    return Item(outlet=raw["outlet"], id=raw["id"], title=raw["title"], summary=raw["summary"],
-                author=raw.get("author", ""), body=raw["body"],
-                hours_ago=raw.get("hours_ago"), topics=tuple(raw.get("topics", ())),
-                event=raw.get("event", ""), copy_of=raw.get("copy_of", ""),
-                repeat_of=raw.get("repeat_of", ""))
+    return Item(
+        outlet=raw["outlet"],
+        id=raw["id"],
+        title=raw["title"],
+        summary=raw["summary"],
+        author=raw.get("author", ""),
+        body=raw["body"],
+        hours_ago=raw.get("hours_ago"),
+        topics=tuple(raw.get("topics", ())),
+        event=raw.get("event", ""),
+        copy_of=raw.get("copy_of", ""),
+        repeat_of=raw.get("repeat_of", ""),
+    )
 
 
 class Site:
@@ -114,14 +122,22 @@ class Site:
             self.documents[f"/{outlet.slug}/{name}"] = (f"{kind}; charset=utf-8", body.encode())
             for item in mine:
                 page = self._page(outlet, item).encode()
-                self.documents[f"/{outlet.slug}/{item.id}.html"] = ("text/html; charset=utf-8", page)
+                self.documents[f"/{outlet.slug}/{item.id}.html"] = (
+                    "text/html; charset=utf-8",
+                    page,
+                )
 
     def feeds(self) -> list[Feed]:
         """A :class:`Feed` for every outlet, pointing at this site."""
-        return [Feed(id=o.slug, name=o.name, url=f"{self.base_url}/{o.slug}/"
-                     f"{'feed.xml' if o.format == 'rss' else 'atom.xml'}",
-                     weight=0.5 if o.slug == "mideast-roundup" else 1.0)
-                for o in self.corpus.outlets]
+        return [
+            Feed(
+                id=o.slug,
+                name=o.name,
+                url=f"{self.base_url}/{o.slug}/{'feed.xml' if o.format == 'rss' else 'atom.xml'}",
+                weight=0.5 if o.slug == "mideast-roundup" else 1.0,
+            )
+            for o in self.corpus.outlets
+        ]
 
     def published(self, item: Item) -> datetime | None:
         return None if item.hours_ago is None else self.now - timedelta(hours=item.hours_ago)
@@ -145,23 +161,28 @@ class Site:
                 content = f"<content:encoded><![CDATA[{html}]]></content:encoded>"
             entries.append(
                 f"<item><title>{escape(item.title)}</title><link>{escape(self.link(item))}</link>"
-                f"<guid isPermaLink=\"false\">{outlet.slug}:{item.id}</guid>{date}"
+                f'<guid isPermaLink="false">{outlet.slug}:{item.id}</guid>{date}'
                 f"<dc:creator>{escape(item.author)}</dc:creator>"
-                f"<description>{escape(item.summary)}</description>{content}</item>")
+                f"<description>{escape(item.summary)}</description>{content}</item>"
+            )
         return (
             '<?xml version="1.0" encoding="utf-8"?>\n'
             '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
             'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
             f"<title>{escape(outlet.name)}</title><link>{self.base_url}/{outlet.slug}/</link>"
             f"<description>{escape(outlet.description)}</description>"
-            f"<language>{outlet.language}</language>{''.join(entries)}</channel></rss>\n")
+            f"<language>{outlet.language}</language>{''.join(entries)}</channel></rss>\n"
+        )
 
     def _atom(self, outlet: Outlet, items: list[Item]) -> str:
         entries = []
         for item in items:
             when = self.published(item)
-            dates = (f"<published>{when.isoformat()}</published><updated>{when.isoformat()}"
-                     "</updated>") if when else ""
+            dates = (
+                (f"<published>{when.isoformat()}</published><updated>{when.isoformat()}</updated>")
+                if when
+                else ""
+            )
             content = ""
             if outlet.full_text:
                 html = "".join(f"<p>{escape(p)}</p>" for p in item.paragraphs)
@@ -171,20 +192,23 @@ class Site:
                 f"<title>{escape(item.title)}</title>"
                 f'<link rel="alternate" href="{escape(self.link(item))}"/>{dates}'
                 f"<author><name>{escape(item.author)}</name></author>"
-                f"<summary>{escape(item.summary)}</summary>{content}</entry>")
+                f"<summary>{escape(item.summary)}</summary>{content}</entry>"
+            )
         return (
             '<?xml version="1.0" encoding="utf-8"?>\n'
             f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{outlet.language}">'
             f"<title>{escape(outlet.name)}</title><subtitle>{escape(outlet.description)}</subtitle>"
             f"<id>tag:{outlet.slug}.example,2026:feed</id>"
             f'<link rel="alternate" href="{self.base_url}/{outlet.slug}/"/>'
-            f"<updated>{self.now.isoformat()}</updated>{''.join(entries)}</feed>\n")
+            f"<updated>{self.now.isoformat()}</updated>{''.join(entries)}</feed>\n"
+        )
 
     def _page(self, outlet: Outlet, item: Item) -> str:
         when = self.published(item) or self.now
         others = [i for i in self.corpus.items if i.outlet == outlet.slug and i is not item][:4]
-        related = "".join(f'<li><a href="/{outlet.slug}/{i.id}.html">{escape(i.title)}</a></li>'
-                          for i in others)
+        related = "".join(
+            f'<li><a href="/{outlet.slug}/{i.id}.html">{escape(i.title)}</a></li>' for i in others
+        )
         body = "\n".join(f"<p>{escape(p)}</p>" for p in item.paragraphs)
         return f"""<!doctype html>
 <html lang="{outlet.language}"><head><meta charset="utf-8">
@@ -232,7 +256,7 @@ class _Handler(BaseHTTPRequestHandler):
     site: Site
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         found = self.site.documents.get(path)
         if found is None:
@@ -242,8 +266,9 @@ class _Handler(BaseHTTPRequestHandler):
         etag = '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:16] + '"'
         headers = {"ETag": etag, "Last-Modified": self.site.modified}
         if self.headers.get("If-None-Match") == etag or (
-                self.headers.get("If-None-Match") is None
-                and self.headers.get("If-Modified-Since") == self.site.modified):
+            self.headers.get("If-None-Match") is None
+            and self.headers.get("If-Modified-Since") == self.site.modified
+        ):
             self._send(304, "", b"", headers)
             return
         self._send(200, kind, body, headers)
@@ -266,7 +291,7 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def serve(corpus: Corpus | None = None, *, now: datetime | None = None) -> Iterator[Site]:
     """Serve the corpus on 127.0.0.1 on a free port for the duration of the block."""
-    handler = type("SampleHandler", (_Handler,), {})
+    handler: type[_Handler] = type("SampleHandler", (_Handler,), {})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     base = f"http://127.0.0.1:{server.server_address[1]}"

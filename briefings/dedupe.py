@@ -28,15 +28,123 @@ from datasketch import MinHash, MinHashLSH
 from .model import Article, Source, Story, TopicMatch
 from .text import fold_words
 
-TRACKING_PARAMS = frozenset({
-    "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga",
-    "ref_src", "cmpid", "ncid", "ito", "smid", "sr_share", "at_medium", "at_campaign",
-})
-_STOP = frozenset("""a about after against all also amid an and any are as at be been before
-being but by can could did do does during each for from had has have he her his how if in into
-is it its last more most new no not of on one or other our out over said says she since so some
-than that the their them then there these they this those through to two under until up was we
-were what when where which while who will with would year years""".split())
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "yclid",
+        "_ga",
+        "ref_src",
+        "cmpid",
+        "ncid",
+        "ito",
+        "smid",
+        "sr_share",
+        "at_medium",
+        "at_campaign",
+    }
+)
+_STOP = frozenset(
+    [
+        "a",
+        "about",
+        "after",
+        "against",
+        "all",
+        "also",
+        "amid",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "before",
+        "being",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "during",
+        "each",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "how",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "last",
+        "more",
+        "most",
+        "new",
+        "no",
+        "not",
+        "of",
+        "on",
+        "one",
+        "or",
+        "other",
+        "our",
+        "out",
+        "over",
+        "said",
+        "says",
+        "she",
+        "since",
+        "so",
+        "some",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "two",
+        "under",
+        "until",
+        "up",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "will",
+        "with",
+        "would",
+        "year",
+        "years",
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,17 +171,21 @@ def canonical_url(url: str) -> str:
         return url.strip()
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
-    if port is not None and not (scheme, port) in (("http", 80), ("https", 443)):
+    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
         host = f"{host}:{port}"
     if parts.username or parts.password:
         host = f"{parts.username or ''}{':' + parts.password if parts.password else ''}@{host}"
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                   if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS)
+    query = sorted(
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
+    )
     return urlunsplit((scheme, host, parts.path or "/", urlencode(query), ""))
 
 
-def cluster(articles: Sequence[Article], *, thresholds: Thresholds = Thresholds()
-            ) -> list[list[Article]]:
+def cluster(
+    articles: Sequence[Article], *, thresholds: Thresholds = Thresholds()
+) -> list[list[Article]]:
     """Group articles that report the same story; each group in input order."""
     links = UnionFind(len(articles))
     for a, b in copy_pairs(articles, thresholds):
@@ -82,13 +194,14 @@ def cluster(articles: Sequence[Article], *, thresholds: Thresholds = Thresholds(
     members: dict[int, list[int]] = defaultdict(list)
     for index in range(len(articles)):
         members[links.find(index)].append(index)
-    for similarity, a, b in event_pairs(articles, vectors, thresholds):
+    for _, a, b in event_pairs(articles, vectors, thresholds):
         root_a, root_b = links.find(a), links.find(b)
         if root_a == root_b:
             continue
         group_a, group_b = members[root_a], members[root_b]
         average = sum(cosine(vectors[i], vectors[j]) for i in group_a for j in group_b) / (
-            len(group_a) * len(group_b))
+            len(group_a) * len(group_b)
+        )
         if average >= thresholds.event_cosine:
             links.union(root_a, root_b)
             root = links.find(root_a)
@@ -116,8 +229,11 @@ def copy_pairs(articles: Sequence[Article], thresholds: Thresholds) -> list[tupl
             j = int(other)
             close = abs(articles[j].published - article.published) <= thresholds.copy_window
             other_hash = hashes[j]
-            if close and other_hash is not None and (
-                    minhash.jaccard(other_hash) >= thresholds.copy_jaccard):
+            if (
+                close
+                and other_hash is not None
+                and (minhash.jaccard(other_hash) >= thresholds.copy_jaccard)
+            ):
                 pairs.append((j, index))
         lsh.insert(str(index), minhash)
         hashes.append(minhash)
@@ -150,19 +266,20 @@ def cosine(a: Vector, b: Vector) -> float:
     return sum(w * b.get(t, 0.0) for t, w in a.items())
 
 
-def event_pairs(articles: Sequence[Article], vectors: Sequence[Vector],
-                thresholds: Thresholds) -> list[tuple[float, int, int]]:
+def event_pairs(
+    articles: Sequence[Article], vectors: Sequence[Vector], thresholds: Thresholds
+) -> list[tuple[float, int, int]]:
     """Candidate same-event pairs from different outlets, most similar first."""
     postings: defaultdict[str, list[int]] = defaultdict(list)
     for index, vector in enumerate(vectors):
-        for term in list(vector)[:thresholds.key_terms]:
+        for term in list(vector)[: thresholds.key_terms]:
             postings[term].append(index)
     candidates: set[tuple[int, int]] = set()
     for members in postings.values():
         if len(members) > thresholds.key_df_limit:
             continue  # a word in everything says nothing about sameness
         for x, i in enumerate(members):
-            for j in members[x + 1:]:
+            for j in members[x + 1 :]:
                 candidates.add((min(i, j), max(i, j)))
     pairs = []
     for i, j in candidates:
@@ -176,23 +293,40 @@ def event_pairs(articles: Sequence[Article], vectors: Sequence[Vector],
     return pairs
 
 
-def make_story(members: Sequence[Article], *, weights: Mapping[str, float],
-               feed_names: Mapping[str, str],
-               matches_of: Callable[[Article], tuple[TopicMatch, ...]],
-               min_score: float) -> Story:
+def make_story(
+    members: Sequence[Article],
+    *,
+    weights: Mapping[str, float],
+    feed_names: Mapping[str, str],
+    matches_of: Callable[[Article], tuple[TopicMatch, ...]],
+    min_score: float,
+) -> Story:
     """One story from a cluster: the most complete original leads, the rest are sources."""
     originals = _originals(members)
-    lead = max(members, key=lambda a: (
-        a.id in originals, weights.get(a.feed_id, 1.0), len(a.text), -a.published.timestamp()))
-    ordered = sorted(members, key=lambda a: (
-        a is not lead, -weights.get(a.feed_id, 1.0), a.published, a.url))
+    lead = max(
+        members,
+        key=lambda a: (
+            a.id in originals,
+            weights.get(a.feed_id, 1.0),
+            len(a.text),
+            -a.published.timestamp(),
+        ),
+    )
+    ordered = sorted(
+        members, key=lambda a: (a is not lead, -weights.get(a.feed_id, 1.0), a.published, a.url)
+    )
     sources: list[Source] = []
     seen: set[str] = set()
     for article in ordered:
         if article.canonical_url not in seen:
             seen.add(article.canonical_url)
-            sources.append(Source(feed=feed_names.get(article.feed_id, article.feed_id),
-                                  title=article.title, url=article.url))
+            sources.append(
+                Source(
+                    feed=feed_names.get(article.feed_id, article.feed_id),
+                    title=article.title,
+                    url=article.url,
+                )
+            )
     best: dict[str, float] = {}
     matches: dict[str, tuple[TopicMatch, ...]] = {}
     for article in members:
@@ -206,12 +340,18 @@ def make_story(members: Sequence[Article], *, weights: Mapping[str, float],
                 matches[topic] = tuple(m for m in found if m.topic == topic)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
     return Story(
-        id=story_id(lead.canonical_url), title=lead.title, url=lead.url, summary=lead.summary,
+        id=story_id(lead.canonical_url),
+        title=lead.title,
+        url=lead.url,
+        summary=lead.summary,
         published=max(a.published for a in members),
         topics=tuple(t for t, s in ranked if s >= min_score),
-        scores=tuple(ranked), matches=tuple(m for t, _ in ranked for m in matches[t]),
-        sources=tuple(sources), member_urls=tuple(sorted({a.canonical_url for a in members})),
-        image=lead.image)
+        scores=tuple(ranked),
+        matches=tuple(m for t, _ in ranked for m in matches[t]),
+        sources=tuple(sources),
+        member_urls=tuple(sorted({a.canonical_url for a in members})),
+        image=lead.image,
+    )
 
 
 def story_id(url: str) -> str:
@@ -248,7 +388,9 @@ def _originals(members: Sequence[Article]) -> set[str]:
         copied = any(
             other.published < article.published
             and len(mine & shingles[other.id]) / max(1, len(mine | shingles[other.id])) >= 0.5
-            for other in members if other is not article)
+            for other in members
+            if other is not article
+        )
         if not copied:
             originals.add(article.id)
     return originals
@@ -256,8 +398,9 @@ def _originals(members: Sequence[Article]) -> set[str]:
 
 def _shingles(text: str, size: int = 3) -> set[bytes]:
     words = fold_words(text)
-    return {" ".join(words[i:i + size]).encode("utf-8")
-            for i in range(max(0, len(words) - size + 1))}
+    return {
+        " ".join(words[i : i + size]).encode("utf-8") for i in range(max(0, len(words) - size + 1))
+    }
 
 
 def _terms(text: str) -> list[str]:

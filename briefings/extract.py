@@ -29,7 +29,8 @@ class ExtractionFailed(BriefingsError):
 def decode(body: bytes, content_type: str = "") -> str:
     """Bytes → text, trusting the declared charset, then the page's own meta, then UTF-8."""
     declared = _CHARSET.search(content_type) or _CHARSET.search(
-        body[:4096].decode("ascii", "replace"))
+        body[:4096].decode("ascii", "replace")
+    )
     if declared:
         try:
             return body.decode(declared.group(1), errors="replace")
@@ -43,16 +44,27 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
     if "html" not in content_type and content_type and "xml" not in content_type:
         raise ExtractionFailed(f"{url}: not an HTML page ({content_type.split(';')[0]})")
     document = trafilatura.bare_extraction(
-        decode(body, content_type), url=url, with_metadata=True, include_comments=False,
-        include_tables=False, favor_precision=True, deduplicate=False)
+        decode(body, content_type),
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        favor_precision=True,
+        deduplicate=False,
+    )
     text = (getattr(document, "text", None) or "").strip() if document is not None else ""
     if not text:
         raise ExtractionFailed(f"{url}: no article text found on the page")
     return Page(
-        url=url, text=_paragraphs(text),
-        title=_field(document, "title"), author=_field(document, "author"),
-        site_name=_field(document, "sitename"), language=_field(document, "language"),
-        image=_field(document, "image"), published=_date(_field(document, "date")))
+        url=url,
+        text=_paragraphs(text),
+        title=_field(document, "title"),
+        author=_field(document, "author"),
+        site_name=_field(document, "sitename"),
+        language=_field(document, "language"),
+        image=_field(document, "image"),
+        published=_date(_field(document, "date")),
+    )
 
 
 def _paragraphs(text: str) -> str:
@@ -83,14 +95,21 @@ def best_article(entry: Entry, page: Page | None, *, article_id: str) -> Article
     text = page.text if use_page and page is not None else feed_text
     source: TextSource = "page" if use_page else "feed"
     return Article(
-        id=article_id, feed_id=entry.feed_id, url=entry.url, canonical_url=entry.canonical_url,
+        id=article_id,
+        feed_id=entry.feed_id,
+        url=entry.url,
+        canonical_url=entry.canonical_url,
         title=entry.title or (page.title if page else ""),
         summary=lead_summary(entry.summary or text),
-        text=text, author=entry.author or (page.author if page else ""),
-        published=entry.published if entry.dated or page is None or page.published is None
+        text=text,
+        author=entry.author or (page.author if page else ""),
+        published=entry.published
+        if entry.dated or page is None or page.published is None
         else page.published,
-        text_source=source, image=page.image if page else "",
-        language=page.language if page else "")
+        text_source=source,
+        image=page.image if page else "",
+        language=page.language if page else "",
+    )
 
 
 def lead_summary(text: str, words: int = 60) -> str:

@@ -48,20 +48,31 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def parse_feed(body: bytes, *, feed_id: str, url: str, seen_at: datetime,
-               canonical: Callable[[str], str], content_type: str = "") -> list[Entry]:
+def parse_feed(
+    body: bytes,
+    *,
+    feed_id: str,
+    url: str,
+    seen_at: datetime,
+    canonical: Callable[[str], str],
+    content_type: str = "",
+) -> list[Entry]:
     """Parse one feed body; raise :class:`FeedParseError` if it is no feed at all."""
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False,
-                              resolve_relative_uris=True)
+    parsed = feedparser.parse(
+        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True
+    )
     if not parsed.entries and not parsed.get("version"):
         raise FeedParseError(url, _not_a_feed_reason(body, content_type, parsed))
     if parsed.get("bozo") and _truncated(body):
         # feedparser recovers what it can, but the last items of a cut-off feed are garbage
-        raise FeedParseError(url, "malformed feed: the document ends before its closing tag "
-                                  f"({one_line(str(parsed.get('bozo_exception')))[:120]})")
+        raise FeedParseError(
+            url,
+            "malformed feed: the document ends before its closing tag "
+            f"({one_line(str(parsed.get('bozo_exception')))[:120]})",
+        )
     entries: dict[str, Entry] = {}
     for item in parsed.entries:
         entry = _entry(item, feed_id=feed_id, feed_url=url, seen_at=seen_at, canonical=canonical)
@@ -70,13 +81,15 @@ def parse_feed(body: bytes, *, feed_id: str, url: str, seen_at: datetime,
     return list(entries.values())
 
 
-def _entry(item: Any, *, feed_id: str, feed_url: str, seen_at: datetime,
-           canonical: Callable[[str], str]) -> Entry | None:
+def _entry(
+    item: Any, *, feed_id: str, feed_url: str, seen_at: datetime, canonical: Callable[[str], str]
+) -> Entry | None:
     link = str(item.get("link") or "").strip()
     title = one_line(html_to_text(str(item.get("title") or "")))
     summary = html_to_text(str(item.get("summary") or ""))
-    content = "\n\n".join(html_to_text(str(c.get("value") or ""))
-                          for c in item.get("content") or [])
+    content = "\n\n".join(
+        html_to_text(str(c.get("value") or "")) for c in item.get("content") or []
+    )
     if not link and not title and not summary:
         return None
     guid = str(item.get("id") or link or _digest(title + summary)).strip()
@@ -84,12 +97,17 @@ def _entry(item: Any, *, feed_id: str, feed_url: str, seen_at: datetime,
         summary = ""
     published = _date(item)
     return Entry(
-        feed_id=feed_id, guid=guid, url=link or f"{feed_url}#{_digest(guid)}",
+        feed_id=feed_id,
+        guid=guid,
+        url=link or f"{feed_url}#{_digest(guid)}",
         canonical_url=canonical(link) if link else f"{feed_url}#{_digest(guid)}",
         title=title or _first_words(summary or content),
-        summary=summary, content=content,
+        summary=summary,
+        content=content,
         author=one_line(str(item.get("author") or "")),
-        published=published or seen_at, dated=published is not None)
+        published=published or seen_at,
+        dated=published is not None,
+    )
 
 
 def _date(item: Any) -> datetime | None:

@@ -23,7 +23,7 @@ from . import dedupe, extract, feeds, render, topics
 from .config import Config
 from .errors import FeedParseError
 from .fetch import FEED_ACCEPT, PAGE_ACCEPT, FetchOptions, Request, body_hash, fetch_all
-from .model import Article, Edition, FeedState, Fetched, Failure, RunReport, Story
+from .model import Article, Edition, Failure, FeedState, Fetched, RunReport, Story
 from .store import Store
 
 log = logging.getLogger("briefings")
@@ -65,7 +65,7 @@ def open_store(config: Config) -> Store:
     """The store named by ``settings.database``, created if needed."""
     url = config.settings.database
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     return Store(url)
 
 
@@ -81,13 +81,21 @@ def fetch_feeds(run: Run) -> None:
     settings = run.config.settings
     wanted = run.config.feeds
     states = run.store.feed_states(f.url for f in wanted)
-    options = FetchOptions(user_agent=settings.user_agent, timeout=settings.timeout,
-                           max_bytes=settings.max_bytes, concurrency=settings.concurrency,
-                           per_host=settings.concurrency, accept=FEED_ACCEPT,
-                           transport=run.transport)
+    options = FetchOptions(
+        user_agent=settings.user_agent,
+        timeout=settings.timeout,
+        max_bytes=settings.max_bytes,
+        concurrency=settings.concurrency,
+        per_host=settings.concurrency,
+        accept=FEED_ACCEPT,
+        transport=run.transport,
+    )
     advance = run.tick("Fetching feeds", len(wanted))
-    results = fetch_all([Request(url=f.url, state=states.get(f.url)) for f in wanted], options,
-                        on_done=lambda _: advance())
+    results = fetch_all(
+        [Request(url=f.url, state=states.get(f.url)) for f in wanted],
+        options,
+        on_done=lambda _: advance(),
+    )
     run.report.feeds += len(wanted)
     for feed, result in zip(wanted, results, strict=True):
         _store_feed(run, feed.id, result, states.get(feed.url))
@@ -103,15 +111,25 @@ def _store_feed(run: Run, feed_id: str, result: Fetched, state: FeedState | None
     if result.status == "not_modified" or (state is not None and digest == state.body_hash):
         run.report.feeds_not_modified += 1
         kept = state or FeedState(url=result.url)
-        run.store.save_feed_state(FeedState(
-            url=result.url, etag=result.etag or kept.etag,
-            last_modified=result.last_modified or kept.last_modified,
-            body_hash=kept.body_hash), checked_at=run.now)
+        run.store.save_feed_state(
+            FeedState(
+                url=result.url,
+                etag=result.etag or kept.etag,
+                last_modified=result.last_modified or kept.last_modified,
+                body_hash=kept.body_hash,
+            ),
+            checked_at=run.now,
+        )
         return
     try:
-        entries = feeds.parse_feed(result.body, feed_id=feed_id, url=result.final_url or result.url,
-                                   seen_at=run.now, canonical=dedupe.canonical_url,
-                                   content_type=result.content_type)
+        entries = feeds.parse_feed(
+            result.body,
+            feed_id=feed_id,
+            url=result.final_url or result.url,
+            seen_at=run.now,
+            canonical=dedupe.canonical_url,
+            content_type=result.content_type,
+        )
     except FeedParseError as exc:
         message = exc.reason
         run.report.failures.append(Failure(stage="feed", url=result.url, message=message))
@@ -121,9 +139,12 @@ def _store_feed(run: Run, feed_id: str, result: Fetched, state: FeedState | None
     new = run.store.add_entries(entries, seen_at=run.now)
     run.report.entries_new += new
     run.report.entries_seen += len(entries)
-    run.store.save_feed_state(FeedState(url=result.url, etag=result.etag,
-                                        last_modified=result.last_modified, body_hash=digest),
-                              checked_at=run.now)
+    run.store.save_feed_state(
+        FeedState(
+            url=result.url, etag=result.etag, last_modified=result.last_modified, body_hash=digest
+        ),
+        checked_at=run.now,
+    )
     log.info("%s: %d entries, %d new", result.url, len(entries), new)
 
 
@@ -134,17 +155,26 @@ def fetch_pages(run: Run) -> None:
     todo = run.store.entries_without_page(shorter_than=settings.extract_below, since=since)
     if not todo:
         return
-    options = FetchOptions(user_agent=settings.user_agent, timeout=settings.timeout,
-                           max_bytes=settings.max_bytes, concurrency=settings.concurrency,
-                           per_host=2, accept=PAGE_ACCEPT, transport=run.transport)
+    options = FetchOptions(
+        user_agent=settings.user_agent,
+        timeout=settings.timeout,
+        max_bytes=settings.max_bytes,
+        concurrency=settings.concurrency,
+        per_host=2,
+        accept=PAGE_ACCEPT,
+        transport=run.transport,
+    )
     advance = run.tick("Fetching articles", len(todo))
     results = fetch_all([Request(url=e.url) for e in todo], options, on_done=lambda _: advance())
     for entry, result in zip(todo, results, strict=True):
         page, error = None, result.error
         if result.status == "ok":
             try:
-                page = extract.extract_page(result.body, url=result.final_url or result.url,
-                                            content_type=result.content_type)
+                page = extract.extract_page(
+                    result.body,
+                    url=result.final_url or result.url,
+                    content_type=result.content_type,
+                )
             except extract.ExtractionFailed as exc:
                 error = str(exc).removeprefix(f"{result.final_url or result.url}: ")
         if page is None:
@@ -164,9 +194,13 @@ def build(run: Run, briefing_ids: Sequence[str] = ()) -> list[Built]:
     built = []
     advance = run.tick("Building editions", len(chosen))
     for briefing in chosen:
-        edition = composing.compose(briefing, stories, now=run.now,
-                                    timezone=config.settings.timezone,
-                                    carried=run.store.carried_urls(briefing.id))
+        edition = composing.compose(
+            briefing,
+            stories,
+            now=run.now,
+            timezone=config.settings.timezone,
+            carried=run.store.carried_urls(briefing.id),
+        )
         advance()
         if not edition.stories:
             log.info("%s: no new stories, no edition", briefing.id)
@@ -182,17 +216,27 @@ def build(run: Run, briefing_ids: Sequence[str] = ()) -> list[Built]:
 def gather_stories(store: Store, config: Config, *, now: datetime) -> list[Story]:
     """Every story whose articles fall in the longest briefing window, clustered and scored."""
     since = now - _longest_window(config) - EVENT_MARGIN
-    articles = [extract.best_article(entry, page, article_id=str(row_id))
-                for row_id, entry, page in store.entries_since(since) if entry.published <= now]
+    articles = [
+        extract.best_article(entry, page, article_id=str(row_id))
+        for row_id, entry, page in store.entries_since(since)
+        if entry.published <= now
+    ]
     matcher = topic_matcher(config)
-    matches = {a.id: matcher.match(title=a.title, summary=a.summary, body=a.text)[0]
-               for a in articles}
+    matches = {
+        a.id: matcher.match(title=a.title, summary=a.summary, body=a.text)[0] for a in articles
+    }
     weights = {f.id: f.weight for f in config.feeds}
     names = {f.id: f.name for f in config.feeds}
-    return [dedupe.make_story(group, weights=weights, feed_names=names,
-                              matches_of=lambda a: matches[a.id],
-                              min_score=topics.DEFAULT_MIN_SCORE)
-            for group in dedupe.cluster(articles)]
+    return [
+        dedupe.make_story(
+            group,
+            weights=weights,
+            feed_names=names,
+            matches_of=lambda a: matches[a.id],
+            min_score=topics.DEFAULT_MIN_SCORE,
+        )
+        for group in dedupe.cluster(articles)
+    ]
 
 
 def topic_matcher(config: Config) -> topics.Matcher:
@@ -202,8 +246,10 @@ def topic_matcher(config: Config) -> topics.Matcher:
 
 def articles_of(store: Store, *, since: datetime) -> list[Article]:
     """The stored articles published since ``since``, with their best text."""
-    return [extract.best_article(entry, page, article_id=str(row_id))
-            for row_id, entry, page in store.entries_since(since)]
+    return [
+        extract.best_article(entry, page, article_id=str(row_id))
+        for row_id, entry, page in store.entries_since(since)
+    ]
 
 
 def write_edition(folder: Path, files: dict[str, str]) -> Path:

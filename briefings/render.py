@@ -53,8 +53,11 @@ def environment(override: Path | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folders),
         autoescape=jinja2.select_autoescape(["html", "mjml", "xml"], default=False),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True)
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters["wrap"] = wrap
     return env
 
@@ -62,13 +65,23 @@ def environment(override: Path | None = None) -> jinja2.Environment:
 def wrap(text: str, width: int = 72, indent: str = "") -> str:
     """Plain text wrapped for people: paragraphs kept, lines at most ``width`` wide."""
     paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
-    return "\n\n".join(textwrap.fill(p, width=width, initial_indent=indent,
-                                     subsequent_indent=indent, break_long_words=False,
-                                     break_on_hyphens=False) for p in paragraphs if p)
+    return "\n\n".join(
+        textwrap.fill(
+            p,
+            width=width,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        for p in paragraphs
+        if p
+    )
 
 
-def context(edition: Edition, *, timezone: str, feed_names: dict[str, str] | None = None
-            ) -> dict[str, Any]:
+def context(
+    edition: Edition, *, timezone: str, feed_names: dict[str, str] | None = None
+) -> dict[str, Any]:
     """What every template receives; documented in ``docs/templates.md``."""
     zone = ZoneInfo(timezone)
     local = edition.generated_at.astimezone(zone)
@@ -90,12 +103,14 @@ def render(edition: Edition, *, env: jinja2.Environment, timezone: str) -> Rende
     except Exception as exc:  # mjml-python raises a bare exception type
         raise RenderError(f"email.mjml: MJML did not compile: {exc}") from None
     html = compiled if isinstance(compiled, str) else str(compiled.html)
-    return Rendered(files={
-        "index.html": _template(env, "web.html", values),
-        "email.html": css_inline.inline(html),
-        "email.txt": _template(env, "email.txt", values),
-        "edition.json": edition_json(edition),
-    })
+    return Rendered(
+        files={
+            "index.html": _template(env, "web.html", values),
+            "email.html": css_inline.inline(html),
+            "email.txt": _template(env, "email.txt", values),
+            "edition.json": edition_json(edition),
+        }
+    )
 
 
 def edition_json(edition: Edition) -> str:
@@ -105,17 +120,24 @@ def edition_json(edition: Edition) -> str:
         "title": edition.title,
         "edition": edition.edition,
         "generated_at": _iso(edition.generated_at),
-        "stories": [{
-            "id": story.id,
-            "title": story.title,
-            "url": story.url,
-            "summary": story.summary,
-            "topics": list(story.topics),
-            "published": _iso(story.published),
-            "sources": [{"feed": s.feed, "title": s.title, "url": s.url} for s in story.sources],
-            "matches": [{"topic": m.topic, "term": m.term, "field": m.field, "weight": m.weight}
-                        for m in story.matches],
-        } for story in edition.stories],
+        "stories": [
+            {
+                "id": story.id,
+                "title": story.title,
+                "url": story.url,
+                "summary": story.summary,
+                "topics": list(story.topics),
+                "published": _iso(story.published),
+                "sources": [
+                    {"feed": s.feed, "title": s.title, "url": s.url} for s in story.sources
+                ],
+                "matches": [
+                    {"topic": m.topic, "term": m.term, "field": m.field, "weight": m.weight}
+                    for m in story.matches
+                ],
+            }
+            for story in edition.stories
+        ],
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 

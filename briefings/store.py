@@ -61,7 +61,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = MetaData()
 meta = Table("meta", metadata, Column("key", String, primary_key=True), Column("value", String))
 feeds = Table(
-    "feeds", metadata,
+    "feeds",
+    metadata,
     Column("url", String, primary_key=True),
     Column("etag", String),
     Column("last_modified", String),
@@ -70,7 +71,8 @@ feeds = Table(
     Column("error", Text),
 )
 entries = Table(
-    "entries", metadata,
+    "entries",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("canonical_url", String, nullable=False, unique=True),
     Column("feed_id", String, nullable=False),
@@ -87,13 +89,15 @@ entries = Table(
     Index("ix_entries_feed_guid", "feed_id", "guid"),
 )
 sightings = Table(
-    "sightings", metadata,
+    "sightings",
+    metadata,
     Column("canonical_url", String, nullable=False),
     Column("feed_id", String, nullable=False),
     UniqueConstraint("canonical_url", "feed_id"),
 )
 pages = Table(
-    "pages", metadata,
+    "pages",
+    metadata,
     Column("url", String, primary_key=True),
     Column("fetched_at", UTCDateTime, nullable=False),
     Column("error", Text, nullable=False, default=""),
@@ -106,7 +110,8 @@ pages = Table(
     Column("published", UTCDateTime),
 )
 editions = Table(
-    "editions", metadata,
+    "editions",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("briefing", String, nullable=False),
     Column("edition", String, nullable=False),
@@ -116,7 +121,8 @@ editions = Table(
     UniqueConstraint("briefing", "edition"),
 )
 carried = Table(
-    "carried", metadata,
+    "carried",
+    metadata,
     Column("briefing", String, nullable=False),
     Column("edition", String, nullable=False),
     Column("story_id", String, nullable=False),
@@ -142,8 +148,10 @@ class Store:
                 if conn.execute(select(meta.c.value).where(meta.c.key == "schema")).first() is None:
                     conn.execute(insert(meta).values(key="schema", value=str(SCHEMA_VERSION)))
         except SQLAlchemyError as exc:
-            raise StoreError(f"{url}: cannot open the database: {exc.__class__.__name__}: "
-                             f"{str(exc).splitlines()[0]}") from None
+            raise StoreError(
+                f"{url}: cannot open the database: {exc.__class__.__name__}: "
+                f"{str(exc).splitlines()[0]}"
+            ) from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -153,21 +161,40 @@ class Store:
         wanted = list(urls)
         with self.engine.connect() as conn:
             rows = conn.execute(select(feeds).where(feeds.c.url.in_(wanted))).all()
-        return {r.url: FeedState(url=r.url, etag=r.etag, last_modified=r.last_modified,
-                                 body_hash=r.body_hash) for r in rows}
+        return {
+            r.url: FeedState(
+                url=r.url, etag=r.etag, last_modified=r.last_modified, body_hash=r.body_hash
+            )
+            for r in rows
+        }
 
     def save_feed_state(self, state: FeedState, *, checked_at: datetime, error: str = "") -> None:
-        values = {"etag": state.etag, "last_modified": state.last_modified,
-                  "body_hash": state.body_hash, "checked_at": checked_at, "error": error}
+        values = {
+            "etag": state.etag,
+            "last_modified": state.last_modified,
+            "body_hash": state.body_hash,
+            "checked_at": checked_at,
+            "error": error,
+        }
         with self.engine.begin() as conn:
-            if conn.execute(update(feeds).where(feeds.c.url == state.url)
-                            .values(**values)).rowcount == 0:
+            if (
+                conn.execute(
+                    update(feeds).where(feeds.c.url == state.url).values(**values)
+                ).rowcount
+                == 0
+            ):
                 conn.execute(insert(feeds).values(url=state.url, **values))
 
     def record_feed_error(self, url: str, *, checked_at: datetime, error: str) -> None:
         with self.engine.begin() as conn:
-            if conn.execute(update(feeds).where(feeds.c.url == url)
-                            .values(checked_at=checked_at, error=error)).rowcount == 0:
+            if (
+                conn.execute(
+                    update(feeds)
+                    .where(feeds.c.url == url)
+                    .values(checked_at=checked_at, error=error)
+                ).rowcount
+                == 0
+            ):
                 conn.execute(insert(feeds).values(url=url, checked_at=checked_at, error=error))
 
     def add_entries(self, new: Sequence[Entry], *, seen_at: datetime) -> int:
@@ -177,50 +204,85 @@ class Store:
         by_url = {e.canonical_url: e for e in new}
         added = 0
         with self.engine.begin() as conn:
-            known = set(conn.execute(select(entries.c.canonical_url)
-                                     .where(entries.c.canonical_url.in_(list(by_url)))).scalars())
+            known = set(
+                conn.execute(
+                    select(entries.c.canonical_url).where(entries.c.canonical_url.in_(list(by_url)))
+                ).scalars()
+            )
             fresh = [e for url, e in by_url.items() if url not in known]
             if fresh:
                 conn.execute(insert(entries), [_entry_row(e, seen_at) for e in fresh])
                 added = len(fresh)
-            seen = {(r.canonical_url, r.feed_id) for r in conn.execute(
-                select(sightings).where(sightings.c.canonical_url.in_(list(by_url))))}
-            rows = [{"canonical_url": e.canonical_url, "feed_id": e.feed_id} for e in new
-                    if (e.canonical_url, e.feed_id) not in seen]
+            seen = {
+                (r.canonical_url, r.feed_id)
+                for r in conn.execute(
+                    select(sightings).where(sightings.c.canonical_url.in_(list(by_url)))
+                )
+            }
+            rows = [
+                {"canonical_url": e.canonical_url, "feed_id": e.feed_id}
+                for e in new
+                if (e.canonical_url, e.feed_id) not in seen
+            ]
             if rows:
-                conn.execute(insert(sightings), list({(r["canonical_url"], r["feed_id"]): r
-                                                      for r in rows}.values()))
+                conn.execute(
+                    insert(sightings),
+                    list({(r["canonical_url"], r["feed_id"]): r for r in rows}.values()),
+                )
         return added
 
     def entries_without_page(self, *, shorter_than: int, since: datetime) -> list[Entry]:
         """Entries since ``since`` whose feed text is short and whose page is not cached."""
-        query = (select(entries).outerjoin(pages, pages.c.url == entries.c.canonical_url)
-                 .where(pages.c.url.is_(None), entries.c.published >= since))
+        query = (
+            select(entries)
+            .outerjoin(pages, pages.c.url == entries.c.canonical_url)
+            .where(pages.c.url.is_(None), entries.c.published >= since)
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         found = [_entry(r) for r in rows]
-        return [e for e in found if len(e.content or e.summary) < shorter_than
-                and e.url.startswith(("http://", "https://"))]
+        return [
+            e
+            for e in found
+            if len(e.content or e.summary) < shorter_than
+            and e.url.startswith(("http://", "https://"))
+        ]
 
-    def save_page(self, canonical_url: str, page: Page | None, *, fetched_at: datetime,
-                  error: str = "") -> None:
+    def save_page(
+        self, canonical_url: str, page: Page | None, *, fetched_at: datetime, error: str = ""
+    ) -> None:
         row: dict[str, Any] = {"url": canonical_url, "fetched_at": fetched_at, "error": error}
         if page is not None:
-            row |= {"text": page.text, "title": page.title, "author": page.author,
-                    "site_name": page.site_name, "language": page.language,
-                    "image": page.image, "published": page.published}
+            row |= {
+                "text": page.text,
+                "title": page.title,
+                "author": page.author,
+                "site_name": page.site_name,
+                "language": page.language,
+                "image": page.image,
+                "published": page.published,
+            }
         with self.engine.begin() as conn:
             conn.execute(pages.delete().where(pages.c.url == canonical_url))
             conn.execute(insert(pages).values(**row))
 
     def entries_since(self, since: datetime) -> list[tuple[int, Entry, Page | None]]:
         """(row id, entry, extracted page or None) of every entry published since ``since``."""
-        query = (select(entries, pages.c.text.label("page_text"),
-                        pages.c.title.label("page_title"), pages.c.author.label("page_author"),
-                        pages.c.site_name, pages.c.language, pages.c.image,
-                        pages.c.published.label("page_published"))
-                 .outerjoin(pages, pages.c.url == entries.c.canonical_url)
-                 .where(entries.c.published >= since).order_by(entries.c.published, entries.c.id))
+        query = (
+            select(
+                entries,
+                pages.c.text.label("page_text"),
+                pages.c.title.label("page_title"),
+                pages.c.author.label("page_author"),
+                pages.c.site_name,
+                pages.c.language,
+                pages.c.image,
+                pages.c.published.label("page_published"),
+            )
+            .outerjoin(pages, pages.c.url == entries.c.canonical_url)
+            .where(entries.c.published >= since)
+            .order_by(entries.c.published, entries.c.id)
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [(r.id, _entry(r), _page(r)) for r in rows]
@@ -228,30 +290,54 @@ class Store:
     def carried_urls(self, briefing: str) -> set[str]:
         """Canonical URLs that earlier editions of ``briefing`` already carried."""
         with self.engine.connect() as conn:
-            return set(conn.execute(select(carried.c.url).where(carried.c.briefing == briefing))
-                       .scalars())
+            return set(
+                conn.execute(select(carried.c.url).where(carried.c.briefing == briefing)).scalars()
+            )
 
     def record_edition(self, edition: Edition, *, path: str) -> None:
         """Remember an edition and every URL it carried, in one transaction."""
-        rows = [{"briefing": edition.briefing, "edition": edition.edition, "story_id": story.id,
-                 "url": url, "title": story.title, "sent_at": edition.generated_at}
-                for story in edition.stories for url in story.member_urls]
+        rows = [
+            {
+                "briefing": edition.briefing,
+                "edition": edition.edition,
+                "story_id": story.id,
+                "url": url,
+                "title": story.title,
+                "sent_at": edition.generated_at,
+            }
+            for story in edition.stories
+            for url in story.member_urls
+        ]
         with self.engine.begin() as conn:
-            conn.execute(editions.delete().where(editions.c.briefing == edition.briefing,
-                                                 editions.c.edition == edition.edition))
-            conn.execute(carried.delete().where(carried.c.briefing == edition.briefing,
-                                                carried.c.edition == edition.edition))
-            conn.execute(insert(editions).values(
-                briefing=edition.briefing, edition=edition.edition,
-                generated_at=edition.generated_at, stories=len(edition.stories), path=path))
+            conn.execute(
+                editions.delete().where(
+                    editions.c.briefing == edition.briefing, editions.c.edition == edition.edition
+                )
+            )
+            conn.execute(
+                carried.delete().where(
+                    carried.c.briefing == edition.briefing, carried.c.edition == edition.edition
+                )
+            )
+            conn.execute(
+                insert(editions).values(
+                    briefing=edition.briefing,
+                    edition=edition.edition,
+                    generated_at=edition.generated_at,
+                    stories=len(edition.stories),
+                    path=path,
+                )
+            )
             if rows:
                 conn.execute(insert(carried), rows)
 
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables, for reports and tests."""
         with self.engine.connect() as conn:
-            return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                    for t in (feeds, entries, pages, editions)}
+            return {
+                t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (feeds, entries, pages, editions)
+            }
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -263,23 +349,46 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def _entry_row(entry: Entry, seen_at: datetime) -> dict[str, Any]:
-    return {"canonical_url": entry.canonical_url, "feed_id": entry.feed_id, "guid": entry.guid,
-            "url": entry.url, "title": entry.title, "summary": entry.summary,
-            "content": entry.content, "author": entry.author, "published": entry.published,
-            "dated": entry.dated, "first_seen": seen_at}
+    return {
+        "canonical_url": entry.canonical_url,
+        "feed_id": entry.feed_id,
+        "guid": entry.guid,
+        "url": entry.url,
+        "title": entry.title,
+        "summary": entry.summary,
+        "content": entry.content,
+        "author": entry.author,
+        "published": entry.published,
+        "dated": entry.dated,
+        "first_seen": seen_at,
+    }
 
 
 def _entry(row: Any) -> Entry:
-    return Entry(feed_id=row.feed_id, guid=row.guid, url=row.url,
-                 canonical_url=row.canonical_url, title=row.title, summary=row.summary,
-                 content=row.content, author=row.author, published=row.published,
-                 dated=row.dated)
+    return Entry(
+        feed_id=row.feed_id,
+        guid=row.guid,
+        url=row.url,
+        canonical_url=row.canonical_url,
+        title=row.title,
+        summary=row.summary,
+        content=row.content,
+        author=row.author,
+        published=row.published,
+        dated=row.dated,
+    )
 
 
 def _page(row: Any) -> Page | None:
     if not row.page_text:
         return None
-    return Page(url=row.canonical_url, text=row.page_text, title=row.page_title or "",
-                author=row.page_author or "", site_name=row.site_name or "",
-                language=row.language or "", image=row.image or "",
-                published=row.page_published)
+    return Page(
+        url=row.canonical_url,
+        text=row.page_text,
+        title=row.page_title or "",
+        author=row.page_author or "",
+        site_name=row.site_name or "",
+        language=row.language or "",
+        image=row.image or "",
+        published=row.page_published,
+    )

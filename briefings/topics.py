@@ -31,7 +31,7 @@ DEFAULT_WINDOW = 20
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContextRule:
-    """An ambiguous term that counts only when none of ``unless_near`` is within ``window`` words."""
+    """An ambiguous term, cancelled when an ``unless_near`` phrase is within ``window`` words."""
 
     term: str
     unless_near: tuple[str, ...]
@@ -85,22 +85,36 @@ def topic_from_toml(text: str, filename: str) -> Topic:
     if problems:
         raise ConfigError(problems)
     rules = tuple(_rule(item, filename, index) for index, item in enumerate(raw.get("context", [])))
-    return Topic(id=str(raw["id"]), title=str(raw["title"]), kind=str(raw.get("kind", "region")),
-                 description=str(raw.get("description", "")),
-                 terms=tuple(str(t) for t in raw["terms"]), context=rules)
+    return Topic(
+        id=str(raw["id"]),
+        title=str(raw["title"]),
+        kind=str(raw.get("kind", "region")),
+        description=str(raw.get("description", "")),
+        terms=tuple(str(t) for t in raw["terms"]),
+        context=rules,
+    )
 
 
 def _rule(item: Any, filename: str, index: int) -> ContextRule:
     if not isinstance(item, dict) or not isinstance(item.get("term"), str):
         raise ConfigError([f"{filename}: context[{index}]: needs a 'term' string"])
-    return ContextRule(term=item["term"], unless_near=tuple(item.get("unless_near", ())),
-                       window=int(item.get("window", DEFAULT_WINDOW)))
+    return ContextRule(
+        term=item["term"],
+        unless_near=tuple(item.get("unless_near", ())),
+        window=int(item.get("window", DEFAULT_WINDOW)),
+    )
 
 
 def user_topic(topic: UserTopic) -> Topic:
     """A ``[topics.ID]`` table as a :class:`Topic`."""
-    return Topic(id=topic.id, title=topic.title, kind="user", description=topic.description,
-                 terms=topic.terms, exclude=topic.exclude)
+    return Topic(
+        id=topic.id,
+        title=topic.title,
+        kind="user",
+        description=topic.description,
+        terms=topic.terms,
+        exclude=topic.exclude,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +146,9 @@ class Matcher:
             self._automaton.make_automaton()
         self._excludes = {t.id: tuple(fold(p) for p in t.exclude) for t in self.topics.values()}
 
-    def match(self, *, title: str, summary: str, body: str
-              ) -> tuple[tuple[TopicMatch, ...], tuple[Cancelled, ...]]:
+    def match(
+        self, *, title: str, summary: str, body: str
+    ) -> tuple[tuple[TopicMatch, ...], tuple[Cancelled, ...]]:
         """Every topic match in the three fields, aggregated per term and field.
 
         An ambiguous term is cancelled when one of its rule's phrases is near it,
@@ -141,8 +156,11 @@ class Matcher:
         phrase occurs anywhere in the story ("Georgia" in a title, "Atlanta" in
         the body).
         """
-        folded: dict[Field, str] = {"title": fold(title), "summary": fold(summary),
-                                    "body": fold(body)}
+        folded: dict[Field, str] = {
+            "title": fold(title),
+            "summary": fold(summary),
+            "body": fold(body),
+        }
         everything = " ".join(folded.values())
         found = [(field, *hit) for field, text in folded.items() for hit in self._scan(text)]
         unambiguous = {topic for _, topic, _, rule, _ in found if rule is None}
@@ -163,12 +181,23 @@ class Matcher:
                 continue
             for key in [k for k in counts if k[0] == topic_id]:
                 del counts[key]
-                cancelled.append(Cancelled(topic=topic_id, term=key[1], field=key[2],
-                                           reason=f"excluded by {hit.strip()!r}"))
+                cancelled.append(
+                    Cancelled(
+                        topic=topic_id,
+                        term=key[1],
+                        field=key[2],
+                        reason=f"excluded by {hit.strip()!r}",
+                    )
+                )
         matches = tuple(
-            TopicMatch(topic=topic, term=term, field=field,
-                       weight=FIELD_WEIGHTS[field] * (1 + 0.5 * min(count - 1, 2)))
-            for (topic, term, field), count in sorted(counts.items(), key=_match_order))
+            TopicMatch(
+                topic=topic,
+                term=term,
+                field=field,
+                weight=FIELD_WEIGHTS[field] * (1 + 0.5 * min(count - 1, 2)),
+            )
+            for (topic, term, field), count in sorted(counts.items(), key=_match_order)
+        )
         return matches, tuple(cancelled)
 
     def _scan(self, text: str) -> Iterable[tuple[str, str, ContextRule | None, str]]:
@@ -189,8 +218,12 @@ class Matcher:
                 if spaces is None:
                     spaces = [i for i, c in enumerate(text) if c == " "]
                 near = _near(text, spaces, start, stop, entry.rule)
-                yield (entry.topic, entry.term, entry.rule,
-                       f"{near!r} near {entry.term!r}" if near else "")
+                yield (
+                    entry.topic,
+                    entry.term,
+                    entry.rule,
+                    f"{near!r} near {entry.term!r}" if near else "",
+                )
 
 
 def scores(matches: Iterable[TopicMatch]) -> dict[str, float]:
@@ -207,11 +240,16 @@ def _key(term: str) -> str:
     return fold(term)
 
 
-def _inside_longer(start: int, stop: int, topic: str,
-                   found: list[tuple[int, int, tuple[_Term, ...]]]) -> bool:
+def _inside_longer(
+    start: int, stop: int, topic: str, found: list[tuple[int, int, tuple[_Term, ...]]]
+) -> bool:
     for other_start, other_stop, terms in found:
-        if (other_start <= start and stop <= other_stop and (other_stop - other_start) >
-                (stop - start) and any(t.topic == topic for t in terms)):
+        if (
+            other_start <= start
+            and stop <= other_stop
+            and (other_stop - other_start) > (stop - start)
+            and any(t.topic == topic for t in terms)
+        ):
             return True
     return False
 
@@ -221,7 +259,7 @@ def _near(text: str, spaces: list[int], start: int, stop: int, rule: ContextRule
     last = bisect.bisect_left(spaces, stop)
     low = spaces[max(0, first - 1 - rule.window)]
     high = spaces[min(len(spaces) - 1, last + rule.window)]
-    return _first_present(text[low:high + 1], rule.unless_near)
+    return _first_present(text[low : high + 1], rule.unless_near)
 
 
 def _first_present(text: str, phrases: Iterable[str]) -> str:

@@ -51,7 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_state: LocalServer
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         state = self.server_state
         route = state.routes.get(self.path.split("?")[0])
         if route is None:
@@ -140,14 +140,16 @@ def sample_config(site: corpus.Site, folder: Path) -> Any:
     from briefings import config
 
     base = config.load(Path(__file__).parent.parent / "feeds.toml")
-    settings = replace(base.settings, database=f"sqlite:///{folder}/briefings.db",
-                       output=folder / "out")
+    settings = replace(
+        base.settings, database=f"sqlite:///{folder}/briefings.db", output=folder / "out"
+    )
     return replace(base, settings=settings, feeds=tuple(site.feeds()))
 
 
 @pytest.fixture(scope="session")
-def sample_run(sample_corpus: corpus.Corpus,
-               tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleRun]:
+def sample_run(
+    sample_corpus: corpus.Corpus, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SampleRun]:
     from briefings import pipeline
 
     folder = tmp_path_factory.mktemp("sample-run")

@@ -22,28 +22,42 @@ def rss(base: str, *items: tuple[str, str, str]) -> str:
     body = "".join(
         f"<item><title>{title}</title><link>{base}{path}</link><guid>{base}{path}</guid>"
         f"<pubDate>{when}</pubDate><description>{text}</description></item>"
-        for path, title, text in items)
-    return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>{body}"
-            "</channel></rss>")
+        for path, title, text in items
+    )
+    return (
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>{body}</channel></rss>"
+    )
 
 
-LONG = ("Turkish and Azerbaijani ministers met in Ankara on Monday to discuss a new railway. "
-        * 12)
+LONG = "Turkish and Azerbaijani ministers met in Ankara on Monday to discuss a new railway. " * 12
 
 
 def test_run_once_survives_bad_feeds_and_lists_them(
-        server: LocalServer, write_config: Callable[[str], Path]) -> None:
+    server: LocalServer, write_config: Callable[[str], Path]
+) -> None:
     good = server.add("/good.xml", rss(server.base, ("/a", "Erdoğan hosts Aliyev in Ankara", LONG)))
-    repeat = server.add("/repeat.xml", rss(server.base, ("/a?utm_source=x",
-                                                         "Erdoğan hosts Aliyev in Ankara", LONG)))
-    html = server.add("/site", "<!doctype html><html><body>Home</body></html>",
-                      headers={"Content-Type": "text/html"})
+    repeat = server.add(
+        "/repeat.xml", rss(server.base, ("/a?utm_source=x", "Erdoğan hosts Aliyev in Ankara", LONG))
+    )
+    html = server.add(
+        "/site",
+        "<!doctype html><html><body>Home</body></html>",
+        headers={"Content-Type": "text/html"},
+    )
     broken = server.add("/broken.xml", "<rss version='2.0'><channel><item><title>x</ti")
     slow = server.add("/slow.xml", rss(server.base), delay=3)
     missing = server.url("/missing.xml")
-    feeds = "".join(f'[[feeds]]\nname = "{n}"\nurl = "{u}"\n\n' for n, u in [
-        ("Good", good), ("Repeat", repeat), ("Site", html), ("Broken", broken),
-        ("Slow", slow), ("Missing", missing)])
+    feeds = "".join(
+        f'[[feeds]]\nname = "{n}"\nurl = "{u}"\n\n'
+        for n, u in [
+            ("Good", good),
+            ("Repeat", repeat),
+            ("Site", html),
+            ("Broken", broken),
+            ("Slow", slow),
+            ("Missing", missing),
+        ]
+    )
     path = write_config(f"""
 [settings]
 timeout = 1
@@ -57,8 +71,10 @@ schedule = "0 8 * * mon-fri"
     result = CliRunner().invoke(main, ["--config", str(path), "run", "--once"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert f"  feed {html}: not a feed: got an HTML page (is the URL the site rather than its " \
-           "feed?)" in lines
+    assert (
+        f"  feed {html}: not a feed: got an HTML page (is the URL the site rather than its "
+        "feed?)" in lines
+    )
     assert f"  feed {missing}: HTTP 404 Not Found" in lines
     assert f"  feed {slow}: timed out after 1s" in lines
     assert any(line.startswith(f"  feed {broken}: malformed feed") for line in lines)
@@ -88,8 +104,11 @@ def test_demo_writes_editions_and_prints_their_paths(tmp_path: Path) -> None:
     args = ["--config", str(ROOT / "feeds.toml"), "demo", "--out", str(out)]
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
-    printed = [Path(line.strip()) for line in result.output.splitlines()
-               if line.strip().endswith("index.html")]
+    printed = [
+        Path(line.strip())
+        for line in result.output.splitlines()
+        if line.strip().endswith("index.html")
+    ]
     assert len(printed) == 11
     assert all(p.exists() for p in printed)
     again = runner.invoke(main, args)  # a demo can be run again: it starts afresh

@@ -65,46 +65,86 @@ def test_good_config_resolves_paths_and_defaults(write_config: Callable[[str], P
     assert everything.min_score == 2.0
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    (("[settings]", "[settings]\ndatabse = 'x'"),
-     "feeds.toml: settings.databse: unknown key (did you mean 'database'?)"),
-    (("[settings]", "[setings]\n[settings]"),
-     "feeds.toml: setings: unknown key (did you mean 'settings'?)"),
-    (('topics = ["israel"]', 'topics = ["isreal"]'),
-     "feeds.toml: briefings.israel.topics[0]: unknown topic 'isreal' (did you mean 'israel'?)"),
-    (("max_stories = 5", 'max_stories = "5"'),
-     "feeds.toml: briefings.israel.max_stories: expected an integer, got str '5'"),
-    (("max_stories = 5", "max_stories = 0"),
-     "feeds.toml: briefings.israel.max_stories: must be greater than zero"),
-    (('url = "https://example.org/feed.xml"', 'url = "ftp://example.org/feed.xml"'),
-     "feeds.toml: feeds[0].url: bad URL 'ftp://example.org/feed.xml': use http(s):// or a "
-     "local file path"),
-    (('url = "https://example.org/feed.xml"', 'url = "https:///feed.xml"'),
-     "feeds.toml: feeds[0].url: bad URL 'https:///feed.xml': no host"),
-    (('schedule = "0 7 * * *"', 'schedule = "0 25 * * *"'),
-     "feeds.toml: briefings.israel.schedule: bad cron line '0 25 * * *':"),
-    (('schedule = "0 7 * * *"', 'schedule = "every morning"'),
-     "feeds.toml: briefings.israel.schedule: bad cron line 'every morning': expected 5 fields"),
-    (('window = "1d12h"', 'window = "a day"'),
-     "feeds.toml: briefings.israel.window: bad duration 'a day'"),
-    (('window = "1d12h"', 'window = "0h"'),
-     "feeds.toml: briefings.israel.window: duration '0h' must be longer than zero"),
-    (('name = "Local file"', 'name = "Outlet A"'),
-     "feeds.toml: feeds[1].id: duplicate feed id 'outlet-a' (also feeds[0]; set a distinct id)"),
-    (('timezone = "Europe/Istanbul"', 'timezone = "Europe/Stambul"'),
-     "feeds.toml: settings.timezone: unknown time zone 'Europe/Stambul'"),
-    (('title = "Israel Briefing"\n', ""),
-     "feeds.toml: briefings.israel.title: required key is missing"),
-    (("[briefings.everything]", "[briefings.'../../etc']"),
-     "feeds.toml: briefings.../../etc: invalid id"),
-    (("[briefings.everything]", "[topics.israel]\nterms = ['x']\n[briefings.everything]"),
-     "feeds.toml: topics.israel: shadows the built-in topic"),
-    (("[briefings.everything]", "[topics.mine]\ntitle = 'Mine'\nterms = []\n"
-                                "[briefings.everything]"),
-     "feeds.toml: topics.mine.terms: needs at least one term"),
-])
-def test_each_error_names_its_key(write_config: Callable[[str], Path],
-                                  change: tuple[str, str], expected: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("[settings]", "[settings]\ndatabse = 'x'"),
+            "feeds.toml: settings.databse: unknown key (did you mean 'database'?)",
+        ),
+        (
+            ("[settings]", "[setings]\n[settings]"),
+            "feeds.toml: setings: unknown key (did you mean 'settings'?)",
+        ),
+        (
+            ('topics = ["israel"]', 'topics = ["isreal"]'),
+            "feeds.toml: briefings.israel.topics[0]: unknown topic 'isreal' (did you mean 'israel'?)",
+        ),
+        (
+            ("max_stories = 5", 'max_stories = "5"'),
+            "feeds.toml: briefings.israel.max_stories: expected an integer, got str '5'",
+        ),
+        (
+            ("max_stories = 5", "max_stories = 0"),
+            "feeds.toml: briefings.israel.max_stories: must be greater than zero",
+        ),
+        (
+            ('url = "https://example.org/feed.xml"', 'url = "ftp://example.org/feed.xml"'),
+            "feeds.toml: feeds[0].url: bad URL 'ftp://example.org/feed.xml': use http(s):// or a "
+            "local file path",
+        ),
+        (
+            ('url = "https://example.org/feed.xml"', 'url = "https:///feed.xml"'),
+            "feeds.toml: feeds[0].url: bad URL 'https:///feed.xml': no host",
+        ),
+        (
+            ('schedule = "0 7 * * *"', 'schedule = "0 25 * * *"'),
+            "feeds.toml: briefings.israel.schedule: bad cron line '0 25 * * *':",
+        ),
+        (
+            ('schedule = "0 7 * * *"', 'schedule = "every morning"'),
+            "feeds.toml: briefings.israel.schedule: bad cron line 'every morning': expected 5 fields",
+        ),
+        (
+            ('window = "1d12h"', 'window = "a day"'),
+            "feeds.toml: briefings.israel.window: bad duration 'a day'",
+        ),
+        (
+            ('window = "1d12h"', 'window = "0h"'),
+            "feeds.toml: briefings.israel.window: duration '0h' must be longer than zero",
+        ),
+        (
+            ('name = "Local file"', 'name = "Outlet A"'),
+            "feeds.toml: feeds[1].id: duplicate feed id 'outlet-a' (also feeds[0]; set a distinct id)",
+        ),
+        (
+            ('timezone = "Europe/Istanbul"', 'timezone = "Europe/Stambul"'),
+            "feeds.toml: settings.timezone: unknown time zone 'Europe/Stambul'",
+        ),
+        (
+            ('title = "Israel Briefing"\n', ""),
+            "feeds.toml: briefings.israel.title: required key is missing",
+        ),
+        (
+            ("[briefings.everything]", "[briefings.'../../etc']"),
+            "feeds.toml: briefings.../../etc: invalid id",
+        ),
+        (
+            ("[briefings.everything]", "[topics.israel]\nterms = ['x']\n[briefings.everything]"),
+            "feeds.toml: topics.israel: shadows the built-in topic",
+        ),
+        (
+            (
+                "[briefings.everything]",
+                "[topics.mine]\ntitle = 'Mine'\nterms = []\n[briefings.everything]",
+            ),
+            "feeds.toml: topics.mine.terms: needs at least one term",
+        ),
+    ],
+)
+def test_each_error_names_its_key(
+    write_config: Callable[[str], Path], change: tuple[str, str], expected: str
+) -> None:
     old, new = change
     assert old in GOOD
     found = problems(write_config, GOOD.replace(old, new, 1))
@@ -113,7 +153,8 @@ def test_each_error_names_its_key(write_config: Callable[[str], Path],
 
 def test_all_problems_reported_at_once(write_config: Callable[[str], Path]) -> None:
     text = GOOD.replace('topics = ["israel"]', 'topics = ["isreal"]').replace(
-        'window = "1d12h"', 'window = "soon"')
+        'window = "1d12h"', 'window = "soon"'
+    )
     assert len(problems(write_config, text)) == 2
 
 
@@ -124,7 +165,9 @@ def test_invalid_toml_names_the_file_and_line(write_config: Callable[[str], Path
 
 
 def test_user_topic_usable_by_briefing(write_config: Callable[[str], Path]) -> None:
-    text = GOOD + """
+    text = (
+        GOOD
+        + """
 [topics.water]
 title = "Water"
 terms = ["Euphrates", "dam*"]
@@ -135,18 +178,21 @@ title = "Water Briefing"
 topics = ["water"]
 schedule = "0 9 * * mon"
 """
+    )
     loaded = config.load(write_config(text))
     assert loaded.topics[0].terms == ("Euphrates", "dam*")
     assert loaded.briefing("water").topics == ("water",)
 
 
 def test_check_command_exits_2_with_one_line_per_problem(
-        write_config: Callable[[str], Path]) -> None:
+    write_config: Callable[[str], Path],
+) -> None:
     path = write_config(GOOD.replace('topics = ["israel"]', 'topics = ["isreal"]'))
     result = CliRunner().invoke(main, ["--config", str(path), "check"])
     assert result.exit_code == 2
     assert "briefings.israel.topics[0]: unknown topic 'isreal' (did you mean 'israel'?)" in (
-        result.output)
+        result.output
+    )
 
 
 def test_missing_config_exits_2(tmp_path: Path) -> None:
@@ -169,8 +215,18 @@ def test_shipped_configs_are_valid_and_agree() -> None:
     assert shipped.briefings == bundled.briefings
     assert len(shipped.feeds) >= 10
     assert {b.id for b in shipped.briefings} >= {
-        "week-in-review", "minute", "daily", "business-tech", "security", "gulf", "israel",
-        "palestine", "turkey", "iraq", "caucasus"}
+        "week-in-review",
+        "minute",
+        "daily",
+        "business-tech",
+        "security",
+        "gulf",
+        "israel",
+        "palestine",
+        "turkey",
+        "iraq",
+        "caucasus",
+    }
 
 
 def test_every_key_is_documented() -> None:

@@ -13,36 +13,53 @@ from briefings.model import Article, TopicMatch
 from .conftest import NOW
 
 
-@pytest.mark.parametrize(("url", "canonical"), [
-    ("HTTPS://Example.ORG/News/a?utm_source=rss&utm_medium=feed#comments",
-     "https://example.org/News/a"),
-    ("http://example.org:80/a?b=2&a=1&fbclid=xyz", "http://example.org/a?a=1&b=2"),
-    ("https://example.org:8443/a", "https://example.org:8443/a"),
-    ("https://example.org", "https://example.org/"),
-    ("https://example.org/a?id=7&gclid=1&mc_cid=2", "https://example.org/a?id=7"),
-    ("https://example.org./a?q=", "https://example.org/a?q="),
-])
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        (
+            "HTTPS://Example.ORG/News/a?utm_source=rss&utm_medium=feed#comments",
+            "https://example.org/News/a",
+        ),
+        ("http://example.org:80/a?b=2&a=1&fbclid=xyz", "http://example.org/a?a=1&b=2"),
+        ("https://example.org:8443/a", "https://example.org:8443/a"),
+        ("https://example.org", "https://example.org/"),
+        ("https://example.org/a?id=7&gclid=1&mc_cid=2", "https://example.org/a?id=7"),
+        ("https://example.org./a?q=", "https://example.org/a?q="),
+    ],
+)
 def test_canonical_url(url: str, canonical: str) -> None:
     assert dedupe.canonical_url(url) == canonical
 
 
 def article(index: int, title: str, text: str, *, feed: str = "f", hours: float = 0.0) -> Article:
-    return Article(id=str(index), feed_id=feed, url=f"https://{feed}.example/{index}",
-                   canonical_url=f"https://{feed}.example/{index}", title=title, summary="",
-                   text=text, author="", published=NOW - timedelta(hours=hours),
-                   text_source="feed")
+    return Article(
+        id=str(index),
+        feed_id=feed,
+        url=f"https://{feed}.example/{index}",
+        canonical_url=f"https://{feed}.example/{index}",
+        title=title,
+        summary="",
+        text=text,
+        author="",
+        published=NOW - timedelta(hours=hours),
+        text_source="feed",
+    )
 
 
-WIRE = ("Azerbaijan and Turkey signed an agreement in Baku on Monday to build a second gas "
-        "pipeline across the Caspian region, officials said, with construction due to start "
-        "next spring and first deliveries expected within three years of the signing.")
+WIRE = (
+    "Azerbaijan and Turkey signed an agreement in Baku on Monday to build a second gas "
+    "pipeline across the Caspian region, officials said, with construction due to start "
+    "next spring and first deliveries expected within three years of the signing."
+)
 
 
 def test_copies_join_across_outlets_but_not_across_months() -> None:
     edited = WIRE.replace("officials said", "ministers said") + " Additional reporting by A."
-    articles = [article(0, "Baku and Ankara sign pipeline deal", WIRE, feed="wire"),
-                article(1, "Pipeline deal signed in Baku", edited, feed="paper", hours=-2),
-                article(2, "Baku and Ankara sign pipeline deal", WIRE, feed="other", hours=24 * 90)]
+    articles = [
+        article(0, "Baku and Ankara sign pipeline deal", WIRE, feed="wire"),
+        article(1, "Pipeline deal signed in Baku", edited, feed="paper", hours=-2),
+        article(2, "Baku and Ankara sign pipeline deal", WIRE, feed="other", hours=24 * 90),
+    ]
     groups = dedupe.cluster(articles)
     assert sorted(len(g) for g in groups) == [1, 2]
 
@@ -64,14 +81,19 @@ def test_sample_corpus_clusters_match_their_labels(sample_stories: dict[str, obj
 
 def test_make_story_leads_with_original_and_orders_sources() -> None:
     copy = WIRE + " Additional reporting by B."
-    members = [article(0, "Copy headline", copy, feed="paper", hours=1),
-               article(1, "Wire headline", WIRE, feed="wire", hours=3),
-               article(2, "Aggregator", copy, feed="aggregator", hours=0.5)]
+    members = [
+        article(0, "Copy headline", copy, feed="paper", hours=1),
+        article(1, "Wire headline", WIRE, feed="wire", hours=3),
+        article(2, "Aggregator", copy, feed="aggregator", hours=0.5),
+    ]
     match = TopicMatch(topic="caucasus", term="Baku", field="title", weight=3.0)
     story = dedupe.make_story(
-        members, weights={"paper": 2.0, "wire": 1.0, "aggregator": 0.5},
+        members,
+        weights={"paper": 2.0, "wire": 1.0, "aggregator": 0.5},
         feed_names={"paper": "Paper", "wire": "Wire", "aggregator": "Agg"},
-        matches_of=lambda a: (match,) if a.id == "1" else (), min_score=2.0)
+        matches_of=lambda a: (match,) if a.id == "1" else (),
+        min_score=2.0,
+    )
     assert story.title == "Wire headline"  # the original, not the heavier outlet's copy
     assert [s.feed for s in story.sources] == ["Wire", "Paper", "Agg"]
     assert story.topics == ("caucasus",)

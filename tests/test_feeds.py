@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from briefings import dedupe, feeds
-from briefings.model import Entry
 from briefings.errors import FeedParseError
+from briefings.model import Entry
 
 from .conftest import DATA
 
@@ -19,8 +19,9 @@ BASE = "http://127.0.0.1:8000"
 
 def parse(name: str, url: str = f"{BASE}/feeds/x.rss") -> list[Entry]:
     body = (DATA / "feeds" / name).read_bytes()
-    return feeds.parse_feed(body, feed_id="x", url=url, seen_at=SEEN,
-                            canonical=dedupe.canonical_url)
+    return feeds.parse_feed(
+        body, feed_id="x", url=url, seen_at=SEEN, canonical=dedupe.canonical_url
+    )
 
 
 def test_rss_is_sanitized_dated_and_resolved() -> None:
@@ -51,18 +52,23 @@ def test_atom_content_and_html_titles() -> None:
     assert "iframe" not in entry.content
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    (b"<!doctype html><html><head><title>Home</title></head><body>Hi</body></html>",
-     "not a feed: got an HTML page"),
-    (b"", "not a feed: empty response"),
-    (b"<rss version='2.0'><channel><title>Broken</title><item><title>x</ite",
-     "malformed feed"),
-    (b"just some text", "not a feed"),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (
+            b"<!doctype html><html><head><title>Home</title></head><body>Hi</body></html>",
+            "not a feed: got an HTML page",
+        ),
+        (b"", "not a feed: empty response"),
+        (b"<rss version='2.0'><channel><title>Broken</title><item><title>x</ite", "malformed feed"),
+        (b"just some text", "not a feed"),
+    ],
+)
 def test_not_a_feed(body: bytes, reason: str) -> None:
     with pytest.raises(FeedParseError) as caught:
-        feeds.parse_feed(body, feed_id="x", url=f"{BASE}/bad", seen_at=SEEN,
-                         canonical=dedupe.canonical_url)
+        feeds.parse_feed(
+            body, feed_id="x", url=f"{BASE}/bad", seen_at=SEEN, canonical=dedupe.canonical_url
+        )
     assert caught.value.reason.startswith(reason), caught.value.reason
     assert str(caught.value).startswith(f"{BASE}/bad: ")
 
@@ -73,9 +79,12 @@ def test_html_to_text_keeps_paragraphs_and_drops_code() -> None:
 
 
 def test_recoverable_errors_keep_the_entries() -> None:
-    body = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>T &nbsp; x</title>"
-            b"<item><title>Baku &mdash; news</title><link>http://127.0.0.1/a</link></item>"
-            b"</channel></rss>")
-    [entry] = feeds.parse_feed(body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN,
-                               canonical=dedupe.canonical_url)
+    body = (
+        b"<?xml version='1.0'?><rss version='2.0'><channel><title>T &nbsp; x</title>"
+        b"<item><title>Baku &mdash; news</title><link>http://127.0.0.1/a</link></item>"
+        b"</channel></rss>"
+    )
+    [entry] = feeds.parse_feed(
+        body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
+    )
     assert entry.title == "Baku — news"

@@ -22,8 +22,9 @@ def get(url: str, state: FeedState | None = None, **options: Any) -> Fetched:
 
 
 def test_ok_keeps_body_type_and_validators(server: LocalServer) -> None:
-    url = server.add("/feed", FEED, headers={"Content-Type": "application/rss+xml"},
-                     conditional=True)
+    url = server.add(
+        "/feed", FEED, headers={"Content-Type": "application/rss+xml"}, conditional=True
+    )
     result = get(url)
     assert result.status == "ok"
     assert result.body == FEED
@@ -82,7 +83,8 @@ def test_connection_refused() -> None:
 def test_dns_failure_message() -> None:
     exc = httpx.ConnectError("[Errno -2] Name or service not known")
     assert _connect_reason("https://no-such-host.invalid/feed", exc) == (
-        "could not resolve host 'no-such-host.invalid'")
+        "could not resolve host 'no-such-host.invalid'"
+    )
 
 
 def test_local_file_and_its_conditional_read(tmp_path: Path) -> None:

@@ -28,8 +28,13 @@ def test_extracted_text_is_the_article_not_the_boilerplate(sample_run: SampleRun
     for article in from_pages:
         item = item_of(sample_run.site, article.url)
         assert item.paragraphs[0][:60] in article.text
-        for noise in ("We use cookies", "Sign up for our", "Related stories", "About the author",
-                      "All rights reserved"):
+        for noise in (
+            "We use cookies",
+            "Sign up for our",
+            "Related stories",
+            "About the author",
+            "All rights reserved",
+        ):
             assert noise not in article.text, article.url
 
 
@@ -69,15 +74,17 @@ def test_clusters_show_every_outlet(sample_run: SampleRun) -> None:
     assert max(len(s.sources) for s in daily.stories) >= 3
 
 
-def test_no_story_is_repeated_by_the_next_edition(sample_corpus: corpus.Corpus,
-                                                  tmp_path: Path) -> None:
+def test_no_story_is_repeated_by_the_next_edition(
+    sample_corpus: corpus.Corpus, tmp_path: Path
+) -> None:
     with corpus.serve(sample_corpus, now=NOW) as site:
         config = sample_config(site, tmp_path)
         store = pipeline.open_store(config)
         first = pipeline.run_once(pipeline.Run(config=config, store=store, now=NOW), ["daily"])
         later = NOW + timedelta(hours=1)
-        second = pipeline.run_once(pipeline.Run(config=config, store=store, now=later),
-                                   ["daily", "security"])
+        second = pipeline.run_once(
+            pipeline.Run(config=config, store=store, now=later), ["daily", "security"]
+        )
         store.close()
     sent = {u for s in first[0].edition.stories for u in s.member_urls}
     for built in second:

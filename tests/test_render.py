@@ -18,24 +18,39 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 def edition(title: str = "Baku and Ankara sign pipeline deal", stories: int = 2) -> Edition:
-    made = tuple(Story(
-        id=f"s{n}", title=title if n == 0 else f"Story {n} about a long subject " * 3,
-        url=f"https://paper.example/{n}", summary="First sentence of the story. " * 8,
-        published=NOW - timedelta(hours=n), topics=("turkey", "caucasus"),
-        scores=(("turkey", 3.0), ("caucasus", 3.0)),
-        matches=(TopicMatch(topic="turkey", term="Ankara", field="title", weight=3.0),),
-        sources=(Source(feed="Paper", title=title, url=f"https://paper.example/{n}"),
-                 Source(feed="Wire", title="Copy", url=f"https://wire.example/{n}")),
-        member_urls=(f"https://paper.example/{n}", f"https://wire.example/{n}"))
-        for n in range(stories))
-    return Edition(briefing="turkey", title="Turkey Briefing", description="Turkish politics.",
-                   edition="2026-11-22-1200", generated_at=NOW, stories=made)
+    made = tuple(
+        Story(
+            id=f"s{n}",
+            title=title if n == 0 else f"Story {n} about a long subject " * 3,
+            url=f"https://paper.example/{n}",
+            summary="First sentence of the story. " * 8,
+            published=NOW - timedelta(hours=n),
+            topics=("turkey", "caucasus"),
+            scores=(("turkey", 3.0), ("caucasus", 3.0)),
+            matches=(TopicMatch(topic="turkey", term="Ankara", field="title", weight=3.0),),
+            sources=(
+                Source(feed="Paper", title=title, url=f"https://paper.example/{n}"),
+                Source(feed="Wire", title="Copy", url=f"https://wire.example/{n}"),
+            ),
+            member_urls=(f"https://paper.example/{n}", f"https://wire.example/{n}"),
+        )
+        for n in range(stories)
+    )
+    return Edition(
+        briefing="turkey",
+        title="Turkey Briefing",
+        description="Turkish politics.",
+        edition="2026-11-22-1200",
+        generated_at=NOW,
+        stories=made,
+    )
 
 
 @pytest.fixture(scope="module")
 def files() -> dict[str, str]:
-    return render.render(edition(HOSTILE), env=render.environment(),
-                         timezone="Europe/Istanbul").files
+    return render.render(
+        edition(HOSTILE), env=render.environment(), timezone="Europe/Istanbul"
+    ).files
 
 
 def test_every_file_is_written(files: dict[str, str]) -> None:
@@ -73,7 +88,11 @@ def test_edition_json_contract(files: dict[str, str]) -> None:
     assert_contract(document)
     assert document["generated_at"] == "2026-11-22T09:00:00+00:00"
     assert document["stories"][0]["matches"][0] == {
-        "topic": "turkey", "term": "Ankara", "field": "title", "weight": 3.0}
+        "topic": "turkey",
+        "term": "Ankara",
+        "field": "title",
+        "weight": 3.0,
+    }
 
 
 def assert_contract(document: dict[str, object]) -> None:
@@ -91,7 +110,8 @@ def assert_contract(document: dict[str, object]) -> None:
         assert datetime.fromisoformat(story["published"]).tzinfo is not None
         assert isinstance(story["topics"], list)
         assert story["sources"] and {tuple(sorted(s)) for s in story["sources"]} == {
-            ("feed", "title", "url")}
+            ("feed", "title", "url")
+        }
         assert story["url"] in {s["url"] for s in story["sources"]}
         for match in story.get("matches", []):
             assert set(match) == {"topic", "term", "field", "weight"}
