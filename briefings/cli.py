@@ -255,3 +255,7 @@ def _fail(lines: Sequence[Any], status: int) -> NoReturn:
     for line in lines:
         err.print(f"error: {line}", markup=False, soft_wrap=True, style="red")
     sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()
