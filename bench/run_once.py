@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def write_config(folder: Path, site: corpus.Site) -> Path:
     catalogue = (ROOT / "feeds.toml").read_text(encoding="utf-8")
     briefings = catalogue[catalogue.index("[briefings.") :]
-    feeds = "".join(f'[[feeds]]\nid = "{f.id}"\nname = "{f.name}"\nurl = "{f.url}"\n\n'
-                    for f in site.feeds())
+    feeds = "".join(
+        f'[[feeds]]\nid = "{f.id}"\nname = "{f.name}"\nurl = "{f.url}"\n\n' for f in site.feeds()
+    )
     path = folder / "feeds.toml"
     path.write_text(f'[settings]\ntimezone = "Europe/Istanbul"\n\n{feeds}{briefings}')
     tomllib.loads(path.read_text())
@@ -34,8 +35,12 @@ def write_config(folder: Path, site: corpus.Site) -> Path:
 
 def timed(config: Path) -> tuple[float, str]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "briefings.cli", "--config", str(config),
-                           "run", "--once"], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "briefings.cli", "--config", str(config), "run", "--once"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return time.perf_counter() - started, done.stdout
 
 

@@ -301,7 +301,10 @@ def make_story(
     matches_of: Callable[[Article], tuple[TopicMatch, ...]],
     min_score: float,
 ) -> Story:
-    """One story from a cluster: the most complete original leads, the rest are sources."""
+    """One story from a cluster: the most complete original leads, the rest are sources.
+
+    Links are canonical URLs: readers get no tracking parameters.
+    """
     originals = _originals(members)
     lead = max(
         members,
@@ -324,7 +327,7 @@ def make_story(
                 Source(
                     feed=feed_names.get(article.feed_id, article.feed_id),
                     title=article.title,
-                    url=article.url,
+                    url=article.canonical_url,
                 )
             )
     best: dict[str, float] = {}
@@ -342,7 +345,7 @@ def make_story(
     return Story(
         id=story_id(lead.canonical_url),
         title=lead.title,
-        url=lead.url,
+        url=lead.canonical_url,
         summary=lead.summary,
         published=max(a.published for a in members),
         topics=tuple(t for t, s in ranked if s >= min_score),

@@ -48,6 +48,9 @@ def test_an_edition_for_every_briefing_with_matching_stories(sample_run: SampleR
         assert_contract(document)
         assert document["edition"] == item.path.name
         assert item.path.parent.name == document["briefing"]
+        for story in document["stories"]:
+            links = [story["url"], *(s["url"] for s in story["sources"])]
+            assert not [link for link in links if "utm_" in link]  # no tracking for readers
 
 
 def test_topic_briefings_hold_their_topic_and_no_hard_negatives(sample_run: SampleRun) -> None:
