@@ -233,6 +233,8 @@ def _summary(report: RunReport, *, quiet: bool = False) -> None:
             click.echo(line)
         for path in report.editions:
             click.echo(f"  {path}")
+    if report.without_news:
+        click.echo(f"No new stories, so no edition: {', '.join(report.without_news)}")
     if report.failures:
         err.print(f"{len(report.failures)} problems:", style="yellow")
         for failure in report.failures:

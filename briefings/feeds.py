@@ -13,7 +13,7 @@ import html
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
@@ -22,6 +22,7 @@ import nh3
 from .errors import FeedParseError
 from .model import Entry
 
+FUTURE_SLACK = timedelta(minutes=10)
 _BLOCK_TAGS = {"p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr"}
 _BLOCK_BREAK = re.compile(r"<(?:/?(?:p|div|li|h[1-6]|blockquote|tr)|br\s*/?)>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
@@ -96,6 +97,8 @@ def _entry(
     if content and summary and content.startswith(summary[:80]):
         summary = ""
     published = _date(item)
+    if published is not None and published > seen_at + FUTURE_SLACK:
+        published = None  # a date in the future is a broken clock, not news from tomorrow
     return Entry(
         feed_id=feed_id,
         guid=guid,

@@ -166,4 +166,6 @@ class RunReport:
     pages_fetched: int = 0
     stories: int = 0
     editions: list[str] = field(default_factory=list)
+    without_news: list[str] = field(default_factory=list)
+    """Briefings that had no new story, so no edition."""
     failures: list[Failure] = field(default_factory=list)

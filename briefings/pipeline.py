@@ -28,6 +28,7 @@ from .store import Store
 
 log = logging.getLogger("briefings")
 EVENT_MARGIN = timedelta(hours=36)
+PAGE_RETRY = timedelta(hours=6)
 
 
 class Progress(Protocol):
@@ -152,7 +153,9 @@ def fetch_pages(run: Run) -> None:
     """Fetch and extract the pages of recent entries whose feed text is only a teaser."""
     settings = run.config.settings
     since = run.now - _longest_window(run.config)
-    todo = run.store.entries_without_page(shorter_than=settings.extract_below, since=since)
+    todo = run.store.entries_without_page(
+        shorter_than=settings.extract_below, since=since, retry_before=run.now - PAGE_RETRY
+    )
     if not todo:
         return
     options = FetchOptions(
@@ -204,6 +207,7 @@ def build(run: Run, briefing_ids: Sequence[str] = ()) -> list[Built]:
         advance()
         if not edition.stories:
             log.info("%s: no new stories, no edition", briefing.id)
+            run.report.without_news.append(briefing.id)
             continue
         files = render.render(edition, env=env, timezone=config.settings.timezone)
         path = write_edition(config.settings.output / briefing.id / edition.edition, files.files)

@@ -25,10 +25,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
     create_engine,
     event,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -231,12 +233,23 @@ class Store:
                 )
         return added
 
-    def entries_without_page(self, *, shorter_than: int, since: datetime) -> list[Entry]:
-        """Entries since ``since`` whose feed text is short and whose page is not cached."""
+    def entries_without_page(
+        self, *, shorter_than: int, since: datetime, retry_before: datetime
+    ) -> list[Entry]:
+        """Entries since ``since`` whose feed text is short and whose page is not cached.
+
+        A page that failed is tried again once its failure is older than ``retry_before``.
+        """
         query = (
             select(entries)
             .outerjoin(pages, pages.c.url == entries.c.canonical_url)
-            .where(pages.c.url.is_(None), entries.c.published >= since)
+            .where(
+                entries.c.published >= since,
+                or_(
+                    pages.c.url.is_(None),
+                    and_(pages.c.error != "", pages.c.fetched_at < retry_before),
+                ),
+            )
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()

@@ -88,3 +88,15 @@ def test_recoverable_errors_keep_the_entries() -> None:
         body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
     )
     assert entry.title == "Baku — news"
+
+
+def test_a_date_in_the_future_becomes_the_first_seen_time() -> None:
+    body = (
+        b"<rss version='2.0'><channel><title>T</title><item><title>Soon</title>"
+        b"<link>http://127.0.0.1/a</link><pubDate>Mon, 01 Jan 2090 00:00:00 GMT</pubDate>"
+        b"</item></channel></rss>"
+    )
+    [entry] = feeds.parse_feed(
+        body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
+    )
+    assert (entry.published, entry.dated) == (SEEN, False)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 from briefings import corpus, pipeline
 
-from .conftest import NOW, SampleRun, item_of, sample_config
+from .conftest import NOW, LocalServer, SampleRun, item_of, sample_config
 from .test_render import assert_contract
 
 
@@ -109,3 +110,47 @@ def test_second_fetch_is_all_not_modified(sample_corpus: corpus.Corpus, tmp_path
         assert second.report.entries_new == 0
         assert store.counts()["entries"] == counts["entries"]
         store.close()
+
+
+def test_failed_pages_are_cached_then_retried(server: LocalServer, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from briefings import config as configuration
+
+    when = format_datetime(NOW - timedelta(hours=1))
+    feed = (
+        f"<rss version='2.0'><channel><title>T</title><item><title>Ankara talks</title>"
+        f"<link>{server.base}/story</link><pubDate>{when}</pubDate>"
+        f"<description>Short teaser.</description></item></channel></rss>"
+    )
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[[feeds]]\nname = "A"\nurl = "{server.add("/feed.xml", feed)}"\n'
+        '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
+    )
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+
+    def fetch_at(moment: datetime) -> pipeline.Run:
+        run = pipeline.Run(config=replace(config), store=store, now=moment)
+        pipeline.fetch_feeds(run)
+        pipeline.fetch_pages(run)
+        return run
+
+    first = fetch_at(NOW)
+    assert [(f.stage, f.message) for f in first.report.failures] == [("page", "HTTP 404 Not Found")]
+    assert fetch_at(NOW + timedelta(hours=1)).report.failures == []  # cached: not tried again
+    server.add(
+        "/story",
+        "<html><body><article><p>"
+        + "Talks in Ankara went on. " * 40
+        + "</p></article></body></html>",
+        headers={"Content-Type": "text/html"},
+    )
+    later = fetch_at(NOW + pipeline.PAGE_RETRY + timedelta(hours=1))
+    assert later.report.failures == []
+    assert later.report.pages_fetched == 1
+    [article] = pipeline.articles_of(store, since=NOW - timedelta(days=1))
+    assert article.text_source == "page"
+    assert article.text.startswith("Talks in Ankara went on.")
+    store.close()

@@ -95,10 +95,18 @@ def test_edition_json_contract(files: dict[str, str]) -> None:
     }
 
 
+SCHEMA = json.loads(
+    (Path(__file__).parent.parent / "docs" / "edition.schema.json").read_text(encoding="utf-8")
+)
+
+
 def assert_contract(document: dict[str, object]) -> None:
-    """The documented edition.json contract (docs/edition-json.md)."""
+    """The documented edition.json contract (docs/edition-json.md, docs/edition.schema.json)."""
     from datetime import datetime
 
+    import jsonschema
+
+    jsonschema.validate(document, SCHEMA)
     assert set(document) >= {"briefing", "title", "edition", "generated_at", "stories"}
     assert isinstance(document["briefing"], str) and isinstance(document["title"], str)
     assert datetime.fromisoformat(str(document["generated_at"])).tzinfo is not None
@@ -131,3 +139,16 @@ def test_template_error_names_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "web.html").write_text("{{ nonsense.value }}\n")
     with pytest.raises(RenderError, match=r"web.html: 'nonsense' is undefined"):
         render.render(edition(), env=render.environment(tmp_path), timezone="UTC")
+
+
+def test_the_schema_rejects_a_broken_edition(files: dict[str, str]) -> None:
+    import jsonschema
+
+    document = json.loads(files["edition.json"])
+    del document["stories"][0]["sources"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, SCHEMA)
+    document = json.loads(files["edition.json"])
+    document["generated_at"] = "2026-11-22 09:00"  # no offset
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, SCHEMA)
