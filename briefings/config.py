@@ -29,6 +29,8 @@ from .model import Feed
 DEFAULT_PATH = Path("feeds.toml")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
+DEFAULT_WINDOW = 20
+RULE_KEYS = frozenset({"term", "unless_near", "window", "first_name", "not_names"})
 _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -128,6 +130,17 @@ TOPIC: dict[str, Key] = {
         help="Names that signal the topic; matched on word boundaries, case- and "
         "accent-insensitively; a trailing '*' matches as a prefix.",
     ),
+    "weak": Key(
+        type=list,
+        default=[],
+        help="Terms that hint at the topic but count half: alone in a title they are not enough.",
+    ),
+    "context": Key(
+        type=list,
+        default=[],
+        help="Rules for ambiguous terms: [[topics.ID.context]] with term, unless_near, window, "
+        "first_name and not_names, as in the built-in gazetteer.",
+    ),
     "exclude": Key(
         type=list,
         default=[],
@@ -167,6 +180,54 @@ class Briefing:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ContextRule:
+    """An ambiguous term and what cancels it.
+
+    ``unless_near``: phrases that cancel it within ``window`` words, or anywhere
+    in a story that has no unambiguous term of the topic. ``first_name``: in
+    running text, a capitalised word right after the term (not one of
+    ``not_names``) marks a person ("Israel Mendoza").
+    """
+
+    term: str
+    unless_near: tuple[str, ...] = ()
+    window: int = DEFAULT_WINDOW
+    first_name: bool = False
+    not_names: tuple[str, ...] = ()
+
+
+def parse_rule(item: Any) -> ContextRule:
+    """A context rule table → :class:`ContextRule`; ``ValueError`` says what is wrong."""
+    if not isinstance(item, Mapping):
+        raise ValueError("expected a table")
+    unknown = sorted(set(item) - RULE_KEYS)
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r} (use {', '.join(sorted(RULE_KEYS))})")
+    term = item.get("term")
+    if not isinstance(term, str) or not term.strip():
+        raise ValueError("needs a 'term' string")
+    lists = {k: item.get(k, []) for k in ("unless_near", "not_names")}
+    for key, values in lists.items():
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ValueError(f"{key} must be an array of strings")
+    window = item.get("window", DEFAULT_WINDOW)
+    if isinstance(window, bool) or not isinstance(window, int) or window <= 0:
+        raise ValueError(f"window must be a positive integer, got {window!r}")
+    first_name = item.get("first_name", False)
+    if not isinstance(first_name, bool):
+        raise ValueError("first_name must be true or false")
+    if not lists["unless_near"] and not first_name:
+        raise ValueError(f"rule for {term!r} cancels nothing: give unless_near or first_name")
+    return ContextRule(
+        term=term,
+        unless_near=tuple(lists["unless_near"]),
+        window=window,
+        first_name=first_name,
+        not_names=tuple(lists["not_names"]),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UserTopic:
     """One ``[topics.ID]`` table."""
 
@@ -174,7 +235,9 @@ class UserTopic:
     title: str
     description: str
     terms: tuple[str, ...]
-    exclude: tuple[str, ...]
+    weak: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    context: tuple[ContextRule, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -408,13 +471,21 @@ def _topics(checker: _Checker, raw: Any) -> tuple[UserTopic, ...]:
         terms = checker.strings(values["terms"], prefix + "terms")
         if values["terms"] is not None and not terms:
             checker.add(prefix + "terms", "needs at least one term")
+        rules = []
+        for index, rule in enumerate(values["context"] or []):
+            try:
+                rules.append(parse_rule(rule))
+            except ValueError as exc:
+                checker.add(f"{prefix}context[{index}]", str(exc))
         topics.append(
             UserTopic(
                 id=topic_id,
                 title=values["title"] or topic_id,
                 description=values["description"],
                 terms=terms,
+                weak=checker.strings(values["weak"], prefix + "weak"),
                 exclude=checker.strings(values["exclude"], prefix + "exclude"),
+                context=tuple(rules),
             )
         )
     return tuple(topics)

@@ -1,52 +1,70 @@
 """Pure topic matching: the built-in gazetteer plus the user's ``[topics.ID]``.
 
-Text and terms are folded alike (Unicode compatibility form, accents and case
-dropped, ``ı``→``i``, ``ə``→``e``) and reduced to words joined by single spaces,
-so one Aho-Corasick pass finds every term on word boundaries: ``Erdoğan'ın``
-matches ``Erdogan``. Each match is kept with its field; a story's topic score
-sums field weights, and the caller decides what score is enough.
+Text and terms are folded alike (see :mod:`briefings.text`) into words joined
+by single spaces, so one Aho-Corasick pass finds every term on word
+boundaries: ``Erdoğan'ın`` matches ``Erdogan``. Hebrew and Arabic terms also
+match behind their one-letter proclitics (``בישראל``, ``والقاهرة``).
+
+Every match keeps its field and weight, and every cancelled match keeps its
+reason, so that an editor can see why a story is, or is not, in a briefing.
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 import tomllib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
 
 import ahocorasick
 
-from .config import UserTopic
+from .config import ContextRule, UserTopic, parse_rule
 from .errors import ConfigError
 from .model import Field, TopicMatch
 from .text import fold
 
 FIELD_WEIGHTS: Mapping[Field, float] = {"title": 3.0, "summary": 2.0, "body": 1.0}
+WEAK_WEIGHT = 0.5
 DEFAULT_MIN_SCORE = 2.0
-DEFAULT_WINDOW = 20
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ContextRule:
-    """An ambiguous term, cancelled when an ``unless_near`` phrase is within ``window`` words."""
-
-    term: str
-    unless_near: tuple[str, ...]
-    window: int = DEFAULT_WINDOW
+LONG_BODY_WORDS = 350
+CHUNK_WORDS = 80
+HEBREW_PREFIXES = (
+    "ו",
+    "ה",
+    "ב",
+    "ל",
+    "מ",
+    "ש",
+    "כ",
+    "וה",
+    "וב",
+    "ול",
+    "ומ",
+    "שה",
+    "שב",
+    "של",
+    "מה",
+    "כש",
+    "לה",
+    "בה",
+)
+ARABIC_PREFIXES = ("و", "ب", "ل", "ف", "ك", "وب", "ول", "فب", "لل")
+TOPIC_KEYS = frozenset({"id", "title", "kind", "description", "terms", "weak", "context"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Topic:
-    """A region or theme: its terms, its context rules and its exclusions."""
+    """A region or theme: its terms, its weak terms, its context rules and exclusions."""
 
     id: str
     title: str
     kind: str
     description: str
     terms: tuple[str, ...]
+    weak: tuple[str, ...] = ()
     context: tuple[ContextRule, ...] = ()
     exclude: tuple[str, ...] = ()
 
@@ -61,6 +79,44 @@ class Cancelled:
     reason: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Example:
+    """One labelled example for :func:`evaluate`."""
+
+    id: str
+    title: str
+    summary: str
+    body: str
+    topics: frozenset[str]
+    kind: str = "regular"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Miss:
+    """An example whose found topics differ from its labels."""
+
+    example: Example
+    found: frozenset[str]
+    scores: Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evaluation:
+    """Per-topic counts over a labelled set, and the examples it got wrong."""
+
+    counts: Mapping[str, tuple[int, int, int]]
+    """topic → (true positives, false positives, false negatives)"""
+    misses: tuple[Miss, ...] = field(default=())
+
+    def precision(self, topic: str) -> float:
+        tp, fp, _ = self.counts.get(topic, (0, 0, 0))
+        return tp / (tp + fp) if tp + fp else 1.0
+
+    def recall(self, topic: str) -> float:
+        tp, _, fn = self.counts.get(topic, (0, 0, 0))
+        return tp / (tp + fn) if tp + fn else 1.0
+
+
 def builtin_topics() -> tuple[Topic, ...]:
     """Every topic of the built-in gazetteer, one TOML file each."""
     folder = resources.files("briefings.gazetteer")
@@ -73,36 +129,57 @@ def builtin_topics() -> tuple[Topic, ...]:
 
 
 def topic_from_toml(text: str, filename: str) -> Topic:
-    """Parse one gazetteer file; :class:`ConfigError` names the file and the problem."""
+    """Parse and check one gazetteer file; :class:`ConfigError` names the file and line."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{filename}: invalid TOML: {exc}"]) from None
-    problems = []
+    problems = [
+        f"{filename}:{_line_of(text, key)}: unknown key {key!r}"
+        for key in raw
+        if key not in TOPIC_KEYS
+    ]
     for key in ("id", "title", "terms"):
         if key not in raw:
-            problems.append(f"{filename}: {key}: required key is missing")
+            problems.append(f"{filename}:1: required key {key!r} is missing")
+    for key in ("terms", "weak"):
+        values = raw.get(key, [])
+        if not isinstance(values, list):
+            problems.append(f"{filename}:{_line_of(text, key)}: {key} must be an array of strings")
+            continue
+        for value in values:
+            if not isinstance(value, str) or not fold(value.rstrip("*")).strip():
+                problems.append(
+                    f"{filename}:{_line_of(text, repr(value)[1:-1])}: "
+                    f"{key}: {value!r} is not a usable term"
+                )
+    rules = []
+    for index, item in enumerate(raw.get("context", [])):
+        line = _line_of(text, "[[context]]", index)
+        try:
+            rules.append(parse_rule(item))
+        except ValueError as exc:
+            problems.append(f"{filename}:{line}: context[{index}]: {exc}")
     if problems:
         raise ConfigError(problems)
-    rules = tuple(_rule(item, filename, index) for index, item in enumerate(raw.get("context", [])))
     return Topic(
         id=str(raw["id"]),
         title=str(raw["title"]),
         kind=str(raw.get("kind", "region")),
         description=str(raw.get("description", "")),
-        terms=tuple(str(t) for t in raw["terms"]),
-        context=rules,
+        terms=tuple(raw["terms"]),
+        weak=tuple(raw.get("weak", ())),
+        context=tuple(rules),
     )
 
 
-def _rule(item: Any, filename: str, index: int) -> ContextRule:
-    if not isinstance(item, dict) or not isinstance(item.get("term"), str):
-        raise ConfigError([f"{filename}: context[{index}]: needs a 'term' string"])
-    return ContextRule(
-        term=item["term"],
-        unless_near=tuple(item.get("unless_near", ())),
-        window=int(item.get("window", DEFAULT_WINDOW)),
-    )
+def _line_of(text: str, needle: str, occurrence: int = 0) -> int:
+    position = -1
+    for _ in range(occurrence + 1):
+        position = text.find(needle, position + 1)
+        if position < 0:
+            return 1
+    return text.count("\n", 0, position) + 1
 
 
 def user_topic(topic: UserTopic) -> Topic:
@@ -113,7 +190,9 @@ def user_topic(topic: UserTopic) -> Topic:
         kind="user",
         description=topic.description,
         terms=topic.terms,
+        weak=topic.weak,
         exclude=topic.exclude,
+        context=topic.context,
     )
 
 
@@ -122,6 +201,18 @@ class _Term:
     topic: str
     term: str
     rule: ContextRule | None
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    field: Field
+    topic: str
+    term: str
+    rule: ContextRule | None
+    weight: float
+    word: int
+    reason: str
 
 
 class Matcher:
@@ -133,15 +224,18 @@ class Matcher:
         keys: defaultdict[str, list[_Term]] = defaultdict(list)
         for topic in self.topics.values():
             seen: set[str] = set()  # "Türkiye" and "Türkiyə" fold alike: count once
-            entries = [(t, None) for t in topic.terms] + [(r.term, r) for r in topic.context]
-            for term, rule in entries:
-                key = _key(term)
-                if key not in seen:
-                    seen.add(key)
-                    keys[key].append(_Term(topic.id, term, rule))
+            entries = (
+                [(t, None, 1.0) for t in topic.terms]
+                + [(t, None, WEAK_WEIGHT) for t in topic.weak]
+                + [(r.term, r, 1.0) for r in topic.context]
+            )
+            for term, rule, weight in entries:
+                for key in _keys(term):
+                    if key not in seen:
+                        seen.add(key)
+                        keys[key].append(_Term(topic.id, term, rule, weight))
         for key, terms in keys.items():
-            if key.strip():
-                self._automaton.add_word(key, (len(key), tuple(terms)))
+            self._automaton.add_word(key, (len(key), tuple(terms)))
         if keys:
             self._automaton.make_automaton()
         self._excludes = {t.id: tuple(fold(p) for p in t.exclude) for t in self.topics.values()}
@@ -151,10 +245,12 @@ class Matcher:
     ) -> tuple[tuple[TopicMatch, ...], tuple[Cancelled, ...]]:
         """Every topic match in the three fields, aggregated per term and field.
 
-        An ambiguous term is cancelled when one of its rule's phrases is near it,
-        or, when the story has no unambiguous term of that topic at all, when a
-        phrase occurs anywhere in the story ("Georgia" in a title, "Atlanta" in
-        the body).
+        An ambiguous term is cancelled when one of its rule's phrases is near it;
+        or, when the story has no unambiguous term of that topic, when a phrase
+        occurs anywhere in the story ("Georgia" in a title, "Atlanta" in the
+        body) or running text shows it as a first name ("Israel Mendoza").
+        In a long body, body matches count in proportion to how much of the
+        body speaks of the topic, so a passing mention stays a passing mention.
         """
         folded: dict[Field, str] = {
             "title": fold(title),
@@ -162,68 +258,65 @@ class Matcher:
             "body": fold(body),
         }
         everything = " ".join(folded.values())
-        found = [(field, *hit) for field, text in folded.items() for hit in self._scan(text)]
-        unambiguous = {topic for _, topic, _, rule, _ in found if rule is None}
-        counts: defaultdict[tuple[str, str, Field], int] = defaultdict(int)
+        hits = [hit for name, text in folded.items() for hit in self._scan(name, text)]
+        unambiguous = {h.topic for h in hits if h.rule is None}
+        running = f"{summary}\n{body}"
         cancelled: list[Cancelled] = []
-        for field, topic, term, rule, reason in found:
-            if rule is not None and not reason and topic not in unambiguous:
-                elsewhere = _first_present(everything, rule.unless_near)
-                if elsewhere:
-                    reason = f"{elsewhere!r} in the story and no unambiguous {topic} term"
+        kept: list[_Hit] = []
+        for hit in hits:
+            reason = hit.reason
+            if not reason and hit.rule is not None and hit.topic not in unambiguous:
+                reason = _story_reason(hit, everything, running)
             if reason:
-                cancelled.append(Cancelled(topic=topic, term=term, field=field, reason=reason))
-            else:
-                counts[(topic, term, field)] += 1
-        for topic_id, phrases in self._excludes.items():
-            hit = next((p for p in phrases if p.strip() and p in everything), None)
-            if hit is None:
-                continue
-            for key in [k for k in counts if k[0] == topic_id]:
-                del counts[key]
                 cancelled.append(
+                    Cancelled(topic=hit.topic, term=hit.term, field=hit.field, reason=reason)
+                )
+            else:
+                kept.append(hit)
+        for topic_id, phrases in self._excludes.items():
+            excluded = next((p for p in phrases if p.strip() and p in everything), None)
+            if excluded is not None:
+                cancelled.extend(
                     Cancelled(
-                        topic=topic_id,
-                        term=key[1],
-                        field=key[2],
-                        reason=f"excluded by {hit.strip()!r}",
+                        topic=h.topic,
+                        term=h.term,
+                        field=h.field,
+                        reason=f"excluded by {excluded.strip()!r}",
+                    )
+                    for h in kept
+                    if h.topic == topic_id
+                )
+                kept = [h for h in kept if h.topic != topic_id]
+        spread = _body_spread(kept, folded["body"])
+        return _aggregate(kept, spread), tuple(cancelled)
+
+    def _scan(self, field_name: Field, text: str) -> list[_Hit]:
+        """Every longest match in ``text``, with a reason when a nearby phrase cancels it."""
+        if self._automaton.kind != ahocorasick.AHOCORASICK:
+            return []
+        found = [
+            (end - length + 1, end + 1, terms)
+            for end, (length, terms) in self._automaton.iter(text)
+        ]
+        found = _longest(found)
+        spaces = [i for i, c in enumerate(text) if c == " "] if found else []
+        hits = []
+        for start, stop, terms in found:
+            word = bisect.bisect_left(spaces, start)
+            for entry in terms:
+                near = _near(text, spaces, start, stop, entry.rule) if entry.rule else ""
+                hits.append(
+                    _Hit(
+                        field_name,
+                        entry.topic,
+                        entry.term,
+                        entry.rule,
+                        entry.weight,
+                        word,
+                        f"{near!r} near {entry.term!r}" if near else "",
                     )
                 )
-        matches = tuple(
-            TopicMatch(
-                topic=topic,
-                term=term,
-                field=field,
-                weight=FIELD_WEIGHTS[field] * (1 + 0.5 * min(count - 1, 2)),
-            )
-            for (topic, term, field), count in sorted(counts.items(), key=_match_order)
-        )
-        return matches, tuple(cancelled)
-
-    def _scan(self, text: str) -> Iterable[tuple[str, str, ContextRule | None, str]]:
-        """(topic, term, rule, reason if a nearby phrase cancels it) per longest match."""
-        if self._automaton.kind != ahocorasick.AHOCORASICK:
-            return
-        found: list[tuple[int, int, tuple[_Term, ...]]] = []
-        for end, (length, terms) in self._automaton.iter(text):
-            found.append((end - length + 1, end + 1, terms))
-        spaces: list[int] | None = None
-        for start, stop, terms in found:
-            for entry in terms:
-                if _inside_longer(start, stop, entry.topic, found):
-                    continue
-                if entry.rule is None:
-                    yield entry.topic, entry.term, None, ""
-                    continue
-                if spaces is None:
-                    spaces = [i for i, c in enumerate(text) if c == " "]
-                near = _near(text, spaces, start, stop, entry.rule)
-                yield (
-                    entry.topic,
-                    entry.term,
-                    entry.rule,
-                    f"{near!r} near {entry.term!r}" if near else "",
-                )
+        return hits
 
 
 def scores(matches: Iterable[TopicMatch]) -> dict[str, float]:
@@ -234,27 +327,73 @@ def scores(matches: Iterable[TopicMatch]) -> dict[str, float]:
     return dict(totals)
 
 
-def _key(term: str) -> str:
-    if term.endswith("*"):
-        return fold(term[:-1]).rstrip()
-    return fold(term)
+def evaluate(
+    examples: Sequence[Example], matcher: Matcher, min_score: float = DEFAULT_MIN_SCORE
+) -> Evaluation:
+    """Per-topic true and false positives and negatives over labelled examples."""
+    counts: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    misses = []
+    for example in examples:
+        found_matches, _ = matcher.match(
+            title=example.title, summary=example.summary, body=example.body
+        )
+        totals = scores(found_matches)
+        found = frozenset(t for t, s in totals.items() if s >= min_score)
+        for topic in found | example.topics:
+            counts[topic][
+                0 if topic in found and topic in example.topics else 1 if topic in found else 2
+            ] += 1
+        if found != example.topics:
+            misses.append(Miss(example=example, found=found, scores=totals))
+    return Evaluation(
+        counts={t: (c[0], c[1], c[2]) for t, c in sorted(counts.items())}, misses=tuple(misses)
+    )
 
 
-def _inside_longer(
-    start: int, stop: int, topic: str, found: list[tuple[int, int, tuple[_Term, ...]]]
-) -> bool:
-    for other_start, other_stop, terms in found:
-        if (
-            other_start <= start
-            and stop <= other_stop
-            and (other_stop - other_start) > (stop - start)
-            and any(t.topic == topic for t in terms)
-        ):
-            return True
-    return False
+def _keys(term: str) -> list[str]:
+    """The folded keys of a term: a trailing ``*`` leaves the end open; Hebrew and
+    Arabic terms also get their proclitic forms."""
+    prefix = term.endswith("*")
+    bare = term[:-1] if prefix else term
+    variants = [bare]
+    first = bare[:1]
+    if "\u0590" <= first <= "\u05ff":
+        variants += [p + bare for p in HEBREW_PREFIXES]
+    elif "\u0600" <= first <= "\u06ff":
+        variants += [p + bare for p in ARABIC_PREFIXES]
+        if bare.startswith("ال"):
+            variants.append("لل" + bare[2:])
+    keys = []
+    for variant in variants:
+        key = fold(variant)
+        if key.strip():
+            keys.append(key.rstrip() if prefix else key)
+    return keys
+
+
+def _longest(
+    found: list[tuple[int, int, tuple[_Term, ...]]],
+) -> list[tuple[int, int, tuple[_Term, ...]]]:
+    """Drop, per topic, matches that lie inside a longer match of the same topic."""
+    if len(found) < 2:
+        return found
+    kept = []
+    for start, stop, terms in found:
+        inner = {
+            t.topic
+            for s, e, ts in found
+            if s <= start and stop <= e and e - s > stop - start
+            for t in ts
+        }
+        remaining = tuple(t for t in terms if t.topic not in inner)
+        if remaining:
+            kept.append((start, stop, remaining))
+    return kept
 
 
 def _near(text: str, spaces: list[int], start: int, stop: int, rule: ContextRule) -> str:
+    if not rule.unless_near:
+        return ""
     first = bisect.bisect_right(spaces, start)
     last = bisect.bisect_left(spaces, stop)
     low = spaces[max(0, first - 1 - rule.window)]
@@ -270,6 +409,62 @@ def _first_present(text: str, phrases: Iterable[str]) -> str:
     return ""
 
 
-def _match_order(item: tuple[tuple[str, str, Field], int]) -> tuple[str, int, str]:
-    (topic, term, field), _ = item
-    return topic, list(FIELD_WEIGHTS).index(field), term
+def _story_reason(hit: _Hit, everything: str, running: str) -> str:
+    """Why an ambiguous term means something else in this story, or ''."""
+    assert hit.rule is not None
+    elsewhere = _first_present(everything, hit.rule.unless_near)
+    if elsewhere:
+        return f"{elsewhere!r} in the story and no unambiguous {hit.topic} term"
+    if hit.rule.first_name:
+        person = _person(running, hit.rule)
+        if person:
+            return f"{hit.term!r} is a first name here ({person!r})"
+    return ""
+
+
+def _person(text: str, rule: ContextRule) -> str:
+    """A "Term Surname" in running text when every use of the term is one, else ''."""
+    pattern = re.compile(rf"(?<!\w)(?i:{re.escape(rule.term)})(?!\w)(?:[ \t]+([A-Z][\w'’-]+))?")
+    names = []
+    for match in pattern.finditer(text):
+        after = match.group(1)
+        if not after or after in rule.not_names:
+            return ""
+        names.append(f"{match.group(0)}")
+    return names[0] if names else ""
+
+
+def _body_spread(hits: list[_Hit], body: str) -> dict[str, float]:
+    """Topic → the factor its body matches count with: 1 unless the body is long and the
+    topic lives in a small part of it (share of 80-word chunks, times three)."""
+    words = body.count(" ") - 1
+    if words <= LONG_BODY_WORDS:
+        return {}
+    chunks = max(1, -(-words // CHUNK_WORDS))
+    touched: defaultdict[str, set[int]] = defaultdict(set)
+    for hit in hits:
+        if hit.field == "body":
+            touched[hit.topic].add(hit.word // CHUNK_WORDS)
+    return {topic: min(1.0, 3 * len(seen) / chunks) for topic, seen in touched.items()}
+
+
+def _aggregate(hits: list[_Hit], spread: Mapping[str, float]) -> tuple[TopicMatch, ...]:
+    counts: defaultdict[tuple[str, str, Field], int] = defaultdict(int)
+    weights: dict[tuple[str, str, Field], float] = {}
+    for hit in hits:
+        key = (hit.topic, hit.term, hit.field)
+        counts[key] += 1
+        weights[key] = hit.weight
+    order = list(FIELD_WEIGHTS)
+    matches = []
+    for (topic, term, field_name), count in sorted(
+        counts.items(), key=lambda kv: (kv[0][0], order.index(kv[0][2]), kv[0][1])
+    ):
+        weight = FIELD_WEIGHTS[field_name] * weights[(topic, term, field_name)]
+        weight *= 1 + 0.5 * min(count - 1, 2)
+        if field_name == "body":
+            weight *= spread.get(topic, 1.0)
+        matches.append(
+            TopicMatch(topic=topic, term=term, field=field_name, weight=round(weight, 3))
+        )
+    return tuple(matches)
