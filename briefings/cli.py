@@ -19,14 +19,17 @@ from typing import Any, NoReturn
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from . import config as configuration
 from . import corpus, pipeline, render
+from . import topics as topics_module
 from .errors import BriefingsError, ConfigError
 from .model import RunReport
 
 DEMO_MARKER = ".briefings-demo"
 err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
 
 
 class RichProgress:
@@ -179,6 +182,123 @@ def demo(config_path: Path, out_dir: Path) -> None:
     )
     for item in built:
         click.echo(f"  {item.path / 'index.html'}")
+
+
+@main.group()
+def topics() -> None:
+    """Inspect and test topic matching."""
+
+
+@topics.command("list")
+@click.pass_obj
+def topics_list(config_path: Path) -> None:
+    """The topics: id, kind, number of terms and context rules."""
+    with errors_to_exit():
+        matcher = pipeline.topic_matcher(_config_or_none(config_path))
+    table = Table("id", "kind", "terms", "weak", "rules", "title", box=None)
+    for topic in matcher.topics.values():
+        table.add_row(
+            topic.id,
+            topic.kind,
+            str(len(topic.terms)),
+            str(len(topic.weak)),
+            str(len(topic.context)),
+            topic.title,
+        )
+    out.print(table)
+
+
+@topics.command("explain")
+@click.argument("url", required=False)
+@click.option("--text", "text", help="Explain this text instead of a page.")
+@click.option("--title", default="", help="With --text: the story's title.")
+@click.pass_obj
+def topics_explain(config_path: Path, url: str | None, text: str | None, title: str) -> None:
+    """Why a page or text gets its topics: matches, scores and cancelled matches.
+
+    URL is an http(s) address or a local HTML file.
+    """
+    if (url is None) == (text is None):
+        raise click.UsageError("give a URL or --text, not both")
+    with errors_to_exit():
+        config = _config_or_none(config_path)
+        matcher = pipeline.topic_matcher(config)
+        if url is not None:
+            title, summary, body = pipeline.page_text(url, config)
+        else:
+            summary, body = "", text or ""
+        matches, cancelled = matcher.match(title=title, summary=summary, body=body)
+    threshold = topics_module.DEFAULT_MIN_SCORE
+    out.print(f"title: {title or '(none)'}", markup=False)
+    totals = topics_module.scores(matches)
+    for topic, score in sorted(totals.items(), key=lambda kv: -kv[1]):
+        verdict = "assigned" if score >= threshold else "below threshold"
+        out.print(f"\n{topic}: score {score:g} ({verdict}, threshold {threshold:g})", markup=False)
+        for match in (m for m in matches if m.topic == topic):
+            out.print(f"  {match.term!r} in {match.field}: +{match.weight:g}", markup=False)
+    if not totals:
+        out.print("\nno topic matched")
+    if cancelled:
+        out.print("\ncancelled:")
+        for item in cancelled:
+            out.print(f"  {item.topic}: {item.term!r} in {item.field}: {item.reason}", markup=False)
+
+
+@topics.command("test")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--min-score", type=float, default=2.0, show_default=True)
+@click.option(
+    "--misses",
+    "show_misses",
+    type=int,
+    default=50,
+    show_default=True,
+    help="How many misclassified examples to list.",
+)
+@click.pass_obj
+def topics_test(config_path: Path, file: Path, min_score: float, show_misses: int) -> None:
+    """Precision and recall per topic on labelled examples (JSON Lines).
+
+    Each line: {"id", "title", "summary", "body", "topics": [...]}.
+    """
+    with errors_to_exit():
+        matcher = pipeline.topic_matcher(_config_or_none(config_path))
+    lines = file.read_text(encoding="utf-8").splitlines()
+    examples, problems = topics_module.parse_examples(lines, str(file))
+    for problem in problems:
+        err.print(f"error: {problem}", markup=False, style="red")
+    result = topics_module.evaluate(examples, matcher, min_score)
+    table = Table("topic", "tp", "fp", "fn", "precision", "recall", box=None)
+    for topic, (tp, fp, fn) in result.counts.items():
+        table.add_row(
+            topic,
+            str(tp),
+            str(fp),
+            str(fn),
+            f"{result.precision(topic):.3f}",
+            f"{result.recall(topic):.3f}",
+        )
+    out.print(f"{len(examples)} examples, {len(result.misses)} misclassified")
+    out.print(table)
+    for miss in result.misses[:show_misses]:
+        labels = ", ".join(sorted(miss.example.topics)) or "-"
+        found = ", ".join(sorted(miss.found)) or "-"
+        scored = ", ".join(
+            f"{t} {s:g}" for t, s in sorted(miss.scores.items(), key=lambda x: -x[1])
+        )
+        out.print(
+            f"{miss.example.id}: expected [{labels}] found [{found}] scores: {scored or '-'}"
+            f" | {miss.example.title}",
+            markup=False,
+            soft_wrap=True,
+        )
+    if problems:
+        sys.exit(1)
+
+
+def _config_or_none(path: Path) -> configuration.Config | None:
+    """The configuration when the file exists (for user topics), else None."""
+    return configuration.load(path) if path.exists() else None
 
 
 def _bundled_catalogue() -> configuration.Config:

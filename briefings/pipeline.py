@@ -21,7 +21,7 @@ import httpx
 from . import compose as composing
 from . import dedupe, extract, feeds, render, topics
 from .config import Config
-from .errors import FeedParseError
+from .errors import FeedParseError, FetchError
 from .fetch import FEED_ACCEPT, PAGE_ACCEPT, FetchOptions, Request, body_hash, fetch_all
 from .model import Article, Edition, Failure, FeedState, Fetched, RunReport, Story
 from .store import Store
@@ -243,9 +243,39 @@ def gather_stories(store: Store, config: Config, *, now: datetime) -> list[Story
     ]
 
 
-def topic_matcher(config: Config) -> topics.Matcher:
+def topic_matcher(config: Config | None) -> topics.Matcher:
     """The matcher of the built-in gazetteer plus the config's own topics."""
-    return topics.Matcher([*topics.builtin_topics(), *map(topics.user_topic, config.topics)])
+    own = config.topics if config is not None else ()
+    return topics.Matcher([*topics.builtin_topics(), *map(topics.user_topic, own)])
+
+
+def page_text(url: str, config: Config | None) -> tuple[str, str, str]:
+    """(title, lead summary, text) of one article page, fetched and extracted as in a run."""
+    if url.startswith(("http://", "https://")):
+        options = (
+            FetchOptions(accept=PAGE_ACCEPT)
+            if config is None
+            else FetchOptions(
+                user_agent=config.settings.user_agent,
+                timeout=config.settings.timeout,
+                max_bytes=config.settings.max_bytes,
+                accept=PAGE_ACCEPT,
+            )
+        )
+        [result] = fetch_all([Request(url=url)], options)
+        if result.status != "ok":
+            raise FetchError(url, result.error)
+        body, kind = result.body, result.content_type
+    else:
+        try:
+            body, kind = Path(url).read_bytes(), "text/html"
+        except OSError as exc:
+            raise FetchError(url, f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        page = extract.extract_page(body, url=url, content_type=kind)
+    except extract.ExtractionFailed as exc:
+        raise FetchError(url, str(exc).removeprefix(f"{url}: ")) from None
+    return page.title, extract.lead_summary(page.text), page.text
 
 
 def articles_of(store: Store, *, since: datetime) -> list[Article]:

@@ -12,6 +12,7 @@ reason, so that an editor can see why a story is, or is not, in a briefing.
 from __future__ import annotations
 
 import bisect
+import json
 import re
 import tomllib
 from collections import defaultdict
@@ -468,3 +469,33 @@ def _aggregate(hits: list[_Hit], spread: Mapping[str, float]) -> tuple[TopicMatc
             TopicMatch(topic=topic, term=term, field=field_name, weight=round(weight, 3))
         )
     return tuple(matches)
+
+
+def parse_examples(lines: Iterable[str], filename: str) -> tuple[list[Example], list[str]]:
+    """JSON Lines of labelled examples → examples, and one problem per bad line."""
+    examples: list[Example] = []
+    problems: list[str] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            if not isinstance(raw, dict):
+                raise ValueError("expected a JSON object")
+            labels = raw.get("topics", [])
+            if not isinstance(labels, list) or not all(isinstance(t, str) for t in labels):
+                raise ValueError("'topics' must be an array of topic ids")
+            texts = {k: raw.get(k, "") for k in ("title", "summary", "body")}
+            if not all(isinstance(v, str) for v in texts.values()) or not any(texts.values()):
+                raise ValueError("needs 'title', 'summary' or 'body' text")
+            examples.append(
+                Example(
+                    id=str(raw.get("id", f"line {number}")),
+                    topics=frozenset(labels),
+                    kind=str(raw.get("kind", "regular")),
+                    **texts,
+                )
+            )
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            problems.append(f"{filename}:{number}: {exc}")
+    return examples, problems
