@@ -11,7 +11,7 @@ reason, so that an editor can see why a story is, or is not, in a briefing.
 
 from __future__ import annotations
 
-import bisect
+import itertools
 import json
 import re
 import tomllib
@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 import ahocorasick
 
@@ -203,17 +204,24 @@ class _Term:
     term: str
     rule: ContextRule | None
     weight: float
+    near: frozenset[str] = frozenset()
+    """The rule's ``unless_near`` phrases, folded once."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Hit:
     field: Field
-    topic: str
-    term: str
-    rule: ContextRule | None
-    weight: float
-    word: int
-    reason: str
+    entry: _Term
+    start: int
+    stop: int
+
+    @property
+    def topic(self) -> str:
+        return self.entry.topic
+
+    @property
+    def term(self) -> str:
+        return self.entry.term
 
 
 class Matcher:
@@ -222,7 +230,9 @@ class Matcher:
     def __init__(self, topics: Iterable[Topic]) -> None:
         self.topics = {topic.id: topic for topic in topics}
         self._automaton = ahocorasick.Automaton()
+        self._phrases = ahocorasick.Automaton()  # every rule's and exclusion's phrases
         keys: defaultdict[str, list[_Term]] = defaultdict(list)
+        phrases: set[str] = set()
         for topic in self.topics.values():
             seen: set[str] = set()  # "Türkiye" and "Türkiyə" fold alike: count once
             entries = (
@@ -231,15 +241,28 @@ class Matcher:
                 + [(r.term, r, 1.0) for r in topic.context]
             )
             for term, rule, weight in entries:
+                near = (
+                    frozenset(p for p in map(fold, rule.unless_near) if p.strip())
+                    if (rule)
+                    else frozenset()
+                )
+                phrases.update(near)
                 for key in _keys(term):
                     if key not in seen:
                         seen.add(key)
-                        keys[key].append(_Term(topic.id, term, rule, weight))
+                        keys[key].append(_Term(topic.id, term, rule, weight, near))
+        self._excludes = {
+            t.id: tuple(p for p in map(fold, t.exclude) if p.strip()) for t in self.topics.values()
+        }
+        for folded in self._excludes.values():
+            phrases.update(folded)
         for key, terms in keys.items():
             self._automaton.add_word(key, (len(key), tuple(terms)))
-        if keys:
-            self._automaton.make_automaton()
-        self._excludes = {t.id: tuple(fold(p) for p in t.exclude) for t in self.topics.values()}
+        for phrase in phrases:
+            self._phrases.add_word(phrase, phrase)
+        for automaton in (self._automaton, self._phrases):
+            if len(automaton):
+                automaton.make_automaton()
 
     def match(
         self, *, title: str, summary: str, body: str
@@ -258,16 +281,24 @@ class Matcher:
             "summary": fold(summary),
             "body": fold(body),
         }
-        everything = " ".join(folded.values())
         hits = [hit for name, text in folded.items() for hit in self._scan(name, text)]
-        unambiguous = {h.topic for h in hits if h.rule is None}
+        needs_phrases = any(h.entry.near for h in hits) or any(self._excludes.values())
+        found = (
+            {name: self._find_phrases(text) for name, text in folded.items()}
+            if (needs_phrases)
+            else {}
+        )
+        in_story = {phrase for places in found.values() for phrase in places}
+        unambiguous = {h.topic for h in hits if h.entry.rule is None}
         running = f"{summary}\n{body}"
         cancelled: list[Cancelled] = []
         kept: list[_Hit] = []
         for hit in hits:
-            reason = hit.reason
-            if not reason and hit.rule is not None and hit.topic not in unambiguous:
-                reason = _story_reason(hit, everything, running)
+            reason = ""
+            if hit.entry.rule is not None:
+                reason = _near_reason(hit, folded[hit.field], found.get(hit.field, {}))
+                if not reason and hit.topic not in unambiguous:
+                    reason = _story_reason(hit, in_story, running)
             if reason:
                 cancelled.append(
                     Cancelled(topic=hit.topic, term=hit.term, field=hit.field, reason=reason)
@@ -275,7 +306,7 @@ class Matcher:
             else:
                 kept.append(hit)
         for topic_id, phrases in self._excludes.items():
-            excluded = next((p for p in phrases if p.strip() and p in everything), None)
+            excluded = next((p for p in phrases if p in in_story), None)
             if excluded is not None:
                 cancelled.extend(
                     Cancelled(
@@ -292,32 +323,26 @@ class Matcher:
         return _aggregate(kept, spread), tuple(cancelled)
 
     def _scan(self, field_name: Field, text: str) -> list[_Hit]:
-        """Every longest match in ``text``, with a reason when a nearby phrase cancels it."""
+        """Every longest match in ``text``, with the word it starts at."""
         if self._automaton.kind != ahocorasick.AHOCORASICK:
             return []
         found = [
             (end - length + 1, end + 1, terms)
             for end, (length, terms) in self._automaton.iter(text)
         ]
-        found = _longest(found)
-        spaces = [i for i, c in enumerate(text) if c == " "] if found else []
-        hits = []
-        for start, stop, terms in found:
-            word = bisect.bisect_left(spaces, start)
-            for entry in terms:
-                near = _near(text, spaces, start, stop, entry.rule) if entry.rule else ""
-                hits.append(
-                    _Hit(
-                        field_name,
-                        entry.topic,
-                        entry.term,
-                        entry.rule,
-                        entry.weight,
-                        word,
-                        f"{near!r} near {entry.term!r}" if near else "",
-                    )
-                )
-        return hits
+        return [
+            _Hit(field_name, entry, start, stop)
+            for start, stop, terms in _longest(found)
+            for entry in terms
+        ]
+
+    def _find_phrases(self, text: str) -> dict[str, list[int]]:
+        """Folded phrase → the positions where it starts in ``text``."""
+        places: defaultdict[str, list[int]] = defaultdict(list)
+        if self._phrases.kind == ahocorasick.AHOCORASICK:
+            for end, phrase in self._phrases.iter(text):
+                places[phrase].append(end - len(phrase) + 1)
+        return places
 
 
 def scores(matches: Iterable[TopicMatch]) -> dict[str, float]:
@@ -378,46 +403,46 @@ def _longest(
     """Drop, per topic, matches that lie inside a longer match of the same topic."""
     if len(found) < 2:
         return found
+    ordered = sorted(found, key=lambda m: (m[0], m[0] - m[1]))
+    if all(a[1] <= b[0] for a, b in itertools.pairwise(ordered)):
+        return found  # nothing overlaps: the common case
+    reach: dict[str, int] = {}  # topic → the furthest end of its matches so far
     kept = []
-    for start, stop, terms in found:
-        inner = {
-            t.topic
-            for s, e, ts in found
-            if s <= start and stop <= e and e - s > stop - start
-            for t in ts
-        }
-        remaining = tuple(t for t in terms if t.topic not in inner)
+    for start, stop, terms in ordered:
+        remaining = tuple(t for t in terms if reach.get(t.topic, -1) < stop)
+        for term in terms:
+            reach[term.topic] = max(reach.get(term.topic, -1), stop)
         if remaining:
             kept.append((start, stop, remaining))
     return kept
 
 
-def _near(text: str, spaces: list[int], start: int, stop: int, rule: ContextRule) -> str:
-    if not rule.unless_near:
+def _near_reason(hit: _Hit, text: str, places: Mapping[str, list[int]]) -> str:
+    """A reason when one of the rule's phrases is within its window of the hit, else ''."""
+    rule = hit.entry.rule
+    candidates = [p for p in places if p in hit.entry.near]
+    if rule is None or not candidates:
         return ""
-    first = bisect.bisect_right(spaces, start)
-    last = bisect.bisect_left(spaces, stop)
-    low = spaces[max(0, first - 1 - rule.window)]
-    high = spaces[min(len(spaces) - 1, last + rule.window)]
-    return _first_present(text[low : high + 1], rule.unless_near)
-
-
-def _first_present(text: str, phrases: Iterable[str]) -> str:
-    for phrase in phrases:
-        folded = fold(phrase)
-        if folded.strip() and folded in text:
-            return folded.strip()
+    low, high = hit.start, hit.stop - 1
+    for _ in range(rule.window + 1):
+        low = max(0, text.rfind(" ", 0, low))
+        found = text.find(" ", high + 1)
+        high = len(text) - 1 if found < 0 else found
+    for phrase in candidates:
+        if any(low <= at and at + len(phrase) <= high + 1 for at in places[phrase]):
+            return f"{phrase.strip()!r} near {hit.term!r}"
     return ""
 
 
-def _story_reason(hit: _Hit, everything: str, running: str) -> str:
+def _story_reason(hit: _Hit, in_story: set[str], running: str) -> str:
     """Why an ambiguous term means something else in this story, or ''."""
-    assert hit.rule is not None
-    elsewhere = _first_present(everything, hit.rule.unless_near)
+    rule = hit.entry.rule
+    assert rule is not None
+    elsewhere = next((p for p in sorted(in_story) if p in hit.entry.near), "")
     if elsewhere:
-        return f"{elsewhere!r} in the story and no unambiguous {hit.topic} term"
-    if hit.rule.first_name:
-        person = _person(running, hit.rule)
+        return f"{elsewhere.strip()!r} in the story and no unambiguous {hit.topic} term"
+    if rule.first_name:
+        person = _person(running, rule)
         if person:
             return f"{hit.term!r} is a first name here ({person!r})"
     return ""
@@ -443,30 +468,34 @@ def _body_spread(hits: list[_Hit], body: str) -> dict[str, float]:
         return {}
     chunks = max(1, -(-words // CHUNK_WORDS))
     touched: defaultdict[str, set[int]] = defaultdict(set)
-    for hit in hits:
-        if hit.field == "body":
-            touched[hit.topic].add(hit.word // CHUNK_WORDS)
+    position = word = 0
+    for hit in sorted((h for h in hits if h.field == "body"), key=lambda h: h.start):
+        word += body.count(" ", position, hit.start)
+        position = hit.start
+        touched[hit.topic].add(word // CHUNK_WORDS)
     return {topic: min(1.0, 3 * len(seen) / chunks) for topic, seen in touched.items()}
 
 
+_FIELD_ORDER = {name: index for index, name in enumerate(FIELD_WEIGHTS)}
+
+
 def _aggregate(hits: list[_Hit], spread: Mapping[str, float]) -> tuple[TopicMatch, ...]:
-    counts: defaultdict[tuple[str, str, Field], int] = defaultdict(int)
-    weights: dict[tuple[str, str, Field], float] = {}
+    counts: dict[tuple[str, int, str], list[Any]] = {}
     for hit in hits:
-        key = (hit.topic, hit.term, hit.field)
-        counts[key] += 1
-        weights[key] = hit.weight
-    order = list(FIELD_WEIGHTS)
+        key = (hit.entry.topic, _FIELD_ORDER[hit.field], hit.entry.term)
+        found = counts.get(key)
+        if found is None:
+            counts[key] = [1, hit]
+        else:
+            found[0] += 1
     matches = []
-    for (topic, term, field_name), count in sorted(
-        counts.items(), key=lambda kv: (kv[0][0], order.index(kv[0][2]), kv[0][1])
-    ):
-        weight = FIELD_WEIGHTS[field_name] * weights[(topic, term, field_name)]
-        weight *= 1 + 0.5 * min(count - 1, 2)
-        if field_name == "body":
-            weight *= spread.get(topic, 1.0)
+    for key in sorted(counts):
+        count, hit = counts[key]
+        weight = FIELD_WEIGHTS[hit.field] * hit.entry.weight * (1 + 0.5 * min(count - 1, 2))
+        if hit.field == "body":
+            weight *= spread.get(key[0], 1.0)
         matches.append(
-            TopicMatch(topic=topic, term=term, field=field_name, weight=round(weight, 3))
+            TopicMatch(topic=key[0], term=key[2], field=hit.field, weight=round(weight, 3))
         )
     return tuple(matches)
 
