@@ -8,6 +8,7 @@ import pytest
 
 from briefings import topics
 from briefings.config import UserTopic
+from briefings.errors import ConfigError
 from briefings.text import fold
 
 
@@ -156,3 +157,149 @@ def test_sample_corpus_labels(sample_corpus: Any, matcher: topics.Matcher) -> No
             false += topic in found and not expected
     assert hits / (hits + misses) >= 0.9
     assert hits / (hits + false) >= 0.9
+
+
+def test_israel_as_a_first_name(matcher: topics.Matcher) -> None:
+    found, cancelled = matcher.match(
+        title="Israel Okafor signs for Benfica",
+        summary="The winger Israel Okafor joined on a four-year deal.",
+        body="Israel Okafor, 22, scored eleven goals last season.",
+    )
+    assert "israel" not in topics.scores(found)
+    assert any("first name" in c.reason and "Israel Okafor" in c.reason for c in cancelled)
+    found, _ = matcher.match(
+        title="Israel Police arrest suspects",
+        summary="Israel Police said on Sunday that two men were held.",
+        body="",
+    )
+    assert topics.scores(found).get("israel", 0) >= topics.DEFAULT_MIN_SCORE
+
+
+def test_jordan_the_person_and_the_country(matcher: topics.Matcher) -> None:
+    person = score(
+        matcher,
+        title="Jordan retires from football",
+        body="Jordan Mensah said the season would be his last.",
+    )
+    assert person.get("jordan", 0) < topics.DEFAULT_MIN_SCORE
+    sneaker = score(
+        matcher,
+        title="New Air Jordan drop sells out",
+        body="Nike said the Jordan brand grew fastest.",
+    )
+    assert sneaker.get("jordan", 0) < topics.DEFAULT_MIN_SCORE
+    country = score(
+        matcher,
+        title="Jordan reopens border crossing with Syria",
+        body="Amman said trucks could pass from Monday.",
+    )
+    assert country.get("jordan", 0) >= topics.DEFAULT_MIN_SCORE
+
+
+def test_hebrew_and_arabic_proclitics(matcher: topics.Matcher) -> None:
+    assert score(matcher, title="הבחירות בישראל").get("israel", 0) >= 2
+    assert score(matcher, title="انفجار في بيروت وطرابلس").get("lebanon", 0) >= 2
+    assert score(matcher, title="Выборы в Азербайджане").get("caucasus", 0) >= 2
+
+
+def test_a_passing_mention_in_a_long_article_is_not_enough(matcher: topics.Matcher) -> None:
+    filler = (
+        "European farm ministers argued for hours over subsidies, fertiliser costs and the "
+        "rules that decide which growers are paid for leaving land fallow. "
+    )
+    body = (
+        filler * 8 + "Imports from Israel and the port of Haifa were mentioned once. " + filler * 12
+    )
+    found, _ = matcher.match(title="EU ministers clash over farm subsidies", summary="", body=body)
+    assert topics.scores(found).get("israel", 0) < topics.DEFAULT_MIN_SCORE
+    short = "Imports from Israel through the port of Haifa rose again this year."
+    found, _ = matcher.match(title="Port traffic", summary="", body=short)
+    assert topics.scores(found).get("israel", 0) >= topics.DEFAULT_MIN_SCORE
+
+
+def test_weak_terms_count_half() -> None:
+    topic = topics.Topic(
+        id="t", title="T", kind="user", description="", terms=("Euphrates",), weak=("river",)
+    )
+    matcher = topics.Matcher([topic])
+    assert score(matcher, title="A river runs dry") == {"t": 1.5}
+    assert score(matcher, title="The Euphrates river") == {"t": 4.5}
+
+
+def test_topic_file_errors_name_file_and_line() -> None:
+    text = 'id = "x"\ntitle = "X"\nterms = ["a"]\ncolour = "red"\n\n[[context]]\nterm = "b"\n'
+    with pytest.raises(ConfigError) as caught:
+        topics.topic_from_toml(text, "x.toml")
+    assert caught.value.problems == [
+        "x.toml:4: unknown key 'colour'",
+        "x.toml:6: context[0]: rule for 'b' cancels nothing: give unless_near or first_name",
+    ]
+    with pytest.raises(ConfigError, match=r"x.toml: invalid TOML: .*line 2"):
+        topics.topic_from_toml('id = "x"\ntitle = \n', "x.toml")
+    bad = 'id = "x"\ntitle = "X"\nterms = ["a", "!!"]\n'
+    with pytest.raises(ConfigError, match=r"x.toml:3: terms: '!!' is not a usable term"):
+        topics.topic_from_toml(bad, "x.toml")
+
+
+def test_user_topic_rules_from_feeds_toml(write_config: Any) -> None:
+    from briefings import config, pipeline
+
+    path = write_config("""
+[topics.ports]
+title = "Ports"
+terms = ["Haifa port", "Mersin"]
+
+[[topics.ports.context]]
+term = "Ashdod"
+unless_near = ["football"]
+
+[briefings.ports]
+title = "Ports"
+topics = ["ports"]
+schedule = "0 7 * * *"
+""")
+    matcher = pipeline.topic_matcher(config.load(path))
+    assert score(matcher, title="Ashdod cranes idle").get("ports") == 3.0
+    assert "ports" not in score(matcher, title="Ashdod football club wins")
+
+
+def test_bad_user_rule_is_a_config_error(write_config: Any) -> None:
+    from briefings import config
+
+    path = write_config(
+        '[topics.ports]\ntitle = "P"\nterms = ["x"]\n'
+        '[[topics.ports.context]]\nterm = "y"\nwindow = -1\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        config.load(path)
+    assert caught.value.problems == [
+        "feeds.toml: topics.ports.context[0]: window must be a positive integer, got -1"
+    ]
+
+
+def test_every_gazetteer_file_is_valid_and_unshadowed() -> None:
+    ids = [t.id for t in topics.builtin_topics()]
+    assert len(ids) == len(set(ids))
+    for topic in topics.builtin_topics():
+        assert topic.kind in {"region", "theme"}
+        assert topic.description
+
+
+def test_evaluate_counts_and_misses() -> None:
+    matcher = topics.Matcher(topics.builtin_topics())
+    examples, problems = topics.parse_examples(
+        [
+            '{"id": "1", "title": "Knesset votes", "topics": ["israel"]}',
+            '{"id": "2", "title": "Roast turkey recipe", "topics": []}',
+            '{"id": "3", "title": "Baku talks", "topics": ["turkey"]}',
+            "not json",
+            '{"id": "5", "topics": ["x"]}',
+        ],
+        "set.jsonl",
+    )
+    assert [p.split(":")[:2] for p in problems] == [["set.jsonl", "4"], ["set.jsonl", "5"]]
+    result = topics.evaluate(examples, matcher)
+    assert result.counts["israel"] == (1, 0, 0)
+    assert result.counts["turkey"] == (0, 0, 1)
+    assert result.counts["caucasus"] == (0, 1, 0)
+    assert [m.example.id for m in result.misses] == ["3"]
