@@ -121,3 +121,42 @@ def test_demo_refuses_to_clear_a_folder_it_did_not_make(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert (tmp_path / "precious.txt").exists()
+
+
+def test_topics_list() -> None:
+    result = CliRunner().invoke(main, ["--config", str(ROOT / "feeds.toml"), "topics", "list"])
+    assert result.exit_code == 0
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines()[1:]}
+    assert set(rows) >= {"israel", "turkey", "caucasus", "security", "jordan"}
+    assert int(rows["caucasus"][2]) > 100
+
+
+def test_topics_explain_a_page_and_a_text(server: LocalServer) -> None:
+    page = ("<html><head><title>Roast turkey for a crowd</title></head><body><article>"
+            "<h1>Roast turkey for a crowd</h1><p>" + "Brine the turkey overnight and roast it "
+            "slowly with stuffing for Thanksgiving. " * 12 + "</p></article></body></html>")
+    url = server.add("/recipe", page, headers={"Content-Type": "text/html; charset=utf-8"})
+    result = CliRunner().invoke(main, ["topics", "explain", url])
+    assert result.exit_code == 0, result.output
+    assert "no topic matched" in result.output
+    assert "turkey: 'Turkey' in title: " in result.output
+    text = CliRunner().invoke(main, ["topics", "explain", "--title", "Erdoğan in Baku",
+                                     "--text", "Talks in Baku with Aliyev went on."])
+    assert "turkey: score 3 (assigned, threshold 2)" in text.output
+    assert "caucasus: score 5 (assigned, threshold 2)" in text.output
+    missing = CliRunner().invoke(main, ["topics", "explain", server.url("/nope")])
+    assert missing.exit_code == 1
+    assert "HTTP 404 Not Found" in missing.output
+
+
+def test_topics_test_reports_precision_recall_and_misses(tmp_path: Path) -> None:
+    labelled = tmp_path / "set.jsonl"
+    labelled.write_text(
+        '{"id": "a", "title": "Knesset passes budget", "topics": ["israel"]}\n'
+        '{"id": "b", "title": "Talks in Baku", "topics": ["turkey"]}\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["topics", "test", str(labelled)])
+    assert result.exit_code == 0, result.output
+    assert "2 examples, 1 misclassified" in result.output
+    assert "b: expected [turkey] found [caucasus]" in result.output
+    israel = next(line for line in result.output.splitlines() if line.startswith(" israel"))
+    assert israel.split()[1:] == ["1", "0", "0", "1.000", "1.000"]
