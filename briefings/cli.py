@@ -228,10 +228,11 @@ def topics_explain(config_path: Path, url: str | None, text: str | None, title: 
         else:
             summary, body = "", text or ""
         matches, cancelled = matcher.match(title=title, summary=summary, body=body)
-    threshold = topics_module.DEFAULT_MIN_SCORE
+    thresholds = matcher.thresholds()
     out.print(f"title: {title or '(none)'}", markup=False)
     totals = topics_module.scores(matches)
     for topic, score in sorted(totals.items(), key=lambda kv: -kv[1]):
+        threshold = thresholds.get(topic, topics_module.DEFAULT_MIN_SCORE)
         verdict = "assigned" if score >= threshold else "below threshold"
         out.print(f"\n{topic}: score {score:g} ({verdict}, threshold {threshold:g})", markup=False)
         for match in (m for m in matches if m.topic == topic):
@@ -246,7 +247,12 @@ def topics_explain(config_path: Path, url: str | None, text: str | None, title: 
 
 @topics.command("test")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--min-score", type=float, default=2.0, show_default=True)
+@click.option(
+    "--min-score",
+    type=float,
+    default=None,
+    help="One threshold for every topic instead of each topic's own.",
+)
 @click.option(
     "--misses",
     "show_misses",
@@ -256,7 +262,7 @@ def topics_explain(config_path: Path, url: str | None, text: str | None, title: 
     help="How many misclassified examples to list.",
 )
 @click.pass_obj
-def topics_test(config_path: Path, file: Path, min_score: float, show_misses: int) -> None:
+def topics_test(config_path: Path, file: Path, min_score: float | None, show_misses: int) -> None:
     """Precision and recall per topic on labelled examples (JSON Lines).
 
     Each line: {"id", "title", "summary", "body", "topics": [...]}.

@@ -21,13 +21,20 @@ def relevance(story: Story, topics: Iterable[str]) -> float:
     return max((scores.get(topic, 0.0) for topic in topics), default=0.0)
 
 
+def _relevant(story: Story, briefing: Briefing) -> bool:
+    if briefing.min_score is None:  # each topic's own threshold, already applied
+        return any(topic in story.topics for topic in briefing.topics)
+    return relevance(story, briefing.topics) >= briefing.min_score
+
+
 def compose(
     briefing: Briefing, stories: Sequence[Story], *, now: datetime, timezone: str, carried: set[str]
 ) -> Edition:
     """The edition of ``briefing`` at ``now``.
 
     A story qualifies when one of its articles falls in the briefing's window,
-    it scores at least ``min_score`` on one of the briefing's topics (any story
+    it is assigned one of the briefing's topics, or scores at least the
+    briefing's own ``min_score`` on one when it sets one (any story
     when the briefing names none), and no earlier edition carried any of its
     articles. The most widely covered stories come first, then the most
     relevant, then the newest.
@@ -37,7 +44,7 @@ def compose(
     for story in stories:
         if not since <= story.published <= now:
             continue
-        if briefing.topics and relevance(story, briefing.topics) < briefing.min_score:
+        if briefing.topics and not _relevant(story, briefing):
             continue
         if carried.intersection(story.member_urls):
             continue

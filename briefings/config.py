@@ -37,11 +37,14 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Key:
-    """One configuration key: its type, default (``None`` = required) and help."""
+    """One configuration key: its type, default and help; ``REQUIRED`` has no default."""
 
     type: type | tuple[type, ...]
     default: Any
     help: str
+
+
+REQUIRED: Any = object()
 
 
 SETTINGS: dict[str, Key] = {
@@ -87,8 +90,8 @@ SETTINGS: dict[str, Key] = {
     ),
 }
 FEED: dict[str, Key] = {
-    "name": Key(type=str, default=None, help="The outlet's name, shown to readers."),
-    "url": Key(type=str, default=None, help="http(s) URL of the feed, or a local file path."),
+    "name": Key(type=str, default=REQUIRED, help="The outlet's name, shown to readers."),
+    "url": Key(type=str, default=REQUIRED, help="http(s) URL of the feed, or a local file path."),
     "id": Key(type=str, default="", help="Stable identifier; derived from the name if omitted."),
     "weight": Key(
         type=(int, float),
@@ -97,7 +100,7 @@ FEED: dict[str, Key] = {
     ),
 }
 BRIEFING: dict[str, Key] = {
-    "title": Key(type=str, default=None, help="The briefing's name, e.g. 'Israel Briefing'."),
+    "title": Key(type=str, default=REQUIRED, help="The briefing's name, e.g. 'Israel Briefing'."),
     "description": Key(type=str, default="", help="One sentence shown in the footer."),
     "topics": Key(
         type=list,
@@ -106,7 +109,7 @@ BRIEFING: dict[str, Key] = {
     ),
     "schedule": Key(
         type=str,
-        default=None,
+        default=REQUIRED,
         help="Cron line (minute hour day month weekday) in settings.timezone.",
     ),
     "window": Key(
@@ -117,16 +120,17 @@ BRIEFING: dict[str, Key] = {
     "max_stories": Key(type=int, default=12, help="Most stories in one edition."),
     "min_score": Key(
         type=(int, float),
-        default=2.0,
-        help="Least topic score a story needs (title 3, summary 2, body 1 per term).",
+        default=None,
+        help="Least topic score a story needs (title 3, summary 2, body 1 per term); "
+        "unset: each topic's own threshold.",
     ),
 }
 TOPIC: dict[str, Key] = {
-    "title": Key(type=str, default=None, help="The topic's name, shown as a section heading."),
+    "title": Key(type=str, default=REQUIRED, help="The topic's name, shown as a section heading."),
     "description": Key(type=str, default="", help="What the topic covers."),
     "terms": Key(
         type=list,
-        default=None,
+        default=REQUIRED,
         help="Names that signal the topic; matched on word boundaries, case- and "
         "accent-insensitively; a trailing '*' matches as a prefix.",
     ),
@@ -145,6 +149,11 @@ TOPIC: dict[str, Key] = {
         type=list,
         default=[],
         help="Phrases that, when present in a story, cancel this topic for it.",
+    ),
+    "min_score": Key(
+        type=(int, float),
+        default=2.0,
+        help="The score a story needs for this topic, unless a briefing sets its own.",
     ),
 }
 SECTIONS = {"settings": SETTINGS, "feeds": FEED, "briefings": BRIEFING, "topics": TOPIC}
@@ -176,7 +185,8 @@ class Briefing:
     schedule: str
     window: timedelta
     max_stories: int
-    min_score: float
+    min_score: float | None
+    """None: each topic's own threshold."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -238,6 +248,7 @@ class UserTopic:
     weak: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     context: tuple[ContextRule, ...] = ()
+    min_score: float = 2.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -341,9 +352,11 @@ class _Checker:
         values: dict[str, Any] = {}
         for name, key in spec.items():
             if name not in table:
-                if key.default is None:
+                if key.default is REQUIRED:
                     self.add(f"{prefix}{name}", "required key is missing")
-                values[name] = key.default
+                    values[name] = None
+                else:
+                    values[name] = key.default
                 continue
             value = table[name]
             if isinstance(value, bool) or not isinstance(value, key.type):
@@ -486,8 +499,11 @@ def _topics(checker: _Checker, raw: Any) -> tuple[UserTopic, ...]:
                 weak=checker.strings(values["weak"], prefix + "weak"),
                 exclude=checker.strings(values["exclude"], prefix + "exclude"),
                 context=tuple(rules),
+                min_score=float(values["min_score"]),
             )
         )
+        if values["min_score"] <= 0:
+            checker.add(prefix + "min_score", "must be greater than zero")
     return tuple(topics)
 
 
@@ -515,6 +531,8 @@ def _briefings(
             window = parse_duration(values["window"])
         except ValueError as exc:
             checker.add(prefix + "window", str(exc))
+        if values["min_score"] is not None and values["min_score"] <= 0:
+            checker.add(prefix + "min_score", "must be greater than zero")
         if values["max_stories"] <= 0:
             checker.add(prefix + "max_stories", "must be greater than zero")
         briefings.append(
@@ -526,7 +544,7 @@ def _briefings(
                 schedule=schedule,
                 window=window,
                 max_stories=values["max_stories"],
-                min_score=float(values["min_score"]),
+                min_score=None if values["min_score"] is None else float(values["min_score"]),
             )
         )
     return tuple(briefings)

@@ -299,7 +299,7 @@ def make_story(
     weights: Mapping[str, float],
     feed_names: Mapping[str, str],
     matches_of: Callable[[Article], tuple[TopicMatch, ...]],
-    min_score: float,
+    thresholds: Mapping[str, float],
 ) -> Story:
     """One story from a cluster: the most complete original leads, the rest are sources.
 
@@ -348,7 +348,7 @@ def make_story(
         url=lead.canonical_url,
         summary=lead.summary,
         published=max(a.published for a in members),
-        topics=tuple(t for t, s in ranked if s >= min_score),
+        topics=tuple(t for t, s in ranked if s >= thresholds.get(t, 2.0)),
         scores=tuple(ranked),
         matches=tuple(m for t, _ in ranked for m in matches[t]),
         sources=tuple(sources),

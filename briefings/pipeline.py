@@ -226,6 +226,7 @@ def gather_stories(store: Store, config: Config, *, now: datetime) -> list[Story
         if entry.published <= now
     ]
     matcher = topic_matcher(config)
+    thresholds = matcher.thresholds()
     matches = {
         a.id: matcher.match(title=a.title, summary=a.summary, body=a.text)[0] for a in articles
     }
@@ -237,7 +238,7 @@ def gather_stories(store: Store, config: Config, *, now: datetime) -> list[Story
             weights=weights,
             feed_names=names,
             matches_of=lambda a: matches[a.id],
-            min_score=topics.DEFAULT_MIN_SCORE,
+            thresholds=thresholds,
         )
         for group in dedupe.cluster(articles)
     ]

@@ -54,7 +54,9 @@ HEBREW_PREFIXES = (
     "בה",
 )
 ARABIC_PREFIXES = ("و", "ب", "ل", "ف", "ك", "وب", "ول", "فب", "لل")
-TOPIC_KEYS = frozenset({"id", "title", "kind", "description", "terms", "weak", "context"})
+TOPIC_KEYS = frozenset(
+    {"id", "title", "kind", "description", "terms", "weak", "context", "min_score"}
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +71,8 @@ class Topic:
     weak: tuple[str, ...] = ()
     context: tuple[ContextRule, ...] = ()
     exclude: tuple[str, ...] = ()
+    min_score: float = DEFAULT_MIN_SCORE
+    """The score a story needs for this topic, unless a briefing sets its own."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +159,12 @@ def topic_from_toml(text: str, filename: str) -> Topic:
                     f"{filename}:{_line_of(text, repr(value)[1:-1])}: "
                     f"{key}: {value!r} is not a usable term"
                 )
+    min_score = raw.get("min_score", DEFAULT_MIN_SCORE)
+    if isinstance(min_score, bool) or not isinstance(min_score, int | float) or min_score <= 0:
+        line = _line_of(text, "min_score")
+        problems.append(
+            f"{filename}:{line}: min_score must be a positive number, got {min_score!r}"
+        )
     rules = []
     for index, item in enumerate(raw.get("context", [])):
         line = _line_of(text, "[[context]]", index)
@@ -172,6 +182,7 @@ def topic_from_toml(text: str, filename: str) -> Topic:
         terms=tuple(raw["terms"]),
         weak=tuple(raw.get("weak", ())),
         context=tuple(rules),
+        min_score=float(min_score),
     )
 
 
@@ -195,6 +206,7 @@ def user_topic(topic: UserTopic) -> Topic:
         weak=topic.weak,
         exclude=topic.exclude,
         context=topic.context,
+        min_score=topic.min_score,
     )
 
 
@@ -263,6 +275,10 @@ class Matcher:
         for automaton in (self._automaton, self._phrases):
             if len(automaton):
                 automaton.make_automaton()
+
+    def thresholds(self) -> dict[str, float]:
+        """Topic id → the score a story needs for it."""
+        return {topic.id: topic.min_score for topic in self.topics.values()}
 
     def match(
         self, *, title: str, summary: str, body: str
@@ -354,9 +370,13 @@ def scores(matches: Iterable[TopicMatch]) -> dict[str, float]:
 
 
 def evaluate(
-    examples: Sequence[Example], matcher: Matcher, min_score: float = DEFAULT_MIN_SCORE
+    examples: Sequence[Example], matcher: Matcher, min_score: float | None = None
 ) -> Evaluation:
-    """Per-topic true and false positives and negatives over labelled examples."""
+    """Per-topic true and false positives and negatives over labelled examples.
+
+    A topic is found when its score reaches ``min_score``, or by default its own threshold.
+    """
+    thresholds = matcher.thresholds()
     counts: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     misses = []
     for example in examples:
@@ -364,7 +384,9 @@ def evaluate(
             title=example.title, summary=example.summary, body=example.body
         )
         totals = scores(found_matches)
-        found = frozenset(t for t, s in totals.items() if s >= min_score)
+        found = frozenset(
+            t for t, s in totals.items() if s >= (min_score or thresholds.get(t, DEFAULT_MIN_SCORE))
+        )
         for topic in found | example.topics:
             counts[topic][
                 0 if topic in found and topic in example.topics else 1 if topic in found else 2

@@ -132,16 +132,27 @@ def test_topics_list() -> None:
 
 
 def test_topics_explain_a_page_and_a_text(server: LocalServer) -> None:
-    page = ("<html><head><title>Roast turkey for a crowd</title></head><body><article>"
-            "<h1>Roast turkey for a crowd</h1><p>" + "Brine the turkey overnight and roast it "
-            "slowly with stuffing for Thanksgiving. " * 12 + "</p></article></body></html>")
+    page = (
+        "<html><head><title>Roast turkey for a crowd</title></head><body><article>"
+        "<h1>Roast turkey for a crowd</h1><p>" + "Brine the turkey overnight and roast it "
+        "slowly with stuffing for Thanksgiving. " * 12 + "</p></article></body></html>"
+    )
     url = server.add("/recipe", page, headers={"Content-Type": "text/html; charset=utf-8"})
     result = CliRunner().invoke(main, ["topics", "explain", url])
     assert result.exit_code == 0, result.output
     assert "no topic matched" in result.output
     assert "turkey: 'Turkey' in title: " in result.output
-    text = CliRunner().invoke(main, ["topics", "explain", "--title", "Erdoğan in Baku",
-                                     "--text", "Talks in Baku with Aliyev went on."])
+    text = CliRunner().invoke(
+        main,
+        [
+            "topics",
+            "explain",
+            "--title",
+            "Erdoğan in Baku",
+            "--text",
+            "Talks in Baku with Aliyev went on.",
+        ],
+    )
     assert "turkey: score 3 (assigned, threshold 2)" in text.output
     assert "caucasus: score 5 (assigned, threshold 2)" in text.output
     missing = CliRunner().invoke(main, ["topics", "explain", server.url("/nope")])
@@ -153,7 +164,9 @@ def test_topics_test_reports_precision_recall_and_misses(tmp_path: Path) -> None
     labelled = tmp_path / "set.jsonl"
     labelled.write_text(
         '{"id": "a", "title": "Knesset passes budget", "topics": ["israel"]}\n'
-        '{"id": "b", "title": "Talks in Baku", "topics": ["turkey"]}\n', encoding="utf-8")
+        '{"id": "b", "title": "Talks in Baku", "topics": ["turkey"]}\n',
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(main, ["topics", "test", str(labelled)])
     assert result.exit_code == 0, result.output
     assert "2 examples, 1 misclassified" in result.output

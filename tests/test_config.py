@@ -62,7 +62,7 @@ def test_good_config_resolves_paths_and_defaults(write_config: Callable[[str], P
     everything = loaded.briefing("everything")
     assert everything.topics == ()
     assert everything.window == timedelta(hours=24)
-    assert everything.min_score == 2.0
+    assert everything.min_score is None  # each topic's own threshold
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,7 @@ def test_make_story_leads_with_original_and_orders_sources() -> None:
         weights={"paper": 2.0, "wire": 1.0, "aggregator": 0.5},
         feed_names={"paper": "Paper", "wire": "Wire", "aggregator": "Agg"},
         matches_of=lambda a: (match,) if a.id == "1" else (),
-        min_score=2.0,
+        thresholds={"caucasus": 2.0},
     )
     assert story.title == "Wire headline"  # the original, not the heavier outlet's copy
     assert [s.feed for s in story.sources] == ["Wire", "Paper", "Agg"]
