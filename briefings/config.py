@@ -121,7 +121,7 @@ BRIEFING: dict[str, Key] = {
     "min_score": Key(
         type=(int, float),
         default=None,
-        help="Least topic score a story needs (title 3, summary 2, body 1 per term); "
+        help="Least topic score a story needs (title 3, summary 1.5, body 1 per term); "
         "unset: each topic's own threshold.",
     ),
 }

@@ -28,7 +28,7 @@ from .errors import ConfigError
 from .model import Field, TopicMatch
 from .text import fold
 
-FIELD_WEIGHTS: Mapping[Field, float] = {"title": 3.0, "summary": 2.0, "body": 1.0}
+FIELD_WEIGHTS: Mapping[Field, float] = {"title": 3.0, "summary": 1.5, "body": 1.0}
 WEAK_WEIGHT = 0.5
 DEFAULT_MIN_SCORE = 2.0
 LONG_BODY_WORDS = 350
