@@ -433,7 +433,8 @@ def _longest(
     for start, stop, terms in ordered:
         remaining = tuple(t for t in terms if reach.get(t.topic, -1) < stop)
         for term in terms:
-            reach[term.topic] = max(reach.get(term.topic, -1), stop)
+            if reach.get(term.topic, -1) < stop:
+                reach[term.topic] = stop
         if remaining:
             kept.append((start, stop, remaining))
     return kept

@@ -86,10 +86,15 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients that give up (timeouts, size caps) reset the connection on purpose
+
+
 @pytest.fixture
 def server() -> Iterator[LocalServer]:
     handler = type("Handler", (_Handler,), {})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd = _QuietServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     state = LocalServer(base=f"http://127.0.0.1:{httpd.server_address[1]}", routes={}, hits=[])
     handler.server_state = state
