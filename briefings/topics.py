@@ -11,7 +11,6 @@ reason, so that an editor can see why a story is, or is not, in a briefing.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import tomllib
@@ -218,6 +217,10 @@ class _Term:
     near: frozenset[str] = frozenset()
     """The rule's ``unless_near`` phrases, folded once."""
 
+    def key(self, field_order: int) -> tuple[str, int, str, float]:
+        """What :func:`_aggregate` counts: one key per topic, field, term."""
+        return (self.topic, field_order, self.term, self.weight)
+
 
 @dataclass(slots=True)
 class _Hit:
@@ -253,7 +256,7 @@ class Matcher:
             )
             for term, rule, weight in entries:
                 near = (
-                    frozenset(p for p in map(fold, rule.unless_near) if p.strip())
+                    frozenset(p for p in map(_frame, rule.unless_near) if p.strip())
                     if (rule)
                     else frozenset()
                 )
@@ -263,12 +266,14 @@ class Matcher:
                         seen.add(key)
                         keys[key].append(_Term(topic.id, term, rule, weight, near))
         self._excludes = {
-            t.id: tuple(p for p in map(fold, t.exclude) if p.strip()) for t in self.topics.values()
+            t.id: tuple(p for p in map(_frame, t.exclude) if p.strip())
+            for t in self.topics.values()
         }
+        self._has_excludes = any(self._excludes.values())
         for folded in self._excludes.values():
             phrases.update(folded)
-        for key, terms in keys.items():
-            self._automaton.add_word(key, (len(key), tuple(terms)))
+        for key, terms in _with_contained(keys).items():
+            self._automaton.add_word(key, (len(key), terms))
         for phrase in phrases:
             self._phrases.add_word(phrase, phrase)
         for automaton in (self._automaton, self._phrases):
@@ -292,63 +297,68 @@ class Matcher:
         body speaks of the topic, so a passing mention stays a passing mention.
         """
         folded: dict[Field, str] = {
-            "title": fold(title),
-            "summary": fold(summary),
-            "body": fold(body),
+            "title": _frame(title),
+            "summary": _frame(summary),
+            "body": _frame(body),
         }
-        hits = [hit for name, text in folded.items() for hit in self._scan(name, text)]
-        needs_phrases = any(h.entry.near for h in hits) or any(self._excludes.values())
+        plain: list[tuple[str, int, str, float]] = []  # the unambiguous matches, as counted
+        ruled: list[_Hit] = []  # matches of ambiguous terms, judged below
+        long_body = folded["body"].count("  ") + 1 > LONG_BODY_WORDS
+        body_starts: list[tuple[str, int]] = []
+        for order, (name, text) in enumerate(folded.items()):
+            for start, stop, terms in self._scan(text):
+                for entry in terms:
+                    if entry.rule is not None:
+                        ruled.append(_Hit(name, entry, start, stop))
+                        continue
+                    plain.append(entry.key(order))
+                    if order == 2 and long_body:
+                        body_starts.append((entry.topic, start))
+        unambiguous = {key[0] for key in plain}
         found = (
-            {name: self._find_phrases(text) for name, text in folded.items()}
-            if (needs_phrases)
+            {n: self._find_phrases(t) for n, t in folded.items()}
+            if (ruled or self._has_excludes)
             else {}
         )
         in_story = {phrase for places in found.values() for phrase in places}
-        unambiguous = {h.topic for h in hits if h.entry.rule is None}
         running = f"{summary}\n{body}"
         cancelled: list[Cancelled] = []
-        kept: list[_Hit] = []
-        for hit in hits:
-            reason = ""
-            if hit.entry.rule is not None:
-                reason = _near_reason(hit, folded[hit.field], found.get(hit.field, {}))
-                if not reason and hit.topic not in unambiguous:
-                    reason = _story_reason(hit, in_story, running)
+        for hit in ruled:
+            reason = _near_reason(hit, folded[hit.field], found.get(hit.field, {}))
+            if not reason and hit.topic not in unambiguous:
+                reason = _story_reason(hit, in_story, running)
             if reason:
                 cancelled.append(
                     Cancelled(topic=hit.topic, term=hit.term, field=hit.field, reason=reason)
                 )
             else:
-                kept.append(hit)
+                plain.append(hit.entry.key(_FIELD_ORDER[hit.field]))
+                if hit.field == "body" and long_body:
+                    body_starts.append((hit.topic, hit.start))
         for topic_id, phrases in self._excludes.items():
             excluded = next((p for p in phrases if p in in_story), None)
             if excluded is not None:
                 cancelled.extend(
                     Cancelled(
-                        topic=h.topic,
-                        term=h.term,
-                        field=h.field,
+                        topic=k[0],
+                        term=k[2],
+                        field=_FIELDS[k[1]],
                         reason=f"excluded by {excluded.strip()!r}",
                     )
-                    for h in kept
-                    if h.topic == topic_id
+                    for k in plain
+                    if k[0] == topic_id
                 )
-                kept = [h for h in kept if h.topic != topic_id]
-        spread = _body_spread(kept, folded["body"])
-        return _aggregate(kept, spread), tuple(cancelled)
+                plain = [k for k in plain if k[0] != topic_id]
+        spread = _body_spread(body_starts, folded["body"]) if long_body else {}
+        return _aggregate(plain, spread), tuple(cancelled)
 
-    def _scan(self, field_name: Field, text: str) -> list[_Hit]:
-        """Every longest match in ``text``, with the word it starts at."""
+    def _scan(self, text: str) -> list[tuple[int, int, tuple[_Term, ...]]]:
+        """Every longest match in ``text``: start, stop and the terms it stands for."""
         if self._automaton.kind != ahocorasick.AHOCORASICK:
             return []
-        found = [
-            (end - length + 1, end + 1, terms)
-            for end, (length, terms) in self._automaton.iter(text)
-        ]
         return [
-            _Hit(field_name, entry, start, stop)
-            for start, stop, terms in _longest(found)
-            for entry in terms
+            (end - length + 1, end + 1, terms)
+            for end, (length, terms) in self._automaton.iter_long(text)
         ]
 
     def _find_phrases(self, text: str) -> dict[str, list[int]]:
@@ -412,32 +422,49 @@ def _keys(term: str) -> list[str]:
             variants.append("لل" + bare[2:])
     keys = []
     for variant in variants:
-        key = fold(variant)
+        key = _frame(variant)
         if key.strip():
             keys.append(key.rstrip() if prefix else key)
     return keys
 
 
-def _longest(
-    found: list[tuple[int, int, tuple[_Term, ...]]],
-) -> list[tuple[int, int, tuple[_Term, ...]]]:
-    """Drop, per topic, matches that lie inside a longer match of the same topic."""
-    if len(found) < 2:
-        return found
-    # ``found`` comes ordered by end; if any two matches overlap, two neighbours do.
-    if all(a[1] <= b[0] for a, b in itertools.pairwise(found)):
-        return found  # nothing overlaps: the common case
-    ordered = sorted(found, key=lambda m: (m[0], m[0] - m[1]))
-    reach: dict[str, int] = {}  # topic → the furthest end of its matches so far
-    kept = []
-    for start, stop, terms in ordered:
-        remaining = tuple(t for t in terms if reach.get(t.topic, -1) < stop)
-        for term in terms:
-            if reach.get(term.topic, -1) < stop:
-                reach[term.topic] = stop
-        if remaining:
-            kept.append((start, stop, remaining))
-    return kept
+def _frame(text: str) -> str:
+    """Folded words with two spaces between them and one at each end: ``' tel  aviv '``.
+
+    A term's key is framed alike, so it matches on word boundaries, and two
+    adjacent terms each have a space of their own: that lets the automaton's
+    longest-match scan (``iter_long``) find "Tel Aviv" right before "Israel".
+    """
+    folded = fold(text)
+    return " " + folded[1:-1].replace(" ", "  ") + " " if len(folded) > 2 else " "
+
+
+def _with_contained(keys: Mapping[str, list[_Term]]) -> dict[str, tuple[_Term, ...]]:
+    """Each key with the terms of other topics found inside it.
+
+    The scan keeps only the longest match at a place: "Tel Aviv Stock
+    Exchange" (business) would hide "Tel Aviv" (Israel). Inside a longer key,
+    a shorter key of a topic the longer one lacks is added to it, so every topic
+    keeps its own longest match.
+    """
+    inner = ahocorasick.Automaton()
+    for key in keys:
+        inner.add_word(key, key)
+    if len(inner):
+        inner.make_automaton()
+    expanded = {}
+    for key, terms in keys.items():
+        merged = list(terms)
+        present = {t.topic for t in terms}
+        for _, other in inner.iter(key):
+            if other == key:
+                continue
+            for term in keys[other]:
+                if term.topic not in present:
+                    present.add(term.topic)
+                    merged.append(term)
+        expanded[key] = tuple(merged)
+    return expanded
 
 
 def _near_reason(hit: _Hit, text: str, places: Mapping[str, list[int]]) -> str:
@@ -446,14 +473,14 @@ def _near_reason(hit: _Hit, text: str, places: Mapping[str, list[int]]) -> str:
     candidates = [p for p in places if p in hit.entry.near]
     if rule is None or not candidates:
         return ""
-    low, high = hit.start, hit.stop - 1
-    for _ in range(rule.window + 1):
-        low = max(0, text.rfind(" ", 0, low))
-        found = text.find(" ", high + 1)
-        high = len(text) - 1 if found < 0 else found
+    first = text.count("  ", 0, hit.start)  # word index where the hit starts
+    last = first + text.count("  ", hit.start, hit.stop)
     for phrase in candidates:
-        if any(low <= at and at + len(phrase) <= high + 1 for at in places[phrase]):
-            return f"{phrase.strip()!r} near {hit.term!r}"
+        size = phrase.count("  ")
+        for at in places[phrase]:
+            word = text.count("  ", 0, at)
+            if word + size >= first - rule.window and word <= last + rule.window:
+                return f"{phrase.strip()!r} near {hit.term!r}"
     return ""
 
 
@@ -483,32 +510,27 @@ def _person(text: str, rule: ContextRule) -> str:
     return names[0] if names else ""
 
 
-def _body_spread(hits: list[_Hit], body: str) -> dict[str, float]:
-    """Topic → the factor its body matches count with: 1 unless the body is long and the
-    topic lives in a small part of it (share of 80-word chunks, times three)."""
-    words = body.count(" ") - 1
-    if words <= LONG_BODY_WORDS:
-        return {}
-    chunks = max(1, -(-words // CHUNK_WORDS))
+def _body_spread(starts: list[tuple[str, int]], body: str) -> dict[str, float]:
+    """Topic → the factor its body matches count with in a long body: the share of 80-word
+    stretches that mention it, times three, at most 1."""
+    chunks = max(1, -(-(body.count("  ") + 1) // CHUNK_WORDS))
     per_chunk = len(body) / chunks  # characters: close enough to 80 words, and much cheaper
     touched: defaultdict[str, set[int]] = defaultdict(set)
-    for hit in hits:
-        if hit.field == "body":
-            touched[hit.entry.topic].add(int(hit.start / per_chunk))
+    for topic, start in starts:
+        touched[topic].add(int(start / per_chunk))
     return {topic: min(1.0, 3 * len(seen) / chunks) for topic, seen in touched.items()}
 
 
 _FIELD_ORDER = {name: index for index, name in enumerate(FIELD_WEIGHTS)}
+_FIELDS: tuple[Field, ...] = tuple(FIELD_WEIGHTS)
 
 
-def _aggregate(hits: list[_Hit], spread: Mapping[str, float]) -> tuple[TopicMatch, ...]:
-    counts = Counter(
-        (h.entry.topic, _FIELD_ORDER[h.field], h.entry.term, h.entry.weight) for h in hits
-    )
-    fields = list(FIELD_WEIGHTS)
+def _aggregate(
+    keys: list[tuple[str, int, str, float]], spread: Mapping[str, float]
+) -> tuple[TopicMatch, ...]:
     matches = []
-    for (topic, order, term, weight), count in sorted(counts.items()):
-        field_name = fields[order]
+    for (topic, order, term, weight), count in sorted(Counter(keys).items()):
+        field_name = _FIELDS[order]
         score = FIELD_WEIGHTS[field_name] * weight * (1 + 0.5 * min(count - 1, 2))
         if order == 2:
             score *= spread.get(topic, 1.0)
