@@ -12,7 +12,6 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -163,12 +162,9 @@ def demo(config_path: Path, out_dir: Path) -> None:
         base = configuration.load(config_path) if config_path.exists() else _bundled_catalogue()
         _reset_demo_folder(out_dir)
         with corpus.serve() as site:
-            settings = replace(
-                base.settings,
-                database=f"sqlite:///{out_dir.resolve()}/briefings.db",
-                output=out_dir.resolve() / "editions",
+            config = site.configure(
+                base, out_dir.resolve() / "briefings.db", out_dir.resolve() / "editions"
             )
-            config = replace(base, settings=settings, feeds=tuple(site.feeds()))
             err.print(
                 f"Serving {len(site.corpus.items)} sample items from "
                 f"{len(config.feeds)} outlets at {site.base_url}"

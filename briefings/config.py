@@ -82,6 +82,24 @@ SETTINGS: dict[str, Key] = {
     "max_bytes": Key(
         type=int, default=5_000_000, help="Largest feed or page body accepted, in bytes."
     ),
+    "retries": Key(
+        type=int,
+        default=2,
+        help="Further attempts after a 429 or 5xx reply, waiting as Retry-After asks "
+        "(at most 30 s) or 1 s, then 2 s.",
+    ),
+    "host_delay": Key(
+        type=(int, float),
+        default=0.25,
+        help="Seconds between two article-page requests to the same host (at most 2 run at "
+        "once per host).",
+    ),
+    "allow_private_networks": Key(
+        type=bool,
+        default=False,
+        help="Let article links reach private, loopback and link-local addresses on hosts "
+        "other than their feed's own.",
+    ),
     "extract_below": Key(
         type=int,
         default=600,
@@ -171,6 +189,9 @@ class Settings:
     timeout: float
     concurrency: int
     max_bytes: int
+    retries: int
+    host_delay: float
+    allow_private_networks: bool
     extract_below: int
 
 
@@ -359,7 +380,9 @@ class _Checker:
                     values[name] = key.default
                 continue
             value = table[name]
-            if isinstance(value, bool) or not isinstance(value, key.type):
+            if (isinstance(value, bool) and key.type is not bool) or not isinstance(
+                value, key.type
+            ):
                 self.add(
                     f"{prefix}{name}",
                     f"expected {_type_name(key.type)}, got {type(value).__name__} {value!r}",
@@ -398,6 +421,10 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
             "(use an IANA name such as 'Europe/Istanbul')",
         )
         values["timezone"] = "UTC"
+    for name in ("retries", "host_delay"):
+        if values[name] < 0:
+            checker.add(f"settings.{name}", f"must not be negative, got {values[name]!r}")
+            values[name] = SETTINGS[name].default
     for name in ("timeout", "concurrency", "max_bytes"):
         if values[name] <= 0:
             checker.add(f"settings.{name}", f"must be greater than zero, got {values[name]!r}")
@@ -413,6 +440,9 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
         concurrency=values["concurrency"],
         max_bytes=values["max_bytes"],
         extract_below=values["extract_below"],
+        retries=values["retries"],
+        host_delay=float(values["host_delay"]),
+        allow_private_networks=values["allow_private_networks"],
     )
 
 

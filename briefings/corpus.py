@@ -15,13 +15,15 @@ import threading
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
+from .config import Config
 from .model import Feed
 
 
@@ -138,6 +140,17 @@ class Site:
             )
             for o in self.corpus.outlets
         ]
+
+    def configure(self, base: Config, database: Path, output: Path) -> Config:
+        """``base``'s briefings and topics over this site's feeds, with its own store.
+
+        The site is ours and on loopback, so the politeness delay between two
+        page requests to one host is dropped.
+        """
+        settings = replace(
+            base.settings, database=f"sqlite:///{database}", output=output, host_delay=0.0
+        )
+        return replace(base, settings=settings, feeds=tuple(self.feeds()))
 
     def published(self, item: Item) -> datetime | None:
         return None if item.hours_ago is None else self.now - timedelta(hours=item.hours_ago)

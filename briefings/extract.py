@@ -17,6 +17,23 @@ from .errors import BriefingsError
 from .model import Article, Entry, Page, TextSource
 
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)]))\s+(?=[A-Z0-9\"“‘(«])")
+PAYWALL_WORDS = 250
+_WORD_COUNT = re.compile(r'"wordCount"\s*:\s*"?(\d+)')
+_PAYWALL = re.compile(
+    r'"isAccessibleForFree"\s*:\s*"?false|content_tier"\s+content="(?:locked|metered)"'
+    r'|class="[^"]*\b(?:paywall|premium-wall|subscriber-only|piano-offer)',
+    re.IGNORECASE,
+)
+_BOILERPLATE = re.compile(
+    r"^(?:sign up|subscribe|register|log ?in|already a (?:member|subscriber)|join (?:us|our|over)"
+    r"|get (?:our|the) (?:newsletter|app)|follow us|share (?:this|on)|click here|read (?:more|also)"
+    r"|see also|related\b|advertisement|sponsored|(?:photo|image|picture|credit|caption|video)s?"
+    r"\s*[:(]|(?:additional )?(?:reporting|writing|editing) by|by [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+)"
+    r"{0,3}$|updated:|published:|last updated|\d+ min(?:ute)? read)",
+    re.IGNORECASE,
+)
+_CREDIT = re.compile(r"\((?:photo|image|picture)s?\b[^)]*\)", re.IGNORECASE)
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}(?:\([A-Za-z ]+\))?\s*[-–—]\s+")
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 # trafilatura logs every page it finds too short; our own report says so once.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -55,6 +72,8 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
     text = (getattr(document, "text", None) or "").strip() if document is not None else ""
     if not text:
         raise ExtractionFailed(f"{url}: no article text found on the page")
+    head = body[:300_000].decode("utf-8", "replace")
+    promised = _WORD_COUNT.search(head)
     return Page(
         url=url,
         text=_paragraphs(text),
@@ -64,7 +83,20 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
         language=_field(document, "language"),
         image=_field(document, "image"),
         published=_date(_field(document, "date")),
+        paywalled=bool(_PAYWALL.search(head)),
+        promised_words=int(promised.group(1)) if promised else 0,
     )
+
+
+def is_partial(page: Page) -> bool:
+    """True when the extracted text is much shorter than the page promises, or a paywall
+    hides the article: the feed's own text is then the better text."""
+    if page.error or not page.text:
+        return True
+    words = len(page.text.split())
+    if page.promised_words and words < page.promised_words / 2:
+        return True
+    return page.paywalled and words < PAYWALL_WORDS
 
 
 def _paragraphs(text: str) -> str:
@@ -91,16 +123,17 @@ def best_article(entry: Entry, page: Page | None, *, article_id: str) -> Article
     The feed's date wins over the page's; the page fills in what the feed lacks.
     """
     feed_text = entry.content or entry.summary
-    use_page = page is not None and len(page.text) > len(feed_text)
-    text = page.text if use_page and page is not None else feed_text
-    source: TextSource = "page" if use_page else "feed"
+    partial = page is not None and is_partial(page)
+    use_page = page is not None and not partial and len(page.text) > len(feed_text)
+    text = page.text if use_page and page is not None else feed_text or (page.text if page else "")
+    source: TextSource = "page" if use_page else "partial" if partial else "feed"
     return Article(
         id=article_id,
         feed_id=entry.feed_id,
         url=entry.url,
         canonical_url=entry.canonical_url,
         title=entry.title or (page.title if page else ""),
-        summary=lead_summary(entry.summary or text),
+        summary=lead_summary(text if use_page else entry.summary or text),
         text=text,
         author=entry.author or (page.author if page else ""),
         published=entry.published
@@ -113,8 +146,9 @@ def best_article(entry: Entry, page: Page | None, *, article_id: str) -> Article
 
 
 def lead_summary(text: str, words: int = 60) -> str:
-    """The first sentences of ``text`` up to about ``words`` words, cut at a sentence end."""
-    flat = " ".join(text.split())
+    """The first sentences of ``text`` up to about ``words`` words, cut at a sentence end,
+    without the boilerplate around articles (sign-up boxes, photo credits, bylines)."""
+    flat = " ".join(clean_lead(text).split())
     if len(flat.split()) <= words:
         return flat
     sentences = _SENTENCE_END.split(flat)
@@ -127,3 +161,18 @@ def lead_summary(text: str, words: int = 60) -> str:
     if len(summary.split()) > words * 1.5:  # one endless sentence: cut at a word, say so
         summary = " ".join(summary.split()[:words]) + " …"
     return summary
+
+
+def clean_lead(text: str) -> str:
+    """``text`` without boilerplate paragraphs and sentences, photo credits and datelines."""
+    kept = []
+    for paragraph in text.split("\n\n"):
+        paragraph = _CREDIT.sub("", " ".join(paragraph.split())).strip()
+        if not paragraph or _BOILERPLATE.match(paragraph):
+            continue
+        sentences = [x for x in _SENTENCE_END.split(paragraph) if not _BOILERPLATE.match(x)]
+        if sentences:
+            kept.append(" ".join(sentences))
+    if kept:
+        kept[0] = _DATELINE.sub("", kept[0])
+    return "\n\n".join(kept)

@@ -1,19 +1,30 @@
-"""HTTP only: bounded concurrency, conditional GET, timeouts, size caps, redirects.
+"""HTTP only: concurrency, politeness, conditional GET, timeouts, size caps,
+redirects, retries and address checks.
 
 Nothing here raises for a bad URL: every request ends as a :class:`Fetched`
 whose ``status`` is ``"ok"``, ``"not_modified"`` or ``"error"`` with a one-line
 reason, so that one bad feed never stops the others.
+
+Article links come from feeds, so they are untrusted: a request made with
+``allow_private=False`` refuses any hop (the first URL and every redirect)
+whose host resolves to a private, loopback, link-local or otherwise special
+address.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import hashlib
+import ipaddress
+import socket
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -24,6 +35,7 @@ FEED_ACCEPT = (
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,9 +45,18 @@ class FetchOptions:
     user_agent: str = "briefings/0.1"
     timeout: float = 20.0
     max_bytes: int = 5_000_000
+    truncate: bool = False
+    """Keep the first ``max_bytes`` of a larger body instead of failing (for pages)."""
     concurrency: int = 8
     per_host: int = 2
+    host_delay: float = 0.0
+    """Seconds between the starts of two requests to one host."""
     max_redirects: int = 5
+    retries: int = 2
+    """Further attempts after a 429 or 5xx reply."""
+    backoff: float = 1.0
+    max_wait: float = 30.0
+    """The longest wait before a retry, whatever ``Retry-After`` asks."""
     accept: str = FEED_ACCEPT
     transport: httpx.AsyncBaseTransport | None = None
 
@@ -46,6 +67,12 @@ class Request:
 
     url: str
     state: FeedState | None = None
+    allow_private: bool = True
+    """False for untrusted links: refuse private, loopback and link-local addresses."""
+
+
+class Refused(Exception):
+    """A hop whose address a request may not reach."""
 
 
 def body_hash(body: bytes) -> str:
@@ -62,18 +89,36 @@ def fetch_all(
     return asyncio.run(_fetch_all(requests, options, on_done))
 
 
+class _Politeness:
+    """At most ``per_host`` requests at a time per host, started ``delay`` seconds apart."""
+
+    def __init__(self, per_host: int, delay: float) -> None:
+        self.delay = delay
+        self.slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(per_host)
+        )
+        self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.last: dict[str, float] = {}
+
+    async def wait_turn(self, host: str) -> None:
+        if self.delay <= 0:
+            return
+        async with self.locks[host]:
+            wait = self.last.get(host, 0.0) + self.delay - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.last[host] = time.monotonic()
+
+
 async def _fetch_all(
     requests: Sequence[Request], options: FetchOptions, on_done: Callable[[Fetched], None] | None
 ) -> list[Fetched]:
     limit = asyncio.Semaphore(options.concurrency)
-    per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
-        lambda: asyncio.Semaphore(options.per_host)
-    )
+    polite = _Politeness(options.per_host, options.host_delay)
     headers = {"User-Agent": options.user_agent, "Accept": options.accept}
     async with httpx.AsyncClient(
         headers=headers,
-        follow_redirects=True,
-        max_redirects=options.max_redirects,
+        follow_redirects=False,  # followed by hand, so every hop is checked
         timeout=options.timeout,
         transport=options.transport,
         limits=httpx.Limits(max_connections=options.concurrency),
@@ -81,8 +126,8 @@ async def _fetch_all(
 
         async def one(request: Request) -> Fetched:
             host = urlsplit(request.url).hostname or ""
-            async with limit, per_host[host]:
-                result = await fetch_one(client, request, options)
+            async with limit, polite.slots[host]:
+                result = await fetch_one(client, request, options, polite)
             if on_done is not None:
                 on_done(result)
             return result
@@ -90,7 +135,12 @@ async def _fetch_all(
         return list(await asyncio.gather(*(one(r) for r in requests)))
 
 
-async def fetch_one(client: httpx.AsyncClient, request: Request, options: FetchOptions) -> Fetched:
+async def fetch_one(
+    client: httpx.AsyncClient,
+    request: Request,
+    options: FetchOptions,
+    polite: _Politeness | None = None,
+) -> Fetched:
     """Get one URL or local file; never raises for network or HTTP trouble."""
     url = request.url
     if urlsplit(url).scheme not in ("http", "https"):
@@ -101,57 +151,139 @@ async def fetch_one(client: httpx.AsyncClient, request: Request, options: FetchO
             headers["If-None-Match"] = request.state.etag
         if request.state.last_modified:
             headers["If-Modified-Since"] = request.state.last_modified
-    try:
-        async with asyncio.timeout(options.timeout):
-            return await _get(client, url, headers, options)
-    except TimeoutError:
-        return _error(url, f"timed out after {options.timeout:g}s")
-    except httpx.TimeoutException:
-        return _error(url, f"timed out after {options.timeout:g}s")
-    except httpx.TooManyRedirects:
-        return _error(url, f"more than {options.max_redirects} redirects")
-    except httpx.ConnectError as exc:
-        return _error(url, _connect_reason(url, exc))
-    except httpx.HTTPError as exc:
-        return _error(url, f"request failed: {exc or type(exc).__name__}")
+    attempt = 0
+    while True:
+        attempt += 1
+        if polite is not None:
+            await polite.wait_turn(urlsplit(url).hostname or "")
+        try:
+            async with asyncio.timeout(options.timeout):
+                result, retry_after = await _follow(client, request, headers, options)
+        except (TimeoutError, httpx.TimeoutException):
+            return _error(url, f"timed out after {options.timeout:g}s")
+        except Refused as exc:
+            return _error(url, str(exc))
+        except httpx.ConnectError as exc:
+            return _error(url, _connect_reason(url, exc))
+        except httpx.HTTPError as exc:
+            return _error(url, f"request failed: {exc or type(exc).__name__}")
+        if retry_after is None or attempt > options.retries:
+            return result
+        wait = retry_after if retry_after >= 0 else options.backoff * 2 ** (attempt - 1)
+        await asyncio.sleep(min(wait, options.max_wait))
 
 
-async def _get(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], options: FetchOptions
-) -> Fetched:
-    async with client.stream("GET", url, headers=headers) as response:
-        if response.status_code == 304:
-            return Fetched(
-                url=url,
-                status="not_modified",
-                final_url=str(response.url),
-                etag=response.headers.get("ETag"),
-                last_modified=response.headers.get("Last-Modified"),
-            )
-        if response.status_code >= 400:
-            return _error(url, f"HTTP {response.status_code} {response.reason_phrase}".strip())
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > options.max_bytes:
-            return _error(
-                url,
-                f"response of {int(declared):,} bytes is over the {options.max_bytes:,}-byte limit",
-            )
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > options.max_bytes:
-                return _error(url, f"response is over the {options.max_bytes:,}-byte limit")
-            chunks.append(chunk)
+async def _follow(
+    client: httpx.AsyncClient, request: Request, headers: dict[str, str], options: FetchOptions
+) -> tuple[Fetched, float | None]:
+    """The response at the end of the redirects, and how long to wait before a retry
+    (``None``: no retry; ``-1``: back off by the default schedule)."""
+    url = request.url
+    for _ in range(options.max_redirects + 1):
+        if not request.allow_private:
+            await _check_address(url)
+        async with client.stream("GET", url, headers=headers) as response:
+            location = response.headers.get("Location")
+            if response.is_redirect and location:
+                url = urljoin(url, location)
+                continue
+            return await _read(request.url, response, options)
+    return _error(request.url, f"more than {options.max_redirects} redirects"), None
+
+
+async def _read(
+    url: str, response: httpx.Response, options: FetchOptions
+) -> tuple[Fetched, float | None]:
+    final = str(response.url)
+    if response.status_code == 304:
         return Fetched(
             url=url,
-            status="ok",
-            final_url=str(response.url),
-            body=b"".join(chunks),
-            content_type=response.headers.get("Content-Type", ""),
+            status="not_modified",
+            final_url=final,
             etag=response.headers.get("ETag"),
             last_modified=response.headers.get("Last-Modified"),
-        )
+        ), None
+    if response.status_code >= 400:
+        error = _error(url, f"HTTP {response.status_code} {response.reason_phrase}".strip())
+        if response.status_code in RETRY_STATUSES:
+            return error, _retry_after(response.headers.get("Retry-After", ""))
+        return error, None
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > options.max_bytes and not options.truncate:
+        limit = f"{options.max_bytes:,}-byte limit"
+        return _error(url, f"response of {int(declared):,} bytes is over the {limit}"), None
+    chunks: list[bytes] = []
+    size = 0
+    truncated = False
+    async for chunk in response.aiter_bytes():
+        if size + len(chunk) > options.max_bytes:
+            if not options.truncate:
+                return _error(url, f"response is over the {options.max_bytes:,}-byte limit"), None
+            chunks.append(chunk[: options.max_bytes - size])
+            truncated = True
+            break
+        size += len(chunk)
+        chunks.append(chunk)
+    return Fetched(
+        url=url,
+        status="ok",
+        final_url=final,
+        body=b"".join(chunks),
+        content_type=response.headers.get("Content-Type", ""),
+        etag=response.headers.get("ETag"),
+        last_modified=response.headers.get("Last-Modified"),
+        truncated=truncated,
+    ), None
+
+
+def _retry_after(value: str) -> float:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); -1 if none."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    if value:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return -1.0
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return -1.0
+
+
+async def _check_address(url: str) -> None:
+    """Raise :class:`Refused` when ``url``'s host is, or resolves to, a special address."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+        except OSError:
+            return  # the request itself will report the DNS failure
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    for address in addresses:
+        kind = _special(address)
+        if kind:
+            raise Refused(
+                f"refused: {host} is a {kind} address ({address}); links from feeds may reach "
+                "it only on the feed's own host, or with settings.allow_private_networks = true"
+            )
+
+
+def _special(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    if address.is_loopback:
+        return "loopback"
+    if address.is_link_local:
+        return "link-local"
+    if address.is_private:
+        return "private"
+    if address.is_multicast or address.is_reserved or address.is_unspecified:
+        return "reserved"
+    return ""
 
 
 def _read_file(request: Request, options: FetchOptions) -> Fetched:

@@ -47,6 +47,8 @@ class Fetched:
     etag: str | None = None
     last_modified: str | None = None
     error: str = ""
+    truncated: bool = False
+    """The body was longer than the size cap and only its start was kept."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,6 +80,12 @@ class Page:
     language: str = ""
     image: str = ""
     published: datetime | None = None
+    paywalled: bool = False
+    """The page says its article is for subscribers only."""
+    promised_words: int = 0
+    """The article's length as the page declares it (JSON-LD ``wordCount``), 0 if unknown."""
+    error: str = ""
+    """Why extraction failed; the text is then empty."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,6 +140,10 @@ class Story:
     sources: tuple[Source, ...]
     member_urls: tuple[str, ...]
     image: str = ""
+    partial: bool = False
+    """Only the feed's text was available: the page was paywalled or could not be read."""
+    update: bool = False
+    """An earlier edition carried this story; it is back because it changed materially."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,6 +176,8 @@ class RunReport:
     entries_new: int = 0
     entries_seen: int = 0
     pages_fetched: int = 0
+    pages_partial: int = 0
+    """Pages whose text was cut by a paywall or much shorter than promised."""
     stories: int = 0
     editions: list[str] = field(default_factory=list)
     without_news: list[str] = field(default_factory=list)

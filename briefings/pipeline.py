@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -88,6 +89,7 @@ def fetch_feeds(run: Run) -> None:
         max_bytes=settings.max_bytes,
         concurrency=settings.concurrency,
         per_host=settings.concurrency,
+        retries=settings.retries,
         accept=FEED_ACCEPT,
         transport=run.transport,
     )
@@ -164,11 +166,23 @@ def fetch_pages(run: Run) -> None:
         max_bytes=settings.max_bytes,
         concurrency=settings.concurrency,
         per_host=2,
+        host_delay=settings.host_delay,
+        retries=settings.retries,
+        truncate=True,
         accept=PAGE_ACCEPT,
         transport=run.transport,
     )
+    feed_hosts = {f.id: urlsplit(f.url).hostname for f in run.config.feeds}
+    requests = [
+        Request(
+            url=e.url,
+            allow_private=settings.allow_private_networks
+            or urlsplit(e.url).hostname == feed_hosts.get(e.feed_id),
+        )
+        for e in todo
+    ]
     advance = run.tick("Fetching articles", len(todo))
-    results = fetch_all([Request(url=e.url) for e in todo], options, on_done=lambda _: advance())
+    results = fetch_all(requests, options, on_done=lambda _: advance())
     for entry, result in zip(todo, results, strict=True):
         page, error = None, result.error
         if result.status == "ok":
@@ -184,6 +198,8 @@ def fetch_pages(run: Run) -> None:
             run.report.failures.append(Failure(stage="page", url=entry.url, message=error))
         else:
             run.report.pages_fetched += 1
+            if extract.is_partial(page):
+                run.report.pages_partial += 1
         run.store.save_page(entry.canonical_url, page, fetched_at=run.now, error=error)
 
 

@@ -30,8 +30,10 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine
@@ -40,7 +42,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from .errors import StoreError
 from .model import Edition, Entry, FeedState, Page
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Each step brings a database from the version before it to its own; create_all makes new
+# databases at the newest version directly.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE pages ADD COLUMN paywalled BOOLEAN NOT NULL DEFAULT 0",
+        "ALTER TABLE pages ADD COLUMN promised_words INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE entries ADD COLUMN updated_at DATETIME",
+    ),
+}
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -87,6 +98,7 @@ entries = Table(
     Column("published", UTCDateTime, nullable=False),
     Column("dated", Boolean, nullable=False),
     Column("first_seen", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime),
     Index("ix_entries_published", "published"),
     Index("ix_entries_feed_guid", "feed_id", "guid"),
 )
@@ -110,6 +122,8 @@ pages = Table(
     Column("language", String, nullable=False, default=""),
     Column("image", String, nullable=False, default=""),
     Column("published", UTCDateTime),
+    Column("paywalled", Boolean, nullable=False, default=False),
+    Column("promised_words", Integer, nullable=False, default=0),
 )
 editions = Table(
     "editions",
@@ -145,10 +159,16 @@ class Store:
             self.engine: Engine = create_engine(url)
             if url.startswith("sqlite"):
                 event.listen(self.engine, "connect", _sqlite_pragmas)
-            metadata.create_all(self.engine)
             with self.engine.begin() as conn:
-                if conn.execute(select(meta.c.value).where(meta.c.key == "schema")).first() is None:
-                    conn.execute(insert(meta).values(key="schema", value=str(SCHEMA_VERSION)))
+                fresh = not inspect(conn).has_table("entries")
+                metadata.create_all(conn)
+                found = conn.execute(select(meta.c.value).where(meta.c.key == "schema")).first()
+                version = SCHEMA_VERSION if fresh or found is None else int(found[0])
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS[step]:
+                        conn.execute(text(statement))
+                conn.execute(meta.delete().where(meta.c.key == "schema"))
+                conn.execute(insert(meta).values(key="schema", value=str(SCHEMA_VERSION)))
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"{url}: cannot open the database: {exc.__class__.__name__}: "
@@ -274,6 +294,8 @@ class Store:
                 "language": page.language,
                 "image": page.image,
                 "published": page.published,
+                "paywalled": page.paywalled,
+                "promised_words": page.promised_words,
             }
         with self.engine.begin() as conn:
             conn.execute(pages.delete().where(pages.c.url == canonical_url))
@@ -291,6 +313,10 @@ class Store:
                 pages.c.language,
                 pages.c.image,
                 pages.c.published.label("page_published"),
+                pages.c.url.label("page_url"),
+                pages.c.error.label("page_error"),
+                pages.c.paywalled,
+                pages.c.promised_words,
             )
             .outerjoin(pages, pages.c.url == entries.c.canonical_url)
             .where(entries.c.published >= since)
@@ -393,7 +419,7 @@ def _entry(row: Any) -> Entry:
 
 
 def _page(row: Any) -> Page | None:
-    if not row.page_text:
+    if row.page_url is None:
         return None
     return Page(
         url=row.canonical_url,
@@ -404,4 +430,7 @@ def _page(row: Any) -> Page | None:
         language=row.language or "",
         image=row.image or "",
         published=row.page_published,
+        paywalled=bool(row.paywalled),
+        promised_words=row.promised_words or 0,
+        error=row.page_error or "",
     )

@@ -140,15 +140,11 @@ class SampleRun:
 
 def sample_config(site: corpus.Site, folder: Path) -> Any:
     """The shipped catalogue, with the sample site's feeds and a store in ``folder``."""
-    from dataclasses import replace
 
     from briefings import config
 
     base = config.load(Path(__file__).parent.parent / "feeds.toml")
-    settings = replace(
-        base.settings, database=f"sqlite:///{folder}/briefings.db", output=folder / "out"
-    )
-    return replace(base, settings=settings, feeds=tuple(site.feeds()))
+    return site.configure(base, folder / "briefings.db", folder / "out")
 
 
 @pytest.fixture(scope="session")
