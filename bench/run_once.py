@@ -28,7 +28,9 @@ def write_config(folder: Path, site: corpus.Site) -> Path:
         f'[[feeds]]\nid = "{f.id}"\nname = "{f.name}"\nurl = "{f.url}"\n\n' for f in site.feeds()
     )
     path = folder / "feeds.toml"
-    settings = '[settings]\ntimezone = "Europe/Istanbul"\nhost_delay = 0  # our own loopback server\n'
+    settings = (
+        '[settings]\ntimezone = "Europe/Istanbul"\nhost_delay = 0  # our own loopback server\n'
+    )
     path.write_text(f"{settings}\n{feeds}{briefings}")
     tomllib.loads(path.read_text())
     return path

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from rapidfuzz import fuzz
+
 from .config import Briefing
 from .model import Edition, Story
+
+NEW_HEADLINE = 60.0
+"""Below this similarity (0-100, word order ignored) a headline counts as materially new."""
+NEW_OUTLETS = 2
+"""This many outlets that joined a story since it was sent make it an update."""
 
 
 def edition_id(moment: datetime, timezone: str) -> str:
@@ -27,16 +35,39 @@ def _relevant(story: Story, briefing: Briefing) -> bool:
     return relevance(story, briefing.topics) >= briefing.min_score
 
 
+def is_update(story: Story, carried: Mapping[str, str]) -> bool:
+    """Whether a story an earlier edition carried has changed enough to be sent again.
+
+    ``carried`` maps each canonical URL already sent to the headline it was sent under.
+    The story is an update when its headline is materially new, or when at least
+    two outlets have covered it since.
+    """
+    sent_titles = {carried[url] for url in story.member_urls if url in carried}
+    if not sent_titles:
+        return False
+    if all(fuzz.token_sort_ratio(story.title, old) < NEW_HEADLINE for old in sent_titles):
+        return True
+    new_outlets = {source.feed for source in story.sources if source.url not in carried}
+    return len(new_outlets) >= NEW_OUTLETS
+
+
 def compose(
-    briefing: Briefing, stories: Sequence[Story], *, now: datetime, timezone: str, carried: set[str]
+    briefing: Briefing,
+    stories: Sequence[Story],
+    *,
+    now: datetime,
+    timezone: str,
+    carried: Mapping[str, str],
 ) -> Edition:
     """The edition of ``briefing`` at ``now``.
 
     A story qualifies when one of its articles falls in the briefing's window,
     it is assigned one of the briefing's topics, or scores at least the
     briefing's own ``min_score`` on one when it sets one (any story
-    when the briefing names none), and no earlier edition carried any of its
-    articles. The most widely covered stories come first, then the most
+    when the briefing names none), and no earlier edition within the briefing's
+    ``repeat_window`` carried any of its articles, unless it is an update
+    (:func:`is_update`). ``carried`` maps the URLs sent within that window to
+    their headlines. The most widely covered stories come first, then the most
     relevant, then the newest.
     """
     since = now - briefing.window
@@ -46,8 +77,10 @@ def compose(
             continue
         if briefing.topics and not _relevant(story, briefing):
             continue
-        if carried.intersection(story.member_urls):
-            continue
+        if any(url in carried for url in story.member_urls):
+            if not is_update(story, carried):
+                continue
+            story = replace(story, update=True)
         chosen.append(story)
     chosen.sort(
         key=lambda s: (

@@ -135,6 +135,12 @@ BRIEFING: dict[str, Key] = {
         default="24h",
         help="Stories published within this span before the edition, e.g. 24h, 7d.",
     ),
+    "repeat_window": Key(
+        type=str,
+        default="7d",
+        help="A story this briefing sent within this span is not sent again, unless it is an "
+        "update: a materially new headline, or two more outlets.",
+    ),
     "max_stories": Key(type=int, default=12, help="Most stories in one edition."),
     "min_score": Key(
         type=(int, float),
@@ -205,6 +211,7 @@ class Briefing:
     topics: tuple[str, ...]
     schedule: str
     window: timedelta
+    repeat_window: timedelta
     max_stories: int
     min_score: float | None
     """None: each topic's own threshold."""
@@ -561,6 +568,11 @@ def _briefings(
             window = parse_duration(values["window"])
         except ValueError as exc:
             checker.add(prefix + "window", str(exc))
+        repeat_window = timedelta(days=7)
+        try:
+            repeat_window = parse_duration(values["repeat_window"])
+        except ValueError as exc:
+            checker.add(prefix + "repeat_window", str(exc))
         if values["min_score"] is not None and values["min_score"] <= 0:
             checker.add(prefix + "min_score", "must be greater than zero")
         if values["max_stories"] <= 0:
@@ -573,6 +585,7 @@ def _briefings(
                 topics=topics,
                 schedule=schedule,
                 window=window,
+                repeat_window=repeat_window,
                 max_stories=values["max_stories"],
                 min_score=None if values["min_score"] is None else float(values["min_score"]),
             )

@@ -354,6 +354,7 @@ def make_story(
         sources=tuple(sources),
         member_urls=tuple(sorted({a.canonical_url for a in members})),
         image=lead.image,
+        partial=lead.text_source == "partial",
     )
 
 

@@ -175,6 +175,7 @@ class RunReport:
     feeds_not_modified: int = 0
     entries_new: int = 0
     entries_seen: int = 0
+    entries_updated: int = 0
     pages_fetched: int = 0
     pages_partial: int = 0
     """Pages whose text was cut by a paywall or much shorter than promised."""

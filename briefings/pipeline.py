@@ -139,8 +139,9 @@ def _store_feed(run: Run, feed_id: str, result: Fetched, state: FeedState | None
         run.store.record_feed_error(result.url, checked_at=run.now, error=message)
         log.warning("%s: %s", result.url, message)
         return
-    new = run.store.add_entries(entries, seen_at=run.now)
+    new, updated = run.store.add_entries(entries, seen_at=run.now)
     run.report.entries_new += new
+    run.report.entries_updated += updated
     run.report.entries_seen += len(entries)
     run.store.save_feed_state(
         FeedState(
@@ -218,7 +219,7 @@ def build(run: Run, briefing_ids: Sequence[str] = ()) -> list[Built]:
             stories,
             now=run.now,
             timezone=config.settings.timezone,
-            carried=run.store.carried_urls(briefing.id),
+            carried=run.store.carried(briefing.id, since=run.now - briefing.repeat_window),
         )
         advance()
         if not edition.stories:

@@ -131,6 +131,8 @@ def edition_json(edition: Edition) -> str:
                 "sources": [
                     {"feed": s.feed, "title": s.title, "url": s.url} for s in story.sources
                 ],
+                "partial": story.partial,
+                "update": story.update,
                 "matches": [
                     {"topic": m.topic, "term": m.term, "field": m.field, "weight": m.weight}
                     for m in story.matches
@@ -165,6 +167,8 @@ def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
         "also": list(story.sources[1:]),
         "topics": list(story.topics),
         "time_label": f"{local:%d %b %H:%M}",
+        "partial": story.partial,
+        "update": story.update,
         "why": ", ".join(sorted({f"{m.term} ({m.field})" for m in story.matches})),
     }
 

@@ -219,39 +219,69 @@ class Store:
             ):
                 conn.execute(insert(feeds).values(url=url, checked_at=checked_at, error=error))
 
-    def add_entries(self, new: Sequence[Entry], *, seen_at: datetime) -> int:
-        """Store entries not seen before (by canonical URL); return how many were new."""
+    def add_entries(self, new: Sequence[Entry], *, seen_at: datetime) -> tuple[int, int]:
+        """Store entries not seen before (by canonical URL); return (new, updated).
+
+        An entry its own feed brings again with a changed headline or text is
+        updated in place, so the story shows the latest headline.
+        """
         if not new:
-            return 0
+            return 0, 0
         by_url = {e.canonical_url: e for e in new}
-        added = 0
+        added = updated = 0
         with self.engine.begin() as conn:
-            known = set(
-                conn.execute(
-                    select(entries.c.canonical_url).where(entries.c.canonical_url.in_(list(by_url)))
-                ).scalars()
-            )
+            known = {
+                row.canonical_url: row
+                for row in conn.execute(
+                    select(
+                        entries.c.canonical_url,
+                        entries.c.feed_id,
+                        entries.c.title,
+                        entries.c.summary,
+                        entries.c.content,
+                    ).where(entries.c.canonical_url.in_(list(by_url)))
+                )
+            }
             fresh = [e for url, e in by_url.items() if url not in known]
             if fresh:
                 conn.execute(insert(entries), [_entry_row(e, seen_at) for e in fresh])
                 added = len(fresh)
+            for url, row in known.items():
+                entry = by_url[url]
+                changed = (entry.title, entry.summary, entry.content) != (
+                    row.title,
+                    row.summary,
+                    row.content,
+                )
+                if entry.feed_id == row.feed_id and changed:
+                    conn.execute(
+                        update(entries)
+                        .where(entries.c.canonical_url == url)
+                        .values(
+                            title=entry.title,
+                            summary=entry.summary,
+                            content=entry.content,
+                            updated_at=seen_at,
+                        )
+                    )
+                    updated += 1
             seen = {
                 (r.canonical_url, r.feed_id)
                 for r in conn.execute(
                     select(sightings).where(sightings.c.canonical_url.in_(list(by_url)))
                 )
             }
-            rows = [
-                {"canonical_url": e.canonical_url, "feed_id": e.feed_id}
+            rows = {
+                (e.canonical_url, e.feed_id): {
+                    "canonical_url": e.canonical_url,
+                    "feed_id": e.feed_id,
+                }
                 for e in new
                 if (e.canonical_url, e.feed_id) not in seen
-            ]
+            }
             if rows:
-                conn.execute(
-                    insert(sightings),
-                    list({(r["canonical_url"], r["feed_id"]): r for r in rows}.values()),
-                )
-        return added
+                conn.execute(insert(sightings), list(rows.values()))
+        return added, updated
 
     def entries_without_page(
         self, *, shorter_than: int, since: datetime, retry_before: datetime
@@ -326,12 +356,18 @@ class Store:
             rows = conn.execute(query).all()
         return [(r.id, _entry(r), _page(r)) for r in rows]
 
-    def carried_urls(self, briefing: str) -> set[str]:
-        """Canonical URLs that earlier editions of ``briefing`` already carried."""
+    def carried(self, briefing: str, *, since: datetime) -> dict[str, str]:
+        """Canonical URL → headline, for what editions of ``briefing`` sent since ``since``.
+
+        When a URL was sent more than once, the latest headline wins.
+        """
+        query = (
+            select(carried.c.url, carried.c.title)
+            .where(carried.c.briefing == briefing, carried.c.sent_at >= since)
+            .order_by(carried.c.sent_at)
+        )
         with self.engine.connect() as conn:
-            return set(
-                conn.execute(select(carried.c.url).where(carried.c.briefing == briefing)).scalars()
-            )
+            return {row.url: row.title for row in conn.execute(query)}
 
     def record_edition(self, edition: Edition, *, path: str) -> None:
         """Remember an edition and every URL it carried, in one transaction."""
