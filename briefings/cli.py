@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import config as configuration
-from . import corpus, pipeline, render
+from . import corpus, dedupe, pipeline, render
 from . import topics as topics_module
 from .errors import BriefingsError, ConfigError
 from .model import RunReport
@@ -294,6 +294,53 @@ def topics_test(config_path: Path, file: Path, min_score: float | None, show_mis
             markup=False,
             soft_wrap=True,
         )
+    if problems:
+        sys.exit(1)
+
+
+@main.group()
+def stories() -> None:
+    """Inspect and test how articles are grouped into stories."""
+
+
+@stories.command("test")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--show",
+    type=int,
+    default=20,
+    show_default=True,
+    help="How many wrong merges and splits to list.",
+)
+def stories_test(file: Path, show: int) -> None:
+    """Pairwise precision and recall of clustering on labelled items (JSON Lines).
+
+    Each line: {"id", "cluster", "feed", "published", "title", "summary", "body"};
+    items with the same "cluster" tell the same story.
+    """
+    lines = file.read_text(encoding="utf-8").splitlines()
+    articles, labels, problems = dedupe.parse_labelled(lines, str(file))
+    for problem in problems:
+        err.print(f"error: {problem}", markup=False, style="red")
+    groups, _ = pipeline.cluster_articles(articles, pipeline.topic_matcher(None))
+    result = dedupe.score_pairs(groups, labels)
+    out.print(
+        f"{len(articles)} items, {len(set(labels.values()))} labelled clusters, {len(groups)} found"
+    )
+    out.print(
+        f"pairs: {result.true_pairs} right, {result.false_pairs} wrongly merged, "
+        f"{result.missed_pairs} missed; precision {result.precision:.3f}, "
+        f"recall {result.recall:.3f}"
+    )
+    for title, groups_shown in (("wrong merges", result.wrong_merges), ("splits", result.splits)):
+        if groups_shown:
+            out.print(f"\n{title} ({len(groups_shown)}):")
+        for group in groups_shown[:show]:
+            out.print(
+                "  " + " | ".join(f"{labels[a.id]}/{a.id} {a.title[:50]}" for a in group),
+                markup=False,
+                soft_wrap=True,
+            )
     if problems:
         sys.exit(1)
 

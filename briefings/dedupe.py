@@ -16,11 +16,13 @@ Two levels of sameness join articles into one :class:`Story`:
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from datasketch import MinHash, MinHashLSH
@@ -49,6 +51,7 @@ TRACKING_PARAMS = frozenset(
         "at_campaign",
     }
 )
+_SEQUEL = re.compile(r"\b(?:second|another|fresh|renewed|new round|again|latest)\b", re.I)
 _STOP = frozenset(
     [
         "a",
@@ -154,7 +157,10 @@ class Thresholds:
     copy_jaccard: float = 0.5
     copy_window: timedelta = timedelta(days=4)
     event_window: timedelta = timedelta(hours=36)
-    event_cosine: float = 0.23
+    event_cosine: float = 0.15
+    region_penalty: float = 0.1
+    grace_hours: float = 6.0
+    sequel_penalty: float = 0.1
     signature_terms: int = 300
     key_terms: int = 12
     key_df_limit: int = 50
@@ -184,22 +190,41 @@ def canonical_url(url: str) -> str:
 
 
 def cluster(
-    articles: Sequence[Article], *, thresholds: Thresholds = Thresholds()
+    articles: Sequence[Article],
+    *,
+    thresholds: Thresholds = Thresholds(),
+    regions: Mapping[str, frozenset[str]] | None = None,
 ) -> list[list[Article]]:
-    """Group articles that report the same story; each group in input order."""
+    """Group articles that report the same story; each group in input order.
+
+    ``regions`` (article id → its region topics) helps keep apart look-alike
+    events in different places: two central banks' rate decisions on one day
+    are not one story, so articles whose regions are disjoint need more
+    similarity. An outlet tells one event once: two of its articles (other
+    than copies) never join one story.
+    """
     links = UnionFind(len(articles))
     for a, b in copy_pairs(articles, thresholds):
         links.union(a, b)
     vectors = tfidf_vectors(articles, thresholds.signature_terms)
+    places = [(regions or {}).get(a.id, frozenset()) for a in articles]
+
+    def similarity(i: int, j: int) -> float:
+        return event_similarity(
+            articles[i], articles[j], vectors[i], vectors[j], places[i], places[j], thresholds
+        )
+
     members: dict[int, list[int]] = defaultdict(list)
     for index in range(len(articles)):
         members[links.find(index)].append(index)
-    for _, a, b in event_pairs(articles, vectors, thresholds):
+    for _, a, b in event_pairs(articles, similarity, vectors, thresholds):
         root_a, root_b = links.find(a), links.find(b)
         if root_a == root_b:
             continue
         group_a, group_b = members[root_a], members[root_b]
-        average = sum(cosine(vectors[i], vectors[j]) for i in group_a for j in group_b) / (
+        if {articles[i].feed_id for i in group_a} & {articles[j].feed_id for j in group_b}:
+            continue  # an outlet tells an event once; its second article is another story
+        average = sum(similarity(i, j) for i in group_a for j in group_b) / (
             len(group_a) * len(group_b)
         )
         if average >= thresholds.event_cosine:
@@ -211,6 +236,32 @@ def cluster(
     for index in range(len(articles)):
         groups[links.find(index)].append(index)
     return [[articles[i] for i in group] for group in groups.values()]
+
+
+def event_similarity(
+    a: Article,
+    b: Article,
+    vector_a: Vector,
+    vector_b: Vector,
+    places_a: frozenset[str],
+    places_b: frozenset[str],
+    thresholds: Thresholds,
+) -> float:
+    """Cosine of the two texts, less a penalty for disjoint regions, and one for a later
+    article whose headline announces a sequel ("second", "another", "fresh")."""
+    score = cosine(vector_a, vector_b)
+    if places_a and places_b and not places_a & places_b:
+        score -= thresholds.region_penalty
+    hours = abs(a.published - b.published).total_seconds() / 3600
+    later = b if b.published > a.published else a
+    earlier = a if later is b else b
+    if (
+        hours > thresholds.grace_hours
+        and _SEQUEL.search(later.title)
+        and not _SEQUEL.search(earlier.title)
+    ):
+        score -= thresholds.sequel_penalty  # "Second tremor in two days rattles Istanbul"
+    return score
 
 
 def copy_pairs(articles: Sequence[Article], thresholds: Thresholds) -> list[tuple[int, int]]:
@@ -267,7 +318,10 @@ def cosine(a: Vector, b: Vector) -> float:
 
 
 def event_pairs(
-    articles: Sequence[Article], vectors: Sequence[Vector], thresholds: Thresholds
+    articles: Sequence[Article],
+    similarity: Callable[[int, int], float],
+    vectors: Sequence[Vector],
+    thresholds: Thresholds,
 ) -> list[tuple[float, int, int]]:
     """Candidate same-event pairs from different outlets, most similar first."""
     postings: defaultdict[str, list[int]] = defaultdict(list)
@@ -286,9 +340,9 @@ def event_pairs(
         a, b = articles[i], articles[j]
         if a.feed_id == b.feed_id or abs(a.published - b.published) > thresholds.event_window:
             continue
-        similarity = cosine(vectors[i], vectors[j])
-        if similarity >= thresholds.event_cosine:
-            pairs.append((similarity, i, j))
+        score = similarity(i, j)
+        if score >= thresholds.event_cosine:
+            pairs.append((score, i, j))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
     return pairs
 
@@ -409,3 +463,96 @@ def _shingles(text: str, size: int = 3) -> set[bytes]:
 
 def _terms(text: str) -> list[str]:
     return [w for w in fold_words(text) if w not in _STOP and (len(w) > 2 or w.isdigit())]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairScore:
+    """Pairwise agreement of predicted clusters with labelled ones."""
+
+    true_pairs: int
+    false_pairs: int
+    missed_pairs: int
+    wrong_merges: tuple[tuple[Article, ...], ...]
+    """Predicted clusters that join articles of different labelled clusters."""
+    splits: tuple[tuple[Article, ...], ...]
+    """Labelled clusters whose articles ended in different predicted clusters."""
+
+    @property
+    def precision(self) -> float:
+        total = self.true_pairs + self.false_pairs
+        return self.true_pairs / total if total else 1.0
+
+    @property
+    def recall(self) -> float:
+        total = self.true_pairs + self.missed_pairs
+        return self.true_pairs / total if total else 1.0
+
+
+def score_pairs(groups: Sequence[Sequence[Article]], labels: Mapping[str, str]) -> PairScore:
+    """Compare predicted ``groups`` with ``labels`` (article id → labelled cluster)."""
+    predicted = {a.id: n for n, group in enumerate(groups) for a in group}
+    by_label: defaultdict[str, list[Article]] = defaultdict(list)
+    for group in groups:
+        for article in group:
+            by_label[labels[article.id]].append(article)
+    true_pairs = false_pairs = 0
+    for group in groups:
+        counts = Counter(labels[a.id] for a in group)
+        same = sum(n * (n - 1) // 2 for n in counts.values())
+        true_pairs += same
+        false_pairs += len(group) * (len(group) - 1) // 2 - same
+    labelled_pairs = sum(len(m) * (len(m) - 1) // 2 for m in by_label.values())
+    return PairScore(
+        true_pairs=true_pairs,
+        false_pairs=false_pairs,
+        missed_pairs=labelled_pairs - true_pairs,
+        wrong_merges=tuple(tuple(g) for g in groups if len({labels[a.id] for a in g}) > 1),
+        splits=tuple(tuple(m) for m in by_label.values() if len({predicted[a.id] for a in m}) > 1),
+    )
+
+
+def parse_labelled(
+    lines: Iterable[str], filename: str
+) -> tuple[list[Article], dict[str, str], list[str]]:
+    """JSON Lines of labelled items → articles, their cluster labels, one problem per bad line.
+
+    Each line: ``{"id", "cluster", "feed", "published", "title", "summary", "body"}``.
+    """
+    articles: list[Article] = []
+    labels: dict[str, str] = {}
+    problems: list[str] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            if not isinstance(raw, dict):
+                raise ValueError("expected a JSON object")
+            missing = [k for k in ("id", "cluster", "feed", "published", "title") if k not in raw]
+            if missing:
+                raise ValueError(f"missing {', '.join(missing)}")
+            published = datetime.fromisoformat(str(raw["published"]))
+            if published.tzinfo is None:
+                raise ValueError("'published' needs a UTC offset")
+            item_id = str(raw["id"])
+            if item_id in labels:
+                raise ValueError(f"duplicate id {item_id!r}")
+            url = str(raw.get("url") or f"https://{raw['feed']}.example/{item_id}")
+            articles.append(
+                Article(
+                    id=item_id,
+                    feed_id=str(raw["feed"]),
+                    url=url,
+                    canonical_url=canonical_url(url),
+                    title=str(raw["title"]),
+                    summary=str(raw.get("summary", "")),
+                    text=str(raw.get("body") or raw.get("summary", "")),
+                    author="",
+                    published=published.astimezone(UTC),
+                    text_source="feed",
+                )
+            )
+            labels[item_id] = str(raw["cluster"])
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            problems.append(f"{filename}:{number}: {exc}")
+    return articles, labels, problems

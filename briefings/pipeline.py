@@ -24,7 +24,7 @@ from . import dedupe, extract, feeds, render, topics
 from .config import Config
 from .errors import FeedParseError, FetchError
 from .fetch import FEED_ACCEPT, PAGE_ACCEPT, FetchOptions, Request, body_hash, fetch_all
-from .model import Article, Edition, Failure, FeedState, Fetched, RunReport, Story
+from .model import Article, Edition, Failure, FeedState, Fetched, RunReport, Story, TopicMatch
 from .store import Store
 
 log = logging.getLogger("briefings")
@@ -243,12 +243,10 @@ def gather_stories(store: Store, config: Config, *, now: datetime) -> list[Story
         if entry.published <= now
     ]
     matcher = topic_matcher(config)
-    thresholds = matcher.thresholds()
-    matches = {
-        a.id: matcher.match(title=a.title, summary=a.summary, body=a.text)[0] for a in articles
-    }
+    groups, matches = cluster_articles(articles, matcher)
     weights = {f.id: f.weight for f in config.feeds}
     names = {f.id: f.name for f in config.feeds}
+    thresholds = matcher.thresholds()
     return [
         dedupe.make_story(
             group,
@@ -257,8 +255,31 @@ def gather_stories(store: Store, config: Config, *, now: datetime) -> list[Story
             matches_of=lambda a: matches[a.id],
             thresholds=thresholds,
         )
-        for group in dedupe.cluster(articles)
+        for group in groups
     ]
+
+
+def cluster_articles(
+    articles: Sequence[Article], matcher: topics.Matcher
+) -> tuple[list[list[Article]], dict[str, tuple[TopicMatch, ...]]]:
+    """Articles grouped into stories, and each article's topic matches.
+
+    Clustering uses the matched regions: look-alike events in different places
+    stay apart.
+    """
+    thresholds = matcher.thresholds()
+    matches = {
+        a.id: matcher.match(title=a.title, summary=a.summary, body=a.text)[0] for a in articles
+    }
+    regions = {}
+    for article in articles:
+        totals = topics.scores(matches[article.id])
+        regions[article.id] = frozenset(
+            t
+            for t, score in totals.items()
+            if score >= thresholds[t] and matcher.topics[t].kind == "region"
+        )
+    return dedupe.cluster(articles, regions=regions), matches
 
 
 def topic_matcher(config: Config | None) -> topics.Matcher:

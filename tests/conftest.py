@@ -175,11 +175,12 @@ def sample_stories(sample_run: SampleRun) -> dict[str, Any]:
     """Every stored sample article, its label (event or own key) and the clusters."""
     from datetime import timedelta
 
-    from briefings import dedupe, pipeline
+    from briefings import pipeline
 
     articles = pipeline.articles_of(sample_run.store, since=NOW - timedelta(days=60))
     labels = {}
     for article in articles:
         item = item_of(sample_run.site, article.url)
         labels[article.id] = item.event or item.key
-    return {"articles": articles, "labels": labels, "groups": dedupe.cluster(articles)}
+    groups, _ = pipeline.cluster_articles(articles, pipeline.topic_matcher(None))
+    return {"articles": articles, "labels": labels, "groups": groups}

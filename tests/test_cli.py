@@ -173,3 +173,46 @@ def test_topics_test_reports_precision_recall_and_misses(tmp_path: Path) -> None
     assert "b: expected [turkey] found [caucasus]" in result.output
     israel = next(line for line in result.output.splitlines() if line.startswith(" israel"))
     assert israel.split()[1:] == ["1", "0", "0", "1.000", "1.000"]
+
+
+def test_stories_test_reports_pairs_merges_and_splits(tmp_path: Path) -> None:
+    body = (
+        "Azerbaijan and Turkey signed an agreement in Baku on Monday to build a second gas "
+        "pipeline across the Caspian, officials said, with work due next spring. "
+    ) * 3
+    items = [
+        {
+            "id": "a",
+            "cluster": "c1",
+            "feed": "wire",
+            "published": "2026-11-20T08:00:00+00:00",
+            "title": "Baku and Ankara sign pipeline deal",
+            "body": body,
+        },
+        {
+            "id": "b",
+            "cluster": "c1",
+            "feed": "paper",
+            "published": "2026-11-20T10:00:00+00:00",
+            "title": "Pipeline deal signed in Baku",
+            "body": body + " Additional reporting by B.",
+        },
+        {
+            "id": "c",
+            "cluster": "c2",
+            "feed": "other",
+            "published": "2026-11-20T11:00:00+00:00",
+            "title": "Baku and Ankara sign pipeline deal",
+            "body": body,
+        },
+    ]
+    labelled = tmp_path / "set.jsonl"
+    labelled.write_text("\n".join(json.dumps(i) for i in items) + "\nnot json\n")
+    result = CliRunner().invoke(main, ["stories", "test", str(labelled)])
+    assert result.exit_code == 1  # the bad line is reported, the rest is scored
+    assert f"{labelled}:4: " in result.output
+    assert "3 items, 2 labelled clusters, 1 found" in result.output
+    assert "pairs: 1 right, 2 wrongly merged, 0 missed; precision 0.333, recall 1.000" in (
+        result.output
+    )
+    assert "wrong merges (1):" in result.output
