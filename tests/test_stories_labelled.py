@@ -49,7 +49,7 @@ def test_pairwise_floors(
 def test_hard_negatives_stay_apart(
     labelled: tuple[list[dedupe.Article], dict[str, str], list[dict[str, str]]],
 ) -> None:
-    articles, labels, raw = labelled
+    articles, _, raw = labelled
     hard = {item["id"] for item in raw if item["kind"] == "hard-negative"}
     groups, _ = pipeline.cluster_articles(articles, pipeline.topic_matcher(None))
     joined = [
