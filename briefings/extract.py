@@ -32,6 +32,7 @@ _BOILERPLATE = re.compile(
     r"{0,3}$|updated:|published:|last updated|\d+ min(?:ute)? read)",
     re.IGNORECASE,
 )
+_LANG = re.compile(r"<html[^>]*\blang=[\"']?([A-Za-z]{2,3}(?:-[A-Za-z]{2,4})?)", re.IGNORECASE)
 _CREDIT = re.compile(r"\((?:photo|image|picture)s?\b[^)]*\)", re.IGNORECASE)
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}(?:\([A-Za-z ]+\))?\s*[-–—]\s+")
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
@@ -80,12 +81,17 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
         title=_field(document, "title"),
         author=_field(document, "author"),
         site_name=_field(document, "sitename"),
-        language=_field(document, "language"),
+        language=_field(document, "language") or _html_language(head),
         image=_field(document, "image"),
         published=_date(_field(document, "date")),
         paywalled=bool(_PAYWALL.search(head)),
         promised_words=int(promised.group(1)) if promised else 0,
     )
+
+
+def _html_language(head: str) -> str:
+    found = _LANG.search(head)
+    return found.group(1).lower() if found else ""
 
 
 def is_partial(page: Page) -> bool:

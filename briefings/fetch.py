@@ -69,6 +69,8 @@ class Request:
     state: FeedState | None = None
     allow_private: bool = True
     """False for untrusted links: refuse private, loopback and link-local addresses."""
+    trusted_host: str | None = None
+    """A host exempt from that refusal: the feed's own, for its article links."""
 
 
 class Refused(Exception):
@@ -180,7 +182,7 @@ async def _follow(
     (``None``: no retry; ``-1``: back off by the default schedule)."""
     url = request.url
     for _ in range(options.max_redirects + 1):
-        if not request.allow_private:
+        if not request.allow_private and urlsplit(url).hostname != request.trusted_host:
             await _check_address(url)
         async with client.stream("GET", url, headers=headers) as response:
             location = response.headers.get("Location")

@@ -177,8 +177,8 @@ def fetch_pages(run: Run) -> None:
     requests = [
         Request(
             url=e.url,
-            allow_private=settings.allow_private_networks
-            or urlsplit(e.url).hostname == feed_hosts.get(e.feed_id),
+            allow_private=settings.allow_private_networks,
+            trusted_host=feed_hosts.get(e.feed_id),
         )
         for e in todo
     ]

@@ -28,6 +28,10 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     conditional: bool = False
+    fail_first: int = 0
+    """Answer the first N requests with ``fail_status`` and ``fail_headers`` instead."""
+    fail_status: int = 429
+    fail_headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -37,6 +41,10 @@ class LocalServer:
     base: str
     routes: dict[str, Route]
     hits: list[tuple[str, int]]
+    times: list[tuple[str, float]] = field(default_factory=list)
+    active: int = 0
+    most_active: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -53,9 +61,26 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         state = self.server_state
-        route = state.routes.get(self.path.split("?")[0])
+        path = self.path.split("?")[0]
+        with state.lock:
+            state.times.append((path, time.monotonic()))
+            state.active += 1
+            state.most_active = max(state.most_active, state.active)
+        try:
+            self._answer(state, path)
+        finally:
+            with state.lock:
+                state.active -= 1
+
+    def _answer(self, state: LocalServer, path: str) -> None:
+        route = state.routes.get(path)
         if route is None:
             self._reply(404, b"not found", {"Content-Type": "text/plain"})
+            return
+        if route.fail_first > 0:
+            route.fail_first -= 1
+            state.hits.append((self.path, route.fail_status))
+            self._reply(route.fail_status, b"try later", route.fail_headers)
             return
         if route.delay:
             time.sleep(route.delay)

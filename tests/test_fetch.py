@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from briefings.fetch import FetchOptions, Request, _connect_reason, fetch_all
+from briefings.fetch import PAGE_ACCEPT, FetchOptions, Request, _connect_reason, fetch_all
 from briefings.model import FeedState, Fetched
 
 from .conftest import LocalServer
@@ -102,3 +103,67 @@ def test_results_keep_request_order(server: LocalServer) -> None:
     fast = server.add("/fast", FEED)
     results = fetch_all([Request(url=slow), Request(url=fast)], FetchOptions())
     assert [r.url for r in results] == [slow, fast]
+
+
+def test_429_waits_as_retry_after_asks(server: LocalServer) -> None:
+    url = server.add("/busy", FEED, fail_first=1, fail_headers={"Retry-After": "1"})
+    result = get(url, retries=2, backoff=0.01)
+    assert result.status == "ok"
+    [(_, first), (_, second)] = server.times
+    assert second - first >= 0.95
+    assert [status for _, status in server.hits] == [429, 200]
+
+
+def test_5xx_retried_with_backoff_then_given_up(server: LocalServer) -> None:
+    url = server.add("/down", FEED, fail_first=5, fail_status=503)
+    result = get(url, retries=2, backoff=0.05)
+    assert (result.status, result.error) == ("error", "HTTP 503 Service Unavailable")
+    assert len(server.times) == 3  # the first try and two retries
+    assert get(server.add("/gone", FEED, fail_first=1, fail_status=404), retries=2).error == (
+        "HTTP 404 Not Found"
+    )  # a 4xx other than 429 is not retried
+
+
+def test_untrusted_link_to_a_loopback_address_is_refused(server: LocalServer) -> None:
+    page = server.add("/page.html", "<html><body>secret</body></html>")
+    local = page.replace("127.0.0.1", "localhost")
+    [result] = fetch_all(
+        [Request(url=local, allow_private=False, trusted_host="127.0.0.1")], FetchOptions()
+    )
+    assert result.status == "error"
+    assert result.error.startswith("refused: localhost is a loopback address (")
+    [same_host] = fetch_all(
+        [Request(url=page, allow_private=False, trusted_host="127.0.0.1")], FetchOptions()
+    )
+    assert same_host.status == "ok"  # the feed's own host may be private
+    server.add("/hop", status=302, headers={"Location": local})
+    [hop] = fetch_all(
+        [Request(url=server.url("/hop"), allow_private=False, trusted_host="127.0.0.1")],
+        FetchOptions(),
+    )
+    assert hop.error.startswith("refused: localhost")  # every redirect hop is checked
+    [allowed] = fetch_all([Request(url=local, allow_private=True)], FetchOptions())
+    assert allowed.status == "ok"
+
+
+def test_a_20_mb_page_is_cut_at_the_cap(server: LocalServer) -> None:
+    head = b"<html><body><article><p>" + b"The Knesset met in Jerusalem. " * 40 + b"</p>"
+    url = server.add(
+        "/huge",
+        head + b"<p>" + b"x" * 20_000_000 + b"</p></article></body></html>",
+        headers={"Content-Type": "text/html"},
+    )
+    result = get(url, max_bytes=5_000_000, truncate=True, accept=PAGE_ACCEPT)
+    assert (result.status, result.truncated, len(result.body)) == ("ok", True, 5_000_000)
+    assert result.body.startswith(head)
+    assert get(url, max_bytes=5_000_000).error.startswith("response of 20,")  # feeds: refused
+
+
+def test_politeness_two_at_a_time_per_host_and_spaced(server: LocalServer) -> None:
+    urls = [server.add(f"/p{n}", FEED, delay=0.2) for n in range(6)]
+    fetch_all(
+        [Request(url=u) for u in urls], FetchOptions(concurrency=8, per_host=2, host_delay=0.1)
+    )
+    assert server.most_active == 2
+    starts = sorted(t for _, t in server.times)
+    assert all(b - a >= 0.09 for a, b in itertools.pairwise(starts))

@@ -154,3 +154,93 @@ def test_failed_pages_are_cached_then_retried(server: LocalServer, tmp_path: Pat
     assert article.text_source == "page"
     assert article.text.startswith("Talks in Ankara went on.")
     store.close()
+
+
+def test_an_updated_headline_replaces_the_old_one(server: LocalServer, tmp_path: Path) -> None:
+    from briefings import config as configuration
+
+    when = format_datetime(NOW - timedelta(hours=1))
+
+    def feed(title: str) -> str:
+        return (
+            f"<rss version='2.0'><channel><title>T</title><item><title>{title}</title>"
+            f"<link>{server.base}/a</link><guid>a</guid><pubDate>{when}</pubDate>"
+            f"<description>{'Erdoğan met Aliyev in Baku. ' * 30}</description></item>"
+            "</channel></rss>"
+        )
+
+    url = server.add("/feed.xml", feed("Erdoğan to visit Baku"))
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[[feeds]]\nname = "A"\nurl = "{url}"\n'
+        '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
+    )
+    loaded = configuration.load(path)
+    store = pipeline.open_store(loaded)
+    pipeline.fetch_feeds(pipeline.Run(config=loaded, store=store, now=NOW))
+    server.add("/feed.xml", feed("Erdoğan and Aliyev sign rail deal in Baku"))
+    second = pipeline.Run(config=loaded, store=store, now=NOW + timedelta(minutes=20))
+    pipeline.fetch_feeds(second)
+    assert (second.report.entries_new, second.report.entries_updated) == (0, 1)
+    [article] = pipeline.articles_of(store, since=NOW - timedelta(days=1))
+    assert article.title == "Erdoğan and Aliyev sign rail deal in Baku"
+    store.close()
+
+
+def test_carried_urls_are_forgotten_after_the_repeat_window(tmp_path: Path) -> None:
+    from briefings.model import Edition, Source, Story
+    from briefings.store import Store
+
+    store = Store(f"sqlite:///{tmp_path}/b.db")
+    sent = Story(
+        id="s",
+        title="Old headline",
+        url="https://a.example/1",
+        summary="",
+        published=NOW,
+        topics=(),
+        scores=(),
+        matches=(),
+        sources=(Source(feed="A", title="t", url="https://a.example/1"),),
+        member_urls=("https://a.example/1",),
+    )
+    store.record_edition(
+        Edition(
+            briefing="b", title="B", description="", edition="e1", generated_at=NOW, stories=(sent,)
+        ),
+        path="x",
+    )
+    assert store.carried("b", since=NOW - timedelta(days=7)) == {
+        "https://a.example/1": "Old headline"
+    }
+    assert store.carried("b", since=NOW + timedelta(seconds=1)) == {}
+    assert store.carried("other", since=NOW - timedelta(days=7)) == {}
+    store.close()
+
+
+def test_an_old_database_is_migrated(tmp_path: Path) -> None:
+    import sqlite3
+
+    from briefings.store import SCHEMA_VERSION, Store
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # the version-1 tables this migration touches
+        db.executescript(
+            "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);"
+            "INSERT INTO meta VALUES ('schema', '1');"
+            "CREATE TABLE pages (url VARCHAR PRIMARY KEY, fetched_at DATETIME NOT NULL,"
+            " error TEXT NOT NULL, text TEXT NOT NULL, title TEXT NOT NULL, author VARCHAR NOT"
+            " NULL, site_name VARCHAR NOT NULL, language VARCHAR NOT NULL, image VARCHAR NOT NULL,"
+            " published DATETIME);"
+            "CREATE TABLE entries (id INTEGER PRIMARY KEY, canonical_url VARCHAR NOT NULL UNIQUE,"
+            " feed_id VARCHAR NOT NULL, guid VARCHAR NOT NULL, url VARCHAR NOT NULL, title TEXT"
+            " NOT NULL, summary TEXT NOT NULL, content TEXT NOT NULL, author VARCHAR NOT NULL,"
+            " published DATETIME NOT NULL, dated BOOLEAN NOT NULL, first_seen DATETIME NOT NULL);"
+        )
+    store = Store(f"sqlite:///{path}")
+    assert store.entries_since(NOW) == []
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(pages)")}
+    assert {"paywalled", "promised_words"} <= columns

@@ -1,0 +1,103 @@
+"""Composition: windows, topics, memory across editions, updates, ranking."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from briefings import compose
+from briefings.config import Briefing
+from briefings.model import Source, Story
+
+from .conftest import NOW
+
+BRIEFING = Briefing(
+    id="turkey",
+    title="Turkey Briefing",
+    description="",
+    topics=("turkey",),
+    schedule="0 8 * * *",
+    window=timedelta(hours=24),
+    repeat_window=timedelta(days=7),
+    max_stories=3,
+    min_score=None,
+)
+
+
+def story(
+    n: int,
+    *,
+    outlets: int = 1,
+    hours: float = 1,
+    title: str = "",
+    topics: tuple[str, ...] = ("turkey",),
+) -> Story:
+    sources = tuple(
+        Source(feed=f"Outlet {k}", title="t", url=f"https://o{k}.example/{n}")
+        for k in range(outlets)
+    )
+    return Story(
+        id=f"s{n}",
+        title=title or f"Ankara story number {n}",
+        url=sources[0].url,
+        summary="",
+        published=NOW - timedelta(hours=hours),
+        topics=topics,
+        scores=tuple((t, 3.0) for t in topics),
+        matches=(),
+        sources=sources,
+        member_urls=tuple(s.url for s in sources),
+    )
+
+
+def ids(edition: compose.Edition) -> list[str]:
+    return [s.id for s in edition.stories]
+
+
+def build(
+    stories: list[Story], carried: dict[str, str] | None = None, briefing: Briefing = BRIEFING
+) -> compose.Edition:
+    return compose.compose(
+        briefing, stories, now=NOW, timezone="Europe/Istanbul", carried=carried or {}
+    )
+
+
+def test_window_topics_order_and_cap() -> None:
+    stories = [
+        story(1, outlets=1, hours=2),
+        story(2, outlets=3, hours=5),
+        story(3, hours=30),
+        story(4, topics=("caucasus",)),
+        story(5, outlets=2, hours=1),
+        story(6, hours=3),
+    ]
+    edition = build(stories)
+    assert ids(edition) == ["s2", "s5", "s1"]  # most outlets first, then newest; capped at 3
+    assert edition.edition == "2026-11-22-1200"
+
+
+def test_a_sent_story_is_not_repeated_unless_it_changed() -> None:
+    sent = story(1, outlets=2)
+    carried = {url: sent.title for url in sent.member_urls}
+    assert ids(build([sent], carried)) == []
+    retitled = replace(sent, title="Parliament ratifies the Ankara accord after late-night vote")
+    [update] = build([retitled], carried).stories
+    assert update.update is True
+    one_more = story(1, outlets=3)
+    assert ids(build([one_more], carried)) == []  # one new outlet is not enough
+    two_more = story(1, outlets=4)
+    assert [s.update for s in build([two_more], carried).stories] == [True]
+    light_edit = replace(sent, title=sent.title + " today")
+    assert ids(build([light_edit], carried)) == []
+
+
+def test_own_min_score_overrides_topic_thresholds() -> None:
+    weak = replace(story(1), topics=(), scores=(("turkey", 1.5),))
+    assert ids(build([weak])) == []
+    lenient = replace(BRIEFING, min_score=1.0)
+    assert ids(build([weak], briefing=lenient)) == ["s1"]
+
+
+def test_a_briefing_without_topics_takes_every_story() -> None:
+    everything = replace(BRIEFING, topics=(), max_stories=10)
+    assert len(build([story(1), story(2, topics=())], briefing=everything).stories) == 2

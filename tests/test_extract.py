@@ -1,0 +1,161 @@
+"""Extraction: charsets, metadata, paywalls and short pages, lead summaries."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+from briefings import config, extract, pipeline
+from briefings.fetch import PAGE_ACCEPT, FetchOptions, Request, fetch_all
+from briefings.model import Entry
+
+from .conftest import NOW, LocalServer
+
+HEBREW = "הכנסת אישרה היום את תקציב המדינה לשנה הבאה לאחר דיון ארוך בירושלים. "
+TURKISH = (
+    "Türkiye Büyük Millet Meclisi bugün Ankara'da yeni bütçeyi kabul etti; görüşmeler uzun sürdü. "
+)
+
+
+def page(title: str, paragraph: str, head: str = "", repeat: int = 8) -> str:
+    body = "".join(f"<p>{paragraph}</p>" for _ in range(repeat))
+    return (
+        f"<html><head>{head}<title>{title}</title></head><body><nav>Home | News</nav>"
+        f"<article><h1>{title}</h1>{body}</article><footer>© 2026</footer></body></html>"
+    )
+
+
+def fetch_page(server: LocalServer, path: str, body: bytes, content_type: str) -> extract.Page:
+    url = server.add(path, body, headers={"Content-Type": content_type})
+    [result] = fetch_all([Request(url=url)], FetchOptions(accept=PAGE_ACCEPT))
+    return extract.extract_page(result.body, url=url, content_type=result.content_type)
+
+
+def test_windows_1255_hebrew_from_the_header(server: LocalServer) -> None:
+    html = page("תקציב", HEBREW).encode("cp1255")
+    found = fetch_page(server, "/he", html, "text/html; charset=windows-1255")
+    assert "הכנסת אישרה היום את תקציב המדינה" in found.text
+
+
+def test_iso_8859_9_turkish_from_the_meta_tag(server: LocalServer) -> None:
+    head = '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-9">'
+    html = page("Bütçe kabul edildi", TURKISH, head).encode("iso-8859-9")
+    found = fetch_page(server, "/tr", html, "text/html")
+    assert "Türkiye Büyük Millet Meclisi bugün Ankara'da" in found.text
+    assert "ş" in found.text or "ü" in found.text
+
+
+def test_metadata_is_kept(server: LocalServer) -> None:
+    head = (
+        '<meta property="og:site_name" content="Kartli Times">'
+        '<meta name="author" content="Nino Beridze">'
+        '<meta property="og:image" content="https://img.example/lead.jpg">'
+        '<meta property="article:published_time" content="2026-11-20T08:00:00+00:00">'
+    )
+    html = page("Tbilisi talks", "Talks in Tbilisi went on for hours with no deal. ", head)
+    found = fetch_page(
+        server,
+        "/meta",
+        html.replace("<html>", '<html lang="en">').encode(),
+        "text/html; charset=utf-8",
+    )
+    assert (found.site_name, found.author, found.image) == (
+        "Kartli Times",
+        "Nino Beridze",
+        "https://img.example/lead.jpg",
+    )
+    assert found.published is not None and found.published.year == 2026
+    assert found.language == "en"
+
+
+def test_paywall_and_short_pages_are_partial() -> None:
+    text = "Only the first paragraph is free to read today. " * 3
+    locked = extract.Page(url="u", text=text, paywalled=True)
+    assert extract.is_partial(locked)
+    shorter = extract.Page(url="u", text=text * 10, promised_words=900)
+    assert extract.is_partial(shorter)
+    whole = extract.Page(url="u", text=text * 20, promised_words=500)
+    assert not extract.is_partial(whole)
+
+
+def test_lead_summary_skips_boilerplate_and_cuts_at_a_sentence() -> None:
+    text = (
+        "JERUSALEM (Wire) – Israel's cabinet approved the budget on Sunday after a long "
+        "night of talks. (Photo by A. Person / Agency)\n\n"
+        "Sign up for our morning newsletter to get the news first.\n\n"
+        "By Dana Levi\n\n"
+        "Photo: The cabinet room in Jerusalem.\n\n"
+        "The plan raises defence spending and cuts some ministries. It now goes to the "
+        "Knesset for three readings, which coalition leaders hope to finish within a month. "
+        "Opposition parties said they would fight every clause of the law in committee and "
+        "on the floor, and trade unions threatened a strike over the public-sector wage "
+        "freeze included in the plan."
+    )
+    summary = extract.lead_summary(text)
+    assert summary.startswith("Israel's cabinet approved the budget on Sunday")
+    for noise in ("Sign up", "By Dana", "Photo", "JERUSALEM"):
+        assert noise not in summary
+    assert summary.endswith(".")
+    assert len(summary.split()) <= 60
+    endless = " ".join(["word"] * 200)
+    assert extract.lead_summary(endless).endswith("word …")  # no sentence end: cut at a word
+
+
+def test_a_paywalled_page_falls_back_to_the_feed_text(server: LocalServer, tmp_path: Path) -> None:
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", '
+        '"isAccessibleForFree": false, "wordCount": 1200}</script>'
+    )
+    server.add(
+        "/locked.html",
+        page("Knesset budget", "The Knesset began the budget debate. ", head, repeat=3),
+        headers={"Content-Type": "text/html"},
+    )
+    teaser = "The Knesset opened its budget debate in Jerusalem, with a vote due next week."
+    when = format_datetime(NOW - timedelta(hours=2))
+    feed = (
+        f"<rss version='2.0'><channel><title>T</title><item><title>Knesset opens budget "
+        f"debate</title><link>{server.base}/locked.html</link><pubDate>{when}</pubDate>"
+        f"<description>{teaser}</description></item></channel></rss>"
+    )
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[settings]\nhost_delay = 0\n[[feeds]]\nname = "Ledger"\n'
+        f'url = "{server.add("/feed.xml", feed)}"\n'
+        '[briefings.israel]\ntitle = "Israel"\ntopics = ["israel"]\n'
+        'schedule = "0 7 * * *"\n'
+    )
+    loaded = config.load(path)
+    store = pipeline.open_store(loaded)
+    run = pipeline.Run(config=loaded, store=store, now=NOW)
+    [built] = pipeline.run_once(run)
+    store.close()
+    assert run.report.pages_partial == 1
+    [story] = json.loads((built.path / "edition.json").read_text())["stories"]
+    assert story["partial"] is True
+    assert story["summary"] == teaser
+    assert "preview only" in (built.path / "index.html").read_text()
+
+
+def test_the_feed_date_wins_over_the_page_date() -> None:
+    entry = Entry(
+        feed_id="f",
+        guid="g",
+        url="https://x.example/a",
+        canonical_url="https://x.example/a",
+        title="T",
+        summary="short",
+        content="",
+        author="",
+        published=NOW,
+        dated=True,
+    )
+    found = extract.Page(url="u", text="Long text. " * 100, published=NOW - timedelta(days=3))
+    article = extract.best_article(entry, found, article_id="1")
+    assert article.published == NOW
+    assert article.text_source == "page"
+    undated = extract.best_article(replace(entry, dated=False), found, article_id="1")
+    assert undated.published == NOW - timedelta(days=3)
