@@ -16,6 +16,7 @@ Two levels of sameness join articles into one :class:`Story`:
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import math
 import re
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from .model import Article, Source, Story, TopicMatch
 from .text import fold_words
@@ -161,8 +162,10 @@ class Thresholds:
     region_penalty: float = 0.1
     grace_hours: float = 6.0
     sequel_penalty: float = 0.1
-    signature_terms: int = 300
-    key_terms: int = 12
+    signature_terms: int = 100
+    key_terms: int = 40
+    shared_keys: int = 2
+    """Candidates share at least this many of their strongest terms."""
     key_df_limit: int = 50
     num_perm: int = 96
 
@@ -203,11 +206,12 @@ def cluster(
     similarity. An outlet tells one event once: two of its articles (other
     than copies) never join one story.
     """
+    regions = regions or {}
     links = UnionFind(len(articles))
     for a, b in copy_pairs(articles, thresholds):
         links.union(a, b)
     vectors = tfidf_vectors(articles, thresholds.signature_terms)
-    places = [(regions or {}).get(a.id, frozenset()) for a in articles]
+    places = [regions.get(a.id, frozenset()) for a in articles]
 
     def similarity(i: int, j: int) -> float:
         return event_similarity(
@@ -267,46 +271,69 @@ def event_similarity(
 def copy_pairs(articles: Sequence[Article], thresholds: Thresholds) -> list[tuple[int, int]]:
     """Pairs of near-identical texts (syndicated copies) close in time."""
     lsh = MinHashLSH(threshold=thresholds.copy_jaccard, num_perm=thresholds.num_perm)
-    hashes: list[MinHash | None] = []
+    template = MinHash(num_perm=thresholds.num_perm, hashfunc=_hash32)
+    hashes: list[LeanMinHash | None] = []
     pairs = []
     for index, article in enumerate(articles):
         shingles = _shingles(f"{article.title} {article.text}")
         if len(shingles) < 8:
             hashes.append(None)
             continue
-        minhash = MinHash(num_perm=thresholds.num_perm)
+        # one set of permutations for all: building them is most of a MinHash's cost
+        minhash = MinHash(
+            num_perm=thresholds.num_perm,
+            hashfunc=_hash32,
+            permutations=template.permutations,
+            scheme=template.scheme,
+        )
         minhash.update_batch(shingles)
-        for other in lsh.query(minhash):
+        lean = LeanMinHash(minhash)
+        for other in lsh.query(lean):
             j = int(other)
             close = abs(articles[j].published - article.published) <= thresholds.copy_window
             other_hash = hashes[j]
             if (
                 close
                 and other_hash is not None
-                and (minhash.jaccard(other_hash) >= thresholds.copy_jaccard)
+                and (lean.jaccard(other_hash) >= thresholds.copy_jaccard)
             ):
                 pairs.append((j, index))
-        lsh.insert(str(index), minhash)
-        hashes.append(minhash)
+        lsh.insert(str(index), lean)
+        hashes.append(lean)
     return pairs
+
+
+def _hash32(shingle: str) -> int:
+    # Python's own string hash: C speed, and stable within one run, which is all MinHash needs.
+    return hash(shingle) & 0xFFFFFFFF
 
 
 Vector = dict[str, float]
 
 
 def tfidf_vectors(articles: Sequence[Article], keep: int) -> list[Vector]:
-    """One unit-length TF-IDF vector per article (title words count double), ``keep`` terms."""
-    counts = [Counter(_terms(f"{a.title} {a.title} {a.text}")) for a in articles]
+    """One unit-length TF-IDF vector per article (title words count double), ``keep`` terms.
+
+    Two passes over the texts instead of holding every article's word counts: at 100,000
+    articles those counts would take gigabytes. Terms are shared string objects.
+    """
     df: Counter[str] = Counter()
-    for count in counts:
-        df.update(count.keys())
+    for article in articles:
+        df.update(set(_terms(f"{article.title} {article.text}")))
     total = len(articles) + 1
+    idf = {term: (term, math.log(total / (n + 0.5))) for term, n in df.items()}
+    del df
+    damped = [0.0, *(1 + math.log(n) for n in range(1, 64))]  # 1 + log(tf), looked up
     vectors = []
-    for count in counts:
-        weights = {t: (1 + math.log(n)) * math.log(total / (df[t] + 0.5)) for t, n in count.items()}
-        top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
-        norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
-        vectors.append({t: w / norm for t, w in top if w > 0})
+    for article in articles:
+        count = Counter(_terms(f"{article.title} {article.title} {article.text}"))
+        weights = []
+        for word, n in count.items():
+            term, weight = idf[word]
+            weights.append(((damped[n] if n < 64 else 1 + math.log(n)) * weight, term))
+        top = heapq.nlargest(keep, weights)
+        norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
+        vectors.append({term: w / norm for w, term in top if w > 0})
     return vectors
 
 
@@ -328,13 +355,14 @@ def event_pairs(
     for index, vector in enumerate(vectors):
         for term in list(vector)[: thresholds.key_terms]:
             postings[term].append(index)
-    candidates: set[tuple[int, int]] = set()
+    shared: Counter[tuple[int, int]] = Counter()
     for members in postings.values():
         if len(members) > thresholds.key_df_limit:
             continue  # a word in everything says nothing about sameness
         for x, i in enumerate(members):
             for j in members[x + 1 :]:
-                candidates.add((min(i, j), max(i, j)))
+                shared[(i, j) if i < j else (j, i)] += 1
+    candidates = [pair for pair, count in shared.items() if count >= thresholds.shared_keys]
     pairs = []
     for i, j in candidates:
         a, b = articles[i], articles[j]
@@ -454,11 +482,9 @@ def _originals(members: Sequence[Article]) -> set[str]:
     return originals
 
 
-def _shingles(text: str, size: int = 3) -> set[bytes]:
+def _shingles(text: str, size: int = 3) -> set[str]:
     words = fold_words(text)
-    return {
-        " ".join(words[i : i + size]).encode("utf-8") for i in range(max(0, len(words) - size + 1))
-    }
+    return {" ".join(words[i : i + size]) for i in range(max(0, len(words) - size + 1))}
 
 
 def _terms(text: str) -> list[str]:
