@@ -58,6 +58,7 @@ class LocalServer:
 class _Handler(BaseHTTPRequestHandler):
     server_state: LocalServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
 
     def do_GET(self) -> None:
         state = self.server_state
