@@ -20,7 +20,7 @@ import heapq
 import json
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -269,15 +269,26 @@ def event_similarity(
 
 
 def copy_pairs(articles: Sequence[Article], thresholds: Thresholds) -> list[tuple[int, int]]:
-    """Pairs of near-identical texts (syndicated copies) close in time."""
+    """Pairs of near-identical texts (syndicated copies) close in time.
+
+    Articles go through in time order and leave the LSH index once they are older than
+    the copy window, so the index, and each query, stays the size of one window.
+    """
     lsh = MinHashLSH(threshold=thresholds.copy_jaccard, num_perm=thresholds.num_perm)
     template = MinHash(num_perm=thresholds.num_perm, hashfunc=_hash32)
-    hashes: list[LeanMinHash | None] = []
+    hashes: dict[int, LeanMinHash] = {}
+    window: deque[int] = deque()
     pairs = []
-    for index, article in enumerate(articles):
+    for index in sorted(range(len(articles)), key=lambda i: articles[i].published):
+        article = articles[index]
+        while window and article.published - articles[window[0]].published > (
+            thresholds.copy_window
+        ):
+            old = window.popleft()
+            lsh.remove(str(old))
+            del hashes[old]
         shingles = _shingles(f"{article.title} {article.text}")
         if len(shingles) < 8:
-            hashes.append(None)
             continue
         # one set of permutations for all: building them is most of a MinHash's cost
         minhash = MinHash(
@@ -290,16 +301,11 @@ def copy_pairs(articles: Sequence[Article], thresholds: Thresholds) -> list[tupl
         lean = LeanMinHash(minhash)
         for other in lsh.query(lean):
             j = int(other)
-            close = abs(articles[j].published - article.published) <= thresholds.copy_window
-            other_hash = hashes[j]
-            if (
-                close
-                and other_hash is not None
-                and (lean.jaccard(other_hash) >= thresholds.copy_jaccard)
-            ):
+            if lean.jaccard(hashes[j]) >= thresholds.copy_jaccard:
                 pairs.append((j, index))
         lsh.insert(str(index), lean)
-        hashes.append(lean)
+        hashes[index] = lean
+        window.append(index)
     return pairs
 
 
