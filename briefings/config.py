@@ -15,7 +15,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
@@ -30,6 +30,9 @@ DEFAULT_PATH = Path("feeds.toml")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 DEFAULT_WINDOW = 20
+FORMATS = ("daily", "minute", "weekly", "industry")
+TIERS = ("free", "pro")
+_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 RULE_KEYS = frozenset({"term", "unless_near", "window", "first_name", "not_names"})
 _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -61,6 +64,12 @@ SETTINGS: dict[str, Key] = {
         type=str,
         default="UTC",
         help="IANA time zone of the schedules and of dates shown to readers.",
+    ),
+    "base_url": Key(
+        type=str,
+        default="",
+        help="Public address of the output folder (e.g. https://briefings.example.org), for "
+        "'view in browser' links; empty: links relative to the edition.",
     ),
     "templates": Key(
         type=str,
@@ -142,6 +151,29 @@ BRIEFING: dict[str, Key] = {
         "update: a materially new headline, or two more outlets.",
     ),
     "max_stories": Key(type=int, default=12, help="Most stories in one edition."),
+    "format": Key(
+        type=str,
+        default="daily",
+        help="How an edition reads: minute (a 60-second scan of headlines), daily (a lead "
+        "story, then sections by topic), weekly (an editor's note and the most-covered "
+        "stories, then sections) or industry (sections per industry, in each subscriber's order).",
+    ),
+    "tier": Key(
+        type=str,
+        default="free",
+        help="free or pro: a pro briefing shows free readers teasers and an upgrade block.",
+    ),
+    "pro_sections": Key(
+        type=list,
+        default=[],
+        help="Topic ids whose sections are PRO in an otherwise free briefing.",
+    ),
+    "theme": Key(
+        type=dict,
+        default={},
+        help="Masthead colour, accent colour and logo text: "
+        '{ masthead = "#0f2740", accent = "#0b5a8a", logo = "Israel Briefing" }.',
+    ),
     "min_score": Key(
         type=(int, float),
         default=None,
@@ -191,6 +223,7 @@ class Settings:
     output: Path
     timezone: str
     templates: Path | None
+    base_url: str
     user_agent: str
     timeout: float
     concurrency: int
@@ -199,6 +232,15 @@ class Settings:
     host_delay: float
     allow_private_networks: bool
     extract_below: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Theme:
+    """A briefing's look: masthead and accent colours, and the text of its logo."""
+
+    masthead: str = "#0f2740"
+    accent: str = "#0b5a8a"
+    logo: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,6 +257,10 @@ class Briefing:
     max_stories: int
     min_score: float | None
     """None: each topic's own threshold."""
+    format: str = "daily"
+    tier: str = "free"
+    pro_sections: tuple[str, ...] = ()
+    theme: Theme = field(default_factory=lambda: Theme())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -442,6 +488,7 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
         output=root / values["output"],
         timezone=values["timezone"],
         templates=(root / templates) if templates else None,
+        base_url=values["base_url"].rstrip("/"),
         user_agent=values["user_agent"],
         timeout=float(values["timeout"]),
         concurrency=values["concurrency"],
@@ -588,9 +635,50 @@ def _briefings(
                 repeat_window=repeat_window,
                 max_stories=values["max_stories"],
                 min_score=None if values["min_score"] is None else float(values["min_score"]),
+                format=_choice(checker, values["format"], FORMATS, prefix + "format"),
+                tier=_choice(checker, values["tier"], TIERS, prefix + "tier"),
+                pro_sections=_pro_sections(checker, values, topics, prefix),
+                theme=_theme(checker, values["theme"], prefix + "theme"),
             )
         )
     return tuple(briefings)
+
+
+def _choice(checker: _Checker, value: str, choices: tuple[str, ...], where: str) -> str:
+    if value in choices:
+        return value
+    checker.add(
+        where, f"unknown value {value!r}{_hint(value, choices)}; use one of {', '.join(choices)}"
+    )
+    return choices[0]
+
+
+def _pro_sections(
+    checker: _Checker, values: Mapping[str, Any], topics: tuple[str, ...], prefix: str
+) -> tuple[str, ...]:
+    sections = checker.strings(values["pro_sections"], prefix + "pro_sections")
+    for index, topic in enumerate(sections):
+        if topics and topic not in topics:
+            checker.add(
+                f"{prefix}pro_sections[{index}]", f"{topic!r} is not one of this briefing's topics"
+            )
+    return sections
+
+
+def _theme(checker: _Checker, raw: Mapping[str, Any], where: str) -> Theme:
+    values = {}
+    for key, value in raw.items():
+        if key not in ("masthead", "accent", "logo"):
+            checker.add(
+                f"{where}.{key}", f"unknown key{_hint(key, ('masthead', 'accent', 'logo'))}"
+            )
+        elif not isinstance(value, str):
+            checker.add(f"{where}.{key}", f"expected a string, got {value!r}")
+        elif key != "logo" and not _COLOUR.match(value):
+            checker.add(f"{where}.{key}", f"bad colour {value!r} (use #rgb or #rrggbb)")
+        else:
+            values[key] = value
+    return Theme(**values)
 
 
 def cron_trigger(line: str, timezone: str) -> Any:
