@@ -156,6 +156,8 @@ class Edition:
     edition: str
     generated_at: datetime
     stories: tuple[Story, ...]
+    note: str = ""
+    """The editor's note ("The Takeaway") of a weekly edition."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,10 +11,10 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -205,12 +205,14 @@ def fetch_pages(run: Run) -> None:
 
 
 def build(run: Run, briefing_ids: Sequence[str] = ()) -> list[Built]:
-    """Compose, render and write one edition of each briefing (all when none named)."""
+    """Compose, render and write one edition of each briefing (all when none named),
+    then the archive pages of every briefing."""
     config = run.config
     chosen = [b for b in config.briefings if not briefing_ids or b.id in briefing_ids]
     stories = gather_stories(run.store, config, now=run.now)
     run.report.stories = len(stories)
     env = render.environment(config.settings.templates)
+    titles = {t.id: t.title for t in topic_matcher(config).topics.values()}
     built = []
     advance = run.tick("Building editions", len(chosen))
     for briefing in chosen:
@@ -226,12 +228,58 @@ def build(run: Run, briefing_ids: Sequence[str] = ()) -> list[Built]:
             log.info("%s: no new stories, no edition", briefing.id)
             run.report.without_news.append(briefing.id)
             continue
-        files = render.render(edition, env=env, timezone=config.settings.timezone)
+        edition = replace(edition, note=editor_note(config, briefing.id))
+        layout = render.Layout.of(briefing, topic_titles=titles, base_url=config.settings.base_url)
+        files = render.render(edition, env=env, timezone=config.settings.timezone, layout=layout)
         path = write_edition(config.settings.output / briefing.id / edition.edition, files.files)
         run.store.record_edition(edition, path=str(path))
         run.report.editions.append(str(path))
         built.append(Built(edition=edition, path=path))
+    write_archive(config, env)
     return built
+
+
+def editor_note(config: Config, briefing_id: str) -> str:
+    """The editor's note for the next edition: ``notes/<briefing>.txt`` beside feeds.toml."""
+    path = config.path.parent / "notes" / f"{briefing_id}.txt"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as exc:
+        log.warning("%s: cannot read the editor's note: %s", path, exc)
+        return ""
+
+
+def write_archive(config: Config, env: Any) -> None:
+    """Each briefing's index of editions and Atom feed, and the index of briefings."""
+    output = config.settings.output
+    listings = {b.id: render.edition_listing(output / b.id) for b in config.briefings}
+    for briefing in config.briefings:
+        folder = output / briefing.id
+        if not listings[briefing.id]:
+            continue
+        pages = render.archive(
+            briefing,
+            listings[briefing.id],
+            env=env,
+            base_url=config.settings.base_url,
+            timezone=config.settings.timezone,
+        )
+        for name, text in pages.items():
+            write_file(folder / name, text)
+    write_file(
+        output / "index.html",
+        render.catalogue(config.briefings, listings, env=env, timezone=config.settings.timezone),
+    )
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write a whole file or nothing: a temporary file, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
 
 
 def gather_stories(store: Store, config: Config, *, now: datetime) -> list[Story]:
@@ -329,6 +377,7 @@ def write_edition(folder: Path, files: dict[str, str]) -> Path:
     """Write the edition folder whole or not at all: a temporary folder, then a rename."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; an edition is for publishing
     for name, text in files.items():
         (staging / name).write_text(text, encoding="utf-8")
     if folder.exists():

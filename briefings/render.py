@@ -9,21 +9,25 @@ file by file.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import css_inline
 import jinja2
+from feedgen.feed import FeedGenerator
 from mjml import mjml2html
 
+from .config import Briefing, Theme
 from .errors import RenderError
 from .model import Edition, Story
 
-TEMPLATE_FILES = ("web.html", "email.mjml", "email.txt")
+TEMPLATE_FILES = ("web.html", "email.mjml", "email.txt", "archive.html", "catalogue.html")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,38 +83,203 @@ def wrap(text: str, width: int = 72, indent: str = "") -> str:
     )
 
 
+EMAIL_LIMIT = 100_000
+"""Bytes an email may have: Gmail clips messages over 102 KB (102 × 1,024), and headers and
+the plain-text part need room too."""
+TIERS = ("free", "pro")
+_RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Layout:
+    """What a briefing's configuration says about how its editions look."""
+
+    format: str = "daily"
+    tier: str = "free"
+    pro_sections: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    """Section order: the briefing's topics, or a PRO subscriber's industry priorities."""
+    theme: Theme = field(default_factory=Theme)
+    topic_titles: Mapping[str, str] = field(default_factory=dict)
+    base_url: str = ""
+    """Where the output folder is published; empty for links relative to the edition."""
+
+    @classmethod
+    def of(
+        cls, briefing: Briefing, *, topic_titles: Mapping[str, str], base_url: str = ""
+    ) -> Layout:
+        return cls(
+            format=briefing.format,
+            tier=briefing.tier,
+            pro_sections=briefing.pro_sections,
+            topics=briefing.topics,
+            theme=briefing.theme,
+            topic_titles=topic_titles,
+            base_url=base_url,
+        )
+
+
 def context(
-    edition: Edition, *, timezone: str, feed_names: dict[str, str] | None = None
+    edition: Edition,
+    *,
+    timezone: str,
+    layout: Layout = Layout(),
+    tier: str = "pro",
+    shown: int | None = None,
 ) -> dict[str, Any]:
-    """What every template receives; documented in ``docs/templates.md``."""
+    """What every template receives; documented in ``docs/templates.md``.
+
+    ``tier`` is the reader's: a free reader sees PRO material as teasers. ``shown`` keeps
+    only that many stories (the rest are linked on the web page).
+    """
     zone = ZoneInfo(timezone)
     local = edition.generated_at.astimezone(zone)
+    stories = [_story(s, zone) for s in edition.stories]
+    kept = stories if shown is None else stories[:shown]
+    locked_all = layout.tier == "pro" and tier == "free"
+    web = _edition_url(edition, layout.base_url)
+    lead = kept[0] if kept and layout.format in ("daily", "weekly") else None
+    rest = kept[1:] if lead else kept
+    top: list[dict[str, Any]] = []
+    if layout.format == "weekly":
+        top, rest = rest[:4], rest[4:]
+    sections = [] if layout.format == "minute" else _sections(rest, layout, tier)
+    for item in kept:
+        item["locked"] = locked_all
+    for section in sections:
+        for item in section["stories"]:
+            item["locked"] = locked_all or section["locked"]
     return {
         "edition": edition,
-        "stories": [_story(s, zone) for s in edition.stories],
+        "format": layout.format,
+        "tier": tier,
+        "pro_briefing": layout.tier == "pro",
+        "has_pro": layout.tier == "pro" or bool(layout.pro_sections),
+        "theme": {
+            "masthead": layout.theme.masthead,
+            "accent": layout.theme.accent,
+            "logo": layout.theme.logo or edition.title,
+        },
+        "stories": kept,
+        "lead": lead,
+        "top": top,
+        "headlines": kept if layout.format == "minute" else [],
+        "sections": sections,
+        "locked": locked_all or any(s["locked"] for s in sections),
+        "note": edition.note,
+        "more": len(stories) - len(kept),
+        "links": {
+            "web": web,
+            "pro_web": web.replace("index.html", "index.pro.html"),
+            "preferences": f"{layout.base_url}/preferences" if layout.base_url else "#preferences",
+            "unsubscribe": f"{layout.base_url}/unsubscribe" if layout.base_url else "#unsubscribe",
+            "upgrade": f"{layout.base_url}/pro" if layout.base_url else "#upgrade",
+            "archive": _archive_url(edition, layout.base_url),
+        },
         "date_label": f"{local:%A} {local.day} {local:%B %Y}",
         "time_label": f"{local:%H:%M} {local.tzname()}",
         "preheader": " · ".join(s.title for s in edition.stories[:3]),
     }
 
 
-def render(edition: Edition, *, env: jinja2.Environment, timezone: str) -> Rendered:
-    """Every file of the edition folder."""
-    values = context(edition, timezone=timezone)
-    mjml_source = _template(env, "email.mjml", values)
+def render(
+    edition: Edition, *, env: jinja2.Environment, timezone: str, layout: Layout = Layout()
+) -> Rendered:
+    """Every file of the edition folder: web page, email and text, free and PRO."""
+    files = {}
+    for tier in TIERS:
+        suffix = "" if tier == "free" else ".pro"
+        values = context(edition, timezone=timezone, layout=layout, tier=tier)
+        files[f"index{suffix}.html"] = _template(env, "web.html", values)
+        files[f"email{suffix}.html"] = _email(edition, env, timezone, layout, tier, values)
+        files[f"email{suffix}.txt"] = _template(env, "email.txt", values)
+    files["edition.json"] = edition_json(edition)
+    return Rendered(files=files)
+
+
+def _email(
+    edition: Edition,
+    env: jinja2.Environment,
+    timezone: str,
+    layout: Layout,
+    tier: str,
+    values: dict[str, Any],
+) -> str:
+    """The email, with stories dropped from the end until it is under :data:`EMAIL_LIMIT`."""
+    html = _compile(_template(env, "email.mjml", values))
+    if len(html.encode()) <= EMAIL_LIMIT:
+        return html
+    low, high = 1, len(edition.stories) - 1
+    best = ""
+    while low <= high:  # the most stories that fit
+        middle = (low + high) // 2
+        trimmed = context(edition, timezone=timezone, layout=layout, tier=tier, shown=middle)
+        candidate = _compile(_template(env, "email.mjml", trimmed))
+        if len(candidate.encode()) <= EMAIL_LIMIT:
+            best, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    if not best:
+        raise RenderError(
+            f"{edition.briefing}: even one story makes an email over "
+            f"{EMAIL_LIMIT:,} bytes; check the email template"
+        )
+    return best
+
+
+def _compile(mjml_source: str) -> str:
     try:
         compiled = mjml2html(mjml_source)
     except Exception as exc:  # mjml-python raises a bare exception type
         raise RenderError(f"email.mjml: MJML did not compile: {exc}") from None
     html = compiled if isinstance(compiled, str) else str(compiled.html)
-    return Rendered(
-        files={
-            "index.html": _template(env, "web.html", values),
-            "email.html": css_inline.inline(html),
-            "email.txt": _template(env, "email.txt", values),
-            "edition.json": edition_json(edition),
+    return str(css_inline.CSSInliner(keep_style_tags=True).inline(html))
+
+
+def _sections(stories: list[dict[str, Any]], layout: Layout, tier: str) -> list[dict[str, Any]]:
+    """Stories grouped under the first of their topics that the layout orders."""
+    order = list(layout.topics)
+    for item in stories:
+        for topic in item["topics"]:
+            if topic not in order and not layout.topics:
+                order.append(topic)
+    grouped: dict[str, list[dict[str, Any]]] = {topic: [] for topic in order}
+    other: list[dict[str, Any]] = []
+    for item in stories:
+        home = next((t for t in order if t in item["topics"]), None)
+        (grouped[home] if home else other).append(item)
+    sections = [
+        {
+            "id": topic,
+            "title": layout.topic_titles.get(topic, topic.replace("-", " ").title()),
+            "pro": topic in layout.pro_sections,
+            "locked": topic in layout.pro_sections and tier == "free",
+            "stories": items,
         }
-    )
+        for topic, items in grouped.items()
+        if items
+    ]
+    if other:
+        sections.append(
+            {
+                "id": "other",
+                "title": "Also in the news",
+                "pro": False,
+                "locked": False,
+                "stories": other,
+            }
+        )
+    return sections
+
+
+def _edition_url(edition: Edition, base_url: str) -> str:
+    if base_url:
+        return f"{base_url}/{edition.briefing}/{edition.edition}/index.html"
+    return "index.html"
+
+
+def _archive_url(edition: Edition, base_url: str) -> str:
+    return f"{base_url}/{edition.briefing}/index.html" if base_url else "../index.html"
 
 
 def edition_json(edition: Edition) -> str:
@@ -168,10 +337,120 @@ def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
         "topics": list(story.topics),
         "time_label": f"{local:%d %b %H:%M}",
         "partial": story.partial,
-        "update": story.update,
+        "updated": story.update,  # not "update": Jinja would find dict.update first
+        "rtl": bool(_RTL.search(story.title)),
+        "teaser": _first_sentence(story.summary),
+        "image": story.image,
+        "locked": False,
         "why": ", ".join(sorted({f"{m.term} ({m.field})" for m in story.matches})),
     }
 
 
+def _first_sentence(text: str) -> str:
+    words = text.split()
+    for index, word in enumerate(words[:40]):
+        if word.endswith((".", "!", "?")) and index >= 5:
+            return " ".join(words[: index + 1])
+    return " ".join(words[:25]) + (" …" if len(words) > 25 else "")
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Listed:
+    """One edition as the archive lists it, read back from its ``edition.json``."""
+
+    edition: str
+    title: str
+    generated_at: datetime
+    stories: int
+    headlines: tuple[str, ...]
+
+
+def edition_listing(folder: Path) -> list[Listed]:
+    """The editions written under a briefing's folder, newest first."""
+    found = []
+    for path in folder.glob("*/edition.json"):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            found.append(
+                Listed(
+                    edition=document["edition"],
+                    title=document["title"],
+                    generated_at=datetime.fromisoformat(document["generated_at"]),
+                    stories=len(document["stories"]),
+                    headlines=tuple(s["title"] for s in document["stories"][:3]),
+                )
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a folder someone else put there: not ours to list
+    return sorted(found, key=lambda e: (e.generated_at, e.edition), reverse=True)
+
+
+def archive(
+    briefing: Briefing,
+    editions: list[Listed],
+    *,
+    env: jinja2.Environment,
+    base_url: str,
+    timezone: str,
+) -> dict[str, str]:
+    """A briefing's ``index.html`` (its editions, newest first) and ``feed.xml`` (Atom)."""
+    zone = ZoneInfo(timezone)
+    items = [
+        {
+            "edition": e,
+            "url": f"{e.edition}/index.html",
+            "date_label": f"{e.generated_at.astimezone(zone):%A %d %B %Y, %H:%M}",
+        }
+        for e in editions
+    ]
+    page = _template(env, "archive.html", {"briefing": briefing, "editions": items})
+    return {"index.html": page, "feed.xml": _atom(briefing, editions, base_url)}
+
+
+def catalogue(
+    briefings: Sequence[Briefing],
+    listings: Mapping[str, list[Listed]],
+    *,
+    env: jinja2.Environment,
+    timezone: str,
+) -> str:
+    """The output folder's ``index.html``: every briefing and its latest edition."""
+    zone = ZoneInfo(timezone)
+    rows: list[dict[str, Any]] = []
+    for briefing in briefings:
+        listed = listings.get(briefing.id) or []
+        latest = listed[0] if listed else None
+        label = f"{latest.generated_at.astimezone(zone):%d %B %Y, %H:%M}" if latest else ""
+        rows.append(
+            {"briefing": briefing, "latest": latest, "count": len(listed), "date_label": label}
+        )
+    return _template(env, "catalogue.html", {"rows": rows})
+
+
+def _atom(briefing: Briefing, editions: list[Listed], base_url: str) -> str:
+    feed = FeedGenerator()
+    home = f"{base_url}/{briefing.id}/" if base_url else f"{briefing.id}/"
+    feed.id(home if base_url else f"tag:briefings,2026:{briefing.id}")
+    feed.title(briefing.title)
+    feed.subtitle(briefing.description or briefing.title)
+    feed.link(href=home, rel="alternate")
+    if base_url:
+        feed.link(href=f"{home}feed.xml", rel="self")
+    feed.language("en")
+    for listed in reversed(editions[:50]):  # feedgen puts the last added first
+        entry = feed.add_entry()
+        url = f"{home}{listed.edition}/index.html"
+        entry.id(url if base_url else f"tag:briefings,2026:{briefing.id}/{listed.edition}")
+        entry.title(f"{briefing.title} · {listed.edition}")
+        entry.link(href=url)
+        entry.published(listed.generated_at)
+        entry.updated(listed.generated_at)
+        entry.summary(" · ".join(listed.headlines) or "No stories.")
+    if not editions:
+        feed.updated(datetime.now(UTC))
+    atom: bytes = feed.atom_str(pretty=True)
+    return atom.decode("utf-8")

@@ -54,7 +54,15 @@ def files() -> dict[str, str]:
 
 
 def test_every_file_is_written(files: dict[str, str]) -> None:
-    assert set(files) == {"index.html", "email.html", "email.txt", "edition.json"}
+    assert set(files) == {
+        "index.html",
+        "email.html",
+        "email.txt",
+        "edition.json",
+        "index.pro.html",
+        "email.pro.html",
+        "email.pro.txt",
+    }
 
 
 @pytest.mark.parametrize("name", ["index.html", "email.html"])
