@@ -281,7 +281,7 @@ def test_every_gazetteer_file_is_valid_and_unshadowed() -> None:
     ids = [t.id for t in topics.builtin_topics()]
     assert len(ids) == len(set(ids))
     for topic in topics.builtin_topics():
-        assert topic.kind in {"region", "theme"}
+        assert topic.kind in {"region", "theme", "industry"}
         assert topic.description
 
 

@@ -35,11 +35,13 @@ def test_the_set_is_big_and_hard_enough(examples: list[topics.Example]) -> None:
     hard = [e for e in examples if e.kind == "hard"]
     assert len(hard) >= len(examples) / 4
     assert len([e for e in examples if e.kind == "body-only"]) >= 60
-    known = {t.id for t in topics.builtin_topics()}
+    known = {t.id for t in topics.builtin_topics()}  # PRO industries are not labelled yet
     assert set().union(*(e.topics for e in examples)) <= known
 
 
-@pytest.mark.parametrize("topic", sorted(t.id for t in topics.builtin_topics()))
+@pytest.mark.parametrize(
+    "topic", sorted(t.id for t in topics.builtin_topics() if t.kind in ("region", "theme"))
+)
 def test_floors(result: topics.Evaluation, topic: str) -> None:
     precision, recall = result.precision(topic), result.recall(topic)
     floor = (0.97, 0.95) if topic in STRICT else (0.9, 0.9)
