@@ -87,6 +87,8 @@ EMAIL_LIMIT = 100_000
 """Bytes an email may have: Gmail clips messages over 102 KB (102 × 1,024), and headers and
 the plain-text part need room too."""
 TIERS = ("free", "pro")
+MINUTE_MOST = 8
+"""A minute edition shows at most this many headlines: readable in sixty seconds."""
 _RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 
@@ -163,7 +165,7 @@ def context(
         "stories": kept,
         "lead": lead,
         "top": top,
-        "headlines": kept if layout.format == "minute" else [],
+        "headlines": kept[:MINUTE_MOST] if layout.format == "minute" else [],
         "sections": sections,
         "locked": locked_all or any(s["locked"] for s in sections),
         "note": edition.note,

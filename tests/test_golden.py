@@ -1,0 +1,90 @@
+"""Golden files: a fixed edition of every format rendered to web, email and text.
+
+Refresh on purpose, after checking the difference: UPDATE_GOLDEN=1 pytest tests/test_golden.py
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from briefings import render
+
+from .editions import LAYOUTS, NOTE, edition
+
+GOLDEN = Path(__file__).parent / "data" / "golden"
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_rendering_matches_the_golden_files(name: str) -> None:
+    layout = LAYOUTS[name]
+    made = render.render(
+        edition(note=NOTE if name == "weekly" else ""),
+        env=render.environment(),
+        timezone="Europe/Istanbul",
+        layout=layout,
+    )
+    folder = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        folder.mkdir(parents=True, exist_ok=True)
+        for file, text in made.files.items():
+            (folder / file).write_text(text, encoding="utf-8")
+    expected = sorted(p.name for p in folder.iterdir())
+    assert sorted(made.files) == expected
+    for file, text in made.files.items():
+        assert text == (folder / file).read_text(encoding="utf-8"), (
+            f"{name}/{file} differs from its golden file; if the change is intended, "
+            "refresh with UPDATE_GOLDEN=1"
+        )
+
+
+def test_formats_differ_as_documented() -> None:
+    files = {
+        name: render.render(
+            edition(note=NOTE), env=render.environment(), timezone="UTC", layout=layout
+        ).files
+        for name, layout in LAYOUTS.items()
+    }
+    minute = files["minute"]["email.txt"]
+    assert "8. " in minute and "The first sentence" not in minute  # headlines only
+    assert "THE TAKEAWAY" in files["weekly"]["email.txt"]
+    assert "THE WEEK'S MOST-COVERED STORIES" in files["weekly"]["email.txt"]
+    daily = files["daily"]
+    assert "ENERGY · PRO" in daily["email.txt"]
+    assert "[PRO]" in daily["email.txt"] and "[PRO]" not in daily["email.pro.txt"]
+    assert (
+        "Upgrade to PRO" in daily["email.html"] and "Upgrade to PRO" not in daily["email.pro.html"]
+    )
+    industry = files["industry"]
+    assert industry["email.txt"].index("OIL & GAS") < industry["email.txt"].index("BANKING")
+    assert "Upgrade to PRO" in industry["index.html"]
+    for layout in files.values():
+        for name in ("email.html", "email.pro.html", "index.html"):
+            html = layout[name]
+            assert ("<script" not in html and "View in browser" in html) or name == "index.html"
+            assert "Unsubscribe" in html and "Manage preferences" in html
+        assert 'dir="rtl"' in layout["email.html"]
+
+
+def test_industry_sections_follow_each_subscribers_priorities() -> None:
+    from dataclasses import replace
+
+    layout = replace(LAYOUTS["industry"], topics=("banking", "oil-gas"))
+    text = render.render(edition(), env=render.environment(), timezone="UTC", layout=layout).files[
+        "email.pro.txt"
+    ]
+    assert text.index("BANKING") < text.index("OIL & GAS")
+
+
+def test_an_oversized_edition_is_trimmed_and_links_the_web_version() -> None:
+    big = edition(80, long=True)
+    files = render.render(
+        big, env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
+    ).files
+    for name in ("email.html", "email.pro.html"):
+        html = files[name]
+        assert len(html.encode()) <= render.EMAIL_LIMIT
+        assert "more stories in the" in html and "web edition</a>" in html
+    assert files["index.html"].count("<article") == 80  # the web page keeps every story
