@@ -77,6 +77,8 @@ def compose(
             continue
         if briefing.topics and not _relevant(story, briefing):
             continue
+        if briefing.within and not set(briefing.within) & set(story.topics):
+            continue
         if any(url in carried for url in story.member_urls):
             if not is_update(story, carried):
                 continue

@@ -163,6 +163,12 @@ BRIEFING: dict[str, Key] = {
         default="free",
         help="free or pro: a pro briefing shows free readers teasers and an upgrade block.",
     ),
+    "within": Key(
+        type=list,
+        default=[],
+        help="Topic ids a story must also have one of, e.g. the regions for an industry "
+        "weekly about the region's industries; empty: no such condition.",
+    ),
     "pro_sections": Key(
         type=list,
         default=[],
@@ -260,6 +266,7 @@ class Briefing:
     format: str = "daily"
     tier: str = "free"
     pro_sections: tuple[str, ...] = ()
+    within: tuple[str, ...] = ()
     theme: Theme = field(default_factory=lambda: Theme())
 
 
@@ -638,6 +645,7 @@ def _briefings(
                 format=_choice(checker, values["format"], FORMATS, prefix + "format"),
                 tier=_choice(checker, values["tier"], TIERS, prefix + "tier"),
                 pro_sections=_pro_sections(checker, values, topics, prefix),
+                within=_known(checker, values["within"], known_topics, prefix + "within"),
                 theme=_theme(checker, values["theme"], prefix + "theme"),
             )
         )
@@ -651,6 +659,14 @@ def _choice(checker: _Checker, value: str, choices: tuple[str, ...], where: str)
         where, f"unknown value {value!r}{_hint(value, choices)}; use one of {', '.join(choices)}"
     )
     return choices[0]
+
+
+def _known(checker: _Checker, raw: Any, known: set[str], where: str) -> tuple[str, ...]:
+    found = checker.strings(raw, where)
+    for index, topic in enumerate(found):
+        if topic not in known:
+            checker.add(f"{where}[{index}]", f"unknown topic {topic!r}{_hint(topic, known)}")
+    return found
 
 
 def _pro_sections(

@@ -97,7 +97,7 @@ def test_check_the_shipped_config() -> None:
     assert result.exit_code == 0, result.output
     from briefings import topics
 
-    assert f"OK: 15 feeds, 11 briefings, {len(topics.builtin_topics())} topics" in result.output
+    assert f"OK: 15 feeds, 12 briefings, {len(topics.builtin_topics())} topics" in result.output
 
 
 def test_demo_writes_editions_and_prints_their_paths(tmp_path: Path) -> None:
@@ -111,11 +111,11 @@ def test_demo_writes_editions_and_prints_their_paths(tmp_path: Path) -> None:
         for line in result.output.splitlines()
         if line.strip().endswith("index.html")
     ]
-    assert len(printed) == 11
+    assert len(printed) == 12
     assert all(p.exists() for p in printed)
     again = runner.invoke(main, args)  # a demo can be run again: it starts afresh
     assert again.exit_code == 0
-    assert "11 editions built" in again.output
+    assert "12 editions built" in again.output
 
 
 def test_demo_refuses_to_clear_a_folder_it_did_not_make(tmp_path: Path) -> None:

