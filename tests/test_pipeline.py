@@ -244,3 +244,41 @@ def test_an_old_database_is_migrated(tmp_path: Path) -> None:
         assert db.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)
         columns = {row[1] for row in db.execute("PRAGMA table_info(pages)")}
     assert {"paywalled", "promised_words"} <= columns
+
+
+def test_every_demo_email_is_under_the_gmail_clip(sample_run: SampleRun) -> None:
+    from briefings.render import EMAIL_LIMIT
+
+    for built in sample_run.built:
+        for name in ("email.html", "email.pro.html"):
+            size = len((built.path / name).read_bytes())
+            assert size <= EMAIL_LIMIT, (built.path, name, size)
+
+
+def test_archive_pages_and_feeds(sample_corpus: corpus.Corpus, tmp_path: Path) -> None:
+    import feedparser
+
+    with corpus.serve(sample_corpus, now=NOW) as site:
+        config = sample_config(site, tmp_path)
+        store = pipeline.open_store(config)
+        pipeline.run_once(
+            pipeline.Run(config=config, store=store, now=NOW - timedelta(hours=20)), ["daily"]
+        )
+        pipeline.run_once(pipeline.Run(config=config, store=store, now=NOW), ["daily"])
+        store.close()
+    output = config.settings.output
+    editions = sorted(p.name for p in (output / "daily").iterdir() if p.is_dir())
+    assert len(editions) == 2
+    page = (output / "daily" / "index.html").read_text()
+    assert page.index(f"{editions[1]}/index.html") < page.index(f"{editions[0]}/index.html")
+    feed = feedparser.parse((output / "daily" / "feed.xml").read_bytes())
+    assert feed.version == "atom10" and not feed.bozo
+    assert [e.link for e in feed.entries] == [
+        f"daily/{editions[1]}/index.html",
+        f"daily/{editions[0]}/index.html",
+    ]
+    catalogue = (output / "index.html").read_text()
+    assert 'href="daily/index.html"' in catalogue
+    assert "No edition yet." in catalogue  # briefings not built in this run are listed too
+    for path in output.rglob("*"):
+        assert path.stat().st_mode & 0o044, f"{path} is not readable by a web server"
