@@ -114,12 +114,7 @@ def fetch(config_path: Path) -> None:
 @click.pass_obj
 def build(config_path: Path, briefing_ids: tuple[str, ...]) -> None:
     """Build one edition of each briefing (or of those named) from the store."""
-    with errors_to_exit():
-        config = configuration.load(config_path)
-        _known_briefings(config, briefing_ids)
-        with progress_bars() as bars, _run(config, bars) as run:
-            pipeline.build(run, briefing_ids)
-    _summary(run.report)
+    _run_step(config_path, briefing_ids, pipeline.build)
 
 
 @main.command()
@@ -133,11 +128,19 @@ def build(config_path: Path, briefing_ids: tuple[str, ...]) -> None:
 @click.pass_obj
 def run(config_path: Path, once: bool, briefing_ids: tuple[str, ...]) -> None:
     """Run the whole pipeline once."""
+    _run_step(config_path, briefing_ids, pipeline.run_once)
+
+
+def _run_step(
+    config_path: Path,
+    briefing_ids: tuple[str, ...],
+    step: Callable[[pipeline.Run, Sequence[str]], object],
+) -> None:
     with errors_to_exit():
         config = configuration.load(config_path)
         _known_briefings(config, briefing_ids)
         with progress_bars() as bars, _run(config, bars) as current:
-            pipeline.run_once(current, briefing_ids)
+            step(current, briefing_ids)
     _summary(current.report)
 
 

@@ -17,19 +17,19 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import json
 import math
 import re
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from .model import Article, Source, Story, TopicMatch
-from .text import fold_words
+from .text import fold_words, parse_json_lines
 
 TRACKING_PARAMS = frozenset(
     {
@@ -550,41 +550,32 @@ def parse_labelled(
 
     Each line: ``{"id", "cluster", "feed", "published", "title", "summary", "body"}``.
     """
-    articles: list[Article] = []
     labels: dict[str, str] = {}
-    problems: list[str] = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            if not isinstance(raw, dict):
-                raise ValueError("expected a JSON object")
-            missing = [k for k in ("id", "cluster", "feed", "published", "title") if k not in raw]
-            if missing:
-                raise ValueError(f"missing {', '.join(missing)}")
-            published = datetime.fromisoformat(str(raw["published"]))
-            if published.tzinfo is None:
-                raise ValueError("'published' needs a UTC offset")
-            item_id = str(raw["id"])
-            if item_id in labels:
-                raise ValueError(f"duplicate id {item_id!r}")
-            url = str(raw.get("url") or f"https://{raw['feed']}.example/{item_id}")
-            articles.append(
-                Article(
-                    id=item_id,
-                    feed_id=str(raw["feed"]),
-                    url=url,
-                    canonical_url=canonical_url(url),
-                    title=str(raw["title"]),
-                    summary=str(raw.get("summary", "")),
-                    text=str(raw.get("body") or raw.get("summary", "")),
-                    author="",
-                    published=published.astimezone(UTC),
-                    text_source="feed",
-                )
-            )
-            labels[item_id] = str(raw["cluster"])
-        except ValueError as exc:  # json.JSONDecodeError is a ValueError
-            problems.append(f"{filename}:{number}: {exc}")
+
+    def article(raw: dict[str, Any]) -> Article:
+        missing = [k for k in ("id", "cluster", "feed", "published", "title") if k not in raw]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
+        published = datetime.fromisoformat(str(raw["published"]))
+        if published.tzinfo is None:
+            raise ValueError("'published' needs a UTC offset")
+        item_id = str(raw["id"])
+        if item_id in labels:
+            raise ValueError(f"duplicate id {item_id!r}")
+        labels[item_id] = str(raw["cluster"])
+        url = str(raw.get("url") or f"https://{raw['feed']}.example/{item_id}")
+        return Article(
+            id=item_id,
+            feed_id=str(raw["feed"]),
+            url=url,
+            canonical_url=canonical_url(url),
+            title=str(raw["title"]),
+            summary=str(raw.get("summary", "")),
+            text=str(raw.get("body") or raw.get("summary", "")),
+            author="",
+            published=published.astimezone(UTC),
+            text_source="feed",
+        )
+
+    articles, problems = parse_json_lines(lines, filename, article)
     return articles, labels, problems

@@ -7,9 +7,13 @@ letters NFKD leaves alone (``ı``→``i``, ``ə``→``e``, ``ß``→``ss``), so 
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 _WORD = re.compile(r"[^\W_]+")
 _SPECIAL = (("ı", "i"), ("ə", "e"), ("Ə", "e"), ("ß", "ss"), ("ø", "o"), ("Ø", "o"))
 # Combining marks of the scripts we meet (Latin, Cyrillic, Hebrew points, Arabic harakat),
@@ -70,3 +74,24 @@ def fold(text: str) -> str:
 def fold_words(text: str) -> list[str]:
     """The folded words of ``text``: letters and digits, apostrophes and hyphens split."""
     return fold(text).split()
+
+
+def parse_json_lines(
+    lines: Iterable[str], filename: str, convert: Callable[[dict[str, Any]], T]
+) -> tuple[list[T], list[str]]:
+    """Each non-blank line a JSON object, made into a ``T`` by ``convert``; a line that is
+    no object, or that ``convert`` rejects with ``ValueError``, becomes one problem naming
+    the file and line instead."""
+    found: list[T] = []
+    problems: list[str] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            if not isinstance(raw, dict):
+                raise ValueError("expected a JSON object")
+            found.append(convert(raw))
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            problems.append(f"{filename}:{number}: {exc}")
+    return found, problems

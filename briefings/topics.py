@@ -11,20 +11,20 @@ reason, so that an editor can see why a story is, or is not, in a briefing.
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 import ahocorasick
 
 from .config import ContextRule, UserTopic, parse_rule
 from .errors import ConfigError
 from .model import Field, TopicMatch
-from .text import fold
+from .text import fold, parse_json_lines
 
 FIELD_WEIGHTS: Mapping[Field, float] = {"title": 3.0, "summary": 1.5, "body": 1.0}
 WEAK_WEIGHT = 0.5
@@ -540,29 +540,19 @@ def _aggregate(
 
 def parse_examples(lines: Iterable[str], filename: str) -> tuple[list[Example], list[str]]:
     """JSON Lines of labelled examples → examples, and one problem per bad line."""
-    examples: list[Example] = []
-    problems: list[str] = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            if not isinstance(raw, dict):
-                raise ValueError("expected a JSON object")
-            labels = raw.get("topics", [])
-            if not isinstance(labels, list) or not all(isinstance(t, str) for t in labels):
-                raise ValueError("'topics' must be an array of topic ids")
-            texts = {k: raw.get(k, "") for k in ("title", "summary", "body")}
-            if not all(isinstance(v, str) for v in texts.values()) or not any(texts.values()):
-                raise ValueError("needs 'title', 'summary' or 'body' text")
-            examples.append(
-                Example(
-                    id=str(raw.get("id", f"line {number}")),
-                    topics=frozenset(labels),
-                    kind=str(raw.get("kind", "regular")),
-                    **texts,
-                )
-            )
-        except ValueError as exc:  # json.JSONDecodeError is a ValueError
-            problems.append(f"{filename}:{number}: {exc}")
-    return examples, problems
+    return parse_json_lines(lines, filename, _example)
+
+
+def _example(raw: dict[str, Any]) -> Example:
+    labels = raw.get("topics", [])
+    if not isinstance(labels, list) or not all(isinstance(t, str) for t in labels):
+        raise ValueError("'topics' must be an array of topic ids")
+    texts = {k: raw.get(k, "") for k in ("title", "summary", "body")}
+    if not all(isinstance(v, str) for v in texts.values()) or not any(texts.values()):
+        raise ValueError("needs 'title', 'summary' or 'body' text")
+    return Example(
+        id=str(raw.get("id", "")),
+        topics=frozenset(labels),
+        kind=str(raw.get("kind", "regular")),
+        **texts,
+    )
