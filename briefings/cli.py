@@ -253,6 +253,12 @@ def topics_explain(config_path: Path, url: str | None, text: str | None, title: 
     help="One threshold for every topic instead of each topic's own.",
 )
 @click.option(
+    "--all",
+    "every_topic",
+    is_flag=True,
+    help="Measure every topic, also those the file never labels.",
+)
+@click.option(
     "--misses",
     "show_misses",
     type=int,
@@ -261,17 +267,23 @@ def topics_explain(config_path: Path, url: str | None, text: str | None, title: 
     help="How many misclassified examples to list.",
 )
 @click.pass_obj
-def topics_test(config_path: Path, file: Path, min_score: float | None, show_misses: int) -> None:
+def topics_test(
+    config_path: Path, file: Path, min_score: float | None, every_topic: bool, show_misses: int
+) -> None:
     """Precision and recall per topic on labelled examples (JSON Lines).
+
+    Only the topics the file labels somewhere are measured, unless --all is given.
 
     Each line: {"id", "title", "summary", "body", "topics": [...]}.
     """
     with errors_to_exit():
-        matcher = pipeline.topic_matcher(_config_or_none(config_path))
+        config = _config_or_none(config_path)
     lines = file.read_text(encoding="utf-8").splitlines()
     examples, problems = topics_module.parse_examples(lines, str(file))
     for problem in problems:
         err.print(f"error: {problem}", markup=False, style="red")
+    labelled: set[str] = set().union(*(e.topics for e in examples))
+    matcher = pipeline.topic_matcher(config, only=None if every_topic else labelled)
     result = topics_module.evaluate(examples, matcher, min_score)
     table = Table("topic", "tp", "fp", "fn", "precision", "recall", box=None)
     for topic, (tp, fp, fn) in result.counts.items():

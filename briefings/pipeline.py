@@ -330,10 +330,11 @@ def cluster_articles(
     return dedupe.cluster(articles, regions=regions), matches
 
 
-def topic_matcher(config: Config | None) -> topics.Matcher:
-    """The matcher of the built-in gazetteer plus the config's own topics."""
+def topic_matcher(config: Config | None, *, only: set[str] | None = None) -> topics.Matcher:
+    """The matcher of the built-in gazetteer plus the config's own topics (or just ``only``)."""
     own = config.topics if config is not None else ()
-    return topics.Matcher([*topics.builtin_topics(), *map(topics.user_topic, own)])
+    every = [*topics.builtin_topics(), *map(topics.user_topic, own)]
+    return topics.Matcher([t for t in every if only is None or t.id in only])
 
 
 def page_text(url: str, config: Config | None) -> tuple[str, str, str]:
