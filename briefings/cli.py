@@ -12,6 +12,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -22,6 +23,7 @@ from rich.table import Table
 
 from . import config as configuration
 from . import corpus, dedupe, pipeline, render
+from . import subscribers as subscriber_records
 from . import topics as topics_module
 from .errors import BriefingsError, ConfigError
 from .model import RunReport
@@ -281,7 +283,7 @@ def topics_test(
     lines = file.read_text(encoding="utf-8").splitlines()
     examples, problems = topics_module.parse_examples(lines, str(file))
     for problem in problems:
-        err.print(f"error: {problem}", markup=False, style="red")
+        err.print(f"error: {problem}", markup=False, style="red", soft_wrap=True)
     labelled: set[str] = set().union(*(e.topics for e in examples))
     matcher = pipeline.topic_matcher(config, only=None if every_topic else labelled)
     result = topics_module.evaluate(examples, matcher, min_score)
@@ -336,7 +338,7 @@ def stories_test(file: Path, show: int) -> None:
     lines = file.read_text(encoding="utf-8").splitlines()
     articles, labels, problems = dedupe.parse_labelled(lines, str(file))
     for problem in problems:
-        err.print(f"error: {problem}", markup=False, style="red")
+        err.print(f"error: {problem}", markup=False, style="red", soft_wrap=True)
     groups, _ = pipeline.cluster_articles(articles, pipeline.topic_matcher(None))
     result = dedupe.score_pairs(groups, labels)
     out.print(
@@ -358,6 +360,144 @@ def stories_test(file: Path, show: int) -> None:
             )
     if problems:
         sys.exit(1)
+
+
+@main.group()
+def subscribers() -> None:
+    """Manage who receives which briefings."""
+
+
+@subscribers.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def subscribers_import(config_path: Path, file: Path) -> None:
+    """Add or update subscribers from a CSV: email,name,tier,briefings,industries.
+
+    Lists are separated by ';'. Bad rows are reported by line and the rest are
+    imported; the exit status is then 1. Importing again changes nothing twice,
+    and never resubscribes someone who unsubscribed.
+    """
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        try:
+            text = file.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError([f"{file}: cannot read: {exc}"]) from None
+        parsed = subscriber_records.parse_csv(
+            text,
+            str(file),
+            known_briefings=[b.id for b in config.briefings],
+            known_industries=_industries(config),
+        )
+        store = pipeline.open_store(config)
+        try:
+            added, updated = store.save_subscribers(parsed.subscribers, now=datetime.now(UTC))
+        finally:
+            store.close()
+    click.echo(f"{added} added, {updated} updated, {len(parsed.problems)} rows refused")
+    for problem in parsed.problems:
+        err.print(f"error: {problem}", markup=False, style="red", soft_wrap=True)
+    if parsed.problems:
+        sys.exit(1)
+
+
+@subscribers.command("add")
+@click.argument("email")
+@click.option("--name", default="")
+@click.option("--tier", type=click.Choice(["free", "pro"]), default="free", show_default=True)
+@click.option("--briefing", "briefing_ids", multiple=True, help="A briefing id; repeatable.")
+@click.option(
+    "--industry", "industries", multiple=True, help="A PRO industry, most wanted first; repeatable."
+)
+@click.pass_obj
+def subscribers_add(
+    config_path: Path,
+    email: str,
+    name: str,
+    tier: str,
+    briefing_ids: tuple[str, ...],
+    industries: tuple[str, ...],
+) -> None:
+    """Add a subscriber, or update one with the same address."""
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        try:
+            made = subscriber_records.subscriber(
+                email=email,
+                name=name,
+                tier=tier,
+                briefings=briefing_ids,
+                industries=industries,
+                known_briefings=[b.id for b in config.briefings],
+                known_industries=_industries(config),
+            )
+        except ValueError as exc:
+            raise ConfigError([f"subscriber {email!r}: {exc}"]) from None
+        store = pipeline.open_store(config)
+        try:
+            added, _ = store.save_subscribers([made], now=datetime.now(UTC))
+        finally:
+            store.close()
+    click.echo(f"{'added' if added else 'updated'} {made.email}")
+
+
+@subscribers.command("remove")
+@click.argument("email")
+@click.pass_obj
+def subscribers_remove(config_path: Path, email: str) -> None:
+    """Forget a subscriber entirely (to stop mail but keep the record, they unsubscribe)."""
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        store = pipeline.open_store(config)
+        try:
+            gone = store.remove_subscriber(email)
+        finally:
+            store.close()
+    if not gone:
+        err.print(f"error: no subscriber {email!r}", markup=False, style="red", soft_wrap=True)
+        sys.exit(1)
+    click.echo(f"removed {email}")
+
+
+@subscribers.command("list")
+@click.option("--briefing", "briefing_id", help="Only the subscribers of this briefing.")
+@click.option("--status", type=click.Choice(list(subscriber_records.STATUSES)))
+@click.pass_obj
+def subscribers_list(config_path: Path, briefing_id: str | None, status: str | None) -> None:
+    """One line per subscriber: address, tier, status, briefings."""
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        store = pipeline.open_store(config)
+        try:
+            found = store.list_subscribers(briefing=briefing_id, status=status)
+        finally:
+            store.close()
+    for item in found:
+        click.echo(f"{item.email}\t{item.tier}\t{item.status}\t{';'.join(item.briefings)}")
+    err.print(f"{len(found)} subscribers", style="dim")
+
+
+@subscribers.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.pass_obj
+def subscribers_export(config_path: Path, file: Path | None) -> None:
+    """Every subscriber as CSV, to FILE or standard output; import reads it back."""
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        store = pipeline.open_store(config)
+        try:
+            text = subscriber_records.to_csv(store.list_subscribers())
+        finally:
+            store.close()
+    if file is None:
+        click.echo(text, nl=False)
+    else:
+        file.write_text(text, encoding="utf-8")
+
+
+def _industries(config: configuration.Config) -> list[str]:
+    matcher = pipeline.topic_matcher(config)
+    return [t.id for t in matcher.topics.values() if t.kind == "industry"]
 
 
 def _config_or_none(path: Path) -> configuration.Config | None:

@@ -161,6 +161,20 @@ class Edition:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Subscriber:
+    """Someone who receives briefings."""
+
+    email: str
+    name: str = ""
+    tier: str = "free"
+    briefings: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()
+    """PRO industry priorities, most wanted first."""
+    status: str = "active"
+    """active, unsubscribed or bounced."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Failure:
     """One thing that went wrong without stopping the run."""
 

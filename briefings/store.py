@@ -40,7 +40,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import StoreError
-from .model import Edition, Entry, FeedState, Page
+from .model import Edition, Entry, FeedState, Page, Subscriber
 
 SCHEMA_VERSION = 2
 # Each step brings a database from the version before it to its own; create_all makes new
@@ -147,6 +147,21 @@ carried = Table(
     Column("sent_at", UTCDateTime, nullable=False),
     Column("score", Float, nullable=False, default=0.0),
     Index("ix_carried_briefing_url", "briefing", "url"),
+)
+
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String, nullable=False),
+    Column("email_key", String, nullable=False, unique=True),
+    Column("name", String, nullable=False, default=""),
+    Column("tier", String, nullable=False, default="free"),
+    Column("briefings", Text, nullable=False, default=""),
+    Column("industries", Text, nullable=False, default=""),
+    Column("status", String, nullable=False, default="active"),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 
@@ -405,6 +420,75 @@ class Store:
             )
             if rows:
                 conn.execute(insert(carried), rows)
+
+    def save_subscribers(self, found: Sequence[Subscriber], *, now: datetime) -> tuple[int, int]:
+        """Add new subscribers and update known ones (by address); (added, updated).
+
+        The status of a known subscriber is kept: an import never resubscribes
+        someone who unsubscribed or bounced.
+        """
+        added = updated = 0
+        with self.engine.begin() as conn:
+            for item in found:
+                key = item.email.lower()
+                values = {
+                    "email": item.email,
+                    "name": item.name,
+                    "tier": item.tier,
+                    "briefings": ";".join(item.briefings),
+                    "industries": ";".join(item.industries),
+                    "updated_at": now,
+                }
+                if conn.execute(
+                    update(subscribers).where(subscribers.c.email_key == key).values(**values)
+                ).rowcount:
+                    updated += 1
+                else:
+                    conn.execute(
+                        insert(subscribers).values(email_key=key, status=item.status, **values)
+                    )
+                    added += 1
+        return added, updated
+
+    def remove_subscriber(self, email: str) -> bool:
+        """Forget a subscriber entirely; False if there was none."""
+        with self.engine.begin() as conn:
+            gone = conn.execute(
+                subscribers.delete().where(subscribers.c.email_key == email.strip().lower())
+            ).rowcount
+        return bool(gone)
+
+    def set_status(self, email: str, status: str, *, now: datetime) -> bool:
+        """Mark a subscriber active, unsubscribed or bounced; False if there was none."""
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                update(subscribers)
+                .where(subscribers.c.email_key == email.strip().lower())
+                .values(status=status, updated_at=now)
+            ).rowcount
+        return bool(found)
+
+    def list_subscribers(
+        self, *, briefing: str | None = None, status: str | None = None
+    ) -> list[Subscriber]:
+        """Subscribers in address order, of one briefing or status when given."""
+        query = select(subscribers).order_by(subscribers.c.email_key)
+        if status is not None:
+            query = query.where(subscribers.c.status == status)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        found = [
+            Subscriber(
+                email=r.email,
+                name=r.name,
+                tier=r.tier,
+                briefings=tuple(b for b in r.briefings.split(";") if b),
+                industries=tuple(i for i in r.industries.split(";") if i),
+                status=r.status,
+            )
+            for r in rows
+        ]
+        return [s for s in found if briefing is None or briefing in s.briefings]
 
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables, for reports and tests."""

@@ -1,0 +1,134 @@
+"""Subscribers: CSV import (bad rows by line, idempotent), add, remove, list, export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from briefings import subscribers
+from briefings.cli import main
+from briefings.store import Store
+
+from .conftest import NOW
+
+CONFIG = """
+[briefings.israel]
+title = "Israel Briefing"
+topics = ["israel"]
+schedule = "0 7 * * *"
+
+[briefings.industries]
+title = "PRO Industry Weekly"
+format = "industry"
+tier = "pro"
+topics = ["oil-gas", "banking"]
+schedule = "0 9 * * thu"
+"""
+CSV = """email,name,tier,briefings,industries
+dana@Example.ORG,Dana Levi,free,israel,
+omer@example.org,Omer,pro,israel;industries,banking;oil-gas
+not-an-address,Nobody,free,israel,
+eli@example.org,Eli,gold,israel,
+ruth@example.org,Ruth,free,isreal,
+kemal@example.org,"Kemal, Jr.",pro,industries,shipping
+"""
+
+
+def test_parse_reports_each_bad_row_by_line() -> None:
+    parsed = subscribers.parse_csv(
+        CSV,
+        "subs.csv",
+        known_briefings=["israel", "industries"],
+        known_industries=["oil-gas", "banking"],
+    )
+    assert [s.email for s in parsed.subscribers] == ["dana@example.org", "omer@example.org"]
+    assert parsed.subscribers[1].industries == ("banking", "oil-gas")  # the order is kept
+    assert parsed.problems == (
+        "subs.csv:4: 'not-an-address' is not an email address",
+        "subs.csv:5: tier 'gold' is not free or pro",
+        "subs.csv:6: unknown briefing 'isreal'",
+        "subs.csv:7: unknown industry 'shipping'",
+    )
+
+
+def test_a_wrong_header_is_one_clear_problem() -> None:
+    parsed = subscribers.parse_csv(
+        "mail,name\nx@y.org,X\n", "subs.csv", known_briefings=[], known_industries=[]
+    )
+    assert parsed.problems == (
+        "subs.csv:1: missing column 'email' (the columns are email,name,tier,briefings,industries)",
+    )
+
+
+def test_import_is_idempotent_and_never_resubscribes(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    path = write_config(CONFIG)
+    csv_file = tmp_path / "subs.csv"
+    csv_file.write_text(CSV, encoding="utf-8")
+    runner = CliRunner()
+    first = runner.invoke(main, ["--config", str(path), "subscribers", "import", str(csv_file)])
+    assert first.exit_code == 1  # some rows were refused
+    assert "2 added, 0 updated, 4 rows refused" in first.output
+    assert f"{csv_file}:4: 'not-an-address' is not an email address" in first.output
+    store = Store(f"sqlite:///{tmp_path}/briefings.db")
+    store.set_status("dana@example.org", "unsubscribed", now=NOW)
+    again = runner.invoke(main, ["--config", str(path), "subscribers", "import", str(csv_file)])
+    assert "0 added, 2 updated" in again.output
+    statuses = {s.email: s.status for s in store.list_subscribers()}
+    assert statuses == {"dana@example.org": "unsubscribed", "omer@example.org": "active"}
+    store.close()
+
+
+def test_add_list_export_remove(write_config: Callable[[str], Path], tmp_path: Path) -> None:
+    path = write_config(CONFIG)
+    runner = CliRunner()
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(main, ["--config", str(path), "subscribers", *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert (
+        cli(
+            "add",
+            "nino@example.org",
+            "--name",
+            "Nino",
+            "--tier",
+            "pro",
+            "--briefing",
+            "industries",
+            "--industry",
+            "oil-gas",
+        )
+        == "added nino@example.org\n"
+    )
+    assert cli("add", "NINO@example.org", "--briefing", "israel") == "updated NINO@example.org\n"
+    assert "NINO@example.org\tfree\tactive\tisrael" in cli("list", "--briefing", "israel")
+    exported = cli("export")
+    assert exported.splitlines()[0] == "email,name,tier,briefings,industries,status"
+    back = subscribers.parse_csv(
+        exported, "export.csv", known_briefings=["israel"], known_industries=[]
+    )
+    assert back.problems == () and [s.email for s in back.subscribers] == ["NINO@example.org"]
+    assert cli("remove", "nino@example.org") == "removed nino@example.org\n"
+    missing = runner.invoke(main, ["--config", str(path), "subscribers", "remove", "x@y.org"])
+    assert missing.exit_code == 1
+    bad = runner.invoke(main, ["--config", str(path), "subscribers", "add", "nope"])
+    assert bad.exit_code == 2
+    assert "subscriber 'nope': 'nope' is not an email address" in bad.output
+
+
+@pytest.mark.parametrize("address", ["a@b.c", "first.last+tag@sub.example.org"])
+def test_good_addresses(address: str) -> None:
+    assert subscribers.normal_address(f"  {address} ") == address
+
+
+@pytest.mark.parametrize("address", ["", "a@b", "a b@c.org", "a@-b.org", "x@y.org\r\nBcc: z@q.org"])
+def test_bad_addresses(address: str) -> None:
+    with pytest.raises(ValueError):
+        subscribers.normal_address(address)
