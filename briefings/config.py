@@ -11,12 +11,13 @@ Relative paths resolve against the folder of the configuration file.
 from __future__ import annotations
 
 import difflib
+import email.utils
 import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,15 @@ BRIEFING: dict[str, Key] = {
         "update: a materially new headline, or two more outlets.",
     ),
     "max_stories": Key(type=int, default=12, help="Most stories in one edition."),
+    "subject": Key(
+        type=str,
+        default="{title} — {date:%a %d %b}",
+        help="Subject line of its emails: {title}, {date} (the edition's local time, with "
+        "strftime codes) and {count} (stories).",
+    ),
+    "min_stories": Key(
+        type=int, default=1, help="An edition with fewer stories than this is not sent."
+    ),
     "format": Key(
         type=str,
         default="daily",
@@ -218,7 +228,46 @@ TOPIC: dict[str, Key] = {
         help="The score a story needs for this topic, unless a briefing sets its own.",
     ),
 }
-SECTIONS = {"settings": SETTINGS, "feeds": FEED, "briefings": BRIEFING, "topics": TOPIC}
+DELIVERY: dict[str, Key] = {
+    "from": Key(
+        type=str,
+        default="Briefings <briefings@example.org>",
+        help="The From address, e.g. 'Briefings <briefings@example.org>'.",
+    ),
+    "method": Key(
+        type=str,
+        default="outbox",
+        help="smtp: send through smtp_host; outbox: write .eml files instead.",
+    ),
+    "outbox": Key(
+        type=str, default="outbox", help="Folder for .eml files, relative to feeds.toml."
+    ),
+    "smtp_host": Key(type=str, default="localhost", help="SMTP server."),
+    "smtp_port": Key(type=int, default=587, help="SMTP port."),
+    "smtp_security": Key(
+        type=str, default="starttls", help="starttls, tls (implicit TLS) or none."
+    ),
+    "rate": Key(type=(int, float), default=20, help="Most messages sent per second."),
+    "base_url": Key(
+        type=str,
+        default="",
+        help="Address of `briefings serve` and of the published editions, for "
+        "view-in-browser, preference and unsubscribe links; empty: settings.base_url.",
+    ),
+    "dkim_key": Key(
+        type=str,
+        default="",
+        help="PEM file of the DKIM private key, relative to feeds.toml; empty: no DKIM signature.",
+    ),
+    "dkim_selector": Key(type=str, default="briefings", help="The DKIM selector."),
+}
+SECTIONS = {
+    "settings": SETTINGS,
+    "feeds": FEED,
+    "briefings": BRIEFING,
+    "topics": TOPIC,
+    "delivery": DELIVERY,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -267,6 +316,8 @@ class Briefing:
     tier: str = "free"
     pro_sections: tuple[str, ...] = ()
     within: tuple[str, ...] = ()
+    subject: str = "{title} — {date:%a %d %b}"
+    min_stories: int = 1
     theme: Theme = field(default_factory=lambda: Theme())
 
 
@@ -333,6 +384,22 @@ class UserTopic:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """The ``[delivery]`` table, paths resolved. Secrets come from the environment."""
+
+    sender: str
+    method: str
+    outbox: Path
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    rate: float
+    base_url: str
+    dkim_key: Path | None
+    dkim_selector: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
     """A whole, valid ``feeds.toml``."""
 
@@ -341,6 +408,7 @@ class Config:
     feeds: tuple[Feed, ...]
     briefings: tuple[Briefing, ...]
     topics: tuple[UserTopic, ...]
+    delivery: Delivery = field(default_factory=lambda: _delivery_defaults())
 
     def briefing(self, briefing_id: str) -> Briefing:
         """The briefing with this id; ``KeyError`` if there is none."""
@@ -379,9 +447,15 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
     known_topics = set(builtin_topic_ids()) | {t.id for t in topics}
     feeds = _feeds(checker, raw.get("feeds", []), root)
     briefings = _briefings(checker, raw.get("briefings", {}), known_topics, settings.timezone)
+    delivery = _delivery(checker, raw.get("delivery", {}), root, settings.base_url)
     checker.raise_if_any()
     return Config(
-        path=path.resolve(), settings=settings, feeds=feeds, briefings=briefings, topics=topics
+        delivery=delivery,
+        path=path.resolve(),
+        settings=settings,
+        feeds=feeds,
+        briefings=briefings,
+        topics=topics,
     )
 
 
@@ -504,6 +578,48 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
         retries=values["retries"],
         host_delay=float(values["host_delay"]),
         allow_private_networks=values["allow_private_networks"],
+    )
+
+
+def _delivery(checker: _Checker, raw: Any, root: Path, base_url: str) -> Delivery:
+    values = checker.typed(checker.table(raw, "delivery"), DELIVERY, "delivery.")
+    _, address = email.utils.parseaddr(values["from"])
+    if "@" not in address or any(c in values["from"] for c in "\r\n"):
+        checker.add(
+            "delivery.from", f"bad address {values['from']!r} (use 'Name <user@example.org>')"
+        )
+    method = _choice(checker, values["method"], ("outbox", "smtp"), "delivery.method")
+    security = _choice(
+        checker, values["smtp_security"], ("starttls", "tls", "none"), "delivery.smtp_security"
+    )
+    if values["rate"] <= 0:
+        checker.add("delivery.rate", "must be greater than zero")
+    return Delivery(
+        sender=values["from"],
+        method=method,
+        outbox=root / values["outbox"],
+        smtp_host=values["smtp_host"],
+        smtp_port=values["smtp_port"],
+        smtp_security=security,
+        rate=float(values["rate"]) if values["rate"] > 0 else 20.0,
+        base_url=(values["base_url"] or base_url).rstrip("/"),
+        dkim_key=(root / values["dkim_key"]) if values["dkim_key"] else None,
+        dkim_selector=values["dkim_selector"],
+    )
+
+
+def _delivery_defaults() -> Delivery:
+    return Delivery(
+        sender=DELIVERY["from"].default,
+        method="outbox",
+        outbox=Path("outbox"),
+        smtp_host="localhost",
+        smtp_port=587,
+        smtp_security="starttls",
+        rate=20.0,
+        base_url="",
+        dkim_key=None,
+        dkim_selector="briefings",
     )
 
 
@@ -646,6 +762,8 @@ def _briefings(
                 tier=_choice(checker, values["tier"], TIERS, prefix + "tier"),
                 pro_sections=_pro_sections(checker, values, topics, prefix),
                 within=_known(checker, values["within"], known_topics, prefix + "within"),
+                subject=_subject(checker, values["subject"], prefix + "subject"),
+                min_stories=values["min_stories"],
                 theme=_theme(checker, values["theme"], prefix + "theme"),
             )
         )
@@ -659,6 +777,22 @@ def _choice(checker: _Checker, value: str, choices: tuple[str, ...], where: str)
         where, f"unknown value {value!r}{_hint(value, choices)}; use one of {', '.join(choices)}"
     )
     return choices[0]
+
+
+def _subject(checker: _Checker, template: str, where: str) -> str:
+    try:
+        line = template.format(title="T", date=datetime(2026, 5, 14, tzinfo=UTC), count=3)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        checker.add(
+            where,
+            f"bad subject template {template!r}: {exc!r} (use {{title}}, "
+            "{date:%a %d %b} and {count})",
+        )
+        default: str = BRIEFING["subject"].default
+        return default
+    if "\n" in line or "\r" in line:
+        checker.add(where, "a subject cannot contain a line break")
+    return template
 
 
 def _known(checker: _Checker, raw: Any, known: set[str], where: str) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ from mjml import mjml2html
 
 from .config import Briefing, Theme
 from .errors import RenderError
-from .model import Edition, Story
+from .model import Edition, Source, Story, TopicMatch
 
 TEMPLATE_FILES = ("web.html", "email.mjml", "email.txt", "archive.html", "catalogue.html")
 
@@ -83,6 +83,9 @@ def wrap(text: str, width: int = 72, indent: str = "") -> str:
     )
 
 
+UNSUBSCRIBE_LINK = "https://unsubscribe.invalid/__unsubscribe__"
+PREFERENCES_LINK = "https://preferences.invalid/__preferences__"
+"""Placeholders in every email, replaced by each subscriber's own signed links when sent."""
 EMAIL_LIMIT = 100_000
 """Bytes an email may have: Gmail clips messages over 102 KB (102 × 1,024), and headers and
 the plain-text part need room too."""
@@ -105,6 +108,8 @@ class Layout:
     topic_titles: Mapping[str, str] = field(default_factory=dict)
     base_url: str = ""
     """Where the output folder is published; empty for links relative to the edition."""
+    unsubscribe_url: str = UNSUBSCRIBE_LINK
+    preferences_url: str = PREFERENCES_LINK
 
     @classmethod
     def of(
@@ -173,8 +178,8 @@ def context(
         "links": {
             "web": web,
             "pro_web": web.replace("index.html", "index.pro.html"),
-            "preferences": f"{layout.base_url}/preferences" if layout.base_url else "#preferences",
-            "unsubscribe": f"{layout.base_url}/unsubscribe" if layout.base_url else "#unsubscribe",
+            "preferences": layout.preferences_url,
+            "unsubscribe": layout.unsubscribe_url,
             "upgrade": f"{layout.base_url}/pro" if layout.base_url else "#upgrade",
             "archive": _archive_url(edition, layout.base_url),
         },
@@ -291,6 +296,8 @@ def edition_json(edition: Edition) -> str:
         "title": edition.title,
         "edition": edition.edition,
         "generated_at": _iso(edition.generated_at),
+        "description": edition.description,
+        "note": edition.note,
         "stories": [
             {
                 "id": story.id,
@@ -302,6 +309,7 @@ def edition_json(edition: Edition) -> str:
                 "sources": [
                     {"feed": s.feed, "title": s.title, "url": s.url} for s in story.sources
                 ],
+                "image": story.image,
                 "partial": story.partial,
                 "update": story.update,
                 "matches": [
@@ -456,3 +464,48 @@ def _atom(briefing: Briefing, editions: list[Listed], base_url: str) -> str:
         feed.updated(datetime.now(UTC))
     atom: bytes = feed.atom_str(pretty=True)
     return atom.decode("utf-8")
+
+
+def edition_from_json(text: str) -> Edition:
+    """An :class:`Edition` read back from its ``edition.json`` (to send, or render again)."""
+    document = json.loads(text)
+    stories = []
+    for item in document["stories"]:
+        matches = tuple(
+            TopicMatch(
+                topic=m["topic"], term=m["term"], field=m["field"], weight=float(m["weight"])
+            )
+            for m in item.get("matches", [])
+        )
+        totals: dict[str, float] = {}
+        for match in matches:
+            totals[match.topic] = totals.get(match.topic, 0.0) + match.weight
+        sources = tuple(
+            Source(feed=s["feed"], title=s["title"], url=s["url"]) for s in item["sources"]
+        )
+        stories.append(
+            Story(
+                id=item["id"],
+                title=item["title"],
+                url=item["url"],
+                summary=item["summary"],
+                published=datetime.fromisoformat(item["published"]),
+                topics=tuple(item["topics"]),
+                scores=tuple(sorted(totals.items(), key=lambda kv: -kv[1])),
+                matches=matches,
+                sources=sources,
+                member_urls=tuple(s.url for s in sources),
+                image=item.get("image", ""),
+                partial=bool(item.get("partial")),
+                update=bool(item.get("update")),
+            )
+        )
+    return Edition(
+        briefing=document["briefing"],
+        title=document["title"],
+        description=document.get("description", ""),
+        edition=document["edition"],
+        generated_at=datetime.fromisoformat(document["generated_at"]),
+        stories=tuple(stories),
+        note=document.get("note", ""),
+    )

@@ -1,0 +1,286 @@
+"""Messages and senders: one MIME message per subscriber and edition, over SMTP or into
+an outbox folder.
+
+Unsubscribe and preference links carry a token, an HMAC over the subscriber's
+address and the briefing, keyed by ``BRIEFINGS_SECRET``: nobody can unsubscribe
+someone else. Headers are built from values that cannot carry a line break.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import os
+import smtplib
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from .config import Briefing, Delivery
+from .errors import BriefingsError
+from .model import Edition, Subscriber
+
+UNSUBSCRIBE = "https://unsubscribe.invalid/__unsubscribe__"
+PREFERENCES = "https://preferences.invalid/__preferences__"
+"""Placeholders rendered into every email and replaced per subscriber."""
+
+
+class DeliveryError(BriefingsError):
+    """Sending cannot start: no secret, no server, a bad DKIM key."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """What became of one message."""
+
+    status: str  # "sent" or "failed"
+    error: str = ""
+
+
+class Sender(Protocol):
+    """Delivers prepared messages; one instance serves a whole edition."""
+
+    def send(self, message: EmailMessage) -> Outcome: ...
+
+    def close(self) -> None: ...
+
+
+def secret_from_environment() -> bytes:
+    """``BRIEFINGS_SECRET``, which signs every unsubscribe link."""
+    value = os.environ.get("BRIEFINGS_SECRET", "")
+    if len(value) < 16:
+        raise DeliveryError(
+            "BRIEFINGS_SECRET must be set to at least 16 characters: it signs "
+            "the unsubscribe links (e.g. export BRIEFINGS_SECRET=$(openssl rand "
+            "-hex 32))"
+        )
+    return value.encode()
+
+
+def token(secret: bytes, email: str, briefing: str) -> str:
+    """The signature of (subscriber, briefing) that unsubscribe links carry."""
+    digest = hmac.new(secret, f"{email.lower()}\n{briefing}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def verify(secret: bytes, email: str, briefing: str, presented: str) -> bool:
+    """Whether ``presented`` is the token of this subscriber and briefing."""
+    return hmac.compare_digest(token(secret, email, briefing), presented)
+
+
+def unsubscribe_url(base_url: str, secret: bytes, email: str, briefing: str) -> str:
+    """The https unsubscribe link of one subscriber and briefing."""
+    query = urlencode({"e": email, "b": briefing, "t": token(secret, email, briefing)})
+    return f"{base_url}/unsubscribe?{query}"
+
+
+def subject(briefing: Briefing, edition: Edition, timezone: str) -> str:
+    """The subject line from the briefing's template, on one line."""
+    local = edition.generated_at.astimezone(ZoneInfo(timezone))
+    line = briefing.subject.format(title=briefing.title, date=local, count=len(edition.stories))
+    return " ".join(line.split())
+
+
+def message(
+    *,
+    edition: Edition,
+    briefing: Briefing,
+    subscriber: Subscriber,
+    html: str,
+    text: str,
+    delivery: Delivery,
+    secret: bytes,
+    timezone: str,
+    now: datetime,
+) -> EmailMessage:
+    """One subscriber's ``multipart/alternative`` message for one edition."""
+    _, sender_address = parseaddr(delivery.sender)
+    domain = sender_address.rpartition("@")[2]
+    personal = unsubscribe_url(delivery.base_url, secret, subscriber.email, briefing.id)
+    preferences = personal.replace("/unsubscribe?", "/preferences?", 1)
+    mailto = f"mailto:unsubscribe@{domain}?subject=unsubscribe%20{briefing.id}%20" + (
+        token(secret, subscriber.email, briefing.id)
+    )
+    msg = EmailMessage()
+    msg["From"] = delivery.sender
+    msg["To"] = formataddr((" ".join(subscriber.name.split()), subscriber.email))
+    msg["Subject"] = subject(briefing, edition, timezone)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id(edition, subscriber.email, domain)
+    msg["List-Id"] = f"{' '.join(briefing.title.split())} <{briefing.id}.{domain}>"
+    msg["List-Unsubscribe"] = f"<{mailto}>, <{personal}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(_personal(text, personal, preferences))
+    msg.add_alternative(_personal(html, personal, preferences), subtype="html")
+    return msg
+
+
+def message_id(edition: Edition, email: str, domain: str) -> str:
+    """The same Message-ID for the same edition and subscriber, however often it is tried:
+    receivers that see it twice can tell."""
+    who = hashlib.sha256(email.lower().encode()).hexdigest()[:16]
+    return f"<{edition.briefing}.{edition.edition}.{who}@{domain}>"
+
+
+def _personal(body: str, unsubscribe: str, preferences: str) -> str:
+    return body.replace(UNSUBSCRIBE, unsubscribe).replace(PREFERENCES, preferences)
+
+
+class OutboxSender:
+    """Writes each message as an ``.eml`` file, whole or not at all."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DeliveryError(f"{folder}: cannot create the outbox: {exc.strerror}") from None
+
+    def send(self, message: EmailMessage) -> Outcome:
+        name = message["Message-ID"].strip("<>").replace("@", "_at_").replace("/", "_")
+        path = self.folder / f"{name}.eml"
+        temporary = path.with_name(f".{path.name}.tmp")
+        try:
+            temporary.write_bytes(bytes(message))
+            temporary.replace(path)
+        except OSError as exc:
+            return Outcome(status="failed", error=f"{path}: {exc.strerror}")
+        return Outcome(status="sent")
+
+    def close(self) -> None:
+        pass
+
+
+class SmtpSender:
+    """One SMTP connection for many messages, at most ``rate`` a second.
+
+    A temporary (4xx) reply is retried with backoff; a permanent (5xx) one fails
+    that message only.
+    """
+
+    def __init__(
+        self,
+        delivery: Delivery,
+        *,
+        retries: int = 3,
+        backoff: float = 1.0,
+        dkim: Mapping[str, bytes] | None = None,
+    ) -> None:
+        self.delivery = delivery
+        self.retries = retries
+        self.backoff = backoff
+        self.interval = 1.0 / delivery.rate
+        self.last = 0.0
+        self.dkim = dkim
+        self.client: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        d = self.delivery
+        try:
+            if d.smtp_security == "tls":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    d.smtp_host, d.smtp_port, timeout=30, context=ssl.create_default_context()
+                )
+            else:
+                client = smtplib.SMTP(d.smtp_host, d.smtp_port, timeout=30)
+                if d.smtp_security == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+            user = os.environ.get("BRIEFINGS_SMTP_USER")
+            if user:
+                client.login(user, os.environ.get("BRIEFINGS_SMTP_PASSWORD", ""))
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(
+                f"smtp://{d.smtp_host}:{d.smtp_port}: cannot connect: {exc}"
+            ) from None
+        return client
+
+    def send(self, message: EmailMessage) -> Outcome:
+        wait = self.last + self.interval - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self.last = time.monotonic()
+        data = _signed(message, self.dkim)
+        _, recipient = parseaddr(message["To"])
+        _, sender = parseaddr(message["From"])
+        for attempt in range(self.retries + 1):
+            if self.client is None:
+                self.client = self._connect()
+            try:
+                refused = self.client.sendmail(sender, [recipient], data)
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, reply = exc.recipients.get(recipient, (550, b"refused"))
+            except smtplib.SMTPResponseException as exc:
+                code, reply = exc.smtp_code, exc.smtp_error
+            except smtplib.SMTPServerDisconnected:
+                self.client = None
+                code, reply = 421, b"server disconnected"
+            else:
+                if not refused:
+                    return Outcome(status="sent")
+                code, reply = refused[recipient]
+            text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+            if code < 500 and attempt < self.retries:
+                time.sleep(self.backoff * 2**attempt)
+                if self.client is not None:
+                    try:
+                        self.client.rset()
+                    except smtplib.SMTPException:
+                        self.client = None
+                continue
+            return Outcome(status="failed", error=f"{code} {' '.join(text.split())}")
+        return Outcome(status="failed", error="no attempt left")
+
+    def close(self) -> None:
+        if self.client is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.client.quit()
+            self.client = None
+
+
+def dkim_settings(delivery: Delivery) -> dict[str, bytes] | None:
+    """What DKIM signing needs, from the key file named in ``[delivery]``; None without one."""
+    if delivery.dkim_key is None:
+        return None
+    try:
+        key = delivery.dkim_key.read_bytes()
+    except OSError as exc:
+        raise DeliveryError(
+            f"{delivery.dkim_key}: cannot read the DKIM key: {exc.strerror}"
+        ) from None
+    domain = parseaddr(delivery.sender)[1].rpartition("@")[2]
+    return {"selector": delivery.dkim_selector.encode(), "domain": domain.encode(), "privkey": key}
+
+
+def _signed(message: EmailMessage, dkim_args: Mapping[str, bytes] | None) -> bytes:
+    data = bytes(message)
+    if not dkim_args:
+        return data
+    import dkim
+
+    signature: bytes = dkim.sign(
+        data,
+        dkim_args["selector"],
+        dkim_args["domain"],
+        dkim_args["privkey"],
+        include_headers=[
+            b"from",
+            b"to",
+            b"subject",
+            b"date",
+            b"message-id",
+            b"list-id",
+            b"list-unsubscribe",
+            b"list-unsubscribe-post",
+        ],
+    )
+    return signature + data
