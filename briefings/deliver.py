@@ -212,6 +212,7 @@ class SmtpSender:
         data = _signed(message, self.dkim)
         _, recipient = parseaddr(message["To"])
         _, sender = parseaddr(message["From"])
+        reply: bytes | str
         for attempt in range(self.retries + 1):
             if self.client is None:
                 self.client = self._connect()
