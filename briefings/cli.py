@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import config as configuration
-from . import corpus, dedupe, pipeline, render
+from . import corpus, dedupe, deliver, pipeline, render, unsubscribe
 from . import subscribers as subscriber_records
 from . import topics as topics_module
 from .errors import BriefingsError, ConfigError
@@ -126,24 +126,29 @@ def build(config_path: Path, briefing_ids: tuple[str, ...]) -> None:
     required=True,
     help="Fetch, extract, classify, cluster and build every briefing once, now.",
 )
+@click.option("--send", "and_send", is_flag=True, help="Then send the editions it built.")
 @click.argument("briefing_ids", nargs=-1)
 @click.pass_obj
-def run(config_path: Path, once: bool, briefing_ids: tuple[str, ...]) -> None:
+def run(config_path: Path, once: bool, and_send: bool, briefing_ids: tuple[str, ...]) -> None:
     """Run the whole pipeline once."""
-    _run_step(config_path, briefing_ids, pipeline.run_once)
+    built = _run_step(config_path, briefing_ids, pipeline.run_once)
+    if and_send and built:
+        with errors_to_exit():
+            _send(configuration.load(config_path), [b.edition.briefing for b in built])
 
 
 def _run_step(
     config_path: Path,
     briefing_ids: tuple[str, ...],
-    step: Callable[[pipeline.Run, Sequence[str]], object],
-) -> None:
+    step: Callable[[pipeline.Run, Sequence[str]], list[pipeline.Built]],
+) -> list[pipeline.Built]:
     with errors_to_exit():
         config = configuration.load(config_path)
         _known_briefings(config, briefing_ids)
         with progress_bars() as bars, _run(config, bars) as current:
-            step(current, briefing_ids)
+            built = step(current, briefing_ids)
     _summary(current.report)
+    return built
 
 
 @main.command()
@@ -493,6 +498,100 @@ def subscribers_export(config_path: Path, file: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         file.write_text(text, encoding="utf-8")
+
+
+@main.command()
+@click.argument("briefing_id")
+@click.option("--dry-run", is_flag=True, help="Prepare every message, send none.")
+@click.option("--to", "to", help="Send one test message to this address; nothing is recorded.")
+@click.option("--resend", is_flag=True, help="Send to everyone again, even those already sent.")
+@click.pass_obj
+def send(config_path: Path, briefing_id: str, dry_run: bool, to: str | None, resend: bool) -> None:
+    """Send the latest edition of a briefing to its subscribers, each exactly once."""
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        _known_briefings(config, (briefing_id,))
+        _send(config, [briefing_id], dry_run=dry_run, to=to, resend=resend)
+
+
+def _send(
+    config: configuration.Config,
+    briefing_ids: Sequence[str],
+    *,
+    dry_run: bool = False,
+    to: str | None = None,
+    resend: bool = False,
+) -> None:
+    secret = deliver.secret_from_environment()
+    if to is not None:
+        try:
+            to = subscriber_records.normal_address(to)
+        except ValueError as exc:
+            raise ConfigError([f"--to: {exc}"]) from None
+    store = pipeline.open_store(config)
+    problems = 0
+    try:
+        for briefing_id in briefing_ids:
+            report = pipeline.send_edition(
+                config,
+                store,
+                briefing_id,
+                sender=pipeline.make_sender(config),
+                secret=secret,
+                now=datetime.now(UTC),
+                to=to,
+                dry_run=dry_run,
+                resend=resend,
+            )
+            if report.skipped_reason:
+                click.echo(f"{briefing_id}: not sent: {report.skipped_reason}")
+                continue
+            verb = "would send" if dry_run else "sent"
+            count = report.prepared if dry_run else report.sent
+            click.echo(
+                f"{briefing_id} {report.edition}: {verb} {count}, already sent "
+                f"{report.already}, failed {len(report.failed)}, in doubt "
+                f"{len(report.in_doubt)}"
+            )
+            for email, error in report.failed:
+                err.print(f"  failed {email}: {error}", markup=False, soft_wrap=True)
+            for email in report.in_doubt:
+                err.print(
+                    f"  in doubt {email}: a stopped run was sending it; --resend sends it again",
+                    markup=False,
+                    soft_wrap=True,
+                )
+            problems += len(report.failed)
+    finally:
+        store.close()
+    if problems:
+        sys.exit(1)
+
+
+@main.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; another than 127.0.0.1 opens it to the network.",
+)
+@click.option("--port", default=8080, show_default=True)
+@click.pass_obj
+def serve(config_path: Path, host: str, port: int) -> None:
+    """Answer the unsubscribe links of the emails (and RFC 8058 one-click requests)."""
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        secret = deliver.secret_from_environment()
+        store = pipeline.open_store(config)
+    httpd = unsubscribe.server(store, secret, host=host, port=port)
+    err.print(f"Answering unsubscribe links at http://{host}:{httpd.server_address[1]}/")
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()
+        store.close()
 
 
 def _industries(config: configuration.Config) -> list[str]:

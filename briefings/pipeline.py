@@ -20,11 +20,21 @@ from urllib.parse import urlsplit
 import httpx
 
 from . import compose as composing
-from . import dedupe, extract, feeds, render, topics
-from .config import Config
-from .errors import FeedParseError, FetchError
+from . import dedupe, deliver, extract, feeds, render, topics
+from .config import Briefing, Config
+from .errors import BriefingsError, FeedParseError, FetchError
 from .fetch import FEED_ACCEPT, PAGE_ACCEPT, FetchOptions, Request, body_hash, fetch_all
-from .model import Article, Edition, Failure, FeedState, Fetched, RunReport, Story, TopicMatch
+from .model import (
+    Article,
+    Edition,
+    Failure,
+    FeedState,
+    Fetched,
+    RunReport,
+    Story,
+    Subscriber,
+    TopicMatch,
+)
 from .store import Store
 
 log = logging.getLogger("briefings")
@@ -389,3 +399,160 @@ def write_edition(folder: Path, files: dict[str, str]) -> Path:
 
 def _longest_window(config: Config) -> timedelta:
     return max((b.window for b in config.briefings), default=timedelta(days=1))
+
+
+@dataclass(slots=True, kw_only=True)
+class SendReport:
+    """What one sending of one edition did."""
+
+    briefing: str
+    edition: str = ""
+    sent: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    already: int = 0
+    in_doubt: list[str] = field(default_factory=list)
+    """Messages a stopped run was sending: held back, as they may have gone out."""
+    prepared: int = 0
+    skipped_reason: str = ""
+
+
+def send_edition(
+    config: Config,
+    store: Store,
+    briefing_id: str,
+    *,
+    sender: deliver.Sender,
+    secret: bytes,
+    now: datetime,
+    to: str | None = None,
+    dry_run: bool = False,
+    resend: bool = False,
+) -> SendReport:
+    """Send the latest edition of a briefing to its active subscribers, each once.
+
+    The ledger records every message as *sending* before it goes and *sent* or
+    *failed* after, each in its own transaction; a run that stops half-way and
+    starts again sends only what is left. A message caught in flight by the stop
+    is held back as *in doubt* rather than risk sending it twice; ``resend``
+    clears the ledger. ``to`` sends one test message and records nothing.
+    """
+    briefing = config.briefing(briefing_id)
+    report = SendReport(briefing=briefing_id)
+    latest = store.latest_edition(briefing_id)
+    if latest is None:
+        raise BriefingsError(f"{briefing_id}: no edition has been built yet (run build first)")
+    report.edition, folder = latest
+    edition = render.edition_from_json((folder / "edition.json").read_text(encoding="utf-8"))
+    if to is None and len(edition.stories) < briefing.min_stories:
+        report.skipped_reason = (
+            f"{len(edition.stories)} stories, fewer than min_stories = {briefing.min_stories}"
+        )
+        return report
+    if to is not None:
+        recipients = [Subscriber(email=to, tier="pro", briefings=(briefing_id,))]
+    else:
+        recipients = store.list_subscribers(briefing=briefing_id, status="active")
+    if resend and to is None and not dry_run:
+        store.forget_deliveries(briefing_id, report.edition)
+    ledger = {} if to is not None else store.ledger(briefing_id, report.edition)
+    bodies = _Bodies(config, briefing, edition, folder)
+    tz = config.settings.timezone
+    try:
+        for subscriber in recipients:
+            state = ledger.get(subscriber.email.lower())
+            if state in ("sent", "failed"):
+                report.already += 1
+                continue
+            if state == "sending":
+                report.in_doubt.append(subscriber.email)
+                continue
+            html, text = bodies.of(subscriber)
+            message = deliver.message(
+                edition=edition,
+                briefing=briefing,
+                subscriber=subscriber,
+                html=html,
+                text=text,
+                delivery=config.delivery,
+                secret=secret,
+                timezone=tz,
+                now=now,
+            )
+            report.prepared += 1
+            if dry_run:
+                continue
+            record = to is None
+            if record:
+                store.mark_delivery(
+                    briefing_id, report.edition, subscriber.email, "sending", now=now
+                )
+            outcome = sender.send(message)
+            if record:
+                store.mark_delivery(
+                    briefing_id,
+                    report.edition,
+                    subscriber.email,
+                    outcome.status,
+                    now=now,
+                    error=outcome.error,
+                )
+            if outcome.status == "sent":
+                report.sent += 1
+            else:
+                report.failed.append((subscriber.email, outcome.error))
+    finally:
+        sender.close()
+    return report
+
+
+class _Bodies:
+    """The email bodies a subscriber gets: free or PRO, and for PRO industry weeklies in
+    the subscriber's own order of industries (rendered once per distinct order)."""
+
+    def __init__(self, config: Config, briefing: Briefing, edition: Edition, folder: Path) -> None:
+        self.config, self.briefing, self.edition, self.folder = config, briefing, edition, folder
+        self.cache: dict[tuple[str, ...], tuple[str, str]] = {}
+
+    def of(self, subscriber: Subscriber) -> tuple[str, str]:
+        tier = "pro" if subscriber.tier == "pro" else "free"
+        order = (
+            tuple(subscriber.industries)
+            if (tier == "pro" and self.briefing.format == "industry" and subscriber.industries)
+            else ()
+        )
+        key = (tier, *order)
+        if key not in self.cache:
+            self.cache[key] = self._render(tier, order)
+        return self.cache[key]
+
+    def _render(self, tier: str, order: tuple[str, ...]) -> tuple[str, str]:
+        suffix = ".pro" if tier == "pro" else ""
+        if not order:
+            return (
+                (self.folder / f"email{suffix}.html").read_text(encoding="utf-8"),
+                (self.folder / f"email{suffix}.txt").read_text(encoding="utf-8"),
+            )
+        topics = tuple(t for t in order if t in self.briefing.topics) + tuple(
+            t for t in self.briefing.topics if t not in order
+        )
+        titles = {t.id: t.title for t in topic_matcher(self.config).topics.values()}
+        layout = replace(
+            render.Layout.of(
+                self.briefing, topic_titles=titles, base_url=self.config.settings.base_url
+            ),
+            topics=topics,
+        )
+        files = render.render(
+            self.edition,
+            env=render.environment(self.config.settings.templates),
+            timezone=self.config.settings.timezone,
+            layout=layout,
+        ).files
+        return files[f"email{suffix}.html"], files[f"email{suffix}.txt"]
+
+
+def make_sender(config: Config) -> deliver.Sender:
+    """The sender ``[delivery]`` asks for."""
+    if config.delivery.method == "outbox":
+        return deliver.OutboxSender(config.delivery.outbox)
+    return deliver.SmtpSender(config.delivery, dkim=deliver.dkim_settings(config.delivery))

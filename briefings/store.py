@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -150,6 +151,17 @@ carried = Table(
 )
 
 
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("briefing", String, nullable=False),
+    Column("edition", String, nullable=False),
+    Column("email_key", String, nullable=False),
+    Column("status", String, nullable=False),  # sending, sent, failed
+    Column("error", Text, nullable=False, default=""),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("briefing", "edition", "email_key"),
+)
 subscribers = Table(
     "subscribers",
     metadata,
@@ -489,6 +501,82 @@ class Store:
             for r in rows
         ]
         return [s for s in found if briefing is None or briefing in s.briefings]
+
+    def latest_edition(self, briefing: str) -> tuple[str, Path] | None:
+        """The id and folder of the newest edition built for ``briefing``."""
+        query = (
+            select(editions.c.edition, editions.c.path)
+            .where(editions.c.briefing == briefing)
+            .order_by(editions.c.generated_at.desc(), editions.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return (row.edition, Path(row.path)) if row else None
+
+    def ledger(self, briefing: str, edition: str) -> dict[str, str]:
+        """Address (lowercased) → sending, sent or failed, for one edition."""
+        query = select(deliveries.c.email_key, deliveries.c.status).where(
+            deliveries.c.briefing == briefing, deliveries.c.edition == edition
+        )
+        with self.engine.connect() as conn:
+            return {row.email_key: row.status for row in conn.execute(query)}
+
+    def mark_delivery(
+        self,
+        briefing: str,
+        edition: str,
+        email: str,
+        status: str,
+        *,
+        now: datetime,
+        error: str = "",
+    ) -> None:
+        """Record, at once and durably, what became of one message."""
+        key = {"briefing": briefing, "edition": edition, "email_key": email.lower()}
+        values = {"status": status, "error": error, "updated_at": now}
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.briefing == briefing,
+                    deliveries.c.edition == edition,
+                    deliveries.c.email_key == key["email_key"],
+                )
+                .values(**values)
+            ).rowcount
+            if not changed:
+                conn.execute(insert(deliveries).values(**key, **values))
+
+    def forget_deliveries(self, briefing: str, edition: str) -> int:
+        """Clear an edition's ledger, so that it can be sent again (``--resend``)."""
+        with self.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    deliveries.delete().where(
+                        deliveries.c.briefing == briefing, deliveries.c.edition == edition
+                    )
+                ).rowcount
+            )
+
+    def unsubscribe(self, email: str, briefing: str, *, now: datetime) -> bool:
+        """Take ``briefing`` off a subscriber's list (all of them: unsubscribed)."""
+        key = email.strip().lower()
+        with self.engine.begin() as conn:
+            row = conn.execute(select(subscribers).where(subscribers.c.email_key == key)).first()
+            if row is None:
+                return False
+            kept = [b for b in row.briefings.split(";") if b and b != briefing]
+            conn.execute(
+                update(subscribers)
+                .where(subscribers.c.email_key == key)
+                .values(
+                    briefings=";".join(kept),
+                    status=row.status if kept else "unsubscribed",
+                    updated_at=now,
+                )
+            )
+        return True
 
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables, for reports and tests."""
