@@ -263,7 +263,8 @@ def dkim_settings(delivery: Delivery) -> dict[str, bytes] | None:
 
 
 def _signed(message: EmailMessage, dkim_args: Mapping[str, bytes] | None) -> bytes:
-    data = bytes(message)
+    # SMTP wants CRLF line ends; smtplib leaves the bytes it is given alone
+    data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
     if not dkim_args:
         return data
     import dkim

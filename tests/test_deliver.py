@@ -1,0 +1,317 @@
+"""Delivery against a real SMTP server (aiosmtpd) on 127.0.0.1, and the unsubscribe endpoint."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from briefings import config as configuration
+from briefings import deliver, pipeline, unsubscribe
+from briefings.model import Subscriber
+from briefings.store import Store
+
+from .conftest import NOW
+from .editions import LAYOUTS, edition
+
+SECRET = "a-secret-for-tests-only-0123456789"
+
+
+class Sink:
+    """An SMTP handler that keeps every message, and can refuse or stop the sender."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, bytes]] = []
+        self.temporary: dict[str, int] = {}  # address → how many 451s before accepting
+        self.permanent: set[str] = set()
+        self.kill_after: tuple[int, int] | None = None  # (count, pid)
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.permanent:
+            return "550 5.1.1 mailbox unavailable"
+        if self.temporary.get(address, 0) > 0:
+            self.temporary[address] -= 1
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            for rcpt in envelope.rcpt_tos:
+                self.messages.append((rcpt, envelope.content))
+            if self.kill_after and len(self.messages) == self.kill_after[0]:
+                os.kill(self.kill_after[1], signal.SIGKILL)  # the sender dies before our 250
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Sink, int]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+def setup(
+    tmp_path: Path, port: int, subscribers: list[Subscriber], method: str = "smtp"
+) -> configuration.Config:
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f"""
+[delivery]
+from = "Briefings <briefings@example.org>"
+method = "{method}"
+smtp_host = "127.0.0.1"
+smtp_port = {port}
+smtp_security = "none"
+rate = 1000
+base_url = "https://briefings.example.org"
+
+[briefings.sample]
+title = "Sample Briefing"
+topics = ["turkey", "caucasus", "israel", "energy"]
+pro_sections = ["energy"]
+schedule = "0 7 * * *"
+subject = "{{title}} — {{date:%a %d %b}}"
+""",
+        encoding="utf-8",
+    )
+    loaded = configuration.load(path)
+    store = pipeline.open_store(loaded)
+    made = edition()
+    from briefings import render
+
+    files = render.render(
+        made, env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
+    ).files
+    folder = pipeline.write_edition(loaded.settings.output / "sample" / made.edition, files)
+    store.record_edition(made, path=str(folder))
+    store.save_subscribers(subscribers, now=NOW)
+    store.close()
+    return loaded
+
+
+def send(loaded: configuration.Config, **options: Any) -> pipeline.SendReport:
+    store = pipeline.open_store(loaded)
+    try:
+        return pipeline.send_edition(
+            loaded,
+            store,
+            "sample",
+            sender=deliver.SmtpSender(loaded.delivery, backoff=0.01)
+            if loaded.delivery.method == "smtp"
+            else pipeline.make_sender(loaded),
+            secret=SECRET.encode(),
+            now=NOW,
+            **options,
+        )
+    finally:
+        store.close()
+
+
+def people(count: int, tier: str = "free") -> list[Subscriber]:
+    return [
+        Subscriber(
+            email=f"reader{n}@example.net", name=f"Reader {n}", tier=tier, briefings=("sample",)
+        )
+        for n in range(count)
+    ]
+
+
+def test_messages_carry_every_header(smtp: tuple[Sink, int], tmp_path: Path) -> None:
+    sink, port = smtp
+    readers = [
+        Subscriber(email="free@example.net", name="Free Reader", briefings=("sample",)),
+        Subscriber(email="pro@example.net", name="Pro Reader", tier="pro", briefings=("sample",)),
+    ]
+    loaded = setup(tmp_path, port, readers)
+    report = send(loaded)
+    assert (report.sent, report.failed) == (2, []), report.failed[0][1]
+    got = {
+        rcpt: email.message_from_bytes(data, policy=email.policy.default)
+        for rcpt, data in sink.messages
+    }
+    for address, msg in got.items():
+        assert msg.get_content_type() == "multipart/alternative"
+        assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+        assert msg["From"] == "Briefings <briefings@example.org>"
+        assert address in msg["To"]
+        assert msg["Subject"] == "Sample Briefing — Sun 22 Nov"
+        assert msg["Date"] and msg["Message-ID"].endswith("@example.org>")
+        assert msg["List-Id"] == "Sample Briefing <sample.example.org>"
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        mailto, https = (v.strip(" <>") for v in msg["List-Unsubscribe"].split(","))
+        assert mailto.startswith("mailto:unsubscribe@example.org")
+        assert https.startswith("https://briefings.example.org/unsubscribe?")
+        html = msg.get_body(("html",)).get_content()
+        assert https.replace("&", "&amp;") in html or https in html  # personal links in the body
+        assert "unsubscribe.invalid" not in html
+    assert "Upgrade to PRO" in got["free@example.net"].get_body(("html",)).get_content()
+    assert "Upgrade to PRO" not in got["pro@example.net"].get_body(("html",)).get_content()
+
+
+def test_451_is_retried_and_550_fails_only_that_reader(
+    smtp: tuple[Sink, int], tmp_path: Path
+) -> None:
+    sink, port = smtp
+    sink.temporary["reader1@example.net"] = 2
+    sink.permanent.add("reader2@example.net")
+    loaded = setup(tmp_path, port, people(5))
+    report = send(loaded)
+    assert report.sent == 4
+    assert [(e, err[:3]) for e, err in report.failed] == [("reader2@example.net", "550")]
+    assert sorted(r for r, _ in sink.messages) == [f"reader{n}@example.net" for n in (0, 1, 3, 4)]
+    again = send(loaded)  # the ledger: nobody twice, the failure not retried by itself
+    assert (again.sent, again.already) == (0, 5)
+    assert len(sink.messages) == 4
+
+
+def test_a_killed_sender_resumes_without_duplicates(smtp: tuple[Sink, int], tmp_path: Path) -> None:
+    sink, port = smtp
+    loaded = setup(tmp_path, port, people(200))
+    environment = {**os.environ, "BRIEFINGS_SECRET": SECRET}
+    command = [
+        sys.executable,
+        "-m",
+        "briefings.cli",
+        "--config",
+        str(loaded.path),
+        "send",
+        "sample",
+    ]
+    first = subprocess.Popen(
+        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    sink.kill_after = (100, first.pid)
+    first.wait(timeout=120)
+    assert first.returncode == -signal.SIGKILL
+    assert len(sink.messages) == 100
+    sink.kill_after = None
+    second = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
+    assert "in doubt 1" in second.stdout  # the one being sent at the kill is held back
+    delivered = Counter(rcpt for rcpt, _ in sink.messages)
+    assert len(delivered) == 200  # every reader got the edition
+    assert max(delivered.values()) == 1  # and nobody got it twice
+
+
+def test_outbox_dry_run_test_address_and_min_stories(tmp_path: Path) -> None:
+    loaded = setup(tmp_path, 25, people(3), method="outbox")
+    dry = send(loaded, dry_run=True)
+    assert (dry.prepared, dry.sent) == (3, 0)
+    assert not loaded.delivery.outbox.exists() or not list(loaded.delivery.outbox.iterdir())
+    test = send(loaded, to="editor@example.org")
+    assert test.sent == 1
+    report = send(loaded)
+    assert report.sent == 3  # the test message was not recorded against anyone
+    files = sorted(loaded.delivery.outbox.glob("*.eml"))
+    assert len(files) == 4
+    parsed = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    from dataclasses import replace
+
+    strict = replace(loaded, briefings=(replace(loaded.briefings[0], min_stories=50),))
+    assert send(strict).skipped_reason == "9 stories, fewer than min_stories = 50"
+
+
+def test_header_values_cannot_carry_injected_lines() -> None:
+    from briefings.config import Briefing, Delivery
+
+    briefing = Briefing(
+        id="b",
+        title="B\r\nBcc: evil@example.com",
+        description="",
+        topics=(),
+        schedule="0 7 * * *",
+        window=NOW - NOW,
+        repeat_window=NOW - NOW,
+        max_stories=5,
+        min_score=None,
+    )
+    delivery = Delivery(
+        sender="B <b@example.org>",
+        method="outbox",
+        outbox=Path("x"),
+        smtp_host="h",
+        smtp_port=25,
+        smtp_security="none",
+        rate=1.0,
+        base_url="https://b.example.org",
+        dkim_key=None,
+        dkim_selector="s",
+    )
+    msg = deliver.message(
+        edition=edition(),
+        briefing=briefing,
+        subscriber=Subscriber(email="r@example.net", name="R\nBcc: x@y.z"),
+        html="<p>x</p>",
+        text="x",
+        delivery=delivery,
+        secret=b"s" * 20,
+        timezone="UTC",
+        now=NOW,
+    )
+    raw = bytes(msg).decode()
+    assert "\nBcc:" not in raw
+    assert msg["Subject"].startswith("B Bcc: evil@example.com")  # one line, harmless
+
+
+def test_unsubscribe_endpoint(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path}/b.db")
+    store.save_subscribers(
+        [Subscriber(email="reader@example.net", briefings=("sample", "daily"))], now=NOW
+    )
+    secret = SECRET.encode()
+    with unsubscribe.running(store, secret) as base:
+        good = deliver.unsubscribe_url(base, secret, "reader@example.net", "sample")
+        page = urllib.request.urlopen(good).read().decode()
+        assert "Stop sending <strong>sample</strong>" in page and 'method="post"' in page
+        assert store.list_subscribers()[0].briefings == ("sample", "daily")  # GET changes nothing
+        forged = deliver.unsubscribe_url(
+            base, b"another-secret-entirely", "reader@example.net", "sample"
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(
+                urllib.request.Request(forged, data=b"List-Unsubscribe=One-Click", method="POST")
+            )
+        assert refused.value.code == 403
+        done = urllib.request.urlopen(
+            urllib.request.Request(good, data=b"List-Unsubscribe=One-Click", method="POST")
+        )
+        assert done.status == 200
+        assert store.list_subscribers()[0].briefings == ("daily",)
+        urllib.request.urlopen(
+            urllib.request.Request(
+                deliver.unsubscribe_url(base, secret, "reader@example.net", "daily"),
+                data=b"List-Unsubscribe=One-Click",
+                method="POST",
+            )
+        )
+        assert store.list_subscribers()[0].status == "unsubscribed"
+    store.close()
+
+
+def test_sending_needs_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BRIEFINGS_SECRET", raising=False)
+    with pytest.raises(deliver.DeliveryError, match="BRIEFINGS_SECRET must be set"):
+        deliver.secret_from_environment()
