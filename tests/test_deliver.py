@@ -278,6 +278,13 @@ def test_header_values_cannot_carry_injected_lines() -> None:
     assert parsed["Bcc"] is None
 
 
+def post(url: str) -> int:
+    """An RFC 8058 one-click request, as a mail client sends it."""
+    request = urllib.request.Request(url, data=b"List-Unsubscribe=One-Click", method="POST")
+    with urllib.request.urlopen(request) as response:
+        return int(response.status)
+
+
 def test_unsubscribe_endpoint(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path}/b.db")
     store.save_subscribers(
@@ -286,29 +293,20 @@ def test_unsubscribe_endpoint(tmp_path: Path) -> None:
     secret = SECRET.encode()
     with unsubscribe.running(store, secret) as base:
         good = deliver.unsubscribe_url(base, secret, "reader@example.net", "sample")
-        page = urllib.request.urlopen(good).read().decode()
+        with urllib.request.urlopen(good) as response:
+            page = response.read().decode()
         assert "Stop sending <strong>sample</strong>" in page and 'method="post"' in page
         assert store.list_subscribers()[0].briefings == ("sample", "daily")  # GET changes nothing
         forged = deliver.unsubscribe_url(
             base, b"another-secret-entirely", "reader@example.net", "sample"
         )
         with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(
-                urllib.request.Request(forged, data=b"List-Unsubscribe=One-Click", method="POST")
-            )
+            post(forged)
         assert refused.value.code == 403
-        done = urllib.request.urlopen(
-            urllib.request.Request(good, data=b"List-Unsubscribe=One-Click", method="POST")
-        )
-        assert done.status == 200
+        refused.value.close()
+        assert post(good) == 200
         assert store.list_subscribers()[0].briefings == ("daily",)
-        urllib.request.urlopen(
-            urllib.request.Request(
-                deliver.unsubscribe_url(base, secret, "reader@example.net", "daily"),
-                data=b"List-Unsubscribe=One-Click",
-                method="POST",
-            )
-        )
+        assert post(deliver.unsubscribe_url(base, secret, "reader@example.net", "daily")) == 200
         assert store.list_subscribers()[0].status == "unsubscribed"
     store.close()
 
