@@ -20,8 +20,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Protocol
@@ -117,9 +116,9 @@ def message(
 ) -> Prepared:
     """One subscriber's ``multipart/alternative`` message for one edition.
 
-    The headers go through the email package, which folds and encodes them and
-    refuses line breaks; the two bodies are encoded directly (``binascii``),
-    since the email package's own encoder costs more than sending.
+    Header values are collapsed to one line, non-ASCII ones RFC 2047 encoded, and
+    anything else that could break a line is refused. The two bodies are encoded
+    directly (``binascii``): the email package's encoder costs more than sending.
     """
     _, sender_address = parseaddr(delivery.sender)
     domain = sender_address.rpartition("@")[2]
@@ -129,26 +128,28 @@ def message(
         token(secret, subscriber.email, briefing.id)
     )
     identifier = message_id(edition, subscriber.email, domain)
-    head = EmailMessage(policy=SMTP_POLICY)
-    head["From"] = delivery.sender
-    head["To"] = formataddr((" ".join(subscriber.name.split()), subscriber.email))
-    head["Subject"] = subject(briefing, edition, timezone)
-    head["Date"] = format_datetime(now)
-    head["Message-ID"] = identifier
-    head["List-Id"] = f"{' '.join(briefing.title.split())} <{briefing.id}.{domain}>"
     boundary = f"=_briefings_{hashlib.sha256(identifier.encode()).hexdigest()[:24]}"
-    # Written by hand: the email package would encode these long, space-less values as
-    # RFC 2047 words, which mail clients do not read as links.
-    raw = (
-        f"List-Unsubscribe: <{mailto}>,\r\n <{personal}>\r\n"
-        "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
-        f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="{boundary}"'
-        "\r\n\r\n"
-    )
-    for link in (mailto, personal):
-        if not link.isascii() or any(c.isspace() or ord(c) < 32 for c in link):
-            raise DeliveryError(f"{subscriber.email}: unusable characters in {link!r}")
-    headers = head.as_bytes().rstrip(b"\r\n") + b"\r\n" + raw.encode()
+    sender_name, _ = parseaddr(delivery.sender)
+    lines = [
+        ("From", formataddr((_one_line(sender_name), sender_address), charset="utf-8")),
+        ("To", formataddr((_one_line(subscriber.name), subscriber.email), charset="utf-8")),
+        ("Subject", _encoded(subject(briefing, edition, timezone))),
+        ("Date", format_datetime(now)),
+        ("Message-ID", identifier),
+        ("List-Id", f"{_encoded(_one_line(briefing.title))} <{briefing.id}.{domain}>"),
+        ("List-Unsubscribe", f"<{mailto}>,\r\n <{personal}>"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
+    ]
+    for name, value in lines:
+        if (
+            not value.isascii()
+            or any(ord(c) < 32 and c not in "\r\n" for c in value)
+            or ("\n" in value.replace("\r\n ", ""))
+        ):
+            raise DeliveryError(f"{subscriber.email}: unusable characters in {name}: {value!r}")
+    headers = "".join(f"{name}: {value}\r\n" for name, value in lines).encode() + b"\r\n"
     parts = b"".join(
         b"--"
         + boundary.encode()
@@ -165,6 +166,17 @@ def message(
         message_id=identifier,
         data=headers + parts + b"--" + boundary.encode() + b"--\r\n",
     )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _encoded(text: str) -> str:
+    """A header value as ASCII: RFC 2047 encoded words when it is not ASCII already."""
+    if text.isascii():
+        return text
+    return Header(text, "utf-8").encode(linesep="\r\n")
 
 
 def _quoted(body: str) -> bytes:

@@ -177,6 +177,14 @@ subscribers = Table(
 )
 
 
+_MARK = text(
+    "INSERT INTO deliveries (briefing, edition, email_key, status, error, updated_at) "
+    "VALUES (:briefing, :edition, :email_key, :status, :error, :updated_at) "
+    "ON CONFLICT (briefing, edition, email_key) DO UPDATE SET status = excluded.status, "
+    "error = excluded.error, updated_at = excluded.updated_at"
+)
+
+
 class Store:
     """One database; every method is a short transaction."""
 
@@ -532,21 +540,23 @@ class Store:
         now: datetime,
         error: str = "",
     ) -> None:
-        """Record, at once and durably, what became of one message."""
-        key = {"briefing": briefing, "edition": edition, "email_key": email.lower()}
-        values = {"status": status, "error": error, "updated_at": now}
+        """Record, at once and durably, what became of one message.
+
+        One upsert statement (SQLite 3.24+ and PostgreSQL share its syntax): the ledger is
+        written twice per message, so its cost is on the sending path.
+        """
         with self.engine.begin() as conn:
-            changed = conn.execute(
-                update(deliveries)
-                .where(
-                    deliveries.c.briefing == briefing,
-                    deliveries.c.edition == edition,
-                    deliveries.c.email_key == key["email_key"],
-                )
-                .values(**values)
-            ).rowcount
-            if not changed:
-                conn.execute(insert(deliveries).values(**key, **values))
+            conn.execute(
+                _MARK,
+                {
+                    "briefing": briefing,
+                    "edition": edition,
+                    "email_key": email.lower(),
+                    "status": status,
+                    "error": error,
+                    "updated_at": UTCDateTime().process_bind_param(now, self.engine.dialect),
+                },
+            )
 
     def forget_deliveries(self, briefing: str, edition: str) -> int:
         """Clear an edition's ledger, so that it can be sent again (``--resend``)."""
