@@ -27,6 +27,7 @@ from . import subscribers as subscriber_records
 from . import topics as topics_module
 from .errors import BriefingsError, ConfigError
 from .model import RunReport
+from .store import Store
 
 DEMO_MARKER = ".briefings-demo"
 err = Console(stderr=True, highlight=False)
@@ -394,11 +395,8 @@ def subscribers_import(config_path: Path, file: Path) -> None:
             known_briefings=[b.id for b in config.briefings],
             known_industries=_industries(config),
         )
-        store = pipeline.open_store(config)
-        try:
+        with _opened(config) as store:
             added, updated = store.save_subscribers(parsed.subscribers, now=datetime.now(UTC))
-        finally:
-            store.close()
     click.echo(f"{added} added, {updated} updated, {len(parsed.problems)} rows refused")
     for problem in parsed.problems:
         err.print(f"error: {problem}", markup=False, style="red", soft_wrap=True)
@@ -438,11 +436,8 @@ def subscribers_add(
             )
         except ValueError as exc:
             raise ConfigError([f"subscriber {email!r}: {exc}"]) from None
-        store = pipeline.open_store(config)
-        try:
+        with _opened(config) as store:
             added, _ = store.save_subscribers([made], now=datetime.now(UTC))
-        finally:
-            store.close()
     click.echo(f"{'added' if added else 'updated'} {made.email}")
 
 
@@ -453,11 +448,8 @@ def subscribers_remove(config_path: Path, email: str) -> None:
     """Forget a subscriber entirely (to stop mail but keep the record, they unsubscribe)."""
     with errors_to_exit():
         config = configuration.load(config_path)
-        store = pipeline.open_store(config)
-        try:
+        with _opened(config) as store:
             gone = store.remove_subscriber(email)
-        finally:
-            store.close()
     if not gone:
         err.print(f"error: no subscriber {email!r}", markup=False, style="red", soft_wrap=True)
         sys.exit(1)
@@ -472,11 +464,8 @@ def subscribers_list(config_path: Path, briefing_id: str | None, status: str | N
     """One line per subscriber: address, tier, status, briefings."""
     with errors_to_exit():
         config = configuration.load(config_path)
-        store = pipeline.open_store(config)
-        try:
+        with _opened(config) as store:
             found = store.list_subscribers(briefing=briefing_id, status=status)
-        finally:
-            store.close()
     for item in found:
         click.echo(f"{item.email}\t{item.tier}\t{item.status}\t{';'.join(item.briefings)}")
     err.print(f"{len(found)} subscribers", style="dim")
@@ -489,11 +478,8 @@ def subscribers_export(config_path: Path, file: Path | None) -> None:
     """Every subscriber as CSV, to FILE or standard output; import reads it back."""
     with errors_to_exit():
         config = configuration.load(config_path)
-        store = pipeline.open_store(config)
-        try:
+        with _opened(config) as store:
             text = subscriber_records.to_csv(store.list_subscribers())
-        finally:
-            store.close()
     if file is None:
         click.echo(text, nl=False)
     else:
@@ -623,12 +609,18 @@ def _reset_demo_folder(out_dir: Path) -> None:
 
 
 @contextmanager
-def _run(config: configuration.Config, bars: RichProgress | None) -> Iterator[pipeline.Run]:
+def _opened(config: configuration.Config) -> Iterator[Store]:
     store = pipeline.open_store(config)
     try:
-        yield pipeline.Run(config=config, store=store, progress=bars)
+        yield store
     finally:
         store.close()
+
+
+@contextmanager
+def _run(config: configuration.Config, bars: RichProgress | None) -> Iterator[pipeline.Run]:
+    with _opened(config) as store:
+        yield pipeline.Run(config=config, store=store, progress=bars)
 
 
 def _known_briefings(config: configuration.Config, wanted: Sequence[str]) -> None:
