@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from render import edition
 
 from briefings import config, pipeline, render
-from briefings.deliver import SmtpSender
 from briefings.model import Subscriber
 
 
@@ -37,6 +36,7 @@ def free_port() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--connections", type=int, default=4)
     args = parser.parse_args()
     port = free_port()
     sink = subprocess.Popen(
@@ -62,12 +62,14 @@ def main() -> None:
                 time.sleep(0.05)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "feeds.toml"
+            connections = args.connections
             path.write_text(f"""[delivery]
 method = "smtp"
 smtp_host = "127.0.0.1"
 smtp_port = {port}
 smtp_security = "none"
 rate = 100000
+connections = {connections}
 base_url = "https://briefings.example.org"
 [briefings.b0]
 title = "Bench Briefing"
@@ -95,7 +97,8 @@ schedule = "0 7 * * *"
                 loaded,
                 store,
                 "b0",
-                sender=SmtpSender(loaded.delivery),
+                senders=lambda: pipeline.make_sender(loaded),
+                connections=loaded.delivery.connections,
                 secret=b"bench-secret-0123456789",
                 now=datetime.now(UTC),
             )

@@ -248,6 +248,12 @@ DELIVERY: dict[str, Key] = {
         type=str, default="starttls", help="starttls, tls (implicit TLS) or none."
     ),
     "rate": Key(type=(int, float), default=20, help="Most messages sent per second."),
+    "connections": Key(
+        type=int,
+        default=1,
+        help="SMTP connections used at once. More is faster, but after a crash up to this "
+        "many messages can be in doubt.",
+    ),
     "base_url": Key(
         type=str,
         default="",
@@ -394,6 +400,7 @@ class Delivery:
     smtp_port: int
     smtp_security: str
     rate: float
+    connections: int
     base_url: str
     dkim_key: Path | None
     dkim_selector: str
@@ -602,6 +609,7 @@ def _delivery(checker: _Checker, raw: Any, root: Path, base_url: str) -> Deliver
         smtp_port=values["smtp_port"],
         smtp_security=security,
         rate=float(values["rate"]) if values["rate"] > 0 else 20.0,
+        connections=max(1, values["connections"]),
         base_url=(values["base_url"] or base_url).rstrip("/"),
         dkim_key=(root / values["dkim_key"]) if values["dkim_key"] else None,
         dkim_selector=values["dkim_selector"],
@@ -617,6 +625,7 @@ def _delivery_defaults() -> Delivery:
         smtp_port=587,
         smtp_security="starttls",
         rate=20.0,
+        connections=1,
         base_url="",
         dkim_key=None,
         dkim_selector="briefings",

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -421,8 +423,9 @@ def send_edition(
     store: Store,
     briefing_id: str,
     *,
-    sender: deliver.Sender,
+    senders: Callable[[], deliver.Sender],
     secret: bytes,
+    connections: int = 1,
     now: datetime,
     to: str | None = None,
     dry_run: bool = False,
@@ -433,8 +436,10 @@ def send_edition(
     The ledger records every message as *sending* before it goes and *sent* or
     *failed* after, each in its own transaction; a run that stops half-way and
     starts again sends only what is left. A message caught in flight by the stop
-    is held back as *in doubt* rather than risk sending it twice; ``resend``
-    clears the ledger. ``to`` sends one test message and records nothing.
+    is held back as *in doubt* rather than risk sending it twice (with several
+    ``connections``, up to one per connection); ``resend`` clears the ledger.
+    ``to`` sends one test message and records nothing. ``senders`` makes one
+    sender per connection.
     """
     briefing = config.briefing(briefing_id)
     report = SendReport(briefing=briefing_id)
@@ -457,51 +462,67 @@ def send_edition(
     ledger = {} if to is not None else store.ledger(briefing_id, report.edition)
     bodies = _Bodies(config, briefing, edition, folder)
     tz = config.settings.timezone
-    try:
-        for subscriber in recipients:
-            state = ledger.get(subscriber.email.lower())
-            if state in ("sent", "failed"):
-                report.already += 1
-                continue
-            if state == "sending":
-                report.in_doubt.append(subscriber.email)
-                continue
-            html, text = bodies.of(subscriber)
-            message = deliver.message(
-                edition=edition,
-                briefing=briefing,
-                subscriber=subscriber,
-                html=html,
-                text=text,
-                delivery=config.delivery,
-                secret=secret,
-                timezone=tz,
-                now=now,
+    record = to is None
+    lock = threading.Lock()
+    local = threading.local()
+    opened: list[deliver.Sender] = []
+
+    def deliver_one(email: str, message: deliver.Prepared) -> None:
+        sender = getattr(local, "sender", None)
+        if sender is None:
+            sender = local.sender = senders()
+            with lock:
+                opened.append(sender)
+        if record:
+            store.mark_delivery(briefing_id, report.edition, email, "sending", now=now)
+        outcome = sender.send(message)
+        if record:
+            store.mark_delivery(
+                briefing_id, report.edition, email, outcome.status, now=now, error=outcome.error
             )
-            report.prepared += 1
-            if dry_run:
-                continue
-            record = to is None
-            if record:
-                store.mark_delivery(
-                    briefing_id, report.edition, subscriber.email, "sending", now=now
-                )
-            outcome = sender.send(message)
-            if record:
-                store.mark_delivery(
-                    briefing_id,
-                    report.edition,
-                    subscriber.email,
-                    outcome.status,
-                    now=now,
-                    error=outcome.error,
-                )
+        with lock:
             if outcome.status == "sent":
                 report.sent += 1
             else:
-                report.failed.append((subscriber.email, outcome.error))
+                report.failed.append((email, outcome.error))
+
+    workers = max(1, connections)
+    slots = threading.Semaphore(workers * 2)  # build messages only a little ahead of sending
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="send") as pool:
+            pending = []
+            for subscriber in recipients:
+                state = ledger.get(subscriber.email.lower())
+                if state in ("sent", "failed"):
+                    report.already += 1
+                    continue
+                if state == "sending":
+                    report.in_doubt.append(subscriber.email)
+                    continue
+                html, text = bodies.of(subscriber)
+                message = deliver.message(
+                    edition=edition,
+                    briefing=briefing,
+                    subscriber=subscriber,
+                    html=html,
+                    text=text,
+                    delivery=config.delivery,
+                    secret=secret,
+                    timezone=tz,
+                    now=now,
+                )
+                report.prepared += 1
+                if dry_run:
+                    continue
+                slots.acquire()
+                job = pool.submit(deliver_one, subscriber.email, message)
+                job.add_done_callback(lambda _: slots.release())
+                pending.append(job)
+            for job in pending:
+                job.result()  # a crash in a worker is a crash of the run
     finally:
-        sender.close()
+        for sender in opened:
+            sender.close()
     return report
 
 
@@ -552,7 +573,11 @@ class _Bodies:
 
 
 def make_sender(config: Config) -> deliver.Sender:
-    """The sender ``[delivery]`` asks for."""
+    """The sender ``[delivery]`` asks for; with several connections, each gets its share
+    of ``rate``."""
     if config.delivery.method == "outbox":
         return deliver.OutboxSender(config.delivery.outbox)
-    return deliver.SmtpSender(config.delivery, dkim=deliver.dkim_settings(config.delivery))
+    share = replace(
+        config.delivery, rate=config.delivery.rate / max(1, config.delivery.connections)
+    )
+    return deliver.SmtpSender(share, dkim=deliver.dkim_settings(config.delivery))

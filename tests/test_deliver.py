@@ -119,9 +119,11 @@ def send(loaded: configuration.Config, **options: Any) -> pipeline.SendReport:
             loaded,
             store,
             "sample",
-            sender=deliver.SmtpSender(loaded.delivery, backoff=0.01)
-            if loaded.delivery.method == "smtp"
-            else pipeline.make_sender(loaded),
+            senders=lambda: (
+                deliver.SmtpSender(loaded.delivery, backoff=0.01)
+                if loaded.delivery.method == "smtp"
+                else pipeline.make_sender(loaded)
+            ),
             secret=SECRET.encode(),
             now=NOW,
             **options,
@@ -256,6 +258,7 @@ def test_header_values_cannot_carry_injected_lines() -> None:
         smtp_port=25,
         smtp_security="none",
         rate=1.0,
+        connections=1,
         base_url="https://b.example.org",
         dkim_key=None,
         dkim_selector="s",
