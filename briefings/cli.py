@@ -565,13 +565,20 @@ def _send(
 @click.option("--port", default=8080, show_default=True)
 @click.pass_obj
 def serve(config_path: Path, host: str, port: int) -> None:
-    """Answer the unsubscribe links of the emails (and RFC 8058 one-click requests)."""
+    """Answer the emails' unsubscribe (RFC 8058 one-click too) and preferences links."""
     with errors_to_exit():
         config = configuration.load(config_path)
         secret = deliver.secret_from_environment()
         store = pipeline.open_store(config)
-    httpd = unsubscribe.server(store, secret, host=host, port=port)
-    err.print(f"Answering unsubscribe links at http://{host}:{httpd.server_address[1]}/")
+        matcher = pipeline.topic_matcher(config)
+    choices = unsubscribe.Choices(
+        briefings=tuple((b.id, b.title, b.tier) for b in config.briefings),
+        industries=tuple((t.id, t.title) for t in matcher.topics.values() if t.kind == "industry"),
+    )
+    httpd = unsubscribe.server(store, secret, choices=choices, host=host, port=port)
+    err.print(
+        f"Answering unsubscribe and preferences links at http://{host}:{httpd.server_address[1]}/"
+    )
     try:
         httpd.serve_forever()
     except KeyboardInterrupt:

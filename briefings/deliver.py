@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import hashlib
 import hmac
 import os
+import re
 import smtplib
 import ssl
 import time
@@ -22,14 +24,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+from html import escape
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from .config import Briefing, Delivery
 from .errors import BriefingsError
 from .model import Edition, Subscriber
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 UNSUBSCRIBE = "https://unsubscribe.invalid/__unsubscribe__"
 PREFERENCES = "https://preferences.invalid/__preferences__"
@@ -143,20 +149,17 @@ def message(
         ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
     ]
     for name, value in lines:
-        if (
-            not value.isascii()
-            or any(ord(c) < 32 and c not in "\r\n" for c in value)
-            or ("\n" in value.replace("\r\n ", ""))
-        ):
+        if _UNSAFE.search(value.replace("\r\n ", "")):
             raise DeliveryError(f"{subscriber.email}: unusable characters in {name}: {value!r}")
     headers = "".join(f"{name}: {value}\r\n" for name, value in lines).encode() + b"\r\n"
+    links = {UNSUBSCRIBE: personal, PREFERENCES: preferences}
     parts = b"".join(
         b"--"
         + boundary.encode()
         + b"\r\nContent-Type: text/"
         + kind
         + b'; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
-        + _quoted(_personal(body, personal, preferences))
+        + _quoted_personal(body, links, html=kind == b"html")
         + b"\r\n"
         for kind, body in ((b"plain", text), (b"html", html))
     )
@@ -168,15 +171,66 @@ def message(
     )
 
 
+_UNSAFE = re.compile(r"[^\x20-\x7e]")
+"""What a header line may not hold once its folds are undone: no control, no non-ASCII."""
+_LINKS = re.compile(f"({re.escape(UNSUBSCRIBE)}|{re.escape(PREFERENCES)})")
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+@functools.lru_cache(maxsize=256)
 def _encoded(text: str) -> str:
     """A header value as ASCII: RFC 2047 encoded words when it is not ASCII already."""
     if text.isascii():
         return text
     return Header(text, "utf-8").encode(linesep="\r\n")
+
+
+@functools.lru_cache(maxsize=64)
+def _segments(body: str) -> tuple[bytes | str, ...]:
+    """A body quoted-printable encoded around its link placeholders, which stay as str.
+
+    Encoding a 50 kB body costs more than sending it, and only the links differ from
+    one subscriber to the next, so each distinct body is encoded once.
+    """
+    pieces = _LINKS.split(body)
+    return tuple(
+        piece if n % 2 else _open_ended(_quoted(piece))
+        for n, piece in enumerate(pieces)
+        if piece or n % 2
+    )
+
+
+def _open_ended(encoded: bytes) -> bytes:
+    """Quoted-printable text whose last line leaves room for a soft line break's ``=``."""
+    head, _, last = encoded.rpartition(b"\r\n")
+    if len(last) < 76:
+        return encoded
+    cut = 75
+    if last[cut - 1 : cut] == b"=":
+        cut -= 1
+    elif last[cut - 2 : cut - 1] == b"=":
+        cut -= 2
+    split = last[:cut] + b"=\r\n" + last[cut:]
+    return head + b"\r\n" + split if head or encoded.startswith(b"\r\n") else split
+
+
+def _quoted_personal(body: str, links: Mapping[str, str], *, html: bool) -> bytes:
+    """The encoded body with one subscriber's links in place of the placeholders.
+
+    Each link is encoded on lines of its own, between soft line breaks, so no line
+    grows past the 76 characters quoted-printable allows.
+    """
+    out = []
+    for segment in _segments(body):
+        if isinstance(segment, bytes):
+            out.append(segment)
+        else:
+            link = escape(links[segment]) if html else links[segment]
+            out.append(b"=\r\n" + _open_ended(_quoted(link)) + b"=\r\n")
+    return b"".join(out)
 
 
 def _quoted(body: str) -> bytes:
@@ -191,15 +245,12 @@ def message_id(edition: Edition, email: str, domain: str) -> str:
     return f"<{edition.briefing}.{edition.edition}.{who}@{domain}>"
 
 
-def _personal(body: str, unsubscribe: str, preferences: str) -> str:
-    return body.replace(UNSUBSCRIBE, unsubscribe).replace(PREFERENCES, preferences)
-
-
 class OutboxSender:
     """Writes each message as an ``.eml`` file, whole or not at all."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, dkim: Mapping[str, bytes] | None = None) -> None:
         self.folder = folder
+        self.dkim = dkim
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -210,7 +261,7 @@ class OutboxSender:
         path = self.folder / f"{name}.eml"
         temporary = path.with_name(f".{path.name}.tmp")
         try:
-            temporary.write_bytes(message.data)
+            temporary.write_bytes(_signed(message.data, self.dkim))
             temporary.replace(path)
         except OSError as exc:
             return Outcome(status="failed", error=f"{path}: {exc.strerror}")
@@ -247,11 +298,11 @@ class SmtpSender:
         d = self.delivery
         try:
             if d.smtp_security == "tls":
-                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                client: smtplib.SMTP = _TlsClient(
                     d.smtp_host, d.smtp_port, timeout=30, context=ssl.create_default_context()
                 )
             else:
-                client = smtplib.SMTP(d.smtp_host, d.smtp_port, timeout=30)
+                client = _Client(d.smtp_host, d.smtp_port, timeout=30)
                 if d.smtp_security == "starttls":
                     client.starttls(context=ssl.create_default_context())
             user = os.environ.get("BRIEFINGS_SMTP_USER")
@@ -304,6 +355,33 @@ class SmtpSender:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 self.client.quit()
             self.client = None
+
+
+def _data(client: smtplib.SMTP, msg: bytes) -> tuple[int, bytes]:
+    """SMTP DATA for a message with CRLF line ends, dot-stuffed with ``bytes.replace``.
+
+    smtplib stuffs with a multi-line regular expression, which costs more than sending
+    a 100 kB message over loopback.
+    """
+    client.putcmd("data")
+    code, reply = client.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    stuffed = (b"." if msg.startswith(b".") else b"") + msg.replace(b"\r\n.", b"\r\n..")
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    client.send(stuffed + b".\r\n")
+    return client.getreply()
+
+
+class _Client(smtplib.SMTP):
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
+        return _data(self, msg.encode("ascii") if isinstance(msg, str) else bytes(msg))
+
+
+class _TlsClient(smtplib.SMTP_SSL):
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
+        return _data(self, msg.encode("ascii") if isinstance(msg, str) else bytes(msg))
 
 
 def dkim_settings(delivery: Delivery) -> dict[str, bytes] | None:

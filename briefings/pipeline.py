@@ -576,7 +576,9 @@ def make_sender(config: Config) -> deliver.Sender:
     """The sender ``[delivery]`` asks for; with several connections, each gets its share
     of ``rate``."""
     if config.delivery.method == "outbox":
-        return deliver.OutboxSender(config.delivery.outbox)
+        return deliver.OutboxSender(
+            config.delivery.outbox, dkim=deliver.dkim_settings(config.delivery)
+        )
     share = replace(
         config.delivery, rate=config.delivery.rate / max(1, config.delivery.connections)
     )

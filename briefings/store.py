@@ -497,18 +497,50 @@ class Store:
             query = query.where(subscribers.c.status == status)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        found = [
-            Subscriber(
-                email=r.email,
-                name=r.name,
-                tier=r.tier,
-                briefings=tuple(b for b in r.briefings.split(";") if b),
-                industries=tuple(i for i in r.industries.split(";") if i),
-                status=r.status,
-            )
-            for r in rows
-        ]
+        found = [_subscriber(r) for r in rows]
         return [s for s in found if briefing is None or briefing in s.briefings]
+
+    def subscriber(self, email: str) -> Subscriber | None:
+        """One subscriber by address (any case), or None."""
+        query = select(subscribers).where(subscribers.c.email_key == email.strip().lower())
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return _subscriber(row) if row else None
+
+    def set_preferences(
+        self,
+        email: str,
+        *,
+        briefings: Sequence[str],
+        industries: Sequence[str],
+        now: datetime,
+    ) -> bool:
+        """Replace what a subscriber receives; False if there is none.
+
+        No briefing left means unsubscribed; choosing some again reactivates an
+        unsubscribed reader (never a bounced one).
+        """
+        key = email.strip().lower()
+        with self.engine.begin() as conn:
+            row = conn.execute(select(subscribers).where(subscribers.c.email_key == key)).first()
+            if row is None:
+                return False
+            status = row.status
+            if not briefings:
+                status = "unsubscribed" if status == "active" else status
+            elif status == "unsubscribed":
+                status = "active"
+            conn.execute(
+                update(subscribers)
+                .where(subscribers.c.email_key == key)
+                .values(
+                    briefings=";".join(briefings),
+                    industries=";".join(industries),
+                    status=status,
+                    updated_at=now,
+                )
+            )
+        return True
 
     def latest_edition(self, briefing: str) -> tuple[str, Path] | None:
         """The id and folder of the newest edition built for ``briefing``."""
@@ -619,6 +651,17 @@ def _entry_row(entry: Entry, seen_at: datetime) -> dict[str, Any]:
         "dated": entry.dated,
         "first_seen": seen_at,
     }
+
+
+def _subscriber(row: Any) -> Subscriber:
+    return Subscriber(
+        email=row.email,
+        name=row.name,
+        tier=row.tier,
+        briefings=tuple(b for b in row.briefings.split(";") if b),
+        industries=tuple(i for i in row.industries.split(";") if i),
+        status=row.status,
+    )
 
 
 def _entry(row: Any) -> Entry:

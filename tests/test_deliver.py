@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import quopri
 import signal
 import socket
 import subprocess
@@ -19,6 +20,8 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from briefings import config as configuration
 from briefings import deliver, pipeline, unsubscribe
@@ -314,7 +317,159 @@ def test_unsubscribe_endpoint(tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.mark.parametrize("method", ["smtp", "outbox"])
+def test_dkim_signatures_verify(smtp: tuple[Sink, int], tmp_path: Path, method: str) -> None:
+    import base64
+
+    import dkim
+
+    sink, port = smtp
+    key = tmp_path / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    public = subprocess.run(
+        ["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+    loaded = setup(tmp_path, port, people(2), method=method)
+    text = (tmp_path / "feeds.toml").read_text(encoding="utf-8")
+    (tmp_path / "feeds.toml").write_text(
+        text.replace(
+            'base_url = "', 'dkim_key = "dkim.pem"\ndkim_selector = "may2026"\nbase_url = "'
+        ),
+        encoding="utf-8",
+    )
+    loaded = configuration.load(tmp_path / "feeds.toml")
+    store = pipeline.open_store(loaded)
+    try:
+        report = pipeline.send_edition(
+            loaded,
+            store,
+            "sample",
+            senders=lambda: pipeline.make_sender(loaded),
+            secret=SECRET.encode(),
+            now=NOW,
+        )
+    finally:
+        store.close()
+    assert report.sent == 2
+    if method == "smtp":
+        received = [data for _, data in sink.messages]
+    else:
+        received = [path.read_bytes() for path in sorted(loaded.delivery.outbox.glob("*.eml"))]
+    assert len(received) == 2
+
+    def dns(name: bytes, timeout: int = 5) -> bytes | None:
+        return record if name == b"may2026._domainkey.example.org." else None
+
+    for data in received:
+        assert data.startswith(b"DKIM-Signature:")
+        signature = email.message_from_bytes(data)["DKIM-Signature"]
+        assert "d=example.org" in signature and "s=may2026" in signature
+        assert "list-unsubscribe" in signature.lower()
+        assert dkim.verify(data, dnsfunc=dns)
+        tampered = data.replace(b"Sample Briefing", b"Sample Bulletin", 1)
+        assert not dkim.verify(tampered, dnsfunc=dns)
+
+
+def test_preferences_page(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path}/b.db")
+    store.save_subscribers(
+        [
+            Subscriber(email="Pro@example.net", tier="pro", briefings=("daily",)),
+            Subscriber(email="free@example.net", briefings=("daily",)),
+        ],
+        now=NOW,
+    )
+    choices = unsubscribe.Choices(
+        briefings=(("daily", "Daily <Briefing>", "free"), ("energy", "Energy Weekly", "pro")),
+        industries=(("energy", "Energy"), ("defense", "Defense"), ("banking", "Banking")),
+    )
+    secret = SECRET.encode()
+    with unsubscribe.running(store, secret, choices=choices) as base:
+        link = deliver.unsubscribe_url(base, secret, "pro@example.net", "daily").replace(
+            "/unsubscribe?", "/preferences?"
+        )
+        with urllib.request.urlopen(link) as response:
+            page = response.read().decode()
+        assert "Daily &lt;Briefing&gt;" in page and 'name="rank-defense"' in page
+        form = "briefing=daily&briefing=energy&rank-banking=1&rank-energy=2&rank-defense="
+        with urllib.request.urlopen(urllib.request.Request(link, data=form.encode())) as response:
+            assert "Saved." in response.read().decode()
+        saved = store.subscriber("pro@example.net")
+        assert saved is not None
+        assert saved.briefings == ("daily", "energy") and saved.industries == ("banking", "energy")
+
+        # a free reader cannot pick a PRO briefing, and sees no industries
+        free = deliver.unsubscribe_url(base, secret, "free@example.net", "daily").replace(
+            "/unsubscribe?", "/preferences?"
+        )
+        with urllib.request.urlopen(free) as response:
+            page = response.read().decode()
+        assert 'value="energy" disabled' in page and "rank-" not in page
+        with urllib.request.urlopen(
+            urllib.request.Request(free, data=b"briefing=energy&rank-energy=1")
+        ) as response:
+            response.read()
+        saved = store.subscriber("free@example.net")
+        assert saved is not None and saved.briefings == () and saved.status == "unsubscribed"
+        with urllib.request.urlopen(
+            urllib.request.Request(free, data=b"briefing=daily")
+        ) as response:
+            response.read()
+        saved = store.subscriber("free@example.net")
+        assert saved is not None and saved.briefings == ("daily",) and saved.status == "active"
+
+        forged = free.replace("free%40example.net", "pro%40example.net")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(forged, data=b"briefing=daily"))
+        assert refused.value.code == 403
+        refused.value.close()
+        saved = store.subscriber("pro@example.net")
+        assert saved is not None and saved.briefings == ("daily", "energy")
+    store.close()
+
+
 def test_sending_needs_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BRIEFINGS_SECRET", raising=False)
     with pytest.raises(deliver.DeliveryError, match="BRIEFINGS_SECRET must be set"):
         deliver.secret_from_environment()
+
+
+@given(
+    before=st.text(alphabet=st.characters(codec="utf-8"), max_size=300),
+    after=st.text(alphabet=st.characters(codec="utf-8"), max_size=300),
+    address=st.from_regex(r"[a-z0-9.+]{1,80}@example\.net", fullmatch=True),
+)
+@settings(max_examples=200, deadline=None)
+def test_personal_links_survive_quoted_printable(before: str, after: str, address: str) -> None:
+    body = f"{before}{deliver.UNSUBSCRIBE}{after}{deliver.PREFERENCES}\n"
+    unsubscribe_link = deliver.unsubscribe_url("https://b.example.org", b"s" * 16, address, "daily")
+    links = {
+        deliver.UNSUBSCRIBE: unsubscribe_link,
+        deliver.PREFERENCES: unsubscribe_link.replace("/unsubscribe?", "/preferences?"),
+    }
+    encoded = deliver._quoted_personal(body, links, html=True)
+    expected = body.replace("\r\n", "\n").replace("\r", "\n")
+    for placeholder, link in links.items():
+        expected = expected.replace(placeholder, link.replace("&", "&amp;"))
+    assert quopri.decodestring(encoded.replace(b"\r\n", b"\n")).decode() == expected
+    assert all(len(line) <= 76 for line in encoded.split(b"\r\n")[-3:])  # the links' lines
+
+
+def test_lines_starting_with_a_dot_arrive_intact(smtp: tuple[Sink, int], tmp_path: Path) -> None:
+    sink, port = smtp
+    loaded = setup(tmp_path, port, [])
+    data = b"Subject: dots\r\n\r\n.starts with a dot\r\n.\r\n..two\r\nlast line without end"
+    sender = deliver.SmtpSender(loaded.delivery)
+    try:
+        outcome = sender.send(
+            deliver.Prepared(
+                recipient="dots@example.net", sender="b@example.org", message_id="<x@y>", data=data
+            )
+        )
+    finally:
+        sender.close()
+    assert outcome.status == "sent"
+    assert sink.messages == [("dots@example.net", data + b"\r\n")]
