@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz
 
 from .config import Briefing
-from .model import Edition, Story
+from .model import Choice, Edition, Story
 
 NEW_HEADLINE = 60.0
 """Below this similarity (0-100, word order ignored) a headline counts as materially new."""
@@ -58,6 +58,8 @@ def compose(
     now: datetime,
     timezone: str,
     carried: Mapping[str, str],
+    choices: Sequence[Choice] = (),
+    edition: str | None = None,
 ) -> Edition:
     """The edition of ``briefing`` at ``now``.
 
@@ -69,10 +71,24 @@ def compose(
     (:func:`is_update`). ``carried`` maps the URLs sent within that window to
     their headlines. The most widely covered stories come first, then the most
     relevant, then the newest.
+
+    An editor's ``choices`` come last: a dropped story is left out, a pinned one is
+    kept whatever the rules above say (if it is among ``stories``) and comes first,
+    and ranked stories come before unranked ones in the editor's order. ``edition``
+    keeps the id of an edition being rebuilt.
     """
     since = now - briefing.window
     chosen = []
+    decided = {}
     for story in stories:
+        choice = next((c for c in choices if c.concerns(story)), None)
+        if choice is not None:
+            if choice.dropped:
+                continue
+            decided[story.id] = choice
+            if choice.pinned:
+                chosen.append(story)
+                continue
         if not since <= story.published <= now:
             continue
         if briefing.topics and not _relevant(story, briefing):
@@ -92,11 +108,23 @@ def compose(
             s.id,
         )
     )
+    chosen.sort(key=lambda s: _editor_order(decided.get(s.id)))
+    pinned = [s for s in chosen if s.id in decided and decided[s.id].pinned]
+    others = [s for s in chosen if s not in pinned]
+    kept = {s.id for s in pinned + others[: max(0, briefing.max_stories - len(pinned))]}
     return Edition(
         briefing=briefing.id,
         title=briefing.title,
         description=briefing.description,
-        edition=edition_id(now, timezone),
+        edition=edition or edition_id(now, timezone),
         generated_at=now,
-        stories=tuple(chosen[: briefing.max_stories]),
+        stories=tuple(s for s in chosen if s.id in kept),
     )
+
+
+def _editor_order(choice: Choice | None) -> tuple[int, float]:
+    """Pinned stories first, then ranked ones by rank, then the rest (a stable sort)."""
+    if choice is None:
+        return (1, float("inf"))
+    rank = float("inf") if choice.rank is None else float(choice.rank)
+    return (0 if choice.pinned else 1, rank)

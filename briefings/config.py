@@ -61,6 +61,17 @@ SETTINGS: dict[str, Key] = {
     "output": Key(
         type=str, default="out", help="Folder the editions are written to, relative to feeds.toml."
     ),
+    "fetch_interval": Key(
+        type=str,
+        default="15m",
+        help="How often briefings schedule fetches every feed, e.g. 15m, 1h.",
+    ),
+    "misfire_grace": Key(
+        type=str,
+        default="1h",
+        help="An edition missed while briefings schedule was down still runs once on restart "
+        "if it is at most this late; a later one is skipped with a log line.",
+    ),
     "timezone": Key(
         type=str,
         default="UTC",
@@ -138,7 +149,25 @@ BRIEFING: dict[str, Key] = {
     "schedule": Key(
         type=str,
         default=REQUIRED,
-        help="Cron line (minute hour day month weekday) in settings.timezone.",
+        help="Cron line (minute hour day month weekday) in the briefing's timezone.",
+    ),
+    "timezone": Key(
+        type=str,
+        default="",
+        help="IANA time zone of its schedule, dates and send_at, e.g. 'Asia/Jerusalem'; "
+        "empty: settings.timezone.",
+    ),
+    "review": Key(
+        type=bool,
+        default=False,
+        help="Build each edition as a draft that an editor approves (briefings approve, or "
+        "the desk) before it is sent.",
+    ),
+    "send_at": Key(
+        type=str,
+        default="",
+        help="With review: the local time (HH:MM) an approved edition goes out, at the "
+        "earliest; empty: as soon as it is approved.",
     ),
     "window": Key(
         type=str,
@@ -293,6 +322,8 @@ class Settings:
     host_delay: float
     allow_private_networks: bool
     extract_below: int
+    fetch_interval: timedelta = timedelta(minutes=15)
+    misfire_grace: timedelta = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -325,6 +356,10 @@ class Briefing:
     subject: str = "{title} — {date:%a %d %b}"
     min_stories: int = 1
     theme: Theme = field(default_factory=lambda: Theme())
+    timezone: str = "UTC"
+    review: bool = False
+    send_at: tuple[int, int] | None = None
+    """(hour, minute), local: the earliest an approved edition goes out."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -585,7 +620,24 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
         retries=values["retries"],
         host_delay=float(values["host_delay"]),
         allow_private_networks=values["allow_private_networks"],
+        fetch_interval=_positive_duration(checker, values, "fetch_interval", "settings."),
+        misfire_grace=_positive_duration(checker, values, "misfire_grace", "settings."),
     )
+
+
+def _positive_duration(
+    checker: _Checker, values: dict[str, Any], name: str, prefix: str
+) -> timedelta:
+    """A duration key, checked to be greater than zero; its default when it is not."""
+    try:
+        value = parse_duration(values[name])
+    except ValueError as exc:
+        checker.add(prefix + name, str(exc))
+    else:
+        if value > timedelta(0):
+            return value
+        checker.add(prefix + name, "must be greater than zero")
+    return parse_duration(SETTINGS[name].default)
 
 
 def _delivery(checker: _Checker, raw: Any, root: Path, base_url: str) -> Delivery:
@@ -739,9 +791,20 @@ def _briefings(
                     f"{prefix}topics[{index}]",
                     f"unknown topic {topic!r}{_hint(topic, known_topics)}",
                 )
+        zone = values["timezone"] or timezone
+        if values["timezone"]:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                checker.add(
+                    prefix + "timezone",
+                    f"unknown time zone {zone!r} (use an IANA name such as 'Asia/Jerusalem')",
+                )
+                zone = timezone
         schedule = values["schedule"] or ""
         if values["schedule"] is not None:
-            _check_cron(checker, schedule, timezone, prefix + "schedule")
+            _check_cron(checker, schedule, zone, prefix + "schedule")
+        send_at = _clock_time(checker, values["send_at"], prefix + "send_at")
         window = timedelta(hours=24)
         try:
             window = parse_duration(values["window"])
@@ -774,9 +837,23 @@ def _briefings(
                 subject=_subject(checker, values["subject"], prefix + "subject"),
                 min_stories=values["min_stories"],
                 theme=_theme(checker, values["theme"], prefix + "theme"),
+                timezone=zone,
+                review=values["review"],
+                send_at=send_at,
             )
         )
     return tuple(briefings)
+
+
+def _clock_time(checker: _Checker, text: str, where: str) -> tuple[int, int] | None:
+    """``HH:MM`` as (hour, minute); None for an empty value."""
+    if not text:
+        return None
+    found = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text.strip())
+    if found is None:
+        checker.add(where, f"bad time {text!r} (use HH:MM, e.g. '07:30')")
+        return None
+    return int(found[1]), int(found[2])
 
 
 def _choice(checker: _Checker, value: str, choices: tuple[str, ...], where: str) -> str:

@@ -160,6 +160,45 @@ class Edition:
     """The editor's note ("The Takeaway") of a weekly edition."""
 
 
+EDITION_STATUSES = ("draft", "approved", "sending", "sent", "failed")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EditionRecord:
+    """A built edition as the store knows it: where it is and how far it has gone."""
+
+    briefing: str
+    edition: str
+    generated_at: datetime
+    stories: int
+    path: str
+    status: str = "approved"
+    """draft (awaiting review), approved, sending, sent or failed."""
+    send_after: datetime | None = None
+    """An approved edition goes out at this moment at the earliest."""
+    approved_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Choice:
+    """An editor's decision about one story of a briefing, kept for the builds after it.
+
+    It follows the story by its id or any of its articles' URLs, so it holds when
+    more outlets join the story.
+    """
+
+    story_id: str
+    urls: tuple[str, ...] = ()
+    dropped: bool = False
+    pinned: bool = False
+    rank: int | None = None
+    """The editor's position for the story; ranked stories come before the others."""
+
+    def concerns(self, story: Story) -> bool:
+        """Whether this choice is about ``story``."""
+        return story.id == self.story_id or not set(self.urls).isdisjoint(story.member_urls)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Subscriber:
     """Someone who receives briefings."""

@@ -11,7 +11,7 @@ import logging
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -216,9 +216,18 @@ def fetch_pages(run: Run) -> None:
         run.store.save_page(entry.canonical_url, page, fetched_at=run.now, error=error)
 
 
-def build(run: Run, briefing_ids: Sequence[str] = ()) -> list[Built]:
+def build(
+    run: Run, briefing_ids: Sequence[str] = (), *, names: Mapping[str, str] | None = None
+) -> list[Built]:
     """Compose, render and write one edition of each briefing (all when none named),
-    then the archive pages of every briefing."""
+    then the archive pages of every briefing.
+
+    ``names`` gives the edition id to build for a briefing (a scheduled slot, or an
+    edition being rebuilt); otherwise it is the local time of ``run.now``. The
+    editor's choices and note apply. A briefing with ``review`` gets a draft; an
+    approved edition that is rebuilt stays approved; one that is sending or sent
+    is not rebuilt.
+    """
     config = run.config
     chosen = [b for b in config.briefings if not briefing_ids or b.id in briefing_ids]
     stories = gather_stories(run.store, config, now=run.now)
@@ -228,27 +237,69 @@ def build(run: Run, briefing_ids: Sequence[str] = ()) -> list[Built]:
     built = []
     advance = run.tick("Building editions", len(chosen))
     for briefing in chosen:
+        name = (names or {}).get(briefing.id) or composing.edition_id(run.now, briefing.timezone)
+        before = run.store.edition(briefing.id, name)
+        if before is not None and before.status in ("sending", "sent", "failed"):
+            log.warning("%s %s: already %s, not rebuilt", briefing.id, name, before.status)
+            run.report.failures.append(
+                Failure(stage="build", url=briefing.id, message=f"{name} already {before.status}")
+            )
+            advance()
+            continue
         edition = composing.compose(
             briefing,
             stories,
             now=run.now,
-            timezone=config.settings.timezone,
-            carried=run.store.carried(briefing.id, since=run.now - briefing.repeat_window),
+            timezone=briefing.timezone,
+            carried=run.store.carried(
+                briefing.id, since=run.now - briefing.repeat_window, besides=name
+            ),
+            choices=run.store.choices(briefing.id),
+            edition=name,
         )
         advance()
         if not edition.stories:
             log.info("%s: no new stories, no edition", briefing.id)
             run.report.without_news.append(briefing.id)
             continue
-        edition = replace(edition, note=editor_note(config, briefing.id))
-        layout = render.Layout.of(briefing, topic_titles=titles, base_url=config.settings.base_url)
-        files = render.render(edition, env=env, timezone=config.settings.timezone, layout=layout)
-        path = write_edition(config.settings.output / briefing.id / edition.edition, files.files)
-        run.store.record_edition(edition, path=str(path))
+        note = run.store.note(briefing.id, name)
+        edition = replace(edition, note=editor_note(config, briefing.id) if note is None else note)
+        files = render_edition(config, briefing, edition, env=env, titles=titles)
+        path = write_edition(config.settings.output / briefing.id / edition.edition, files)
+        run.store.record_edition(
+            edition, path=str(path), status="draft" if briefing.review else "approved"
+        )
         run.report.editions.append(str(path))
         built.append(Built(edition=edition, path=path))
     write_archive(config, env)
     return built
+
+
+def render_edition(
+    config: Config,
+    briefing: Briefing,
+    edition: Edition,
+    *,
+    env: Any = None,
+    titles: Mapping[str, str] | None = None,
+    order: Sequence[str] = (),
+) -> dict[str, str]:
+    """Every file of an edition, as the build writes it, the sender sends it and the desk
+    shows it: file name → text. ``order`` puts industry sections in a reader's order."""
+    if titles is None:
+        titles = {t.id: t.title for t in topic_matcher(config).topics.values()}
+    layout = render.Layout.of(briefing, topic_titles=titles, base_url=config.settings.base_url)
+    if order:
+        topics = tuple(t for t in order if t in briefing.topics) + tuple(
+            t for t in briefing.topics if t not in order
+        )
+        layout = replace(layout, topics=topics)
+    return render.render(
+        edition,
+        env=env if env is not None else render.environment(config.settings.templates),
+        timezone=briefing.timezone,
+        layout=layout,
+    ).files
 
 
 def editor_note(config: Config, briefing_id: str) -> str:
@@ -430,6 +481,7 @@ def send_edition(
     to: str | None = None,
     dry_run: bool = False,
     resend: bool = False,
+    edition_name: str | None = None,
 ) -> SendReport:
     """Send the latest edition of a briefing to its active subscribers, each once.
 
@@ -439,14 +491,27 @@ def send_edition(
     is held back as *in doubt* rather than risk sending it twice (with several
     ``connections``, up to one per connection); ``resend`` clears the ledger.
     ``to`` sends one test message and records nothing. ``senders`` makes one
-    sender per connection.
+    sender per connection. ``edition_name`` picks an edition other than the latest.
+
+    A draft is not sent (but a test message is); the edition's status goes to
+    *sending*, then *sent*, or *failed* when sending cannot go on.
     """
     briefing = config.briefing(briefing_id)
     report = SendReport(briefing=briefing_id)
-    latest = store.latest_edition(briefing_id)
-    if latest is None:
-        raise BriefingsError(f"{briefing_id}: no edition has been built yet (run build first)")
-    report.edition, folder = latest
+    if edition_name is None:
+        latest = store.latest_edition(briefing_id)
+        if latest is None:
+            raise BriefingsError(f"{briefing_id}: no edition has been built yet (run build first)")
+        edition_name = latest[0]
+    record_of = store.edition(briefing_id, edition_name)
+    if record_of is None:
+        raise BriefingsError(f"{briefing_id}: there is no edition {edition_name}")
+    report.edition, folder = edition_name, Path(record_of.path)
+    if record_of.status == "draft" and to is None and not dry_run:
+        raise BriefingsError(
+            f"{briefing_id} {edition_name}: a draft awaiting review; approve it first "
+            f"(briefings approve {briefing_id}, or the desk)"
+        )
     edition = render.edition_from_json((folder / "edition.json").read_text(encoding="utf-8"))
     if to is None and len(edition.stories) < briefing.min_stories:
         report.skipped_reason = (
@@ -460,8 +525,8 @@ def send_edition(
     if resend and to is None and not dry_run:
         store.forget_deliveries(briefing_id, report.edition)
     ledger = {} if to is not None else store.ledger(briefing_id, report.edition)
-    bodies = _Bodies(config, briefing, edition, folder)
-    tz = config.settings.timezone
+    bodies = _Bodies(config, briefing, edition)
+    tz = briefing.timezone
     record = to is None
     lock = threading.Lock()
     local = threading.local()
@@ -488,6 +553,16 @@ def send_edition(
 
     workers = max(1, connections)
     slots = threading.Semaphore(workers * 2)  # build messages only a little ahead of sending
+    tracked = record and not dry_run
+    if tracked:
+        store.move_edition(
+            briefing_id,
+            edition_name,
+            "sending",
+            expected=("approved", "sending", "sent", "failed"),
+            now=now,
+        )
+    finished = False
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="send") as pool:
             pending = []
@@ -520,9 +595,18 @@ def send_edition(
                 pending.append(job)
             for job in pending:
                 job.result()  # a crash in a worker is a crash of the run
+        finished = True
     finally:
         for sender in opened:
             sender.close()
+        if tracked:
+            store.move_edition(
+                briefing_id,
+                edition_name,
+                "sent" if finished else "failed",
+                expected=("sending",),
+                now=now,
+            )
     return report
 
 
@@ -530,8 +614,10 @@ class _Bodies:
     """The email bodies a subscriber gets: free or PRO, and for PRO industry weeklies in
     the subscriber's own order of industries (rendered once per distinct order)."""
 
-    def __init__(self, config: Config, briefing: Briefing, edition: Edition, folder: Path) -> None:
-        self.config, self.briefing, self.edition, self.folder = config, briefing, edition, folder
+    def __init__(self, config: Config, briefing: Briefing, edition: Edition) -> None:
+        self.config, self.briefing, self.edition = config, briefing, edition
+        self.env = render.environment(config.settings.templates)
+        self.titles = {t.id: t.title for t in topic_matcher(config).topics.values()}
         self.cache: dict[tuple[str, ...], tuple[str, str]] = {}
 
     def of(self, subscriber: Subscriber) -> tuple[str, str]:
@@ -543,33 +629,17 @@ class _Bodies:
         )
         key = (tier, *order)
         if key not in self.cache:
-            self.cache[key] = self._render(tier, order)
-        return self.cache[key]
-
-    def _render(self, tier: str, order: tuple[str, ...]) -> tuple[str, str]:
-        suffix = ".pro" if tier == "pro" else ""
-        if not order:
-            return (
-                (self.folder / f"email{suffix}.html").read_text(encoding="utf-8"),
-                (self.folder / f"email{suffix}.txt").read_text(encoding="utf-8"),
+            files = render_edition(
+                self.config,
+                self.briefing,
+                self.edition,
+                env=self.env,
+                titles=self.titles,
+                order=order,
             )
-        topics = tuple(t for t in order if t in self.briefing.topics) + tuple(
-            t for t in self.briefing.topics if t not in order
-        )
-        titles = {t.id: t.title for t in topic_matcher(self.config).topics.values()}
-        layout = replace(
-            render.Layout.of(
-                self.briefing, topic_titles=titles, base_url=self.config.settings.base_url
-            ),
-            topics=topics,
-        )
-        files = render.render(
-            self.edition,
-            env=render.environment(self.config.settings.templates),
-            timezone=self.config.settings.timezone,
-            layout=layout,
-        ).files
-        return files[f"email{suffix}.html"], files[f"email{suffix}.txt"]
+            suffix = ".pro" if tier == "pro" else ""
+            self.cache[key] = (files[f"email{suffix}.html"], files[f"email{suffix}.txt"])
+        return self.cache[key]
 
 
 def make_sender(config: Config) -> deliver.Sender:

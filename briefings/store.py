@@ -41,9 +41,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import StoreError
-from .model import Edition, Entry, FeedState, Page, Subscriber
+from .model import Choice, Edition, EditionRecord, Entry, FeedState, Page, Subscriber
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Each step brings a database from the version before it to its own; create_all makes new
 # databases at the newest version directly.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -51,6 +51,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE pages ADD COLUMN paywalled BOOLEAN NOT NULL DEFAULT 0",
         "ALTER TABLE pages ADD COLUMN promised_words INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE entries ADD COLUMN updated_at DATETIME",
+    ),
+    3: (
+        "ALTER TABLE editions ADD COLUMN status VARCHAR NOT NULL DEFAULT 'approved'",
+        "ALTER TABLE editions ADD COLUMN send_after DATETIME",
+        "ALTER TABLE editions ADD COLUMN approved_at DATETIME",
     ),
 }
 
@@ -135,6 +140,30 @@ editions = Table(
     Column("generated_at", UTCDateTime, nullable=False),
     Column("stories", Integer, nullable=False),
     Column("path", String, nullable=False),
+    Column("status", String, nullable=False, default="approved"),
+    Column("send_after", UTCDateTime),
+    Column("approved_at", UTCDateTime),
+    UniqueConstraint("briefing", "edition"),
+)
+choices = Table(
+    "choices",
+    metadata,
+    Column("briefing", String, nullable=False),
+    Column("story_id", String, nullable=False),
+    Column("urls", Text, nullable=False, default=""),
+    Column("dropped", Boolean, nullable=False, default=False),
+    Column("pinned", Boolean, nullable=False, default=False),
+    Column("rank", Integer),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("briefing", "story_id"),
+)
+notes = Table(
+    "notes",
+    metadata,
+    Column("briefing", String, nullable=False),
+    Column("edition", String, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("briefing", "edition"),
 )
 carried = Table(
@@ -201,7 +230,8 @@ class Store:
                 version = SCHEMA_VERSION if fresh or found is None else int(found[0])
                 for step in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in MIGRATIONS[step]:
-                        conn.execute(text(statement))
+                        if not _already_there(conn, statement):
+                            conn.execute(text(statement))
                 conn.execute(meta.delete().where(meta.c.key == "schema"))
                 conn.execute(insert(meta).values(key="schema", value=str(SCHEMA_VERSION)))
         except SQLAlchemyError as exc:
@@ -391,8 +421,11 @@ class Store:
             rows = conn.execute(query).all()
         return [(r.id, _entry(r), _page(r)) for r in rows]
 
-    def carried(self, briefing: str, *, since: datetime) -> dict[str, str]:
-        """Canonical URL → headline, for what editions of ``briefing`` sent since ``since``.
+    def carried(
+        self, briefing: str, *, since: datetime, besides: str | None = None
+    ) -> dict[str, str]:
+        """Canonical URL → headline, for what editions of ``briefing`` carried since ``since``
+        (all but edition ``besides``, the one being rebuilt).
 
         When a URL was sent more than once, the latest headline wins.
         """
@@ -401,11 +434,23 @@ class Store:
             .where(carried.c.briefing == briefing, carried.c.sent_at >= since)
             .order_by(carried.c.sent_at)
         )
+        if besides is not None:
+            query = query.where(carried.c.edition != besides)
         with self.engine.connect() as conn:
             return {row.url: row.title for row in conn.execute(query)}
 
-    def record_edition(self, edition: Edition, *, path: str) -> None:
-        """Remember an edition and every URL it carried, in one transaction."""
+    def record_edition(
+        self,
+        edition: Edition,
+        *,
+        path: str,
+        status: str = "approved",
+        send_after: datetime | None = None,
+    ) -> None:
+        """Remember an edition and every URL it carried, in one transaction.
+
+        A rebuilt edition that an editor has approved stays approved.
+        """
         rows = [
             {
                 "briefing": edition.briefing,
@@ -419,6 +464,14 @@ class Store:
             for url in story.member_urls
         ]
         with self.engine.begin() as conn:
+            before = conn.execute(
+                select(editions.c.status, editions.c.approved_at).where(
+                    editions.c.briefing == edition.briefing, editions.c.edition == edition.edition
+                )
+            ).first()
+            approved_at = None
+            if before is not None and before.status == "approved" and status == "draft":
+                status, approved_at = "approved", before.approved_at
             conn.execute(
                 editions.delete().where(
                     editions.c.briefing == edition.briefing, editions.c.edition == edition.edition
@@ -436,6 +489,9 @@ class Store:
                     generated_at=edition.generated_at,
                     stories=len(edition.stories),
                     path=path,
+                    status=status,
+                    send_after=send_after,
+                    approved_at=approved_at,
                 )
             )
             if rows:
@@ -541,6 +597,122 @@ class Store:
                 )
             )
         return True
+
+    def edition(self, briefing: str, edition: str) -> EditionRecord | None:
+        """One edition's record, or None."""
+        query = select(editions).where(
+            editions.c.briefing == briefing, editions.c.edition == edition
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return _edition_record(row) if row else None
+
+    def editions_of(self, briefing: str, *, limit: int = 20) -> list[EditionRecord]:
+        """The newest editions of a briefing, newest first."""
+        query = (
+            select(editions)
+            .where(editions.c.briefing == briefing)
+            .order_by(editions.c.generated_at.desc(), editions.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_edition_record(row) for row in conn.execute(query)]
+
+    def move_edition(
+        self,
+        briefing: str,
+        edition: str,
+        status: str,
+        *,
+        expected: Sequence[str],
+        send_after: datetime | None = None,
+        now: datetime,
+    ) -> bool:
+        """Move an edition to ``status`` if it is in one of ``expected``; whether it moved.
+
+        One conditional update: of two processes racing for the same edition, one wins.
+        """
+        values: dict[str, Any] = {"status": status}
+        if status == "approved":
+            values |= {"approved_at": now, "send_after": send_after}
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                update(editions)
+                .where(
+                    editions.c.briefing == briefing,
+                    editions.c.edition == edition,
+                    editions.c.status.in_(expected),
+                )
+                .values(**values)
+            ).rowcount
+        return bool(moved)
+
+    def due_editions(self, now: datetime) -> list[EditionRecord]:
+        """Approved editions whose time to go out has come, oldest first."""
+        query = (
+            select(editions)
+            .where(
+                editions.c.status == "approved",
+                or_(editions.c.send_after.is_(None), editions.c.send_after <= now),
+            )
+            .order_by(editions.c.generated_at)
+        )
+        with self.engine.connect() as conn:
+            return [_edition_record(row) for row in conn.execute(query)]
+
+    def choices(self, briefing: str) -> list[Choice]:
+        """The editor's standing decisions about the stories of a briefing."""
+        query = select(choices).where(choices.c.briefing == briefing)
+        with self.engine.connect() as conn:
+            return [
+                Choice(
+                    story_id=row.story_id,
+                    urls=tuple(u for u in row.urls.split("\n") if u),
+                    dropped=row.dropped,
+                    pinned=row.pinned,
+                    rank=row.rank,
+                )
+                for row in conn.execute(query)
+            ]
+
+    def save_choices(self, briefing: str, found: Sequence[Choice], *, now: datetime) -> None:
+        """Replace the decisions about these stories, in one transaction."""
+        with self.engine.begin() as conn:
+            for choice in found:
+                conn.execute(
+                    choices.delete().where(
+                        choices.c.briefing == briefing, choices.c.story_id == choice.story_id
+                    )
+                )
+                if choice.dropped or choice.pinned or choice.rank is not None:
+                    conn.execute(
+                        insert(choices).values(
+                            briefing=briefing,
+                            story_id=choice.story_id,
+                            urls="\n".join(choice.urls),
+                            dropped=choice.dropped,
+                            pinned=choice.pinned,
+                            rank=choice.rank,
+                            updated_at=now,
+                        )
+                    )
+
+    def note(self, briefing: str, edition: str) -> str | None:
+        """The note an editor wrote for one edition, or None."""
+        query = select(notes.c.text).where(notes.c.briefing == briefing, notes.c.edition == edition)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else str(row.text)
+
+    def save_note(self, briefing: str, edition: str, note: str, *, now: datetime) -> None:
+        """Keep an editor's note for one edition (its builds from now on show it)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                notes.delete().where(notes.c.briefing == briefing, notes.c.edition == edition)
+            )
+            conn.execute(
+                insert(notes).values(briefing=briefing, edition=edition, text=note, updated_at=now)
+            )
 
     def latest_edition(self, briefing: str) -> tuple[str, Path] | None:
         """The id and folder of the newest edition built for ``briefing``."""
@@ -651,6 +823,28 @@ def _entry_row(entry: Entry, seen_at: datetime) -> dict[str, Any]:
         "dated": entry.dated,
         "first_seen": seen_at,
     }
+
+
+def _already_there(conn: Any, statement: str) -> bool:
+    """Whether an ``ALTER TABLE t ADD COLUMN c`` migration finds ``c`` there already (a table
+    that ``create_all`` has just made at the newest version)."""
+    words = statement.split()
+    if words[:2] != ["ALTER", "TABLE"] or words[3:5] != ["ADD", "COLUMN"]:
+        return False
+    return words[5] in {column["name"] for column in inspect(conn).get_columns(words[2])}
+
+
+def _edition_record(row: Any) -> EditionRecord:
+    return EditionRecord(
+        briefing=row.briefing,
+        edition=row.edition,
+        generated_at=row.generated_at,
+        stories=row.stories,
+        path=row.path,
+        status=row.status,
+        send_after=row.send_after,
+        approved_at=row.approved_at,
+    )
 
 
 def _subscriber(row: Any) -> Subscriber:
