@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -23,6 +24,7 @@ from rich.table import Table
 
 from . import config as configuration
 from . import corpus, dedupe, deliver, pipeline, render, unsubscribe
+from . import schedule as scheduling
 from . import subscribers as subscriber_records
 from . import topics as topics_module
 from .errors import BriefingsError, ConfigError
@@ -135,7 +137,18 @@ def run(config_path: Path, once: bool, and_send: bool, briefing_ids: tuple[str, 
     built = _run_step(config_path, briefing_ids, pipeline.run_once)
     if and_send and built:
         with errors_to_exit():
-            _send(configuration.load(config_path), [b.edition.briefing for b in built])
+            config = configuration.load(config_path)
+            ready = []
+            for item in built:
+                if config.briefing(item.edition.briefing).review:
+                    click.echo(
+                        f"{item.edition.briefing} {item.edition.edition}: a draft; it is sent "
+                        "once approved (briefings approve, or the desk)"
+                    )
+                else:
+                    ready.append(item.edition.briefing)
+            if ready:
+                _send(config, ready)
 
 
 def _run_step(
@@ -507,6 +520,7 @@ def _send(
     dry_run: bool = False,
     to: str | None = None,
     resend: bool = False,
+    edition_name: str | None = None,
 ) -> None:
     secret = deliver.secret_from_environment()
     if to is not None:
@@ -529,6 +543,7 @@ def _send(
                 to=to,
                 dry_run=dry_run,
                 resend=resend,
+                edition_name=edition_name,
             )
             if report.skipped_reason:
                 click.echo(f"{briefing_id}: not sent: {report.skipped_reason}")
@@ -586,6 +601,96 @@ def serve(config_path: Path, host: str, port: int) -> None:
     finally:
         httpd.server_close()
         store.close()
+
+
+@main.command()
+@click.option("--list", "listing", is_flag=True, help="Print each job and its next run, then exit.")
+@click.option("--no-send", is_flag=True, help="Build editions but send nothing.")
+@click.pass_obj
+def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
+    """Run every briefing on its schedule until stopped (SIGTERM or Ctrl-C).
+
+    Jobs live in the database: after a restart, an edition missed by at most
+    settings.misfire_grace runs once; jobs of briefings no longer in the
+    configuration are dropped.
+    """
+    import signal
+    import threading
+
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        if not no_send and not listing:
+            deliver.secret_from_environment()
+        store = pipeline.open_store(config)
+    service = scheduling.Scheduler(config, store, send=not no_send)
+    try:
+        if listing:
+            service.prepare()
+            for job_id, when, zone in sorted(service.jobs(), key=lambda j: j[0]):
+                shown = f"{when:%Y-%m-%d %H:%M} {zone}" if when else "paused"
+                click.echo(f"{job_id:<{max(len(j) for j, _, _ in service.jobs())}}  {shown}")
+            return
+        stop = threading.Event()
+        signals: list[int] = []
+
+        def on_signal(number: int, _frame: Any) -> None:
+            signals.append(number)
+            if len(signals) > 1:
+                err.print("stopping now; the job in hand is abandoned (the store stays consistent)")
+                import os
+
+                os._exit(1)
+            stop.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        changes = service.start()
+        err.print(
+            f"Scheduling {len(service.specs)} jobs"
+            + (f" ({', '.join(changes)})" if changes else "")
+            + "; SIGTERM or Ctrl-C stops"
+        )
+        while not stop.wait(1.0):
+            pass
+        err.print("stopping: waiting for the job in hand to finish (again to abandon it)")
+        service.stop(wait=True)
+    finally:
+        service.stop(wait=False)
+        store.close()
+
+
+@main.command()
+@click.argument("briefing_id")
+@click.option("--edition", default=None, help="Edition id; the latest by default.")
+@click.option("--no-send", is_flag=True, help="Approve only; briefings schedule sends it.")
+@click.pass_obj
+def approve(config_path: Path, briefing_id: str, edition: str | None, no_send: bool) -> None:
+    """Approve a draft edition: it goes out now, or at the briefing's send_at if later."""
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        _known_briefings(config, (briefing_id,))
+        now = datetime.now(UTC)
+        with _opened(config) as store:
+            record = scheduling.approve(config, store, briefing_id, edition, now=now)
+            if record.send_after is not None and record.send_after > now:
+                zone = config.briefing(briefing_id).timezone
+                local = record.send_after.astimezone(ZoneInfo(zone))
+                click.echo(
+                    f"{briefing_id} {record.edition}: approved; it goes out at "
+                    f"{local:%Y-%m-%d %H:%M} {zone} (briefings schedule sends it)"
+                )
+                return
+            if no_send:
+                click.echo(f"{briefing_id} {record.edition}: approved")
+                return
+            claimed = store.move_edition(
+                briefing_id, record.edition, "sending", expected=("approved",), now=now
+            )
+        if not claimed:
+            click.echo(f"{briefing_id} {record.edition}: approved; already being sent")
+            return
+        click.echo(f"{briefing_id} {record.edition}: approved; sending now")
+        _send(config, [briefing_id], edition_name=record.edition)
 
 
 def _industries(config: configuration.Config) -> list[str]:

@@ -55,8 +55,8 @@ SETTINGS: dict[str, Key] = {
     "database": Key(
         type=str,
         default="sqlite:///briefings.db",
-        help="SQLAlchemy URL of the store; a relative SQLite path resolves "
-        "against the folder of feeds.toml.",
+        help="SQLAlchemy URL of the store, or the path of a SQLite file; a relative SQLite "
+        "path resolves against the folder of feeds.toml.",
     ),
     "output": Key(
         type=str, default="out", help="Folder the editions are written to, relative to feeds.toml."
@@ -685,7 +685,10 @@ def _delivery_defaults() -> Delivery:
 
 
 def _database_url(url: str, root: Path) -> str:
+    """A SQLAlchemy URL; a bare path (no ``://``) is a SQLite file, relative to ``root``."""
     prefix = "sqlite:///"
+    if "://" not in url and url.strip():
+        return prefix + str(root / url)
     if url.startswith(prefix) and not url[len(prefix) :].startswith("/") and url != prefix:
         return prefix + str(root / url[len(prefix) :])
     return url

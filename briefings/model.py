@@ -160,7 +160,7 @@ class Edition:
     """The editor's note ("The Takeaway") of a weekly edition."""
 
 
-EDITION_STATUSES = ("draft", "approved", "sending", "sent", "failed")
+EDITION_STATUSES = ("draft", "approved", "sending", "sent", "failed", "skipped")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,7 +173,8 @@ class EditionRecord:
     stories: int
     path: str
     status: str = "approved"
-    """draft (awaiting review), approved, sending, sent or failed."""
+    """draft (awaiting review), approved, sending, sent, failed, or skipped (fewer stories
+    than ``min_stories``)."""
     send_after: datetime | None = None
     """An approved edition goes out at this moment at the earliest."""
     approved_at: datetime | None = None

@@ -517,6 +517,10 @@ def send_edition(
         report.skipped_reason = (
             f"{len(edition.stories)} stories, fewer than min_stories = {briefing.min_stories}"
         )
+        if not dry_run:
+            store.move_edition(
+                briefing_id, edition_name, "skipped", expected=("approved", "sending"), now=now
+            )
         return report
     if to is not None:
         recipients = [Subscriber(email=to, tier="pro", briefings=(briefing_id,))]

@@ -1,0 +1,345 @@
+"""The long-running scheduler (``briefings schedule``): APScheduler 3, jobs in the store.
+
+Jobs, kept in the project's database so that a restart knows what was missed:
+
+- ``fetch``: every feed and article page, every ``settings.fetch_interval``;
+- one job per briefing, from its cron line in its own time zone: fetch, build the
+  edition of that slot, and send it unless the briefing wants review;
+- ``dispatch``: every minute, send approved editions whose ``send_at`` has come.
+
+Each job runs once at most at a time, one job at a time, and a run missed while the
+scheduler was down is made up once if it is at most ``settings.misfire_grace``
+late (coalesced); a later one is skipped with a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from . import compose as composing
+from . import config as configuration
+from . import deliver, pipeline
+from .config import Briefing, Config
+from .errors import BriefingsError
+from .model import EditionRecord
+from .store import Store
+
+log = logging.getLogger("briefings.schedule")
+JOBS_TABLE = "scheduler_jobs"
+DISPATCH_EVERY = timedelta(minutes=1)
+
+
+def now() -> datetime:
+    """The scheduler's clock (UTC)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobSpec:
+    """One job the configuration asks for. ``signature`` says when it runs: a stored job
+    with the same signature keeps its next run time across restarts."""
+
+    id: str
+    func: Callable[..., None]
+    trigger: Any
+    args: tuple[Any, ...]
+    timezone: str
+    signature: str
+    misfire_grace: timedelta | None
+
+
+def job_specs(config: Config, *, send: bool) -> list[JobSpec]:
+    """The jobs of a configuration: fetch, dispatch (when sending) and one per briefing."""
+    path = str(config.path.resolve())
+    grace = config.settings.misfire_grace
+    interval = config.settings.fetch_interval
+    specs = [
+        JobSpec(
+            id="fetch",
+            func=fetch_job,
+            trigger=IntervalTrigger(seconds=interval.total_seconds(), timezone=UTC),
+            args=(path,),
+            timezone=config.settings.timezone,
+            signature=f"every {int(interval.total_seconds())}s",
+            misfire_grace=None,
+        )
+    ]
+    if send:
+        specs.append(
+            JobSpec(
+                id="dispatch",
+                func=dispatch_job,
+                trigger=IntervalTrigger(seconds=DISPATCH_EVERY.total_seconds(), timezone=UTC),
+                args=(path,),
+                timezone=config.settings.timezone,
+                signature=f"every {int(DISPATCH_EVERY.total_seconds())}s",
+                misfire_grace=None,
+            )
+        )
+    for briefing in config.briefings:
+        specs.append(
+            JobSpec(
+                id=briefing.id,
+                func=edition_job,
+                trigger=configuration.cron_trigger(briefing.schedule, briefing.timezone),
+                args=(path, briefing.id, send),
+                timezone=briefing.timezone,
+                signature=f"cron {briefing.schedule} {briefing.timezone} send={send}",
+                misfire_grace=grace,
+            )
+        )
+    return specs
+
+
+class Scheduler:
+    """The scheduler of one configuration, its jobs in the store's database."""
+
+    def __init__(self, config: Config, store: Store, *, send: bool = True) -> None:
+        self.config = config
+        self.send = send
+        self.specs = job_specs(config, send=send)
+        self.runs: list[tuple[str, str]] = []
+        """(job id, outcome: executed, missed or error), in order, for reports and tests."""
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE)},
+            executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone=UTC,
+        )
+        self.scheduler.add_listener(
+            self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_MISSED | EVENT_JOB_ERROR
+        )
+
+    def start(self) -> list[str]:
+        """Start with the configuration's jobs; returns what changed in the stored jobs."""
+        self.scheduler.start(paused=True)
+        changes = self._reconcile()
+        self.scheduler.resume()
+        return changes
+
+    def prepare(self) -> list[str]:
+        """Bring the stored jobs in line with the configuration without running any."""
+        self.scheduler.start(paused=True)
+        return self._reconcile()
+
+    def jobs(self) -> list[tuple[str, datetime | None, str]]:
+        """(id, next run in the job's own zone, zone name) of every job."""
+        zones = {spec.id: spec.timezone for spec in self.specs}
+        out = []
+        for job in self.scheduler.get_jobs():
+            zone = zones.get(job.id, "UTC")
+            when = job.next_run_time
+            out.append((job.id, when.astimezone(ZoneInfo(zone)) if when else None, zone))
+        return out
+
+    def stop(self, *, wait: bool = True) -> None:
+        """Stop; with ``wait``, after the job in hand has finished."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+
+    def _reconcile(self) -> list[str]:
+        stored = {job.id: job for job in self.scheduler.get_jobs()}
+        changes = []
+        for spec in self.specs:
+            job = stored.pop(spec.id, None)
+            if job is not None and job.name == spec.signature:
+                continue
+            self.scheduler.add_job(
+                spec.func,
+                spec.trigger,
+                args=spec.args,
+                id=spec.id,
+                name=spec.signature,
+                replace_existing=True,
+                misfire_grace_time=(
+                    None if spec.misfire_grace is None else int(spec.misfire_grace.total_seconds())
+                ),
+                **({"next_run_time": now()} if spec.id == "fetch" else {}),
+            )
+            changes.append(f"{'changed' if job else 'added'} {spec.id}")
+        for job_id in stored:
+            self.scheduler.remove_job(job_id)
+            changes.append(f"removed {job_id}")
+        for change in changes:
+            log.info("job %s", change)
+        return changes
+
+    def _on_event(self, event: JobEvent) -> None:
+        if event.code == EVENT_JOB_MISSED:
+            log.warning(
+                "%s: the run due at %s was missed by more than misfire_grace; skipped",
+                event.job_id,
+                event.scheduled_run_time,
+            )
+            self.runs.append((event.job_id, "missed"))
+        elif event.code == EVENT_JOB_ERROR:
+            log.error("%s: failed: %s", event.job_id, event.exception)
+            self.runs.append((event.job_id, "error"))
+        else:
+            self.runs.append((event.job_id, "executed"))
+
+
+def last_slot(briefing: Briefing, moment: datetime, *, within: timedelta) -> datetime:
+    """The latest scheduled time of ``briefing`` at or before ``moment`` (looking back at
+    most ``within``), or ``moment`` itself when there is none."""
+    trigger = configuration.cron_trigger(briefing.schedule, briefing.timezone)
+    found = None
+    previous = None
+    candidate = trigger.get_next_fire_time(None, moment - within)
+    while candidate is not None and candidate <= moment:
+        found = candidate
+        previous = candidate
+        candidate = trigger.get_next_fire_time(previous, previous + timedelta(seconds=1))
+    return found or moment
+
+
+@contextmanager
+def _run(config_path: str) -> Iterator[pipeline.Run]:
+    config = configuration.load(Path(config_path))
+    store = pipeline.open_store(config)
+    try:
+        yield pipeline.Run(config=config, store=store, now=now())
+    finally:
+        store.close()
+
+
+def fetch_job(config_path: str) -> None:
+    """Fetch every feed and the pages of new entries."""
+    with _run(config_path) as run:
+        pipeline.fetch_feeds(run)
+        pipeline.fetch_pages(run)
+        report = run.report
+        log.info(
+            "fetch: %d feeds, %d new entries, %d failures",
+            report.feeds,
+            report.entries_new,
+            len(report.failures),
+        )
+
+
+def edition_job(config_path: str, briefing_id: str, send: bool) -> None:
+    """Fetch, build this briefing's edition of the current slot, and send it unless it
+    waits for review."""
+    with _run(config_path) as run:
+        briefing = run.config.briefing(briefing_id)
+        slot = last_slot(
+            briefing, run.now, within=run.config.settings.misfire_grace + timedelta(minutes=1)
+        )
+        name = composing.edition_id(slot, briefing.timezone)
+        pipeline.fetch_feeds(run)
+        pipeline.fetch_pages(run)
+        built = pipeline.build(run, [briefing_id], names={briefing_id: name})
+        if not built:
+            log.info("%s %s: no edition (no new stories)", briefing_id, name)
+            return
+        if briefing.review:
+            log.info("%s %s: draft built, waiting for review", briefing_id, name)
+            return
+        log.info("%s %s: built", briefing_id, name)
+        if send:
+            dispatch(run.config, run.store, now=run.now)
+
+
+def dispatch_job(config_path: str) -> None:
+    """Send every approved edition whose time has come."""
+    with _run(config_path) as run:
+        dispatch(run.config, run.store, now=run.now)
+
+
+def dispatch(config: Config, store: Store, *, now: datetime) -> list[pipeline.SendReport]:
+    """Send the approved editions that are due, each claimed first so that no other
+    process sends it too."""
+    reports = []
+    known = {b.id for b in config.briefings}
+    for record in store.due_editions(now):
+        if record.briefing not in known:
+            continue
+        if not store.move_edition(
+            record.briefing, record.edition, "sending", expected=("approved",), now=now
+        ):
+            continue  # another process took it
+        reports.append(send_record(config, store, record, now=now))
+    return reports
+
+
+def send_record(
+    config: Config, store: Store, record: EditionRecord, *, now: datetime
+) -> pipeline.SendReport:
+    """Send one edition to its subscribers, logging the outcome."""
+    try:
+        report = pipeline.send_edition(
+            config,
+            store,
+            record.briefing,
+            senders=lambda: pipeline.make_sender(config),
+            connections=config.delivery.connections,
+            secret=deliver.secret_from_environment(),
+            now=now,
+            edition_name=record.edition,
+        )
+    except BriefingsError as exc:
+        store.move_edition(
+            record.briefing, record.edition, "failed", expected=("sending",), now=now
+        )
+        log.error("%s %s: not sent: %s", record.briefing, record.edition, exc)
+        raise
+    log.info(
+        "%s %s: sent %d, failed %d, in doubt %d",
+        record.briefing,
+        record.edition,
+        report.sent,
+        len(report.failed),
+        len(report.in_doubt),
+    )
+    return report
+
+
+def send_after(briefing: Briefing, record: EditionRecord) -> datetime | None:
+    """When an approved edition may go out: ``send_at`` on the edition's local date."""
+    if briefing.send_at is None:
+        return None
+    zone = ZoneInfo(briefing.timezone)
+    local = record.generated_at.astimezone(zone)
+    hour, minute = briefing.send_at
+    return local.replace(hour=hour, minute=minute, second=0, microsecond=0).astimezone(UTC)
+
+
+def approve(
+    config: Config, store: Store, briefing_id: str, edition: str | None, *, now: datetime
+) -> EditionRecord:
+    """Approve a draft (the latest when ``edition`` is None); returns the approved record."""
+    briefing = config.briefing(briefing_id)
+    if edition is None:
+        latest = store.editions_of(briefing_id, limit=1)
+        if not latest:
+            raise BriefingsError(f"{briefing_id}: no edition has been built yet")
+        edition = latest[0].edition
+    record = store.edition(briefing_id, edition)
+    if record is None:
+        raise BriefingsError(f"{briefing_id}: there is no edition {edition}")
+    if record.status != "draft":
+        raise BriefingsError(f"{briefing_id} {edition}: already {record.status}, not a draft")
+    store.move_edition(
+        briefing_id,
+        edition,
+        "approved",
+        expected=("draft",),
+        send_after=send_after(briefing, record),
+        now=now,
+    )
+    approved = store.edition(briefing_id, edition)
+    assert approved is not None
+    return approved

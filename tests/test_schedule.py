@@ -1,0 +1,318 @@
+"""The scheduler: cron in time zones, restarts with a controllable clock, clean stops."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import apscheduler.executors.base
+import apscheduler.schedulers.base
+import pytest
+from click.testing import CliRunner
+
+from briefings import config as configuration
+from briefings import corpus, pipeline
+from briefings import schedule as scheduling
+from briefings.cli import main
+
+from .conftest import NOW, LocalServer
+from .test_cli import LONG, rss
+
+ISTANBUL = "Europe/Istanbul"
+JERUSALEM = "Asia/Jerusalem"
+
+
+class Clock:
+    """The time APScheduler and the jobs see, set by the test."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def set(self, moment: datetime) -> None:
+        self.moment = moment
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    current = Clock(NOW)
+
+    class Controlled(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> Controlled:  # type: ignore[override]
+            moment = current.moment
+            shown = moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)  # type: ignore[arg-type]
+            return cls.fromtimestamp(shown.timestamp(), tz) if tz is not None else shown  # type: ignore[return-value,arg-type]
+
+    monkeypatch.setattr(apscheduler.schedulers.base, "datetime", Controlled)
+    monkeypatch.setattr(apscheduler.executors.base, "datetime", Controlled)
+    monkeypatch.setattr(scheduling, "now", lambda: current.moment)
+    return current
+
+
+def catalogue(site: corpus.Site | None, folder: Path, briefings: str, feeds: str = "") -> Path:
+    listed = feeds or "".join(
+        f'[[feeds]]\nid = "{f.id}"\nname = "{f.name}"\nurl = "{f.url}"\n\n'
+        for f in (site.feeds() if site else [])
+    )
+    path = folder / "feeds.toml"
+    path.write_text(
+        f"""[settings]
+database = "briefings.db"
+output = "out"
+timezone = "UTC"
+host_delay = 0
+allow_private_networks = true
+fetch_interval = "15m"
+misfire_grace = "1h"
+
+{listed}
+{briefings}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def until(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def site(sample_corpus: corpus.Corpus) -> Iterator[corpus.Site]:
+    with corpus.serve(sample_corpus, now=NOW) as served:
+        yield served
+
+
+def test_cron_follows_each_zone_across_a_daylight_saving_change(tmp_path: Path) -> None:
+    path = catalogue(
+        None,
+        tmp_path,
+        f"""
+[briefings.turkey]
+title = "Turkey Briefing"
+schedule = "0 7 * * 1-5"
+timezone = "{ISTANBUL}"
+
+[briefings.israel]
+title = "Israel Briefing"
+schedule = "0 7 * * sun-thu"
+timezone = "{JERUSALEM}"
+""",
+    )
+    specs = {s.id: s for s in scheduling.job_specs(configuration.load(path), send=False)}
+    assert set(specs) == {"fetch", "turkey", "israel"}
+
+    def fires(job: str, start: datetime, count: int) -> list[datetime]:
+        trigger, out, previous = specs[job].trigger, [], None
+        moment = start
+        for _ in range(count):
+            previous = trigger.get_next_fire_time(previous, moment)
+            out.append(previous.astimezone(UTC))
+            moment = previous + timedelta(seconds=1)
+        return out
+
+    # Israel leaves summer time on Sunday 25 October 2026; Turkey keeps UTC+3 all year.
+    start = datetime(2026, 10, 22, 12, tzinfo=UTC)
+    assert [f"{d:%a %d %H:%M}" for d in fires("israel", start, 4)] == [
+        "Sun 25 05:00",  # 07:00 IST (UTC+2): the first morning after the change
+        "Mon 26 05:00",
+        "Tue 27 05:00",
+        "Wed 28 05:00",
+    ]
+    assert [f"{d:%a %d %H:%M}" for d in fires("israel", datetime(2026, 10, 18, tzinfo=UTC), 2)] == [
+        "Sun 18 04:00",  # 07:00 IDT (UTC+3)
+        "Mon 19 04:00",
+    ]
+    assert [f"{d:%a %d %H:%M}" for d in fires("turkey", start, 3)] == [
+        "Fri 23 04:00",
+        "Mon 26 04:00",  # weekdays only, and no change in Istanbul
+        "Tue 27 04:00",
+    ]
+
+
+def test_schedule_list_names_each_zone(tmp_path: Path) -> None:
+    path = catalogue(
+        None,
+        tmp_path,
+        f"""
+[briefings.turkey]
+title = "Turkey Briefing"
+schedule = "0 17 * * *"
+timezone = "{ISTANBUL}"
+
+[briefings.israel]
+title = "Israel Briefing"
+schedule = "30 6 * * *"
+timezone = "{JERUSALEM}"
+""",
+        feeds='[[feeds]]\nname = "Local"\nurl = "http://127.0.0.1:9/feed.xml"\n',
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "schedule", "--list", "--no-send"])
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(None, 1) for line in result.output.splitlines())
+    assert set(lines) == {"fetch", "israel", "turkey"}
+    assert lines["turkey"].endswith(" 17:00 Europe/Istanbul")
+    assert lines["israel"].endswith(" 06:30 Asia/Jerusalem")
+    assert lines["fetch"].endswith(" UTC")
+
+    # A briefing taken out of feeds.toml loses its job; a changed one is updated.
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text[: text.index("[briefings.israel]")].replace('"0 17 * * *"', '"15 8 * * *"'),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "schedule", "--list", "--no-send"])
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(None, 1) for line in result.output.splitlines())
+    assert set(lines) == {"fetch", "turkey"}
+    assert lines["turkey"].endswith(" 08:15 Europe/Istanbul")
+
+
+def start_service(path: Path) -> tuple[scheduling.Scheduler, pipeline.Store]:
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    service = scheduling.Scheduler(config, store, send=False)
+    service.start()
+    return service, store
+
+
+def stop_service(service: scheduling.Scheduler, store: pipeline.Store) -> None:
+    service.stop(wait=True)
+    store.close()
+
+
+DAILY = """
+[briefings.daily]
+title = "Daily Briefing"
+schedule = "0 10 * * *"
+window = "3d"
+"""
+
+
+def test_a_missed_edition_runs_once_after_a_restart(
+    site: corpus.Site, tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = catalogue(site, tmp_path, DAILY)
+    clock.set(NOW)  # 09:00 UTC: the edition is due at 10:00
+    service, store = start_service(path)
+    until(lambda: ("fetch", "executed") in service.runs)
+    assert not store.editions_of("daily")
+    stop_service(service, store)
+
+    clock.set(NOW + timedelta(minutes=80))  # back at 10:20, inside the hour of grace
+    service, store = start_service(path)
+    until(lambda: ("daily", "executed") in service.runs)
+    [made] = store.editions_of("daily")
+    assert made.edition == "2026-11-22-1000"  # named after its slot, not the late start
+    assert made.status == "approved" and made.stories > 0
+    stop_service(service, store)
+
+    clock.set(NOW + timedelta(minutes=90))  # another restart does not run it again
+    service, store = start_service(path)
+    until(lambda: ("fetch", "executed") in service.runs)
+    time.sleep(0.5)
+    assert ("daily", "executed") not in service.runs
+    assert len(store.editions_of("daily")) == 1
+    stop_service(service, store)
+
+
+def test_an_edition_missed_beyond_the_grace_is_skipped_with_a_log_line(
+    site: corpus.Site, tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = catalogue(site, tmp_path, DAILY)
+    clock.set(NOW)
+    service, store = start_service(path)
+    until(lambda: ("fetch", "executed") in service.runs)
+    stop_service(service, store)
+
+    clock.set(NOW + timedelta(hours=2, minutes=30))  # 11:30: 90 minutes late
+    caplog.set_level(logging.WARNING, logger="briefings.schedule")
+    service, store = start_service(path)
+    until(lambda: ("daily", "missed") in service.runs)
+    until(lambda: ("fetch", "executed") in service.runs)
+    assert ("daily", "executed") not in service.runs
+    assert not store.editions_of("daily")
+    assert any(
+        "daily: the run due at 2026-11-22 10:00:00+00:00 was missed" in r.getMessage()
+        for r in caplog.records
+    )
+    [job] = [j for j in service.jobs() if j[0] == "daily"]
+    assert job[1] == datetime(2026, 11, 23, 10, tzinfo=UTC)  # the next one is tomorrow's
+    stop_service(service, store)
+
+
+def test_review_builds_a_draft_that_approve_sends(
+    site: corpus.Site, tmp_path: Path, clock: Clock
+) -> None:
+    path = catalogue(
+        site,
+        tmp_path,
+        DAILY + 'review = true\nsend_at = "12:30"\n',
+    )
+    clock.set(NOW + timedelta(hours=1, minutes=1))  # 10:01
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    scheduling.edition_job(str(path), "daily", False)
+    [draft] = store.editions_of("daily")
+    assert (draft.edition, draft.status) == ("2026-11-22-1000", "draft")
+    assert scheduling.dispatch(config, store, now=clock.moment) == []  # drafts wait
+    approved = scheduling.approve(config, store, "daily", None, now=clock.moment)
+    assert approved.status == "approved"
+    assert approved.send_after == datetime(2026, 11, 22, 12, 30, tzinfo=UTC)
+    assert store.due_editions(clock.moment) == []  # not before send_at
+    assert [e.edition for e in store.due_editions(approved.send_after)] == ["2026-11-22-1000"]
+    with pytest.raises(pipeline.BriefingsError, match="already approved"):
+        scheduling.approve(config, store, "daily", None, now=clock.moment)
+    store.close()
+
+
+def test_sigterm_during_a_fetch_leaves_the_store_consistent(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    feeds = ""
+    for n in range(4):
+        url = server.add(
+            f"/f{n}.xml",
+            rss(server.base, (f"/a{n}", f"Ankara and Baku sign railway deal {n}", LONG)),
+            delay=3 if n == 3 else 0,
+        )
+        server.add(f"/a{n}", f"<html><body><p>{LONG}</p></body></html>")
+        feeds += f'[[feeds]]\nname = "Outlet {n}"\nurl = "{url}"\n\n'
+    path = catalogue(None, tmp_path, DAILY, feeds=feeds)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "briefings.cli", "--config", str(path), "schedule", "--no-send"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        until(lambda: any(p == "/f3.xml" for p, _ in server.times), 30)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr
+    assert "stopping: waiting for the job in hand to finish" in stderr
+    with sqlite3.connect(tmp_path / "briefings.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        titles = {row[0] for row in db.execute("SELECT title FROM entries")}
+        jobs = {row[0] for row in db.execute(f"SELECT id FROM {scheduling.JOBS_TABLE}")}
+    db.close()
+    assert titles == {f"Ankara and Baku sign railway deal {n}" for n in range(4)}  # finished
+    assert jobs == {"fetch", "daily"}
+    result = CliRunner().invoke(main, ["--config", str(path), "fetch"])
+    assert result.exit_code == 0, result.output
