@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import config as configuration
-from . import corpus, dedupe, deliver, pipeline, render, unsubscribe
+from . import corpus, dedupe, deliver, desk, pipeline, render, unsubscribe
 from . import schedule as scheduling
 from . import subscribers as subscriber_records
 from . import topics as topics_module
@@ -691,6 +691,39 @@ def approve(config_path: Path, briefing_id: str, edition: str | None, no_send: b
             return
         click.echo(f"{briefing_id} {record.edition}: approved; sending now")
         _send(config, [briefing_id], edition_name=record.edition)
+
+
+@main.command()
+@click.option(
+    "--host",
+    default=None,
+    help="Address to listen on (default 127.0.0.1, and only this computer is answered); "
+    "naming one, e.g. 0.0.0.0, opens the desk to other hosts.",
+)
+@click.option("--port", default=8000, show_default=True)
+@click.pass_obj
+def preview(config_path: Path, host: str | None, port: int) -> None:
+    """The editors' desk: see every edition as web page, email and text, drop, pin and
+    reorder stories, write the note, rebuild, send a test and approve."""
+    with errors_to_exit():
+        configuration.load(config_path)
+        store = pipeline.open_store(configuration.load(config_path))
+    editors = desk.Desk(config_path=config_path, store=store, open_to_network=host is not None)
+    try:
+        httpd = desk.server(editors, host=host or "127.0.0.1", port=port)
+    except OSError as exc:
+        store.close()
+        _fail([f"cannot listen on {host or '127.0.0.1'}:{port}: {exc.strerror}"], 1)
+    shown = host if host and host not in ("0.0.0.0", "::") else "127.0.0.1"
+    err.print(f"The desk is at http://{shown}:{editors.port}/?token={editors.token}")
+    err.print("Keep the address to yourself: the token in it lets its holder approve editions.")
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()
+        store.close()
 
 
 def _industries(config: configuration.Config) -> list[str]:

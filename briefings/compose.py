@@ -108,7 +108,7 @@ def compose(
             s.id,
         )
     )
-    chosen.sort(key=lambda s: _editor_order(decided.get(s.id)))
+    chosen.sort(key=lambda s: editor_order(decided.get(s.id)))
     pinned = [s for s in chosen if s.id in decided and decided[s.id].pinned]
     others = [s for s in chosen if s not in pinned]
     kept = {s.id for s in pinned + others[: max(0, briefing.max_stories - len(pinned))]}
@@ -122,7 +122,7 @@ def compose(
     )
 
 
-def _editor_order(choice: Choice | None) -> tuple[int, float]:
+def editor_order(choice: Choice | None) -> tuple[int, float]:
     """Pinned stories first, then ranked ones by rank, then the rest (a stable sort)."""
     if choice is None:
         return (1, float("inf"))

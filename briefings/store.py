@@ -465,13 +465,18 @@ class Store:
         ]
         with self.engine.begin() as conn:
             before = conn.execute(
-                select(editions.c.status, editions.c.approved_at).where(
+                select(editions.c.status, editions.c.approved_at, editions.c.send_after).where(
                     editions.c.briefing == edition.briefing, editions.c.edition == edition.edition
                 )
             ).first()
             approved_at = None
-            if before is not None and before.status == "approved" and status == "draft":
+            if (
+                before is not None
+                and before.status == "approved"
+                and status in ("draft", "approved")
+            ):
                 status, approved_at = "approved", before.approved_at
+                send_after = send_after or before.send_after
             conn.execute(
                 editions.delete().where(
                     editions.c.briefing == edition.briefing, editions.c.edition == edition.edition

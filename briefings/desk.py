@@ -1,0 +1,451 @@
+"""The editors' desk (``briefings preview``): a local web app to check, fix and approve
+editions before they go out.
+
+It renders through the same :func:`pipeline.render_edition` the sender uses, with the
+templates read again on every request. It answers only on loopback unless started
+with an explicit host, and every request must carry the token printed at start
+(a cookie once the printed address has been opened; a form field on every change),
+so a page from another site cannot approve an edition.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import ipaddress
+import logging
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import cookies
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from . import config as configuration
+from . import deliver, editing, pipeline, render
+from . import schedule as scheduling
+from . import subscribers as subscriber_records
+from .config import Briefing, Config
+from .errors import BriefingsError
+from .model import Edition, EditionRecord, Story
+from .store import Store
+
+log = logging.getLogger("briefings.desk")
+COOKIE = "briefings_desk"
+MAX_FORM = 100_000
+WHY_TERMS = 8
+"""Matched terms shown per topic, strongest first."""
+_EDITION = re.compile(r"^/b/([a-z0-9][a-z0-9_-]*)/([0-9A-Za-z-]+)(/[a-z]+)?$")
+_BRIEFING = re.compile(r"^/b/([a-z0-9][a-z0-9_-]*)/?$")
+_FILES = {
+    ("web", "free"): "index.html",
+    ("web", "pro"): "index.pro.html",
+    ("email", "free"): "email.html",
+    ("email", "pro"): "email.pro.html",
+    ("text", "free"): "email.txt",
+    ("text", "pro"): "email.pro.txt",
+}
+
+
+@dataclass(slots=True, kw_only=True)
+class Desk:
+    """What the desk's requests share: configuration, store, token, and a lock that lets
+    one change happen at a time."""
+
+    config_path: Path
+    store: Store
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    open_to_network: bool = False
+    port: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    now: Any = field(default=lambda: datetime.now(UTC))
+
+    def config(self) -> Config:
+        """The configuration, read again so that edits to feeds.toml show."""
+        return configuration.load(self.config_path)
+
+    def record(self, briefing: str, edition: str) -> EditionRecord:
+        found = self.store.edition(briefing, edition)
+        if found is None:
+            raise BriefingsError(f"{briefing}: there is no edition {edition}")
+        return found
+
+    def edition(self, record: EditionRecord) -> Edition:
+        path = Path(record.path) / "edition.json"
+        try:
+            return render.edition_from_json(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise BriefingsError(f"{path}: cannot read the edition: {exc.strerror}") from None
+
+    def rewrite(
+        self, config: Config, briefing: Briefing, record: EditionRecord, edition: Edition
+    ) -> None:
+        """Write a revised edition over the old one, keeping its status."""
+        files = pipeline.render_edition(config, briefing, edition)
+        path = pipeline.write_edition(Path(record.path), files)
+        self.store.record_edition(
+            edition, path=str(path), status=record.status, send_after=record.send_after
+        )
+
+    # The changes: each returns the message shown to the editor.
+
+    def change_story(self, briefing_id: str, name: str, story_id: str, action: str) -> str:
+        config = self.config()
+        briefing = config.briefing(briefing_id)
+        record = self._editable(briefing_id, name)
+        edition = self.edition(record)
+        choices = self.store.choices(briefing_id)
+        try:
+            decided = editing.decide(edition, choices, story_id, action)
+        except ValueError as exc:
+            raise BriefingsError(str(exc)) from None
+        self.store.save_choices(briefing_id, decided, now=self.now())
+        if action == "restore":
+            return "Restored: it comes back at the next rebuild."
+        revised = editing.revise(edition, self.store.choices(briefing_id))
+        self.rewrite(config, briefing, record, revised)
+        return {
+            "drop": "Dropped: it stays out of this briefing's next builds.",
+            "pin": "Pinned: it stays in, first, at the next builds.",
+            "unpin": "Unpinned.",
+            "up": "Moved up.",
+            "down": "Moved down.",
+        }[action]
+
+    def save_note(self, briefing_id: str, name: str, note: str) -> str:
+        config = self.config()
+        record = self._editable(briefing_id, name)
+        text = note.replace("\r\n", "\n").strip()
+        self.store.save_note(briefing_id, name, text, now=self.now())
+        revised = editing.revise(self.edition(record), self.store.choices(briefing_id), note=text)
+        self.rewrite(config, config.briefing(briefing_id), record, revised)
+        return "Note saved."
+
+    def rebuild(self, briefing_id: str, name: str) -> str:
+        config = self.config()
+        self._editable(briefing_id, name)
+        run = pipeline.Run(config=config, store=self.store, now=self.now())
+        built = pipeline.build(run, [briefing_id], names={briefing_id: name})
+        if not built:
+            return "Rebuilt: no stories now, the edition is unchanged."
+        return f"Rebuilt with {len(built[0].edition.stories)} stories."
+
+    def send_test(self, briefing_id: str, name: str, address: str) -> str:
+        config = self.config()
+        try:
+            to = subscriber_records.normal_address(address)
+        except ValueError as exc:
+            raise BriefingsError(f"test address: {exc}") from None
+        report = pipeline.send_edition(
+            config,
+            self.store,
+            briefing_id,
+            senders=lambda: pipeline.make_sender(config),
+            secret=deliver.secret_from_environment(),
+            now=self.now(),
+            to=to,
+            edition_name=name,
+        )
+        if report.failed:
+            raise BriefingsError(f"test to {to} failed: {report.failed[0][1]}")
+        return f"Test sent to {to} (as a PRO reader)."
+
+    def approve(self, briefing_id: str, name: str) -> str:
+        config = self.config()
+        now = self.now()
+        record = scheduling.approve(config, self.store, briefing_id, name, now=now)
+        if record.send_after is not None and record.send_after > now:
+            zone = config.briefing(briefing_id).timezone
+            local = record.send_after.astimezone(ZoneInfo(zone))
+            return f"Approved: it goes out at {local:%Y-%m-%d %H:%M} {zone}."
+        try:
+            deliver.secret_from_environment()
+        except BriefingsError as exc:
+            return f"Approved, not sent from here ({exc}); briefings schedule sends it."
+        if not self.store.move_edition(
+            briefing_id, name, "sending", expected=("approved",), now=now
+        ):
+            return "Approved; it is already being sent."
+        claimed = self.record(briefing_id, name)
+        threading.Thread(
+            target=self._send, args=(config, claimed), name=f"send-{briefing_id}", daemon=True
+        ).start()
+        return "Approved: sending now."
+
+    def _send(self, config: Config, record: EditionRecord) -> None:
+        with contextlib.suppress(BriefingsError):  # logged, and the edition marked failed
+            scheduling.send_record(config, self.store, record, now=self.now())
+
+    def _editable(self, briefing_id: str, name: str) -> EditionRecord:
+        record = self.record(briefing_id, name)
+        if record.status in ("sending", "sent", "failed"):
+            raise BriefingsError(f"{briefing_id} {name} is {record.status}; it cannot change")
+        return record
+
+
+def story_rows(edition: Edition, choices: list[Any]) -> list[dict[str, Any]]:
+    """What the desk shows of each story: the story, the editor's choice, why it is in."""
+    rows = []
+    for story in edition.stories:
+        choice = editing.choice_of(story, choices)
+        pinned = choice is not None and choice.pinned
+        rows.append(
+            {
+                "story": story,
+                "choice": choice,
+                "why": _why(story),
+                "actions": [
+                    ("up", "↑", ""),
+                    ("down", "↓", ""),
+                    ("unpin", "Unpin", "") if pinned else ("pin", "Pin", ""),
+                    ("drop", "Drop", "danger"),
+                ],
+            }
+        )
+    return rows
+
+
+def _why(story: Story) -> list[tuple[str, float, str]]:
+    scores = dict(story.scores)
+    out = []
+    for topic in story.topics:
+        terms = [m for m in story.matches if m.topic == topic]
+        seen: dict[str, float] = {}
+        for match in terms:
+            key = f"{match.term} ({match.field})"
+            seen[key] = seen.get(key, 0.0) + match.weight
+        ranked = sorted(seen.items(), key=lambda kv: -kv[1])
+        listed = ", ".join(f"{k} {v:g}" for k, v in ranked[:WHY_TERMS])
+        if len(ranked) > WHY_TERMS:
+            listed += f", and {len(ranked) - WHY_TERMS} more"
+        out.append((topic, scores.get(topic, 0.0), listed or "no terms recorded"))
+    return out
+
+
+class _Handler(BaseHTTPRequestHandler):
+    desk: Desk
+    pages: jinja2.Environment
+    protocol_version = "HTTP/1.1"
+
+    # Checks shared by every request.
+
+    def _trusted(self) -> bool:
+        desk = self.desk
+        if not desk.open_to_network:
+            client = ipaddress.ip_address(self.client_address[0])
+            host = (self.headers.get("Host") or "").lower()
+            allowed = {f"{name}:{desk.port}" for name in ("127.0.0.1", "localhost", "[::1]")}
+            if not client.is_loopback or host not in allowed:
+                self._page(403, "base.html", message="This desk answers only on this computer.")
+                return False
+        return True
+
+    def _has_cookie(self) -> bool:
+        jar = cookies.SimpleCookie(self.headers.get("Cookie") or "")
+        morsel = jar.get(COOKIE)
+        return morsel is not None and hmac.compare_digest(morsel.value, self.desk.token)
+
+    # Requests.
+
+    def do_GET(self) -> None:
+        if not self._trusted():
+            return
+        parts = urlsplit(self.path)
+        query = parse_qs(parts.query)
+        given = query.get("token", [""])[0]
+        if given:
+            if not hmac.compare_digest(given, self.desk.token):
+                self._page(403, "base.html", message="Wrong token.", error=True)
+                return
+            self.send_response(303)
+            self.send_header("Location", parts.path or "/")
+            self.send_header(
+                "Set-Cookie",
+                f"{COOKIE}={self.desk.token}; Path=/; HttpOnly; SameSite=Strict",
+            )
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if not self._has_cookie():
+            self._page(
+                403,
+                "base.html",
+                message="Open the address briefings preview printed: it carries the desk's token.",
+                error=True,
+            )
+            return
+        try:
+            self._get(parts.path, query)
+        except BriefingsError as exc:
+            self._page(404, "base.html", message=str(exc), error=True)
+
+    def _get(self, path: str, query: dict[str, list[str]]) -> None:
+        desk = self.desk
+        if path == "/":
+            config = desk.config()
+            rows = [
+                {"briefing": b, "editions": desk.store.editions_of(b.id, limit=5)}
+                for b in config.briefings
+            ]
+            self._page(200, "index.html", rows=rows, message=_flash(query))
+            return
+        found = _BRIEFING.match(path)
+        if found:
+            latest = desk.store.editions_of(found[1], limit=1)
+            if not latest:
+                raise BriefingsError(f"{found[1]}: no edition has been built yet")
+            self._redirect(f"/b/{found[1]}/{latest[0].edition}")
+            return
+        found = _EDITION.match(path)
+        if not found:
+            raise BriefingsError(f"{path}: nothing here")
+        briefing_id, name, tail = found[1], found[2], found[3] or ""
+        config = desk.config()
+        briefing = config.briefing(briefing_id)
+        record = desk.record(briefing_id, name)
+        edition = desk.edition(record)
+        view = _one_of(query, "view", ("email", "web", "text"))
+        tier = _one_of(query, "tier", ("free", "pro"))
+        if tail == "/render":
+            files = pipeline.render_edition(config, briefing, edition)
+            body = files[_FILES[(view, tier)]]
+            kind = "text/plain" if view == "text" else "text/html"
+            self._send(200, body.encode(), f"{kind}; charset=utf-8", preview=True)
+            return
+        if tail:
+            raise BriefingsError(f"{path}: nothing here")
+        history = desk.store.editions_of(briefing_id, limit=50)
+        older = [r for r in history if r.generated_at < record.generated_at]
+        previous = desk.edition(older[0]) if older else None
+        choices = desk.store.choices(briefing_id)
+        zone = ZoneInfo(briefing.timezone)
+        self._page(
+            200,
+            "edition.html",
+            briefing=briefing,
+            record=record,
+            edition=edition,
+            base=f"/b/{briefing_id}/{name}",
+            token=desk.token,
+            editable=record.status not in ("sending", "sent", "failed"),
+            stories=story_rows(edition, choices),
+            dropped=[c for c in choices if c.dropped],
+            changes=editing.diff(edition, previous),
+            previous=previous,
+            view=view,
+            tier=tier,
+            width=375 if query.get("width", [""])[0] == "375" else 600,
+            built_local=f"{record.generated_at.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}",
+            send_after_local=(
+                f"{record.send_after.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+                if record.send_after
+                else ""
+            ),
+            message=_flash(query),
+            error=query.get("error", [""])[0] == "1",
+        )
+
+    def do_POST(self) -> None:
+        if not self._trusted():
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_FORM:
+            self._page(413, "base.html", message="Form too large.", error=True)
+            return
+        form = parse_qs(self.rfile.read(length).decode("utf-8", "replace")) if length else {}
+        given = form.get("token", [""])[0]
+        origin = self.headers.get("Origin")
+        same_origin = origin is None or urlsplit(origin).netloc == self.headers.get("Host")
+        if not (given and hmac.compare_digest(given, self.desk.token) and same_origin):
+            self._page(403, "base.html", message="Missing or wrong desk token.", error=True)
+            return
+        found = _EDITION.match(urlsplit(self.path).path)
+        if not found or not found[3]:
+            self._page(404, "base.html", message="Nothing here.", error=True)
+            return
+        briefing_id, name, verb = found[1], found[2], found[3][1:]
+        back = f"/b/{briefing_id}/{name}"
+        desk = self.desk
+        try:
+            with desk.lock:
+                if verb == "story":
+                    message = desk.change_story(
+                        briefing_id, name, form.get("story", [""])[0], form.get("action", [""])[0]
+                    )
+                elif verb == "note":
+                    message = desk.save_note(briefing_id, name, form.get("note", [""])[0])
+                elif verb == "rebuild":
+                    message = desk.rebuild(briefing_id, name)
+                elif verb == "test":
+                    message = desk.send_test(briefing_id, name, form.get("to", [""])[0])
+                elif verb == "approve":
+                    message = desk.approve(briefing_id, name)
+                else:
+                    raise BriefingsError(f"unknown change {verb!r}")
+        except BriefingsError as exc:
+            self._redirect(f"{back}?msg={quote(str(exc))}&error=1")
+            return
+        self._redirect(f"{back}?msg={quote(message)}")
+
+    # Answers.
+
+    def _page(self, status: int, template: str, **values: Any) -> None:
+        values.setdefault("message", "")
+        values.setdefault("error", False)
+        body = self.pages.get_template(template).render(**values).encode()
+        self._send(status, body, "text/html; charset=utf-8")
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(303)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _send(self, status: int, body: bytes, kind: str, *, preview: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "same-origin")  # Origin stays on our own forms
+        if preview:  # the edition itself, shown in the desk's own frame
+            self.send_header("Content-Security-Policy", "script-src 'none'; frame-ancestors 'self'")
+        else:
+            self.send_header(
+                "Content-Security-Policy",
+                "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            )
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("%s %s", self.address_string(), format % args)
+
+
+def _flash(query: dict[str, list[str]]) -> str:
+    return query.get("msg", [""])[0][:500]
+
+
+def _one_of(query: dict[str, list[str]], key: str, allowed: tuple[str, ...]) -> str:
+    value = query.get(key, [""])[0]
+    return value if value in allowed else allowed[0]
+
+
+def server(desk: Desk, *, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
+    """The desk's HTTP server; call ``serve_forever`` on it."""
+    pages = jinja2.Environment(
+        loader=jinja2.PackageLoader("briefings", "desk_templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    handler: type[_Handler] = type("DeskHandler", (_Handler,), {"desk": desk, "pages": pages})
+    httpd = ThreadingHTTPServer((host, port), handler)
+    desk.port = int(httpd.server_address[1])
+    return httpd

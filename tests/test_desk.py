@@ -1,0 +1,274 @@
+"""The editors' desk: driven in headless Chromium, and held shut against other sites."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from briefings import config as configuration
+from briefings import corpus, desk, editing, pipeline, render
+from briefings.model import Choice
+from briefings.store import Store
+
+from .conftest import NOW
+from .editions import edition
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).parent / "artifacts" / "screenshots"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+# The pure part: revising an edition and comparing two.
+
+
+def test_revise_drops_pins_and_orders() -> None:
+    made = edition(5)
+    ids = [s.id for s in made.stories]
+    choices = [
+        Choice(story_id=ids[1], dropped=True),
+        Choice(story_id="another", urls=made.stories[3].member_urls, pinned=True),
+        Choice(story_id=ids[4], rank=0),
+    ]
+    revised = editing.revise(made, choices, note="A note.")
+    assert [s.id for s in revised.stories] == [ids[3], ids[4], ids[0], ids[2]]
+    assert revised.note == "A note."
+
+
+def test_up_and_down_rank_every_story() -> None:
+    made = edition(3)
+    ids = [s.id for s in made.stories]
+    decided = editing.decide(made, [], ids[2], "up")
+    assert [(c.story_id, c.rank) for c in decided] == [(ids[0], 0), (ids[2], 1), (ids[1], 2)]
+    assert [s.id for s in editing.revise(made, decided).stories] == [ids[0], ids[2], ids[1]]
+    with pytest.raises(ValueError, match="unknown action"):
+        editing.decide(made, [], ids[0], "promote")
+
+
+def test_diff_names_new_dropped_and_updated() -> None:
+    before = edition(3)
+    kept, gone, changed = before.stories
+    after = replace(
+        before,
+        stories=(
+            kept,
+            replace(changed, title=changed.title + " as talks resume"),
+            replace(edition(4).stories[3], update=False),
+        ),
+    )
+    found = editing.diff(after, before)
+    assert [s.id for s in found.new] == [after.stories[2].id]
+    assert [s.id for s in found.dropped] == [gone.id]
+    assert [s.id for s in found.updated] == [changed.id]
+    assert editing.diff(before, None).new == before.stories
+
+
+# The desk over HTTP.
+
+
+@dataclass
+class Served:
+    base: str
+    desk: desk.Desk
+    config: configuration.Config
+    store: Store
+
+
+CONFIG = """[settings]
+database = "briefings.db"
+output = "out"
+host_delay = 0
+allow_private_networks = true
+
+[delivery]
+method = "outbox"
+base_url = "https://briefings.example.org"
+
+{feeds}
+[briefings.daily]
+title = "Daily Briefing"
+schedule = "0 9 * * *"
+window = "3d"
+max_stories = 8
+review = true
+"""
+
+
+@pytest.fixture
+def served(sample_corpus: corpus.Corpus, tmp_path: Path) -> Iterator[Served]:
+    with corpus.serve(sample_corpus, now=NOW) as site:
+        feeds = "".join(
+            f'[[feeds]]\nid = "{f.id}"\nname = "{f.name}"\nurl = "{f.url}"\n\n'
+            for f in site.feeds()
+        )
+        path = tmp_path / "feeds.toml"
+        path.write_text(CONFIG.format(feeds=feeds), encoding="utf-8")
+        config = configuration.load(path)
+        store = pipeline.open_store(config)
+        run = pipeline.Run(config=config, store=store, now=NOW)
+        [built] = pipeline.run_once(run)
+    assert built.edition.edition == "2026-11-22-0900"
+    editors = desk.Desk(config_path=path, store=store, now=lambda: NOW)
+    httpd = desk.server(editors, port=0)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Served(f"http://127.0.0.1:{editors.port}", editors, config, store)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+        store.close()
+
+
+def fetch(url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None) -> int:
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request) as response:
+            response.read()
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return exc.code
+
+
+def test_the_desk_needs_its_token_and_this_computer(served: Served) -> None:
+    page = f"{served.base}/b/daily/2026-11-22-0900"
+    assert fetch(page) == 403  # no cookie
+    assert fetch(page, headers={"Cookie": f"{desk.COOKIE}=guess"}) == 403
+    cookie = {"Cookie": f"{desk.COOKIE}={served.desk.token}"}
+    assert fetch(page, headers=cookie) == 200
+    # A rebinding name that points at 127.0.0.1 still carries its own Host header.
+    assert fetch(page, headers={**cookie, "Host": "attacker.example"}) == 403
+    approve = f"{page}/approve"
+    assert fetch(approve, data=b"token=guess", headers=cookie) == 403
+    forged_origin = {**cookie, "Origin": "http://attacker.example"}
+    assert fetch(approve, data=f"token={served.desk.token}".encode(), headers=forged_origin) == 403
+    assert served.store.edition("daily", "2026-11-22-0900").status == "draft"  # type: ignore[union-attr]
+
+
+browser_only = pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("BRIEFINGS_REQUIRE_BROWSER"),
+    reason="chromium is not installed",
+)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    assert CHROMIUM is not None, "chromium is required (BRIEFINGS_REQUIRE_BROWSER is set)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@browser_only
+def test_an_editor_drops_a_story_writes_a_note_and_approves(
+    served: Served, browser: Any, tmp_path: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{served.base}/?token={served.desk.token}")
+    assert page.url == f"{served.base}/"
+    page.click("text=2026-11-22-0900")
+    assert page.inner_text("#status") == "draft"
+    titles = page.locator(".story h3 a").all_inner_texts()
+    assert len(titles) >= 3
+    victim = titles[1]
+
+    page.click(f'button[aria-label="Drop: {victim}"]')
+    assert "Dropped" in page.inner_text(".flash")
+    assert victim not in page.locator(".story h3 a").all_inner_texts()
+    frame = page.frame_locator("#preview")
+    assert titles[0] in frame.locator("body").inner_text()
+    assert victim not in frame.locator("body").inner_text()  # the email as it will be sent
+
+    page.fill('textarea[name="note"]', "Why we lead with the railway today.")
+    page.click("text=Save note")
+    assert "Note saved" in page.inner_text(".flash")
+    assert "Why we lead with the railway today." in frame.locator("body").inner_text()
+
+    page.click("text=375 px")
+    assert page.eval_on_selector("#preview", "e => e.getBoundingClientRect().width") == 375
+    page.click("text=Plain text")
+    assert "FROM THE EDITOR" in frame.locator("body").inner_text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "desk-edition.png"), full_page=False)
+
+    page.click("text=Approve")
+    assert page.inner_text("#status") == "approved"
+
+    # The next build of this edition honours all three.
+    run = pipeline.Run(config=served.config, store=served.store, now=NOW + timedelta(minutes=5))
+    [again] = pipeline.build(run, ["daily"], names={"daily": "2026-11-22-0900"})
+    record = served.store.edition("daily", "2026-11-22-0900")
+    assert record is not None and record.status == "approved"
+    assert victim not in [s.title for s in again.edition.stories]
+    assert again.edition.note == "Why we lead with the railway today."
+    on_disk = render.edition_from_json((again.path / "edition.json").read_text(encoding="utf-8"))
+    assert on_disk.note == again.edition.note
+    # and a later edition keeps the story out, without the note meant for this one
+    run = pipeline.Run(config=served.config, store=served.store, now=NOW + timedelta(days=1))
+    [later] = pipeline.build(run, ["daily"])
+    assert victim not in [s.title for s in later.edition.stories]
+    assert later.edition.note == ""
+
+
+class _Attacker(BaseHTTPRequestHandler):
+    target = ""
+
+    def do_GET(self) -> None:
+        body = (
+            f'<form id="f" method="post" action="{self.target}"><input name="token" '
+            'value="guess"></form><script>document.getElementById("f").submit()</script>'
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@browser_only
+def test_a_page_from_another_site_cannot_approve(served: Served, browser: Any) -> None:
+    page = browser.new_page()
+    page.goto(f"{served.base}/?token={served.desk.token}")  # the editor is signed in
+    handler = type(
+        "Attacker", (_Attacker,), {"target": f"{served.base}/b/daily/2026-11-22-0900/approve"}
+    )
+    evil = ThreadingHTTPServer(("127.0.0.1", 0), handler)  # another origin: another port
+    thread = threading.Thread(target=evil.serve_forever, daemon=True)
+    thread.start()
+    try:
+        page.goto(f"http://127.0.0.1:{evil.server_address[1]}/")
+        page.wait_for_load_state("networkidle")
+    finally:
+        evil.shutdown()
+        evil.server_close()
+        thread.join()
+    record = served.store.edition("daily", "2026-11-22-0900")
+    assert record is not None and record.status == "draft"
