@@ -5,7 +5,7 @@ Jobs, kept in the project's database so that a restart knows what was missed:
 - ``fetch``: every feed and article page, every ``settings.fetch_interval``;
 - one job per briefing, from its cron line in its own time zone: fetch, build the
   edition of that slot, and send it unless the briefing wants review;
-- ``dispatch``: every minute, send approved editions whose ``send_at`` has come.
+- ``dispatch``: every minute, send editions editors approved whose ``send_at`` has come.
 
 Each job runs once at most at a time, one job at a time, and a run missed while the
 scheduler was down is made up once if it is at most ``settings.misfire_grace``
@@ -249,8 +249,12 @@ def edition_job(config_path: str, briefing_id: str, send: bool) -> None:
             log.info("%s %s: draft built, waiting for review", briefing_id, name)
             return
         log.info("%s %s: built", briefing_id, name)
-        if send:
-            dispatch(run.config, run.store, now=run.now)
+        if send and run.store.move_edition(
+            briefing_id, name, "sending", expected=("approved",), now=run.now
+        ):
+            record = run.store.edition(briefing_id, name)
+            assert record is not None
+            send_record(run.config, run.store, record, now=run.now)
 
 
 def dispatch_job(config_path: str) -> None:
@@ -260,8 +264,8 @@ def dispatch_job(config_path: str) -> None:
 
 
 def dispatch(config: Config, store: Store, *, now: datetime) -> list[pipeline.SendReport]:
-    """Send the approved editions that are due, each claimed first so that no other
-    process sends it too."""
+    """Send the editions editors approved that are due, each claimed first so that no
+    other process sends it too."""
     reports = []
     known = {b.id for b in config.briefings}
     for record in store.due_editions(now):

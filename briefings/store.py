@@ -653,11 +653,16 @@ class Store:
         return bool(moved)
 
     def due_editions(self, now: datetime) -> list[EditionRecord]:
-        """Approved editions whose time to go out has come, oldest first."""
+        """Editions an editor approved whose time to go out has come, oldest first.
+
+        Editions built without review (by ``build`` or ``run --once``) are sent by whoever
+        built them, or not at all: they are never picked up here.
+        """
         query = (
             select(editions)
             .where(
                 editions.c.status == "approved",
+                editions.c.approved_at.is_not(None),
                 or_(editions.c.send_after.is_(None), editions.c.send_after <= now),
             )
             .order_by(editions.c.generated_at)

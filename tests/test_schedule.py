@@ -22,6 +22,7 @@ from briefings import config as configuration
 from briefings import corpus, pipeline
 from briefings import schedule as scheduling
 from briefings.cli import main
+from briefings.model import Subscriber
 
 from .conftest import NOW, LocalServer
 from .test_cli import LONG, rss
@@ -253,12 +254,12 @@ def test_an_edition_missed_beyond_the_grace_is_skipped_with_a_log_line(
 
 
 def test_review_builds_a_draft_that_approve_sends(
-    site: corpus.Site, tmp_path: Path, clock: Clock
+    site: corpus.Site, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = catalogue(
         site,
         tmp_path,
-        DAILY + 'review = true\nsend_at = "12:30"\n',
+        DAILY + 'review = true\nsend_at = "12:30"\n\n[delivery]\nmethod = "outbox"\n',
     )
     clock.set(NOW + timedelta(hours=1, minutes=1))  # 10:01
     config = configuration.load(path)
@@ -274,6 +275,37 @@ def test_review_builds_a_draft_that_approve_sends(
     assert [e.edition for e in store.due_editions(approved.send_after)] == ["2026-11-22-1000"]
     with pytest.raises(pipeline.BriefingsError, match="already approved"):
         scheduling.approve(config, store, "daily", None, now=clock.moment)
+
+    store.save_subscribers(
+        [Subscriber(email=f"r{n}@example.net", briefings=("daily",)) for n in range(3)], now=NOW
+    )
+    monkeypatch.setenv("BRIEFINGS_SECRET", "a-secret-for-tests-only-0123456789")
+    [report] = scheduling.dispatch(config, store, now=approved.send_after)
+    assert report.sent == 3
+    assert len(list(config.delivery.outbox.glob("*.eml"))) == 3
+    assert store.edition("daily", "2026-11-22-1000").status == "sent"  # type: ignore[union-attr]
+    assert scheduling.dispatch(config, store, now=approved.send_after) == []  # once only
+    store.close()
+
+
+def test_editions_not_approved_by_an_editor_are_never_dispatched(
+    site: corpus.Site, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = catalogue(site, tmp_path, DAILY + '\n[delivery]\nmethod = "outbox"\n')
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    store.save_subscribers([Subscriber(email="r@example.net", briefings=("daily",))], now=NOW)
+    run = pipeline.Run(config=config, store=store, now=NOW)
+    [built] = pipeline.run_once(run)  # a manual build, not sent
+    monkeypatch.setenv("BRIEFINGS_SECRET", "a-secret-for-tests-only-0123456789")
+    assert scheduling.dispatch(config, store, now=NOW + timedelta(days=1)) == []
+    assert store.edition("daily", built.edition.edition).status == "approved"  # type: ignore[union-attr]
+
+    clock.set(NOW + timedelta(hours=1, minutes=2))  # the scheduled run sends its own edition
+    scheduling.edition_job(str(path), "daily", True)
+    sent = store.edition("daily", "2026-11-22-1000")
+    assert sent is not None and sent.status == "sent"
+    assert len(list(config.delivery.outbox.glob("*.eml"))) == 1
     store.close()
 
 
