@@ -110,6 +110,18 @@ SETTINGS: dict[str, Key] = {
         help="Let article links reach private, loopback and link-local addresses on hosts "
         "other than their feed's own.",
     ),
+    "max_items": Key(
+        type=int,
+        default=500,
+        help="Most entries kept from one feed in one fetch, the newest first; a feed with "
+        "more is reported, and the rest skipped.",
+    ),
+    "lock_wait": Key(
+        type=(int, float),
+        default=10,
+        help="Seconds a run, fetch, build or send waits for another one on the same database "
+        "to finish before giving up.",
+    ),
     "extract_below": Key(
         type=int,
         default=600,
@@ -293,6 +305,8 @@ class Settings:
     host_delay: float
     allow_private_networks: bool
     extract_below: int
+    max_items: int = 500
+    lock_wait: float = 10.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -562,11 +576,11 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
             "(use an IANA name such as 'Europe/Istanbul')",
         )
         values["timezone"] = "UTC"
-    for name in ("retries", "host_delay"):
+    for name in ("retries", "host_delay", "lock_wait"):
         if values[name] < 0:
             checker.add(f"settings.{name}", f"must not be negative, got {values[name]!r}")
             values[name] = SETTINGS[name].default
-    for name in ("timeout", "concurrency", "max_bytes"):
+    for name in ("timeout", "concurrency", "max_bytes", "max_items"):
         if values[name] <= 0:
             checker.add(f"settings.{name}", f"must be greater than zero, got {values[name]!r}")
             values[name] = SETTINGS[name].default
@@ -585,6 +599,8 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
         retries=values["retries"],
         host_delay=float(values["host_delay"]),
         allow_private_networks=values["allow_private_networks"],
+        max_items=values["max_items"],
+        lock_wait=float(values["lock_wait"]),
     )
 
 
