@@ -27,6 +27,12 @@ from .text import printable, web_link
 FUTURE_SLACK = timedelta(minutes=10)
 _BLOCK_TAGS = {"p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr"}
 _BLOCK_BREAK = re.compile(r"<(?:/?(?:p|div|li|h[1-6]|blockquote|tr)|br\s*/?)>", re.IGNORECASE)
+# Dropped with everything inside: their content is code, or markup kept as raw text
+# (``<noscript><img onerror=…></noscript>`` would otherwise come out as that text).
+_DROPPED_WITH_CONTENT = {
+    "script", "style", "noscript", "template", "iframe", "noembed", "noframes", "object",
+    "embed", "svg", "math", "textarea", "select", "xmp", "plaintext", "title",
+}  # fmt: skip
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*(?:\n\s*)*")
@@ -43,7 +49,13 @@ def html_to_text(markup: str) -> str:
     """
     if not markup:
         return ""
-    cleaned = nh3.clean(markup, tags=_BLOCK_TAGS, attributes={}, strip_comments=True)
+    cleaned = nh3.clean(
+        markup,
+        tags=_BLOCK_TAGS,
+        clean_content_tags=_DROPPED_WITH_CONTENT,
+        attributes={},
+        strip_comments=True,
+    )
     text = html.unescape(_TAG.sub("", _BLOCK_BREAK.sub("\n\n", cleaned)))
     text = _SPACES.sub(" ", printable(text))
     return _BLANK_LINES.sub("\n\n", text).strip()
