@@ -341,7 +341,12 @@ def _template(env: jinja2.Environment, name: str, values: dict[str, Any]) -> str
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
     except jinja2.TemplateNotFound as exc:
-        raise RenderError(f"template not found: {exc.name}") from None
+        folders = getattr(env.loader, "searchpath", [])
+        raise RenderError(
+            f"template not found: {exc.name} (wanted by {name}; looked in "
+            f"{', '.join(map(str, folders))}); add the file to settings.templates or "
+            "remove the reference"
+        ) from None
     except jinja2.UndefinedError as exc:
         raise RenderError(f"{name}: {exc.message}") from None
 
