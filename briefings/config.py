@@ -508,7 +508,9 @@ class _Checker:
         self.problems: list[str] = []
 
     def add(self, key: str, message: str) -> None:
-        self.problems.append(f"{self.filename}: {key}: {message}")
+        if not key.isprintable():  # a key of control characters would break the line
+            key = key.encode("unicode_escape").decode("ascii")
+        self.problems.append(f"{self.filename}: {key}: {' '.join(message.split())}")
 
     def raise_if_any(self) -> None:
         if self.problems:
@@ -530,7 +532,7 @@ class _Checker:
             if name not in table:
                 if key.default is REQUIRED:
                     self.add(f"{prefix}{name}", "required key is missing")
-                    values[name] = None
+                    values[name] = _placeholder(key)
                 else:
                     values[name] = key.default
                 continue
@@ -542,7 +544,7 @@ class _Checker:
                     f"{prefix}{name}",
                     f"expected {_type_name(key.type)}, got {type(value).__name__} {value!r}",
                 )
-                values[name] = key.default
+                values[name] = _placeholder(key) if key.default is REQUIRED else key.default
                 continue
             values[name] = value
         return values
@@ -915,6 +917,12 @@ def _check_cron(checker: _Checker, line: str, timezone: str, where: str) -> None
         cron_trigger(line, timezone)
     except ValueError as exc:
         checker.add(where, f"bad cron line {line!r}: {exc}")
+
+
+def _placeholder(key: Key) -> Any:
+    """An empty value of a required key's type, so that checking goes on after a problem."""
+    kind = key.type[0] if isinstance(key.type, tuple) else key.type
+    return kind()
 
 
 def _hint(word: str, choices: Any) -> str:
