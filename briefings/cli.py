@@ -108,7 +108,7 @@ def fetch(config_path: Path) -> None:
     """Fetch every feed and the pages of teaser entries into the store."""
     with errors_to_exit():
         config = configuration.load(config_path)
-        with progress_bars() as bars, _run(config, bars) as run:
+        with pipeline.run_lock(config), progress_bars() as bars, _run(config, bars) as run:
             pipeline.fetch_feeds(run)
             pipeline.fetch_pages(run)
     _summary(run.report)
@@ -159,7 +159,7 @@ def _run_step(
     with errors_to_exit():
         config = configuration.load(config_path)
         _known_briefings(config, briefing_ids)
-        with progress_bars() as bars, _run(config, bars) as current:
+        with pipeline.run_lock(config), progress_bars() as bars, _run(config, bars) as current:
             built = step(current, briefing_ids)
     _summary(current.report)
     return built
@@ -528,6 +528,28 @@ def _send(
             to = subscriber_records.normal_address(to)
         except ValueError as exc:
             raise ConfigError([f"--to: {exc}"]) from None
+    with pipeline.run_lock(config):
+        _send_locked(
+            config,
+            briefing_ids,
+            secret=secret,
+            dry_run=dry_run,
+            to=to,
+            resend=resend,
+            edition_name=edition_name,
+        )
+
+
+def _send_locked(
+    config: configuration.Config,
+    briefing_ids: Sequence[str],
+    *,
+    secret: bytes,
+    dry_run: bool,
+    to: str | None,
+    resend: bool,
+    edition_name: str | None,
+) -> None:
     store = pipeline.open_store(config)
     problems = 0
     try:

@@ -121,6 +121,18 @@ SETTINGS: dict[str, Key] = {
         help="Let article links reach private, loopback and link-local addresses on hosts "
         "other than their feed's own.",
     ),
+    "max_items": Key(
+        type=int,
+        default=500,
+        help="Most entries kept from one feed in one fetch, the newest first; a feed with "
+        "more is reported, and the rest skipped.",
+    ),
+    "lock_wait": Key(
+        type=(int, float),
+        default=10,
+        help="Seconds a run, fetch, build or send waits for another one on the same database "
+        "to finish before giving up.",
+    ),
     "extract_below": Key(
         type=int,
         default=600,
@@ -324,6 +336,8 @@ class Settings:
     extract_below: int
     fetch_interval: timedelta = timedelta(minutes=15)
     misfire_grace: timedelta = timedelta(hours=1)
+    max_items: int = 500
+    lock_wait: float = 10.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -529,7 +543,9 @@ class _Checker:
         self.problems: list[str] = []
 
     def add(self, key: str, message: str) -> None:
-        self.problems.append(f"{self.filename}: {key}: {message}")
+        if not key.isprintable():  # a key of control characters would break the line
+            key = key.encode("unicode_escape").decode("ascii")
+        self.problems.append(f"{self.filename}: {key}: {' '.join(message.split())}")
 
     def raise_if_any(self) -> None:
         if self.problems:
@@ -551,7 +567,7 @@ class _Checker:
             if name not in table:
                 if key.default is REQUIRED:
                     self.add(f"{prefix}{name}", "required key is missing")
-                    values[name] = None
+                    values[name] = _placeholder(key)
                 else:
                     values[name] = key.default
                 continue
@@ -563,7 +579,7 @@ class _Checker:
                     f"{prefix}{name}",
                     f"expected {_type_name(key.type)}, got {type(value).__name__} {value!r}",
                 )
-                values[name] = key.default
+                values[name] = _placeholder(key) if key.default is REQUIRED else key.default
                 continue
             values[name] = value
         return values
@@ -597,11 +613,11 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
             "(use an IANA name such as 'Europe/Istanbul')",
         )
         values["timezone"] = "UTC"
-    for name in ("retries", "host_delay"):
+    for name in ("retries", "host_delay", "lock_wait"):
         if values[name] < 0:
             checker.add(f"settings.{name}", f"must not be negative, got {values[name]!r}")
             values[name] = SETTINGS[name].default
-    for name in ("timeout", "concurrency", "max_bytes"):
+    for name in ("timeout", "concurrency", "max_bytes", "max_items"):
         if values[name] <= 0:
             checker.add(f"settings.{name}", f"must be greater than zero, got {values[name]!r}")
             values[name] = SETTINGS[name].default
@@ -622,6 +638,8 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
         allow_private_networks=values["allow_private_networks"],
         fetch_interval=_positive_duration(checker, values, "fetch_interval", "settings."),
         misfire_grace=_positive_duration(checker, values, "misfire_grace", "settings."),
+        max_items=values["max_items"],
+        lock_wait=float(values["lock_wait"]),
     )
 
 
@@ -979,6 +997,12 @@ def _check_cron(checker: _Checker, line: str, timezone: str, where: str) -> None
         cron_trigger(line, timezone)
     except ValueError as exc:
         checker.add(where, f"bad cron line {line!r}: {exc}")
+
+
+def _placeholder(key: Key) -> Any:
+    """An empty value of a required key's type, so that checking goes on after a problem."""
+    kind = key.type[0] if isinstance(key.type, tuple) else key.type
+    return kind()
 
 
 def _hint(word: str, choices: Any) -> str:

@@ -180,6 +180,8 @@ def canonical_url(url: str) -> str:
         return url.strip()
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
+    if not host:
+        return url.strip()  # no host, no web link: kept as it is, so that it settles
     if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
         host = f"{host}:{port}"
     if parts.username or parts.password:

@@ -10,7 +10,6 @@ so a page from another site cannot approve an edition.
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import ipaddress
 import logging
@@ -98,6 +97,12 @@ class Desk:
 
     def change_story(self, briefing_id: str, name: str, story_id: str, action: str) -> str:
         config = self.config()
+        with pipeline.run_lock(config):
+            return self._change_story(config, briefing_id, name, story_id, action)
+
+    def _change_story(
+        self, config: Config, briefing_id: str, name: str, story_id: str, action: str
+    ) -> str:
         briefing = config.briefing(briefing_id)
         record = self._editable(briefing_id, name)
         edition = self.edition(record)
@@ -121,18 +126,22 @@ class Desk:
 
     def save_note(self, briefing_id: str, name: str, note: str) -> str:
         config = self.config()
-        record = self._editable(briefing_id, name)
-        text = note.replace("\r\n", "\n").strip()
-        self.store.save_note(briefing_id, name, text, now=self.now())
-        revised = editing.revise(self.edition(record), self.store.choices(briefing_id), note=text)
-        self.rewrite(config, config.briefing(briefing_id), record, revised)
+        with pipeline.run_lock(config):
+            record = self._editable(briefing_id, name)
+            text = note.replace("\r\n", "\n").strip()
+            self.store.save_note(briefing_id, name, text, now=self.now())
+            revised = editing.revise(
+                self.edition(record), self.store.choices(briefing_id), note=text
+            )
+            self.rewrite(config, config.briefing(briefing_id), record, revised)
         return "Note saved."
 
     def rebuild(self, briefing_id: str, name: str) -> str:
         config = self.config()
-        self._editable(briefing_id, name)
-        run = pipeline.Run(config=config, store=self.store, now=self.now())
-        built = pipeline.build(run, [briefing_id], names={briefing_id: name})
+        with pipeline.run_lock(config):
+            self._editable(briefing_id, name)
+            run = pipeline.Run(config=config, store=self.store, now=self.now())
+            built = pipeline.build(run, [briefing_id], names={briefing_id: name})
         if not built:
             return "Rebuilt: no stories now, the edition is unchanged."
         return f"Rebuilt with {len(built[0].edition.stories)} stories."
@@ -169,19 +178,24 @@ class Desk:
             deliver.secret_from_environment()
         except BriefingsError as exc:
             return f"Approved, not sent from here ({exc}); briefings schedule sends it."
-        if not self.store.move_edition(
-            briefing_id, name, "sending", expected=("approved",), now=now
-        ):
-            return "Approved; it is already being sent."
-        claimed = self.record(briefing_id, name)
         threading.Thread(
-            target=self._send, args=(config, claimed), name=f"send-{briefing_id}", daemon=True
+            target=self._send, args=(config, briefing_id, name), name=f"send-{briefing_id}"
         ).start()
         return "Approved: sending now."
 
-    def _send(self, config: Config, record: EditionRecord) -> None:
-        with contextlib.suppress(BriefingsError):  # logged, and the edition marked failed
-            scheduling.send_record(config, self.store, record, now=self.now())
+    def _send(self, config: Config, briefing_id: str, name: str) -> None:
+        """Claim the edition and send it, holding the store's lock; an edition that cannot
+        be claimed now stays approved for briefings schedule."""
+        try:
+            with pipeline.run_lock(config):
+                now = self.now()
+                if self.store.move_edition(
+                    briefing_id, name, "sending", expected=("approved",), now=now
+                ):
+                    record = self.record(briefing_id, name)
+                    scheduling.send_record(config, self.store, record, now=now)
+        except BriefingsError as exc:
+            log.error("%s %s: not sent from the desk: %s", briefing_id, name, exc)
 
     def _editable(self, briefing_id: str, name: str) -> EditionRecord:
         record = self.record(briefing_id, name)

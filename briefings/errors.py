@@ -7,7 +7,8 @@
     ├── FetchError                 one URL could not be fetched (kept per feed, never fatal)
     ├── FeedParseError             bytes that are not a feed (kept per feed, never fatal)
     ├── RenderError                a template failed; names the template and line
-    └── StoreError                 the database could not be opened or written
+    ├── StoreError                 the database could not be opened or written, or is busy
+    └── OutputError                an output file or folder could not be written
 
 Each carries the file, key or URL it is about in its message, so that one line
 is enough for the user.
@@ -51,4 +52,8 @@ class RenderError(BriefingsError):
 
 
 class StoreError(BriefingsError):
-    """A database that could not be opened or written."""
+    """A database that could not be opened or written, or that another run holds."""
+
+
+class OutputError(BriefingsError):
+    """An output file or folder that could not be written; says what to do."""

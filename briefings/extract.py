@@ -15,6 +15,7 @@ import trafilatura
 
 from .errors import BriefingsError
 from .model import Article, Entry, Page, TextSource
+from .text import printable, web_link
 
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)]))\s+(?=[A-Z0-9\"“‘(«])")
 PAYWALL_WORDS = 250
@@ -82,7 +83,7 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
         author=_field(document, "author"),
         site_name=_field(document, "sitename"),
         language=_field(document, "language") or _html_language(head),
-        image=_field(document, "image"),
+        image=web_link(_field(document, "image"), url),
         published=_date(_field(document, "date")),
         paywalled=bool(_PAYWALL.search(head)),
         promised_words=int(promised.group(1)) if promised else 0,
@@ -106,13 +107,13 @@ def is_partial(page: Page) -> bool:
 
 
 def _paragraphs(text: str) -> str:
-    lines = (" ".join(line.split()) for line in text.splitlines())
+    lines = (" ".join(line.split()) for line in printable(text).splitlines())
     return "\n\n".join(line for line in lines if line)
 
 
 def _field(document: object, name: str) -> str:
     value = getattr(document, name, None)
-    return " ".join(str(value).split()) if value else ""
+    return " ".join(printable(str(value)).split()) if value else ""
 
 
 def _date(value: str) -> datetime | None:

@@ -1,8 +1,9 @@
 """Feed bytes → :class:`Entry` via feedparser; no network.
 
 Feed HTML is untrusted: it goes through nh3 before anything else sees it, and
-entries carry plain text only. Dates become aware UTC; an entry without a date
-gets the time it was first seen and ``dated=False``.
+entries carry plain text only, without control characters, and http(s) links
+only. Dates become aware UTC; an entry without a date gets the time it was
+first seen and ``dated=False``.
 """
 
 from __future__ import annotations
@@ -21,13 +22,23 @@ import nh3
 
 from .errors import FeedParseError
 from .model import Entry
+from .text import printable, web_link
 
 FUTURE_SLACK = timedelta(minutes=10)
 _BLOCK_TAGS = {"p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr"}
 _BLOCK_BREAK = re.compile(r"<(?:/?(?:p|div|li|h[1-6]|blockquote|tr)|br\s*/?)>", re.IGNORECASE)
+# Dropped with everything inside: their content is code, or markup kept as raw text
+# (``<noscript><img onerror=…></noscript>`` would otherwise come out as that text).
+_DROPPED_WITH_CONTENT = {
+    "script", "style", "noscript", "template", "iframe", "noembed", "noframes", "object",
+    "embed", "svg", "math", "textarea", "select", "xmp", "plaintext", "title",
+}  # fmt: skip
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*(?:\n\s*)*")
+# A numeric character reference to a surrogate or past U+10FFFF makes feedparser raise
+# instead of recovering, losing the whole feed for one bad character.
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
 
 
 def html_to_text(markup: str) -> str:
@@ -38,15 +49,22 @@ def html_to_text(markup: str) -> str:
     """
     if not markup:
         return ""
-    cleaned = nh3.clean(markup, tags=_BLOCK_TAGS, attributes={}, strip_comments=True)
+    cleaned = nh3.clean(
+        markup,
+        tags=_BLOCK_TAGS,
+        clean_content_tags=_DROPPED_WITH_CONTENT,
+        attributes={},
+        strip_comments=True,
+    )
     text = html.unescape(_TAG.sub("", _BLOCK_BREAK.sub("\n\n", cleaned)))
-    text = _SPACES.sub(" ", text.replace("\x00", ""))
+    text = _SPACES.sub(" ", printable(text))
     return _BLANK_LINES.sub("\n\n", text).strip()
 
 
 def one_line(text: str) -> str:
-    """Collapse every run of whitespace, newlines included, to one space."""
-    return " ".join(text.split())
+    """Collapse every run of whitespace, newlines included, to one space; drop control
+    characters."""
+    return " ".join(printable(text).split())
 
 
 def parse_feed(
@@ -62,9 +80,17 @@ def parse_feed(
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(
-        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True
-    )
+    try:
+        parsed = feedparser.parse(
+            _CHAR_REF.sub(_valid_reference, body),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=True,
+        )
+    except Exception as exc:  # feedparser recovers from most trouble, and raises the rest
+        raise FeedParseError(
+            url, f"malformed feed: {type(exc).__name__}: {one_line(str(exc))[:120]}"
+        ) from None
     if not parsed.entries and not parsed.get("version"):
         raise FeedParseError(url, _not_a_feed_reason(body, content_type, parsed))
     if parsed.get("bozo") and _truncated(body):
@@ -85,7 +111,7 @@ def parse_feed(
 def _entry(
     item: Any, *, feed_id: str, feed_url: str, seen_at: datetime, canonical: Callable[[str], str]
 ) -> Entry | None:
-    link = str(item.get("link") or "").strip()
+    link = web_link(str(item.get("link") or ""), feed_url)  # javascript: and data: go
     title = one_line(html_to_text(str(item.get("title") or "")))
     summary = html_to_text(str(item.get("summary") or ""))
     content = "\n\n".join(
@@ -93,7 +119,7 @@ def _entry(
     )
     if not link and not title and not summary:
         return None
-    guid = str(item.get("id") or link or _digest(title + summary)).strip()
+    guid = one_line(str(item.get("id") or "")) or link or _digest(title + summary)
     if content and summary and content.startswith(summary[:80]):
         summary = ""
     published = _date(item)
@@ -111,6 +137,21 @@ def _entry(
         published=published or seen_at,
         dated=published is not None,
     )
+
+
+def newest(entries: list[Entry], count: int) -> list[Entry]:
+    """At most ``count`` entries, the most recently published first kept."""
+    if len(entries) <= count:
+        return entries
+    return sorted(entries, key=lambda e: e.published, reverse=True)[:count]
+
+
+def _valid_reference(found: re.Match[bytes]) -> bytes:
+    hexadecimal, decimal = found.groups()
+    code = int(hexadecimal, 16) if hexadecimal else int(decimal)
+    if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return b"&#xFFFD;"
+    return found.group(0)
 
 
 def _date(item: Any) -> datetime | None:

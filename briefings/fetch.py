@@ -5,6 +5,10 @@ Nothing here raises for a bad URL: every request ends as a :class:`Fetched`
 whose ``status`` is ``"ok"``, ``"not_modified"`` or ``"error"`` with a one-line
 reason, so that one bad feed never stops the others.
 
+Bodies are counted as they unpack: a gzip bomb (a few megabytes on the wire,
+gigabytes unpacked) is refused once ``max_bytes`` have come out of it, and no
+more than that is ever held in memory.
+
 Article links come from feeds, so they are untrusted: a request made with
 ``allow_private=False`` refuses any hop (the first URL and every redirect)
 whose host resolves to a private, loopback, link-local or otherwise special
@@ -19,6 +23,7 @@ import hashlib
 import ipaddress
 import socket
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,6 +41,8 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+ACCEPT_ENCODING = "gzip, deflate"
+"""The encodings :class:`_Inflater` can undo with a cap; httpx would offer more."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,7 +124,11 @@ async def _fetch_all(
 ) -> list[Fetched]:
     limit = asyncio.Semaphore(options.concurrency)
     polite = _Politeness(options.per_host, options.host_delay)
-    headers = {"User-Agent": options.user_agent, "Accept": options.accept}
+    headers = {
+        "User-Agent": options.user_agent,
+        "Accept": options.accept,
+        "Accept-Encoding": ACCEPT_ENCODING,
+    }
     async with httpx.AsyncClient(
         headers=headers,
         follow_redirects=False,  # followed by hand, so every hop is checked
@@ -214,18 +225,32 @@ async def _read(
     if declared.isdigit() and int(declared) > options.max_bytes and not options.truncate:
         limit = f"{options.max_bytes:,}-byte limit"
         return _error(url, f"response of {int(declared):,} bytes is over the {limit}"), None
+    try:
+        inflater = _Inflater(response.headers.get("Content-Encoding", ""))
+    except ValueError as exc:
+        return _error(url, str(exc)), None
     chunks: list[bytes] = []
     size = 0
     truncated = False
-    async for chunk in response.aiter_bytes():
-        if size + len(chunk) > options.max_bytes:
-            if not options.truncate:
-                return _error(url, f"response is over the {options.max_bytes:,}-byte limit"), None
-            chunks.append(chunk[: options.max_bytes - size])
-            truncated = True
-            break
-        size += len(chunk)
-        chunks.append(chunk)
+    try:
+        async for raw in response.aiter_raw():  # raw: httpx would unpack without a cap
+            room = options.max_bytes - size
+            chunk = inflater.feed(raw, room)
+            if len(chunk) > room:
+                if not options.truncate:
+                    limit = f"{options.max_bytes:,}-byte limit"
+                    unpacked = " unpacked" if inflater.encoding else ""
+                    return _error(url, f"response is over the {limit}{unpacked}"), None
+                chunks.append(chunk[:room])
+                truncated = True
+                break
+            size += len(chunk)
+            chunks.append(chunk)
+        else:
+            tail = inflater.flush(options.max_bytes - size)
+            chunks.append(tail)
+    except zlib.error as exc:
+        return _error(url, f"body is not valid {inflater.encoding} data ({exc})"), None
     return Fetched(
         url=url,
         status="ok",
@@ -236,6 +261,36 @@ async def _read(
         last_modified=response.headers.get("Last-Modified"),
         truncated=truncated,
     ), None
+
+
+class _Inflater:
+    """Undoes a ``Content-Encoding`` (none, gzip or deflate), never giving out more than
+    the room it is asked for plus one byte, so a bomb is caught before it unpacks."""
+
+    def __init__(self, header: str) -> None:
+        self.started = False
+        self.encoding = header.strip().lower()
+        if self.encoding in ("", "identity"):
+            self.encoding = ""
+            self.decoder = None
+        elif self.encoding in ("gzip", "x-gzip"):
+            self.decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self.encoding == "deflate":
+            self.decoder = zlib.decompressobj(zlib.MAX_WBITS)
+        else:
+            raise ValueError(f"unsupported Content-Encoding {header!r} (asked for gzip or none)")
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        if self.decoder is None:
+            return data
+        zlib_header = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+        if self.encoding == "deflate" and not self.started and not zlib_header:
+            self.decoder = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate: no header
+        self.started = self.started or bool(data)
+        return self.decoder.decompress(data, max(room, 0) + 1)
+
+    def flush(self, room: int) -> bytes:
+        return b"" if self.decoder is None else self.decoder.flush()[: max(room, 0)]
 
 
 def _retry_after(value: str) -> float:

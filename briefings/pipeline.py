@@ -7,12 +7,17 @@ each lands in the :class:`RunReport` and the rest carries on.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import logging
+import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +29,7 @@ import httpx
 from . import compose as composing
 from . import dedupe, deliver, extract, feeds, render, topics
 from .config import Briefing, Config
-from .errors import BriefingsError, FeedParseError, FetchError
+from .errors import BriefingsError, FeedParseError, FetchError, OutputError, StoreError
 from .fetch import FEED_ACCEPT, PAGE_ACCEPT, FetchOptions, Request, body_hash, fetch_all
 from .model import (
     Article,
@@ -79,8 +84,61 @@ def open_store(config: Config) -> Store:
     """The store named by ``settings.database``, created if needed."""
     url = config.settings.database
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url[len("sqlite:///") :]).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"{folder}: cannot create the database's folder: {exc.strerror}; "
+                "create it, or set settings.database to a writable place"
+            ) from None
     return Store(url)
+
+
+def lock_path(config: Config) -> Path:
+    """The lock file of the store: beside a SQLite file, else beside feeds.toml."""
+    url = config.settings.database
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return Path(url[len("sqlite:///") :] + ".lock")
+    return config.path.parent / ".briefings.lock"
+
+
+@contextmanager
+def run_lock(config: Config) -> Iterator[None]:
+    """Hold the store's lock for one run, fetch, build or send.
+
+    Another holder makes this wait up to ``settings.lock_wait`` seconds, then raise
+    :class:`StoreError`. The system drops the lock when its process exits, even by
+    ``SIGKILL``, so a crashed run never blocks the next one.
+    """
+    path = lock_path(config)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(
+            f"{path}: cannot create the lock file: {exc.strerror}; make its folder writable"
+        ) from None
+    try:
+        deadline = time.monotonic() + config.settings.lock_wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip()
+                    raise StoreError(
+                        f"{path}: another briefings run (pid {holder or 'unknown'}) is using "
+                        f"this database; waited {config.settings.lock_wait:g}s; try again when "
+                        "it has finished"
+                    ) from None
+                time.sleep(0.1)
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(handle)  # closing drops the lock
 
 
 def run_once(run: Run, briefing_ids: Sequence[str] = ()) -> list[Built]:
@@ -151,6 +209,15 @@ def _store_feed(run: Run, feed_id: str, result: Fetched, state: FeedState | None
         run.store.record_feed_error(result.url, checked_at=run.now, error=message)
         log.warning("%s: %s", result.url, message)
         return
+    limit = run.config.settings.max_items
+    if len(entries) > limit:
+        message = (
+            f"{len(entries):,} items; kept the newest {limit:,} (settings.max_items), "
+            "skipped the rest"
+        )
+        run.report.failures.append(Failure(stage="feed", url=result.url, message=message))
+        log.warning("%s: %s", result.url, message)
+        entries = feeds.newest(entries, limit)
     new, updated = run.store.add_entries(entries, seen_at=run.now)
     run.report.entries_new += new
     run.report.entries_updated += updated
@@ -317,6 +384,8 @@ def editor_note(config: Config, briefing_id: str) -> str:
 def write_archive(config: Config, env: Any) -> None:
     """Each briefing's index of editions and Atom feed, and the index of briefings."""
     output = config.settings.output
+    if output.is_dir():
+        sweep(output)
     listings = {b.id: render.edition_listing(output / b.id) for b in config.briefings}
     for briefing in config.briefings:
         folder = output / briefing.id
@@ -339,10 +408,25 @@ def write_archive(config: Config, env: Any) -> None:
 
 def write_file(path: Path, text: str) -> None:
     """Write a whole file or nothing: a temporary file, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise _output_error(path, exc) from None
+
+
+def _output_error(path: Path, exc: OSError) -> OutputError:
+    """One line naming the path, the trouble and what to do about it."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free some space there, or set settings.output to another disk"
+    elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        hint = "make the folder writable, or set settings.output to a writable folder"
+    else:
+        hint = "check the folder named in settings.output"
+    return OutputError(f"{exc.filename or path}: cannot write: {exc.strerror or exc}; {hint}")
 
 
 def gather_stories(store: Store, config: Config, *, now: datetime) -> list[Story]:
@@ -437,17 +521,52 @@ def articles_of(store: Store, *, since: datetime) -> list[Article]:
     ]
 
 
+STAGING = ".staging-"
+REPLACED = ".replaced-"
+"""Prefixes of the hidden folders an edition passes through; a crash can leave them."""
+
+
 def write_edition(folder: Path, files: dict[str, str]) -> Path:
-    """Write the edition folder whole or not at all: a temporary folder, then a rename."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; an edition is for publishing
-    for name, text in files.items():
-        (staging / name).write_text(text, encoding="utf-8")
-    if folder.exists():
-        shutil.rmtree(folder)
-    staging.rename(folder)
+    """Write the edition folder whole or not at all: a temporary folder, then a rename.
+
+    An existing edition of that id is renamed aside first and deleted after, so a crash
+    at any moment leaves either edition whole (the old one perhaps hidden), never a mix.
+    """
+    staging: Path | None = None
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        sweep(folder.parent)
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{folder.name}-", dir=folder.parent))
+        staging.chmod(0o755)  # mkdtemp makes it private; an edition is for publishing
+        for name, text in files.items():
+            (staging / name).write_text(text, encoding="utf-8")
+        old = None
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(prefix=f"{REPLACED}{folder.name}-", dir=folder.parent))
+            folder.replace(old / folder.name)
+        staging.rename(folder)
+        staging = None
+        if old is not None:
+            shutil.rmtree(old)
+    except OSError as exc:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise _output_error(folder, exc) from None
     return folder
+
+
+def sweep(folder: Path) -> None:
+    """Remove what a crashed run left in a briefing's folder: staging and replaced
+    edition folders, and temporary files. Runs hold the store's lock, so none is live."""
+    for path in folder.glob(".*"):
+        if path.is_dir() and path.name.startswith(REPLACED):
+            for kept in path.iterdir():  # the run stopped between the two renames
+                if not (folder / kept.name).exists():
+                    kept.rename(folder / kept.name)
+        if path.is_dir() and path.name.startswith((STAGING, REPLACED)):
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.is_file() and path.name.endswith(".tmp"):
+            path.unlink(missing_ok=True)
 
 
 def _longest_window(config: Config) -> timedelta:

@@ -1,6 +1,8 @@
 """An :class:`Edition` → web page, email and plain text, plus ``edition.json``.
 
-Jinja2 with autoescape and ``StrictUndefined``; the email is MJML compiled by
+Jinja2 with autoescape and ``StrictUndefined``; every value a template prints
+loses its control characters first, and every link to an article must be
+http(s) (the stages upstream ensure both; this is the second lock). The email is MJML compiled by
 mjml-python, then its CSS is inlined (css-inline) for clients that drop
 ``<style>``. Templates in ``settings.templates`` override the built-in theme
 file by file.
@@ -12,7 +14,7 @@ import json
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,12 +22,14 @@ from zoneinfo import ZoneInfo
 
 import css_inline
 import jinja2
+import markupsafe
 from feedgen.feed import FeedGenerator
 from mjml import mjml2html
 
 from .config import Briefing, Theme
 from .errors import RenderError
 from .model import Edition, Source, Story, TopicMatch
+from .text import printable, safe_href
 
 TEMPLATE_FILES = ("web.html", "email.mjml", "email.txt", "archive.html", "catalogue.html")
 
@@ -61,9 +65,17 @@ def environment(override: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_printable,
     )
     env.filters["wrap"] = wrap
     return env
+
+
+def _printable(value: Any) -> Any:
+    """Every printed string without control characters: XML (MJML, Atom) cannot hold them."""
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(printable(value))
+    return printable(value) if isinstance(value, str) else value
 
 
 def wrap(text: str, width: int = 72, indent: str = "") -> str:
@@ -329,7 +341,12 @@ def _template(env: jinja2.Environment, name: str, values: dict[str, Any]) -> str
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
     except jinja2.TemplateNotFound as exc:
-        raise RenderError(f"template not found: {exc.name}") from None
+        folders = getattr(env.loader, "searchpath", [])
+        raise RenderError(
+            f"template not found: {exc.name} (wanted by {name}; looked in "
+            f"{', '.join(map(str, folders))}); add the file to settings.templates or "
+            "remove the reference"
+        ) from None
     except jinja2.UndefinedError as exc:
         raise RenderError(f"{name}: {exc.message}") from None
 
@@ -340,17 +357,17 @@ def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
         "story": story,
         "id": story.id,
         "title": story.title,
-        "url": story.url,
+        "url": safe_href(story.url),
         "summary": story.summary,
         "outlet": story.sources[0].feed if story.sources else "",
-        "also": list(story.sources[1:]),
+        "also": [replace(s, url=safe_href(s.url)) for s in story.sources[1:]],
         "topics": list(story.topics),
         "time_label": f"{local:%d %b %H:%M}",
         "partial": story.partial,
         "updated": story.update,  # not "update": Jinja would find dict.update first
         "rtl": bool(_RTL.search(story.title)),
         "teaser": _first_sentence(story.summary),
-        "image": story.image,
+        "image": safe_href(story.image),
         "locked": False,
         "why": ", ".join(sorted({f"{m.term} ({m.field})" for m in story.matches})),
     }
@@ -383,6 +400,8 @@ def edition_listing(folder: Path) -> list[Listed]:
     """The editions written under a briefing's folder, newest first."""
     found = []
     for path in folder.glob("*/edition.json"):
+        if path.parent.name.startswith("."):
+            continue  # a staging folder, or one a crashed run left behind
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
             found.append(
@@ -445,8 +464,8 @@ def _atom(briefing: Briefing, editions: list[Listed], base_url: str) -> str:
     feed = FeedGenerator()
     home = f"{base_url}/{briefing.id}/" if base_url else f"{briefing.id}/"
     feed.id(home if base_url else f"tag:briefings,2026:{briefing.id}")
-    feed.title(briefing.title)
-    feed.subtitle(briefing.description or briefing.title)
+    feed.title(printable(briefing.title))
+    feed.subtitle(printable(briefing.description or briefing.title))
     feed.link(href=home, rel="alternate")
     if base_url:
         feed.link(href=f"{home}feed.xml", rel="self")
@@ -455,11 +474,11 @@ def _atom(briefing: Briefing, editions: list[Listed], base_url: str) -> str:
         entry = feed.add_entry()
         url = f"{home}{listed.edition}/index.html"
         entry.id(url if base_url else f"tag:briefings,2026:{briefing.id}/{listed.edition}")
-        entry.title(f"{briefing.title} · {listed.edition}")
+        entry.title(printable(f"{briefing.title} · {listed.edition}"))
         entry.link(href=url)
         entry.published(listed.generated_at)
         entry.updated(listed.generated_at)
-        entry.summary(" · ".join(listed.headlines) or "No stories.")
+        entry.summary(printable(" · ".join(listed.headlines)) or "No stories.")
     if not editions:
         feed.updated(datetime.now(UTC))
     atom: bytes = feed.atom_str(pretty=True)

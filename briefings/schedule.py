@@ -208,12 +208,14 @@ def last_slot(briefing: Briefing, moment: datetime, *, within: timedelta) -> dat
 
 @contextmanager
 def _run(config_path: str) -> Iterator[pipeline.Run]:
+    """One job's run, holding the store's lock (as ``run``, ``build`` and ``send`` do)."""
     config = configuration.load(Path(config_path))
-    store = pipeline.open_store(config)
-    try:
-        yield pipeline.Run(config=config, store=store, now=now())
-    finally:
-        store.close()
+    with pipeline.run_lock(config):
+        store = pipeline.open_store(config)
+        try:
+            yield pipeline.Run(config=config, store=store, now=now())
+        finally:
+            store.close()
 
 
 def fetch_job(config_path: str) -> None:

@@ -37,7 +37,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import StoreError
@@ -214,8 +214,32 @@ _MARK = text(
 )
 
 
+_HINTS = (
+    (
+        ("database is locked", "database table is locked"),
+        "the database is locked by another program; close it (or wait for it) and try again",
+    ),
+    (
+        ("readonly", "read-only"),
+        "the database is read-only; make the file and its folder writable, or set "
+        "settings.database to a writable place",
+    ),
+    (
+        ("database or disk is full", "no space"),
+        "the disk holding the database is full; free some space and run again",
+    ),
+    (
+        ("unable to open database", "disk i/o error"),
+        "cannot open or write the database file; check that its folder exists and is "
+        "writable, and that the disk works",
+    ),
+)
+"""Database failures a user can fix: what SQLite says, and what to tell them."""
+
+
 class Store:
-    """One database; every method is a short transaction."""
+    """One database; every method is a short transaction. Failures a user can fix
+    (locked, read-only, disk full) raise :class:`StoreError` naming the file."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -223,6 +247,7 @@ class Store:
             self.engine: Engine = create_engine(url)
             if url.startswith("sqlite"):
                 event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "handle_error", self._explain)
             with self.engine.begin() as conn:
                 fresh = not inspect(conn).has_table("entries")
                 metadata.create_all(conn)
@@ -236,9 +261,23 @@ class Store:
                 conn.execute(insert(meta).values(key="schema", value=str(SCHEMA_VERSION)))
         except SQLAlchemyError as exc:
             raise StoreError(
-                f"{url}: cannot open the database: {exc.__class__.__name__}: "
+                f"{self.where}: cannot open the database: {exc.__class__.__name__}: "
                 f"{str(exc).splitlines()[0]}"
             ) from None
+
+    @property
+    def where(self) -> str:
+        """The database file, or the URL of a server database."""
+        return (
+            self.url.removeprefix("sqlite:///") if self.url.startswith("sqlite:///") else self.url
+        )
+
+    def _explain(self, context: ExceptionContext) -> None:
+        """Turn the database failures a user can fix into one :class:`StoreError` line."""
+        reason = str(context.original_exception).lower()
+        for marks, hint in _HINTS:
+            if any(mark in reason for mark in marks):
+                raise StoreError(f"{self.where}: {hint}") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -292,7 +331,9 @@ class Store:
         """
         if not new:
             return 0, 0
-        by_url = {e.canonical_url: e for e in new}
+        by_url: dict[str, Entry] = {}
+        for entry in new:
+            by_url.setdefault(entry.canonical_url, entry)  # one feed's repeats: the first wins
         added = updated = 0
         with self.engine.begin() as conn:
             known = {

@@ -1,4 +1,5 @@
-"""Pure text helpers shared by the matching stages: folding and words.
+"""Pure text helpers shared by the stages: folding and words, and the two guards
+that every string and link from a stranger passes (:func:`printable`, :func:`web_link`).
 
 Folding drops case and accents (NFKD without combining marks) and maps the
 letters NFKD leaves alone (``ı``→``i``, ``ə``→``e``, ``ß``→``ss``), so that
@@ -12,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 T = TypeVar("T")
 _WORD = re.compile(r"[^\W_]+")
@@ -49,6 +51,52 @@ _PUNCTUATION = (
 _ASCII_WORDS = bytes.maketrans(
     bytes(range(256)), bytes(c if 97 <= c <= 122 or 48 <= c <= 57 else 32 for c in range(256))
 )
+
+
+# C0 and C1 controls other than tab and newline, lone surrogates and the two
+# noncharacters U+FFFE/U+FFFF: not text, and XML (Atom, MJML) cannot hold most of them.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# What a browser ignores inside a URL (WHATWG URL: tab and newlines anywhere, C0 controls
+# and spaces at the ends), so "java\tscript:" and " javascript:" are caught like the plain one.
+_URL_IGNORED = re.compile("[\t\n\r]")
+_URL_EDGE = "".join(map(chr, range(0x21)))
+WEB_SCHEMES = ("http", "https")
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (tab and newline kept), lone surrogates and
+    noncharacters; ``\r`` becomes a newline."""
+    return _UNPRINTABLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def web_link(url: str, base: str = "") -> str:
+    """``url`` resolved against ``base`` if it is an http(s) link with a host, else ``""``.
+
+    Links from feeds and pages are untrusted: ``javascript:``, ``data:`` and every other
+    scheme end here, however they are spelled.
+    """
+    cleaned = _URL_IGNORED.sub("", url).strip(_URL_EDGE)
+    if _UNPRINTABLE.search(cleaned) or not cleaned:
+        return ""
+    try:
+        resolved = urljoin(base, cleaned) if base else cleaned
+        parts = urlsplit(resolved)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+        return ""
+    return resolved
+
+
+def safe_href(url: str) -> str:
+    """``url`` if it is an http(s) link or a relative one (no scheme at all), else ``""``."""
+    if web_link(url):
+        return url
+    cleaned = _URL_IGNORED.sub("", url).strip(_URL_EDGE)
+    if not cleaned or _UNPRINTABLE.search(cleaned) or ":" in cleaned.split("/", 1)[0]:
+        return ""
+    return url
 
 
 def fold(text: str) -> str:
