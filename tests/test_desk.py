@@ -272,3 +272,27 @@ def test_a_page_from_another_site_cannot_approve(served: Served, browser: Any) -
         thread.join()
     record = served.store.edition("daily", "2026-11-22-0900")
     assert record is not None and record.status == "draft"
+
+
+def test_template_edits_show_on_reload(served: Served, tmp_path: Path) -> None:
+    cookie = {"Cookie": f"{desk.COOKIE}={served.desk.token}"}
+    url = f"{served.base}/b/daily/2026-11-22-0900/render?view=text&tier=free"
+
+    def text() -> str:
+        request = urllib.request.Request(url, headers=cookie)
+        with urllib.request.urlopen(request) as response:
+            return str(response.read().decode())
+
+    assert "Edited by the desk test" not in text()
+    own = tmp_path / "mytemplates"
+    own.mkdir()
+    original = (render.builtin_templates() / "email.txt").read_text(encoding="utf-8")
+    (own / "email.txt").write_text("Edited by the desk test\n" + original, encoding="utf-8")
+    config = tmp_path / "feeds.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "[settings]\n", '[settings]\ntemplates = "mytemplates"\n'
+        ),
+        encoding="utf-8",
+    )
+    assert text().startswith("Edited by the desk test")
