@@ -62,8 +62,10 @@ def parse_feed(
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
+    # Links are resolved whatever the flags say. Relative URIs inside the HTML are not:
+    # html_to_text drops every tag and attribute, so resolving them is wasted work.
     parsed = feedparser.parse(
-        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True
+        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )
     if not parsed.entries and not parsed.get("version"):
         raise FeedParseError(url, _not_a_feed_reason(body, content_type, parsed))
