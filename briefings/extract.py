@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from .errors import BriefingsError
@@ -154,7 +155,16 @@ def best_article(entry: Entry, page: Page | None, *, article_id: str) -> Article
 def lead_summary(text: str, words: int = 60) -> str:
     """The first sentences of ``text`` up to about ``words`` words, cut at a sentence end,
     without the boilerplate around articles (sign-up boxes, photo credits, bylines)."""
-    flat = " ".join(clean_lead(text).split())
+    # Only the start matters: paragraphs are cleaned until three times ``words`` words, so
+    # that a sentence cut at that point is too long to be kept either way.
+    lead: list[str] = []
+    count = 0
+    for paragraph in _clean_paragraphs(text):
+        lead.append(paragraph)
+        count += len(paragraph.split())
+        if count > 3 * words:
+            break
+    flat = " ".join(_joined(lead).split())
     if len(flat.split()) <= words:
         return flat
     sentences = _SENTENCE_END.split(flat)
@@ -171,14 +181,20 @@ def lead_summary(text: str, words: int = 60) -> str:
 
 def clean_lead(text: str) -> str:
     """``text`` without boilerplate paragraphs and sentences, photo credits and datelines."""
-    kept = []
+    return _joined(list(_clean_paragraphs(text)))
+
+
+def _clean_paragraphs(text: str) -> Iterator[str]:
     for paragraph in text.split("\n\n"):
         paragraph = _CREDIT.sub("", " ".join(paragraph.split())).strip()
         if not paragraph or _BOILERPLATE.match(paragraph):
             continue
         sentences = [x for x in _SENTENCE_END.split(paragraph) if not _BOILERPLATE.match(x)]
         if sentences:
-            kept.append(" ".join(sentences))
+            yield " ".join(sentences)
+
+
+def _joined(kept: list[str]) -> str:
     if kept:
         kept[0] = _DATELINE.sub("", kept[0])
     return "\n\n".join(kept)
