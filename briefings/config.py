@@ -110,7 +110,7 @@ SETTINGS: dict[str, Key] = {
         help="Let article links reach private, loopback and link-local addresses on hosts "
         "other than their feed's own.",
     ),
-    "parse_processes": Key(
+    "processes": Key(
         type=int,
         default=0,
         help="Processes that parse feeds side by side: 0 = one per CPU core, 1 = parse in "
@@ -299,7 +299,7 @@ class Settings:
     host_delay: float
     allow_private_networks: bool
     extract_below: int
-    parse_processes: int
+    processes: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -569,7 +569,7 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
             "(use an IANA name such as 'Europe/Istanbul')",
         )
         values["timezone"] = "UTC"
-    for name in ("retries", "host_delay", "parse_processes"):
+    for name in ("retries", "host_delay", "processes"):
         if values[name] < 0:
             checker.add(f"settings.{name}", f"must not be negative, got {values[name]!r}")
             values[name] = SETTINGS[name].default
@@ -589,7 +589,7 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
         concurrency=values["concurrency"],
         max_bytes=values["max_bytes"],
         extract_below=values["extract_below"],
-        parse_processes=values["parse_processes"],
+        processes=values["processes"],
         retries=values["retries"],
         host_delay=float(values["host_delay"]),
         allow_private_networks=values["allow_private_networks"],

@@ -107,7 +107,7 @@ def fetch_feeds(run: Run) -> None:
 
     Downloading, parsing and storing overlap: each response is handled as it
     arrives, bodies are parsed in worker processes when there are many
-    (``settings.parse_processes``), and entries are written in batches, one
+    (``settings.processes``), and entries are written in batches, one
     transaction each. A body whose hash is the one stored is not parsed again.
     Feeds are stored in the order of the configuration whatever order they
     arrive in, so which feed owns an entry several carry never depends on timing.
@@ -139,7 +139,7 @@ def fetch_feeds(run: Run) -> None:
         finally:
             events.put(None)
 
-    ingest = _Ingest(run, states, processes=parse_processes(settings.parse_processes))
+    ingest = _Ingest(run, states, processes=worker_count(settings.processes))
     downloader = threading.Thread(target=download, name="fetch-feeds", daemon=True)
     downloader.start()
     try:
@@ -169,7 +169,7 @@ BATCH_ENTRIES = 2_000
 BATCH_FEEDS = 200
 
 
-def parse_processes(setting: int) -> int:
+def worker_count(setting: int) -> int:
     """How many processes parse feeds: ``setting``, or one per usable CPU core when 0."""
     if setting > 0:
         return setting

@@ -315,7 +315,7 @@ def _stored(store: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
 def _with_processes(config: Any, processes: int) -> Any:
     from dataclasses import replace
 
-    return replace(config, settings=replace(config.settings, parse_processes=processes))
+    return replace(config, settings=replace(config.settings, processes=processes))
 
 
 def test_worker_processes_store_what_the_main_process_stores(
@@ -362,7 +362,7 @@ def test_the_command_line_parses_in_forked_processes(
             f'[[feeds]]\nid = "{f.id}"\nname = "{f.name}"\nurl = "{f.url}"\n' for f in site.feeds()
         )
         path = tmp_path / "feeds.toml"
-        path.write_text(f"[settings]\nparse_processes = 2\n{listed}")
+        path.write_text(f"[settings]\nprocesses = 2\n{listed}")
         done = subprocess.run(
             [
                 sys.executable,
@@ -406,7 +406,7 @@ def test_a_body_whose_hash_is_unchanged_is_not_parsed_again(
     first, second = server.add("/a.xml", feed("a")), server.add("/b.xml", feed("b"))
     path = tmp_path / "feeds.toml"
     path.write_text(
-        f'[settings]\nparse_processes = 1\n[[feeds]]\nname = "A"\nurl = "{first}"\n'
+        f'[settings]\nprocesses = 1\n[[feeds]]\nname = "A"\nurl = "{first}"\n'
         f'[[feeds]]\nname = "B"\nurl = "{second}"\n'
     )
     config = configuration.load(path)
