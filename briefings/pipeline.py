@@ -374,7 +374,7 @@ def build(run: Run, briefing_ids: Sequence[str] = ()) -> list[Built]:
     then the archive pages of every briefing."""
     config = run.config
     chosen = [b for b in config.briefings if not briefing_ids or b.id in briefing_ids]
-    stories = gather_stories(run.store, config, now=run.now)
+    stories = gather_stories(run.store, config, now=run.now, briefings=chosen)
     run.report.stories = len(stories)
     env = render.environment(config.settings.templates)
     titles = {t.id: t.title for t in topic_matcher(config).topics.values()}
@@ -447,9 +447,15 @@ def write_file(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
-def gather_stories(store: Store, config: Config, *, now: datetime) -> list[Story]:
-    """Every story whose articles fall in the longest briefing window, clustered and scored."""
-    since = now - _longest_window(config) - EVENT_MARGIN
+def gather_stories(
+    store: Store, config: Config, *, now: datetime, briefings: Sequence[Briefing] | None = None
+) -> list[Story]:
+    """Every story whose articles fall in the longest window of ``briefings`` (all of the
+    configuration's when None), clustered and scored.
+
+    Only that window is read: building the 18-hour minute alone does not cluster a week.
+    """
+    since = now - _longest_window(config, briefings) - EVENT_MARGIN
     articles = [
         extract.best_article(entry, page, article_id=str(row_id))
         for row_id, entry, page in store.entries_since(since)
@@ -552,8 +558,9 @@ def write_edition(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
-def _longest_window(config: Config) -> timedelta:
-    return max((b.window for b in config.briefings), default=timedelta(days=1))
+def _longest_window(config: Config, briefings: Sequence[Briefing] | None = None) -> timedelta:
+    chosen = config.briefings if briefings is None else briefings
+    return max((b.window for b in chosen), default=timedelta(days=1))
 
 
 @dataclass(slots=True, kw_only=True)

@@ -456,3 +456,23 @@ def test_feeds_are_written_in_batches(
         pipeline.fetch_feeds(pipeline.Run(config=config, store=store, now=NOW))
         assert len(commits) == 4  # ten feeds, three at a time
         store.close()
+
+
+def test_a_build_reads_only_the_window_its_briefings_need(
+    sample_site: corpus.Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = sample_config(sample_site, tmp_path)
+    store = pipeline.open_store(config)
+    asked: list[datetime] = []
+    monkeypatch.setattr(store, "entries_since", lambda since: asked.append(since) or [])
+    run = pipeline.Run(config=config, store=store, now=NOW)
+    pipeline.build(run, ["minute"])
+    pipeline.build(run, ["minute", "week-in-review"])
+    pipeline.build(run)
+    margin = pipeline.EVENT_MARGIN
+    assert asked == [
+        NOW - timedelta(hours=18) - margin,
+        NOW - timedelta(days=7) - margin,
+        NOW - timedelta(days=7) - margin,
+    ]
+    store.close()
