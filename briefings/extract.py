@@ -164,17 +164,20 @@ def lead_summary(text: str, words: int = 60) -> str:
         count += len(paragraph.split())
         if count > 3 * words:
             break
-    flat = " ".join(_joined(lead).split())
-    if len(flat.split()) <= words:
-        return flat
-    sentences = _SENTENCE_END.split(flat)
+    flat = _joined(lead).split()
+    if len(flat) <= words:
+        return " ".join(flat)
+    # the same argument again within a long paragraph
     kept: list[str] = []
-    for sentence in sentences:
-        if kept and len(" ".join([*kept, sentence]).split()) > words:
+    count = 0
+    for sentence in _SENTENCE_END.split(" ".join(flat[: 3 * words + 1])):
+        size = len(sentence.split())
+        if kept and count + size > words:
             break
         kept.append(sentence)
+        count += size
     summary = " ".join(kept)
-    if len(summary.split()) > words * 1.5:  # one endless sentence: cut at a word, say so
+    if count > words * 1.5:  # one endless sentence: cut at a word, say so
         summary = " ".join(summary.split()[:words]) + " …"
     return summary
 
