@@ -133,6 +133,12 @@ SETTINGS: dict[str, Key] = {
         help="Seconds a run, fetch, build or send waits for another one on the same database "
         "to finish before giving up.",
     ),
+    "processes": Key(
+        type=int,
+        default=0,
+        help="Processes that parse feeds side by side: 0 = one per CPU core, 1 = parse in "
+        "the main process.",
+    ),
     "extract_below": Key(
         type=int,
         default=600,
@@ -334,6 +340,7 @@ class Settings:
     host_delay: float
     allow_private_networks: bool
     extract_below: int
+    processes: int
     fetch_interval: timedelta = timedelta(minutes=15)
     misfire_grace: timedelta = timedelta(hours=1)
     max_items: int = 500
@@ -613,7 +620,7 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
             "(use an IANA name such as 'Europe/Istanbul')",
         )
         values["timezone"] = "UTC"
-    for name in ("retries", "host_delay", "lock_wait"):
+    for name in ("retries", "host_delay", "lock_wait", "processes"):
         if values[name] < 0:
             checker.add(f"settings.{name}", f"must not be negative, got {values[name]!r}")
             values[name] = SETTINGS[name].default
@@ -633,6 +640,7 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
         concurrency=values["concurrency"],
         max_bytes=values["max_bytes"],
         extract_below=values["extract_below"],
+        processes=values["processes"],
         retries=values["retries"],
         host_delay=float(values["host_delay"]),
         allow_private_networks=values["allow_private_networks"],

@@ -265,23 +265,40 @@ access to our archive and exclusive analysis.</p></aside></main>
 """
 
 
+@dataclass(slots=True, kw_only=True)
+class Served:
+    """A running document server: its base URL and whether it honours conditional GET.
+
+    ``conditional`` may be switched while the server runs.
+    """
+
+    base_url: str
+    modified: str
+    conditional: bool = True
+
+
 class _Handler(BaseHTTPRequestHandler):
-    site: Site
+    documents: dict[str, tuple[str, bytes]]
+    served: Served
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
-        found = self.site.documents.get(path)
+        found = self.documents.get(path)
         if found is None:
             self._send(404, "text/plain; charset=utf-8", b"not found\n", {})
             return
         kind, body = found
         etag = '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:16] + '"'
-        headers = {"ETag": etag, "Last-Modified": self.site.modified}
-        if self.headers.get("If-None-Match") == etag or (
-            self.headers.get("If-None-Match") is None
-            and self.headers.get("If-Modified-Since") == self.site.modified
+        modified = self.served.modified
+        headers = {"ETag": etag, "Last-Modified": modified}
+        if self.served.conditional and (
+            self.headers.get("If-None-Match") == etag
+            or (
+                self.headers.get("If-None-Match") is None
+                and self.headers.get("If-Modified-Since") == modified
+            )
         ):
             self._send(304, "", b"", headers)
             return
@@ -303,19 +320,43 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve(corpus: Corpus | None = None, *, now: datetime | None = None) -> Iterator[Site]:
-    """Serve the corpus on 127.0.0.1 on a free port for the duration of the block."""
-    handler: type[_Handler] = type("SampleHandler", (_Handler,), {})
+def serve_documents(
+    documents: dict[str, tuple[str, bytes]],
+    *,
+    modified: datetime,
+    conditional: bool = True,
+) -> Iterator[Served]:
+    """Serve ``path → (content type, body)`` on 127.0.0.1 on a free port.
+
+    Every document has an ETag (a hash of its body) and ``modified`` as its
+    Last-Modified. With ``conditional=False`` the server ignores If-None-Match
+    and If-Modified-Since and always sends the whole body. ``documents`` may be
+    filled once the base URL is known.
+    """
+    stamp = email.utils.format_datetime(modified.replace(microsecond=0), usegmt=True)
+    served = Served(base_url="", modified=stamp, conditional=conditional)
+    handler: type[_Handler] = type(
+        "DocumentHandler", (_Handler,), {"documents": documents, "served": served}
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    site = Site(corpus or load_corpus(), base, now or datetime.now(UTC))
-    handler.site = site
-    thread = threading.Thread(target=server.serve_forever, name="sample-server", daemon=True)
+    served.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, name="document-server", daemon=True)
     thread.start()
     try:
-        yield site
+        yield served
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def serve(corpus: Corpus | None = None, *, now: datetime | None = None) -> Iterator[Site]:
+    """Serve the corpus on 127.0.0.1 on a free port for the duration of the block."""
+    documents: dict[str, tuple[str, bytes]] = {}
+    moment = now or datetime.now(UTC)
+    with serve_documents(documents, modified=moment) as served:
+        site = Site(corpus or load_corpus(), served.base_url, moment)
+        documents.update(site.documents)
+        yield site

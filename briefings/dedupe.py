@@ -23,13 +23,14 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from .model import Article, Source, Story, TopicMatch
 from .text import fold_words, parse_json_lines
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 TRACKING_PARAMS = frozenset(
     {
@@ -276,6 +277,9 @@ def copy_pairs(articles: Sequence[Article], thresholds: Thresholds) -> list[tupl
     Articles go through in time order and leave the LSH index once they are older than
     the copy window, so the index, and each query, stays the size of one window.
     """
+    # imported here: datasketch pulls in scipy (about 1 s), which `fetch` never needs
+    from datasketch import LeanMinHash, MinHash, MinHashLSH
+
     lsh = MinHashLSH(threshold=thresholds.copy_jaccard, num_perm=thresholds.num_perm)
     template = MinHash(num_perm=thresholds.num_perm, hashfunc=_hash32)
     hashes: dict[int, LeanMinHash] = {}

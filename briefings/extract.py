@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
-
-import trafilatura
 
 from .errors import BriefingsError
 from .model import Article, Entry, Page, TextSource
@@ -62,6 +61,8 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
     """Extract the article text and metadata of one page."""
     if "html" not in content_type and content_type and "xml" not in content_type:
         raise ExtractionFailed(f"{url}: not an HTML page ({content_type.split(';')[0]})")
+    import trafilatura  # here, not at the top: it takes 0.2 s to import, and `fetch` needs none
+
     document = trafilatura.bare_extraction(
         decode(body, content_type),
         url=url,
@@ -155,31 +156,49 @@ def best_article(entry: Entry, page: Page | None, *, article_id: str) -> Article
 def lead_summary(text: str, words: int = 60) -> str:
     """The first sentences of ``text`` up to about ``words`` words, cut at a sentence end,
     without the boilerplate around articles (sign-up boxes, photo credits, bylines)."""
-    flat = " ".join(clean_lead(text).split())
-    if len(flat.split()) <= words:
-        return flat
-    sentences = _SENTENCE_END.split(flat)
+    # Only the start matters: paragraphs are cleaned until three times ``words`` words, so
+    # that a sentence cut at that point is too long to be kept either way.
+    lead: list[str] = []
+    count = 0
+    for paragraph in _clean_paragraphs(text):
+        lead.append(paragraph)
+        count += len(paragraph.split())
+        if count > 3 * words:
+            break
+    flat = _joined(lead).split()
+    if len(flat) <= words:
+        return " ".join(flat)
+    # the same argument again within a long paragraph
     kept: list[str] = []
-    for sentence in sentences:
-        if kept and len(" ".join([*kept, sentence]).split()) > words:
+    count = 0
+    for sentence in _SENTENCE_END.split(" ".join(flat[: 3 * words + 1])):
+        size = len(sentence.split())
+        if kept and count + size > words:
             break
         kept.append(sentence)
+        count += size
     summary = " ".join(kept)
-    if len(summary.split()) > words * 1.5:  # one endless sentence: cut at a word, say so
+    if count > words * 1.5:  # one endless sentence: cut at a word, say so
         summary = " ".join(summary.split()[:words]) + " …"
     return summary
 
 
 def clean_lead(text: str) -> str:
     """``text`` without boilerplate paragraphs and sentences, photo credits and datelines."""
-    kept = []
+    return _joined(list(_clean_paragraphs(text)))
+
+
+def _clean_paragraphs(text: str) -> Iterator[str]:
     for paragraph in text.split("\n\n"):
         paragraph = _CREDIT.sub("", " ".join(paragraph.split())).strip()
         if not paragraph or _BOILERPLATE.match(paragraph):
             continue
         sentences = [x for x in _SENTENCE_END.split(paragraph) if not _BOILERPLATE.match(x)]
         if sentences:
-            kept.append(" ".join(sentences))
+            yield " ".join(sentences)
+
+
+def _joined(kept: list[str]) -> str:
     if kept:
         kept[0] = _DATELINE.sub("", kept[0])
     return "\n\n".join(kept)

@@ -98,6 +98,16 @@ def fetch_all(
     return asyncio.run(_fetch_all(requests, options, on_done))
 
 
+def fetch_each(
+    requests: Sequence[Request], options: FetchOptions, on_done: Callable[[Fetched], None]
+) -> None:
+    """Get every request concurrently, handing each result to ``on_done`` as it arrives.
+
+    Nothing is kept here, so a body is freed as soon as ``on_done`` lets go of it.
+    """
+    asyncio.run(_fetch_all(requests, options, on_done, keep=False))
+
+
 class _Politeness:
     """At most ``per_host`` requests at a time per host, started ``delay`` seconds apart."""
 
@@ -120,7 +130,11 @@ class _Politeness:
 
 
 async def _fetch_all(
-    requests: Sequence[Request], options: FetchOptions, on_done: Callable[[Fetched], None] | None
+    requests: Sequence[Request],
+    options: FetchOptions,
+    on_done: Callable[[Fetched], None] | None,
+    *,
+    keep: bool = True,
 ) -> list[Fetched]:
     limit = asyncio.Semaphore(options.concurrency)
     polite = _Politeness(options.per_host, options.host_delay)
@@ -137,15 +151,16 @@ async def _fetch_all(
         limits=httpx.Limits(max_connections=options.concurrency),
     ) as client:
 
-        async def one(request: Request) -> Fetched:
+        async def one(request: Request) -> Fetched | None:
             host = urlsplit(request.url).hostname or ""
             async with limit, polite.slots[host]:
                 result = await fetch_one(client, request, options, polite)
             if on_done is not None:
                 on_done(result)
-            return result
+            return result if keep else None
 
-        return list(await asyncio.gather(*(one(r) for r in requests)))
+        found = await asyncio.gather(*(one(r) for r in requests))
+        return [r for r in found if r is not None]
 
 
 async def fetch_one(
@@ -209,6 +224,9 @@ async def _read(
 ) -> tuple[Fetched, float | None]:
     final = str(response.url)
     if response.status_code == 304:
+        # The body is empty, but reading it to its end is what lets the connection be
+        # reused: an unread response closes its connection.
+        await response.aread()
         return Fetched(
             url=url,
             status="not_modified",

@@ -7,19 +7,25 @@ each lands in the :class:`RunReport` and the rest carries on.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import logging
+import multiprocessing
 import os
+import queue
 import shutil
+import signal
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -29,8 +35,16 @@ import httpx
 from . import compose as composing
 from . import dedupe, deliver, extract, feeds, render, topics
 from .config import Briefing, Config
-from .errors import BriefingsError, FeedParseError, FetchError, OutputError, StoreError
-from .fetch import FEED_ACCEPT, PAGE_ACCEPT, FetchOptions, Request, body_hash, fetch_all
+from .errors import BriefingsError, FetchError, OutputError, StoreError
+from .fetch import (
+    FEED_ACCEPT,
+    PAGE_ACCEPT,
+    FetchOptions,
+    Request,
+    body_hash,
+    fetch_all,
+    fetch_each,
+)
 from .model import (
     Article,
     Edition,
@@ -42,7 +56,7 @@ from .model import (
     Subscriber,
     TopicMatch,
 )
-from .store import Store
+from .store import FeedUpdate, Store
 
 log = logging.getLogger("briefings")
 EVENT_MARGIN = timedelta(hours=36)
@@ -136,9 +150,30 @@ def run_lock(config: Config) -> Iterator[None]:
                 time.sleep(0.1)
         os.ftruncate(handle, 0)
         os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+        _HELD.add(handle)
         yield
     finally:
+        _HELD.discard(handle)
         os.close(handle)  # closing drops the lock
+
+
+_HELD: set[int] = set()
+"""Descriptors of the run locks this process holds."""
+
+
+def _worker_start() -> None:
+    """In a forked worker: close the inherited run-lock descriptors (a lock lasts while any
+    process has it open, so a worker outliving a killed run would otherwise hold it), and
+    on Linux ask to die with the parent."""
+    for handle in list(_HELD):
+        with contextlib.suppress(OSError):
+            os.close(handle)
+    _HELD.clear()
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def run_once(run: Run, briefing_ids: Sequence[str] = ()) -> list[Built]:
@@ -149,7 +184,15 @@ def run_once(run: Run, briefing_ids: Sequence[str] = ()) -> list[Built]:
 
 
 def fetch_feeds(run: Run) -> None:
-    """Get every feed (conditional GET) and store the entries that are new."""
+    """Get every feed (conditional GET) and store the entries that are new.
+
+    Downloading, parsing and storing overlap: each response is handled as it
+    arrives, bodies are parsed in worker processes when there are many
+    (``settings.processes``), and entries are written in batches, one
+    transaction each. A body whose hash is the one stored is not parsed again.
+    Feeds are stored in the order of the configuration whatever order they
+    arrive in, so which feed owns an entry several carry never depends on timing.
+    """
     settings = run.config.settings
     wanted = run.config.feeds
     states = run.store.feed_states(f.url for f in wanted)
@@ -164,71 +207,207 @@ def fetch_feeds(run: Run) -> None:
         transport=run.transport,
     )
     advance = run.tick("Fetching feeds", len(wanted))
-    results = fetch_all(
-        [Request(url=f.url, state=states.get(f.url)) for f in wanted],
-        options,
-        on_done=lambda _: advance(),
-    )
-    run.report.feeds += len(wanted)
-    for feed, result in zip(wanted, results, strict=True):
-        _store_feed(run, feed.id, result, states.get(feed.url))
+    events: queue.SimpleQueue[Fetched | Future[feeds.Parsed] | None] = queue.SimpleQueue()
+    crashed: list[BaseException] = []
 
+    def download() -> None:
+        try:
+            fetch_each(
+                [Request(url=f.url, state=states.get(f.url)) for f in wanted], options, events.put
+            )
+        except BaseException as exc:  # handed to the main thread, which raises it
+            crashed.append(exc)
+        finally:
+            events.put(None)
 
-def _store_feed(run: Run, feed_id: str, result: Fetched, state: FeedState | None) -> None:
-    if result.status == "error":
-        run.report.failures.append(Failure(stage="feed", url=result.url, message=result.error))
-        run.store.record_feed_error(result.url, checked_at=run.now, error=result.error)
-        log.warning("%s: %s", result.url, result.error)
-        return
-    digest = body_hash(result.body) if result.status == "ok" else None
-    if result.status == "not_modified" or (state is not None and digest == state.body_hash):
-        run.report.feeds_not_modified += 1
-        kept = state or FeedState(url=result.url)
-        run.store.save_feed_state(
-            FeedState(
-                url=result.url,
-                etag=result.etag or kept.etag,
-                last_modified=result.last_modified or kept.last_modified,
-                body_hash=kept.body_hash,
-            ),
-            checked_at=run.now,
-        )
-        return
+    ingest = _Ingest(run, states, processes=worker_count(settings.processes))
+    downloader = threading.Thread(target=download, name="fetch-feeds", daemon=True)
+    downloader.start()
     try:
-        entries = feeds.parse_feed(
+        downloading = True
+        while downloading or ingest.parsing:
+            event = events.get()
+            if event is None:
+                downloading = False
+            elif isinstance(event, Fetched):
+                advance()
+                ingest.fetched(event, on_parsed=events.put)
+            else:
+                ingest.parsed(event)
+        ingest.flush()
+    finally:
+        downloader.join()
+        ingest.close()
+    if crashed:
+        raise crashed[0]
+    run.report.feeds += len(wanted)
+
+
+POOL_AFTER = 8
+"""Bodies parsed in the main process before worker processes start for the rest: a poll
+that finds a few changed feeds is done before a worker could have started."""
+BATCH_ENTRIES = 2_000
+BATCH_FEEDS = 200
+
+
+def worker_count(setting: int) -> int:
+    """How many processes parse feeds: ``setting``, or one per usable CPU core when 0."""
+    if setting > 0:
+        return setting
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    """Whether worker processes may be forked: POSIX, and no other thread in this process."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+class _Ingest:
+    """Parsing and storing of fetched feeds while the other downloads go on."""
+
+    def __init__(self, run: Run, states: dict[str, FeedState], *, processes: int) -> None:
+        self.run = run
+        self.states = states
+        self.processes = processes
+        self.order = {f.url: n for n, f in enumerate(run.config.feeds)}
+        self.ids = {f.url: f.id for f in run.config.feeds}
+        self.pool: ProcessPoolExecutor | None = None
+        if processes > 1 and len(run.config.feeds) > POOL_AFTER and _can_fork():
+            # Forked now, before the download thread starts: a fork copies only the
+            # calling thread, and a worker forked here is ready at once, with every module
+            # already imported. One trivial job makes the pool start its processes.
+            self.pool = ProcessPoolExecutor(
+                processes,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_worker_start,
+            )
+            self.pool.submit(int)
+            log.info("parsing feeds in %d forked processes", processes)
+        self.parsed_here = 0
+        self.parsing = 0
+        self.waiting: dict[Future[feeds.Parsed], tuple[Fetched, str | None]] = {}
+        self.ready: dict[int, FeedUpdate] = {}
+        self.next = 0
+        self.batch: list[FeedUpdate] = []
+        self.batch_entries = 0
+
+    def fetched(
+        self, result: Fetched, *, on_parsed: Callable[[Future[feeds.Parsed]], None]
+    ) -> None:
+        """Take one response: parse its body here or in a worker, or note it unchanged."""
+        if result.status == "error":
+            self._ready(result.url, FeedUpdate(url=result.url, state=None, error=result.error))
+            return
+        state = self.states.get(result.url)
+        digest = body_hash(result.body) if result.status == "ok" else None
+        if result.status == "not_modified" or (state is not None and digest == state.body_hash):
+            self.run.report.feeds_not_modified += 1
+            kept = state or FeedState(url=result.url)
+            self._ready(
+                result.url,
+                FeedUpdate(
+                    url=result.url,
+                    state=FeedState(
+                        url=result.url,
+                        etag=result.etag or kept.etag,
+                        last_modified=result.last_modified or kept.last_modified,
+                        body_hash=kept.body_hash,
+                    ),
+                ),
+            )
+            return
+        job = partial(
+            feeds.parse_outcome,
             result.body,
-            feed_id=feed_id,
+            feed_id=self.ids[result.url],
             url=result.final_url or result.url,
-            seen_at=run.now,
+            seen_at=self.run.now,
             canonical=dedupe.canonical_url,
             content_type=result.content_type,
         )
-    except FeedParseError as exc:
-        message = exc.reason
-        run.report.failures.append(Failure(stage="feed", url=result.url, message=message))
-        run.store.record_feed_error(result.url, checked_at=run.now, error=message)
-        log.warning("%s: %s", result.url, message)
-        return
-    limit = run.config.settings.max_items
-    if len(entries) > limit:
-        message = (
-            f"{len(entries):,} items; kept the newest {limit:,} (settings.max_items), "
-            "skipped the rest"
+        header = replace(result, body=b"")  # what storing needs once the body is parsed
+        if self.processes > 1 and self.parsed_here >= POOL_AFTER:
+            if self.pool is None:
+                # spawned, not forked: other threads are running
+                self.pool = ProcessPoolExecutor(
+                    self.processes, mp_context=multiprocessing.get_context("spawn")
+                )
+                log.info("parsing feeds in %d spawned processes", self.processes)
+            future = self.pool.submit(job)
+            self.waiting[future] = header, digest
+            self.parsing += 1
+            future.add_done_callback(on_parsed)
+            return
+        self.parsed_here += 1
+        self._store(header, digest, job())
+
+    def parsed(self, future: Future[feeds.Parsed]) -> None:
+        """Take a worker's result."""
+        self.parsing -= 1
+        header, digest = self.waiting.pop(future)
+        try:
+            outcome = future.result()
+        except Exception as exc:  # a crashed worker fails its feed, not the run
+            outcome = feeds.Parsed(error=f"parser failed: {type(exc).__name__}: {exc}")
+        self._store(header, digest, outcome)
+
+    def _store(self, header: Fetched, digest: str | None, outcome: feeds.Parsed) -> None:
+        if outcome.error:
+            self._ready(header.url, FeedUpdate(url=header.url, state=None, error=outcome.error))
+            return
+        entries = outcome.entries
+        limit = self.run.config.settings.max_items
+        if len(entries) > limit:
+            message = (
+                f"{len(entries):,} items; kept the newest {limit:,} (settings.max_items), "
+                "skipped the rest"
+            )
+            self.run.report.failures.append(Failure(stage="feed", url=header.url, message=message))
+            log.warning("%s: %s", header.url, message)
+            entries = tuple(feeds.newest(list(entries), limit))
+        self.run.report.entries_seen += len(entries)
+        log.info("%s: %d entries", header.url, len(entries))
+        self._ready(
+            header.url,
+            FeedUpdate(
+                url=header.url,
+                state=FeedState(
+                    url=header.url,
+                    etag=header.etag,
+                    last_modified=header.last_modified,
+                    body_hash=digest,
+                ),
+                entries=entries,
+            ),
         )
-        run.report.failures.append(Failure(stage="feed", url=result.url, message=message))
-        log.warning("%s: %s", result.url, message)
-        entries = feeds.newest(entries, limit)
-    new, updated = run.store.add_entries(entries, seen_at=run.now)
-    run.report.entries_new += new
-    run.report.entries_updated += updated
-    run.report.entries_seen += len(entries)
-    run.store.save_feed_state(
-        FeedState(
-            url=result.url, etag=result.etag, last_modified=result.last_modified, body_hash=digest
-        ),
-        checked_at=run.now,
-    )
-    log.info("%s: %d entries, %d new", result.url, len(entries), new)
+
+    def _ready(self, url: str, update: FeedUpdate) -> None:
+        self.ready[self.order[url]] = update
+        while self.next in self.ready:
+            done = self.ready.pop(self.next)
+            self.next += 1
+            if done.state is None:
+                self.run.report.failures.append(
+                    Failure(stage="feed", url=done.url, message=done.error)
+                )
+                log.warning("%s: %s", done.url, done.error)
+            self.batch.append(done)
+            self.batch_entries += len(done.entries)
+            if self.batch_entries >= BATCH_ENTRIES or len(self.batch) >= BATCH_FEEDS:
+                self.flush()
+
+    def flush(self) -> None:
+        """Write what is waiting, in one transaction."""
+        if not self.batch:
+            return
+        new, updated = self.run.store.save_feeds(self.batch, checked_at=self.run.now)
+        self.run.report.entries_new += new
+        self.run.report.entries_updated += updated
+        self.batch, self.batch_entries = [], 0
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def fetch_pages(run: Run) -> None:
@@ -297,7 +476,7 @@ def build(
     """
     config = run.config
     chosen = [b for b in config.briefings if not briefing_ids or b.id in briefing_ids]
-    stories = gather_stories(run.store, config, now=run.now)
+    stories = gather_stories(run.store, config, now=run.now, briefings=chosen)
     run.report.stories = len(stories)
     env = render.environment(config.settings.templates)
     titles = {t.id: t.title for t in topic_matcher(config).topics.values()}
@@ -429,9 +608,15 @@ def _output_error(path: Path, exc: OSError) -> OutputError:
     return OutputError(f"{exc.filename or path}: cannot write: {exc.strerror or exc}; {hint}")
 
 
-def gather_stories(store: Store, config: Config, *, now: datetime) -> list[Story]:
-    """Every story whose articles fall in the longest briefing window, clustered and scored."""
-    since = now - _longest_window(config) - EVENT_MARGIN
+def gather_stories(
+    store: Store, config: Config, *, now: datetime, briefings: Sequence[Briefing] | None = None
+) -> list[Story]:
+    """Every story whose articles fall in the longest window of ``briefings`` (all of the
+    configuration's when None), clustered and scored.
+
+    Only that window is read: building the 18-hour minute alone does not cluster a week.
+    """
+    since = now - _longest_window(config, briefings) - EVENT_MARGIN
     articles = [
         extract.best_article(entry, page, article_id=str(row_id))
         for row_id, entry, page in store.entries_since(since)
@@ -569,8 +754,9 @@ def sweep(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _longest_window(config: Config) -> timedelta:
-    return max((b.window for b in config.briefings), default=timedelta(days=1))
+def _longest_window(config: Config, briefings: Sequence[Briefing] | None = None) -> timedelta:
+    chosen = config.briefings if briefings is None else briefings
+    return max((b.window for b in chosen), default=timedelta(days=1))
 
 
 @dataclass(slots=True, kw_only=True)

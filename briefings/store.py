@@ -8,6 +8,7 @@ and which URLs each briefing has already carried.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     and_,
+    bindparam,
     create_engine,
     event,
     func,
@@ -37,7 +39,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Engine, ExceptionContext
+from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import StoreError
@@ -236,6 +238,35 @@ _HINTS = (
 )
 """Database failures a user can fix: what SQLite says, and what to tell them."""
 
+_SAVE_FEED = text(
+    "INSERT INTO feeds (url, etag, last_modified, body_hash, checked_at, error) "
+    "VALUES (:url, :etag, :last_modified, :body_hash, :checked_at, '') "
+    "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, "
+    "last_modified = excluded.last_modified, body_hash = excluded.body_hash, "
+    "checked_at = excluded.checked_at, error = ''"
+).bindparams(bindparam("checked_at", type_=UTCDateTime()))
+_FEED_ERROR = text(
+    "INSERT INTO feeds (url, checked_at, error) VALUES (:url, :checked_at, :error) "
+    "ON CONFLICT (url) DO UPDATE SET checked_at = excluded.checked_at, error = excluded.error"
+).bindparams(bindparam("checked_at", type_=UTCDateTime()))
+_SIGHTING = text(
+    "INSERT INTO sightings (canonical_url, feed_id) VALUES (:canonical_url, :feed_id) "
+    "ON CONFLICT (canonical_url, feed_id) DO NOTHING"
+)
+IN_CHUNK = 500
+"""URLs per ``IN (…)`` list: well under SQLite's limit on bound parameters."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedUpdate:
+    """What one fetch of a feed brought: new validators and entries, or an error."""
+
+    url: str
+    state: FeedState | None
+    """None when the fetch failed: the validators are kept."""
+    error: str = ""
+    entries: tuple[Entry, ...] = ()
+
 
 class Store:
     """One database; every method is a short transaction. Failures a user can fix
@@ -294,34 +325,35 @@ class Store:
             for r in rows
         }
 
-    def save_feed_state(self, state: FeedState, *, checked_at: datetime, error: str = "") -> None:
-        values = {
-            "etag": state.etag,
-            "last_modified": state.last_modified,
-            "body_hash": state.body_hash,
-            "checked_at": checked_at,
-            "error": error,
-        }
-        with self.engine.begin() as conn:
-            if (
-                conn.execute(
-                    update(feeds).where(feeds.c.url == state.url).values(**values)
-                ).rowcount
-                == 0
-            ):
-                conn.execute(insert(feeds).values(url=state.url, **values))
+    def save_feeds(self, updates: Sequence[FeedUpdate], *, checked_at: datetime) -> tuple[int, int]:
+        """Record a batch of fetched feeds and store their entries, in one transaction;
+        return (new entries, updated entries).
 
-    def record_feed_error(self, url: str, *, checked_at: datetime, error: str) -> None:
+        A feed that failed keeps its validators and gets its error; the others get
+        their new validators and body hash, and their error is cleared.
+        """
+        good = [
+            {
+                "url": u.url,
+                "etag": u.state.etag,
+                "last_modified": u.state.last_modified,
+                "body_hash": u.state.body_hash,
+                "checked_at": checked_at,
+            }
+            for u in updates
+            if u.state is not None
+        ]
+        failed = [
+            {"url": u.url, "checked_at": checked_at, "error": u.error}
+            for u in updates
+            if u.state is None
+        ]
         with self.engine.begin() as conn:
-            if (
-                conn.execute(
-                    update(feeds)
-                    .where(feeds.c.url == url)
-                    .values(checked_at=checked_at, error=error)
-                ).rowcount
-                == 0
-            ):
-                conn.execute(insert(feeds).values(url=url, checked_at=checked_at, error=error))
+            if good:
+                conn.execute(_SAVE_FEED, good)
+            if failed:
+                conn.execute(_FEED_ERROR, failed)
+            return self._add_entries(conn, [e for u in updates for e in u.entries], checked_at)
 
     def add_entries(self, new: Sequence[Entry], *, seen_at: datetime) -> tuple[int, int]:
         """Store entries not seen before (by canonical URL); return (new, updated).
@@ -329,65 +361,58 @@ class Store:
         An entry its own feed brings again with a changed headline or text is
         updated in place, so the story shows the latest headline.
         """
+        with self.engine.begin() as conn:
+            return self._add_entries(conn, new, seen_at)
+
+    def _add_entries(
+        self, conn: Connection, new: Sequence[Entry], seen_at: datetime
+    ) -> tuple[int, int]:
         if not new:
             return 0, 0
-        by_url: dict[str, Entry] = {}
+        # Entries of several feeds may share a URL: the first stored owns it, and only
+        # the owner's own copy may update it.
+        by_url: dict[str, list[Entry]] = {}
         for entry in new:
-            by_url.setdefault(entry.canonical_url, entry)  # one feed's repeats: the first wins
-        added = updated = 0
-        with self.engine.begin() as conn:
-            known = {
-                row.canonical_url: row
-                for row in conn.execute(
-                    select(
-                        entries.c.canonical_url,
-                        entries.c.feed_id,
-                        entries.c.title,
-                        entries.c.summary,
-                        entries.c.content,
-                    ).where(entries.c.canonical_url.in_(list(by_url)))
+            by_url.setdefault(entry.canonical_url, []).append(entry)
+        urls = list(by_url)
+        known: dict[str, Any] = {}
+        for chunk in range(0, len(urls), IN_CHUNK):
+            query = select(
+                entries.c.canonical_url,
+                entries.c.feed_id,
+                entries.c.title,
+                entries.c.summary,
+                entries.c.content,
+            ).where(entries.c.canonical_url.in_(urls[chunk : chunk + IN_CHUNK]))
+            known |= {row.canonical_url: row for row in conn.execute(query)}
+        fresh = [found[0] for url, found in by_url.items() if url not in known]
+        if fresh:
+            conn.execute(insert(entries), [_entry_row(e, seen_at) for e in fresh])
+        changed = []
+        for url, row in known.items():
+            own = next((e for e in by_url[url] if e.feed_id == row.feed_id), None)
+            if own is not None and (own.title, own.summary, own.content) != (
+                row.title,
+                row.summary,
+                row.content,
+            ):
+                changed.append(
+                    {
+                        "key": url,
+                        "title": own.title,
+                        "summary": own.summary,
+                        "content": own.content,
+                        "updated_at": seen_at,
+                    }
                 )
-            }
-            fresh = [e for url, e in by_url.items() if url not in known]
-            if fresh:
-                conn.execute(insert(entries), [_entry_row(e, seen_at) for e in fresh])
-                added = len(fresh)
-            for url, row in known.items():
-                entry = by_url[url]
-                changed = (entry.title, entry.summary, entry.content) != (
-                    row.title,
-                    row.summary,
-                    row.content,
-                )
-                if entry.feed_id == row.feed_id and changed:
-                    conn.execute(
-                        update(entries)
-                        .where(entries.c.canonical_url == url)
-                        .values(
-                            title=entry.title,
-                            summary=entry.summary,
-                            content=entry.content,
-                            updated_at=seen_at,
-                        )
-                    )
-                    updated += 1
-            seen = {
-                (r.canonical_url, r.feed_id)
-                for r in conn.execute(
-                    select(sightings).where(sightings.c.canonical_url.in_(list(by_url)))
-                )
-            }
-            rows = {
-                (e.canonical_url, e.feed_id): {
-                    "canonical_url": e.canonical_url,
-                    "feed_id": e.feed_id,
-                }
-                for e in new
-                if (e.canonical_url, e.feed_id) not in seen
-            }
-            if rows:
-                conn.execute(insert(sightings), list(rows.values()))
-        return added, updated
+        if changed:
+            # the keys other than "key" name the columns to set
+            conn.execute(
+                update(entries).where(entries.c.canonical_url == bindparam("key")), changed
+            )
+        seen = {(e.canonical_url, e.feed_id) for e in new}
+        conn.execute(_SIGHTING, [{"canonical_url": u, "feed_id": f} for u, f in seen])
+        return len(fresh), len(changed)
 
     def entries_without_page(
         self, *, shorter_than: int, since: datetime, retry_before: datetime

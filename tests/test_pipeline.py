@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from briefings import corpus, pipeline
+from briefings.store import Store
 
 from .conftest import NOW, LocalServer, SampleRun, item_of, sample_config
 from .test_render import assert_contract
@@ -282,3 +287,192 @@ def test_archive_pages_and_feeds(sample_corpus: corpus.Corpus, tmp_path: Path) -
     assert "No edition yet." in catalogue  # briefings not built in this run are listed too
     for path in output.rglob("*"):
         assert path.stat().st_mode & 0o044, f"{path} is not readable by a web server"
+
+
+def _stored(store: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    from sqlalchemy import select
+
+    from briefings.store import entries, sightings
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                entries.c.canonical_url,
+                entries.c.feed_id,
+                entries.c.guid,
+                entries.c.url,
+                entries.c.title,
+                entries.c.summary,
+                entries.c.content,
+                entries.c.published,
+                entries.c.dated,
+            )
+        ).all()
+        seen = conn.execute(select(sightings)).all()
+    return sorted(map(tuple, rows)), sorted(map(tuple, seen))
+
+
+def _with_processes(config: Any, processes: int) -> Any:
+    from dataclasses import replace
+
+    return replace(config, settings=replace(config.settings, processes=processes))
+
+
+def test_worker_processes_store_what_the_main_process_stores(
+    sample_corpus: corpus.Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submitted: list[object] = []
+
+    class Counting(ProcessPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            submitted.append(fn)
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "ProcessPoolExecutor", Counting)
+    monkeypatch.setattr(pipeline, "POOL_AFTER", 0)  # every body goes to a worker
+    found = {}
+    with corpus.serve(sample_corpus, now=NOW) as site:
+        for processes in (1, 2):
+            config = _with_processes(sample_config(site, tmp_path / str(processes)), processes)
+            store = pipeline.open_store(config)
+            run = pipeline.Run(config=config, store=store, now=NOW)
+            pipeline.fetch_feeds(run)
+            found[processes] = (_stored(store), run.report.entries_new, run.report.failures)
+            store.close()
+            if processes == 1:
+                assert submitted == []
+    assert len(submitted) == len(sample_corpus.outlets)
+    assert found[1][1] > 50
+    assert found[1] == found[2]  # the same entries, owned by the same feeds
+
+
+def test_the_command_line_parses_in_forked_processes(
+    sample_corpus: corpus.Corpus, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    with corpus.serve(sample_corpus, now=NOW) as site:
+        serial = _with_processes(sample_config(site, tmp_path / "serial"), 1)
+        store = pipeline.open_store(serial)
+        pipeline.fetch_feeds(pipeline.Run(config=serial, store=store, now=NOW))
+        expected = _stored(store)
+        store.close()
+        listed = "".join(
+            f'[[feeds]]\nid = "{f.id}"\nname = "{f.name}"\nurl = "{f.url}"\n' for f in site.feeds()
+        )
+        path = tmp_path / "feeds.toml"
+        path.write_text(f"[settings]\nprocesses = 2\n{listed}")
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "briefings.cli",
+                "--config",
+                str(path),
+                "-v",
+                "fetch",
+                "--feeds-only",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    assert "parsing feeds in 2 forked processes" in done.stderr
+    store = Store(f"sqlite:///{tmp_path / 'briefings.db'}")
+    rows, seen = _stored(store)
+    store.close()
+    # first_seen and published of undated items differ: the clock is not the same
+    assert [r[:7] for r in rows] == [r[:7] for r in expected[0]]
+    assert seen == expected[1]
+
+
+def test_a_body_whose_hash_is_unchanged_is_not_parsed_again(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from briefings import config as configuration
+    from briefings import feeds
+
+    when = format_datetime(NOW - timedelta(hours=1))
+
+    def feed(title: str) -> str:
+        return (
+            f"<rss version='2.0'><channel><title>T</title><item><title>{title}</title>"
+            f"<link>{server.base}/{title}</link><pubDate>{when}</pubDate>"
+            "<description>Teaser.</description></item></channel></rss>"
+        )
+
+    # the test server ignores conditional GET: every fetch gets the whole body
+    first, second = server.add("/a.xml", feed("a")), server.add("/b.xml", feed("b"))
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[settings]\nprocesses = 1\n[[feeds]]\nname = "A"\nurl = "{first}"\n'
+        f'[[feeds]]\nname = "B"\nurl = "{second}"\n'
+    )
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    parsed: list[str] = []
+    real = feeds.parse_outcome
+
+    def counting(body: bytes, **options: Any) -> feeds.Parsed:
+        parsed.append(options["url"])
+        return real(body, **options)
+
+    monkeypatch.setattr(feeds, "parse_outcome", counting)
+
+    def fetch(minutes: int) -> pipeline.Run:
+        run = pipeline.Run(config=config, store=store, now=NOW + timedelta(minutes=minutes))
+        pipeline.fetch_feeds(run)
+        return run
+
+    assert fetch(0).report.entries_new == 2
+    assert sorted(parsed) == [first, second]
+    again = fetch(10)
+    assert (again.report.feeds_not_modified, again.report.entries_new) == (2, 0)
+    assert len(parsed) == 2  # same bytes, not parsed again
+    server.add("/b.xml", feed("c"))
+    changed = fetch(20)
+    assert parsed[2:] == [second]
+    assert (changed.report.feeds_not_modified, changed.report.entries_new) == (1, 1)
+    store.close()
+
+
+def test_feeds_are_written_in_batches(
+    sample_corpus: corpus.Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import event
+
+    with corpus.serve(sample_corpus, now=NOW) as site:
+        config = _with_processes(sample_config(site, tmp_path), 1)
+        store = pipeline.open_store(config)
+        commits: list[object] = []
+        event.listen(store.engine, "commit", commits.append)
+        first = pipeline.Run(config=config, store=store, now=NOW)
+        pipeline.fetch_feeds(first)
+        assert first.report.entries_new > 50
+        assert len(commits) == 1  # ten feeds and all their entries: one transaction
+        monkeypatch.setattr(pipeline, "BATCH_FEEDS", 3)
+        commits.clear()
+        pipeline.fetch_feeds(pipeline.Run(config=config, store=store, now=NOW))
+        assert len(commits) == 4  # ten feeds, three at a time
+        store.close()
+
+
+def test_a_build_reads_only_the_window_its_briefings_need(
+    sample_site: corpus.Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = sample_config(sample_site, tmp_path)
+    store = pipeline.open_store(config)
+    asked: list[datetime] = []
+    monkeypatch.setattr(store, "entries_since", lambda since: asked.append(since) or [])
+    run = pipeline.Run(config=config, store=store, now=NOW)
+    pipeline.build(run, ["minute"])
+    pipeline.build(run, ["minute", "week-in-review"])
+    pipeline.build(run)
+    margin = pipeline.EVENT_MARGIN
+    assert asked == [
+        NOW - timedelta(hours=18) - margin,
+        NOW - timedelta(days=7) - margin,
+        NOW - timedelta(days=7) - margin,
+    ]
+    store.close()
