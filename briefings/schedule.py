@@ -14,6 +14,7 @@ late (coalesced); a later one is skipped with a log line.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -146,8 +147,15 @@ class Scheduler:
         return out
 
     def stop(self, *, wait: bool = True) -> None:
-        """Stop; with ``wait``, after the job in hand has finished."""
+        """Stop; with ``wait``, after the job in hand has finished.
+
+        The job store is let go first: APScheduler's loop looks for due jobs once more
+        after shutting down its executors, and would use up a due run without running it.
+        """
         if self.scheduler.running:
+            self.scheduler.pause()
+            with contextlib.suppress(KeyError):
+                self.scheduler.remove_jobstore("default", shutdown=False)
             self.scheduler.shutdown(wait=wait)
 
     def _reconcile(self) -> list[str]:

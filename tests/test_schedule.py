@@ -348,3 +348,20 @@ def test_sigterm_during_a_fetch_leaves_the_store_consistent(
     assert jobs == {"fetch", "daily"}
     result = CliRunner().invoke(main, ["--config", str(path), "fetch"])
     assert result.exit_code == 0, result.output
+
+
+def test_listing_the_jobs_uses_up_no_run(tmp_path: Path) -> None:
+    path = catalogue(
+        None,
+        tmp_path,
+        DAILY,
+        feeds='[[feeds]]\nname = "Local"\nurl = "http://127.0.0.1:9/feed.xml"\n',
+    )
+    shown = []
+    for _ in range(3):
+        result = CliRunner().invoke(main, ["--config", str(path), "schedule", "--list"])
+        assert result.exit_code == 0, result.output
+        shown.append(dict(line.split(None, 1) for line in result.output.splitlines()))
+        time.sleep(0.2)
+    assert shown[0]["fetch"] == shown[1]["fetch"] == shown[2]["fetch"]  # still due, not run
+    assert set(shown[0]) == {"daily", "dispatch", "fetch"}
