@@ -15,22 +15,25 @@ Two levels of sameness join articles into one :class:`Story`:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import math
 import re
-from collections import Counter, defaultdict, deque
+import zlib
+from bisect import bisect_left, bisect_right
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .model import Article, Source, Story, TopicMatch
 from .text import fold_words, parse_json_lines
 
 if TYPE_CHECKING:
-    from datasketch import LeanMinHash
+    from datasketch import MinHash
 
 TRACKING_PARAMS = frozenset(
     {
@@ -168,6 +171,9 @@ class Thresholds:
     shared_keys: int = 2
     """Candidates share at least this many of their strongest terms."""
     key_df_limit: int = 50
+    key_df_share: float = 0.0005
+    """A key term more than ``key_df_limit`` articles, and more than this share of all
+    articles, carry is too common to make two articles candidates."""
     num_perm: int = 96
 
 
@@ -195,6 +201,58 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, host, parts.path or "/", urlencode(query), ""))
 
 
+Vector = dict[str, float]
+"""A unit TF-IDF vector, strongest term first."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Features:
+    """What clustering needs of one article; computed once, when the article is stored."""
+
+    id: str
+    feed_id: str
+    title: str
+    published: datetime
+    vector: Vector
+    places: frozenset[str] = frozenset()
+    """The article's region topics: look-alike events in different places stay apart."""
+    signature: bytes = b""
+    """MinHash of its word shingles, four bytes a value; empty when too short to compare."""
+    keys: tuple[str, ...] = ()
+    """Its strongest terms that are not too common: candidates share some of them."""
+
+
+class Neighbourhood(Protocol):
+    """The articles already placed in stories, as :func:`place` asks about them.
+
+    :class:`MemoryIndex` keeps them in memory; the store keeps them in SQLite.
+    """
+
+    def copies(
+        self, x: Features, bands: Sequence[bytes], since: datetime, until: datetime
+    ) -> set[str]:
+        """Ids of articles published in ``[since, until]`` sharing one of ``bands``."""
+
+    def sharing(self, x: Features, thresholds: Thresholds) -> set[str]:
+        """Ids of articles published within ``event_window`` of ``x`` with at least
+        ``shared_keys`` of its keys among their own."""
+
+    def features(self, ids: Iterable[str]) -> dict[str, Features]:
+        """The features of placed articles."""
+
+    def story_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """Article id → the id of its story."""
+
+    def members(self, story: str) -> list[str]:
+        """The ids of a story's articles."""
+
+    def add(self, x: Features, bands: Sequence[bytes], story: str) -> None:
+        """Place ``x`` in ``story`` (a new one when it is ``x.id``)."""
+
+    def merge(self, into: str, other: str) -> None:
+        """Move every article of story ``other`` into story ``into``."""
+
+
 def cluster(
     articles: Sequence[Article],
     *,
@@ -203,61 +261,186 @@ def cluster(
 ) -> list[list[Article]]:
     """Group articles that report the same story; each group in input order.
 
-    ``regions`` (article id → its region topics) helps keep apart look-alike
-    events in different places: two central banks' rate decisions on one day
-    are not one story, so articles whose regions are disjoint need more
-    similarity. An outlet tells one event once: two of its articles (other
-    than copies) never join one story.
+    The articles are placed one at a time in order of publication, as they would
+    arrive (:func:`place`), with document frequencies counted over all of them.
+    ``regions`` (article id → its region topics) keeps look-alike events in
+    different places apart.
     """
     regions = regions or {}
-    links = UnionFind(len(articles))
-    for a, b in copy_pairs(articles, thresholds):
-        links.union(a, b)
-    vectors = tfidf_vectors(articles, thresholds.signature_terms)
-    places = [regions.get(a.id, frozenset()) for a in articles]
-
-    def similarity(i: int, j: int) -> float:
-        return event_similarity(
-            articles[i], articles[j], vectors[i], vectors[j], places[i], places[j], thresholds
+    counts = [term_counts(a.title, a.text) for a in articles]
+    df: Counter[str] = Counter()
+    for found in counts:
+        df.update(found.keys())
+    idf = inverse_frequencies(df, len(articles))
+    index = MemoryIndex()
+    for n in sorted(range(len(articles)), key=lambda i: (articles[i].published, i)):
+        article = articles[n]
+        features = Features(
+            id=article.id,
+            feed_id=article.feed_id,
+            title=article.title,
+            published=article.published,
+            vector=tfidf(counts[n], idf, thresholds.signature_terms),
+            places=regions.get(article.id, frozenset()),
+            signature=minhash(f"{article.title} {article.text}", thresholds.num_perm),
         )
+        features = replace(features, keys=key_terms(features.vector, df, len(articles), thresholds))
+        place(features, index, thresholds)
+    order = {a.id: n for n, a in enumerate(articles)}
+    groups = [sorted(index.members(s), key=order.__getitem__) for s in index.stories()]
+    groups.sort(key=lambda g: order[g[0]])
+    by_id = {a.id: a for a in articles}
+    return [[by_id[i] for i in group] for group in groups]
 
-    members: dict[int, list[int]] = defaultdict(list)
-    for index in range(len(articles)):
-        members[links.find(index)].append(index)
-    for _, a, b in event_pairs(articles, similarity, vectors, thresholds):
-        root_a, root_b = links.find(a), links.find(b)
-        if root_a == root_b:
+
+def place(x: Features, hood: Neighbourhood, thresholds: Thresholds = Thresholds()) -> str:
+    """Put ``x`` in the story it belongs to, or in a story of its own; return the story's id.
+
+    * **copies**: an article whose MinHash shares an LSH band with ``x``, within
+      ``copy_window``, and whose estimated Jaccard similarity reaches ``copy_jaccard``,
+      is a copy: ``x`` joins its story, and the stories of several copies become one;
+    * **same event**: otherwise the candidates are articles of other outlets within
+      ``event_window`` that share at least ``shared_keys`` of ``x``'s strongest terms and
+      are similar enough (:func:`event_similarity`); ``x`` joins the candidate story with
+      the best *average* similarity over all its articles, when that clears
+      ``event_cosine``, so one loose pair cannot chain unrelated stories together;
+    * an outlet tells an event once: ``x`` never joins, by similarity, a story that
+      already has an article of its outlet;
+    * then each other candidate story joins ``x``'s story when the average over every
+      pair of their articles clears the bar, and they share no outlet.
+    """
+    bands = band_keys(x.signature, thresholds)
+    found = hood.copies(
+        x, bands, x.published - thresholds.copy_window, x.published + thresholds.copy_window
+    )
+    near = hood.sharing(x, thresholds)
+    known = hood.features((found | near) - {x.id})
+    stories = hood.story_of(known)
+    copy_of = {
+        stories[i]
+        for i in found
+        if i in known and jaccard(x.signature, known[i].signature) >= thresholds.copy_jaccard
+    }
+    similar: dict[str, float] = {}
+
+    def similarity(other: Features) -> float:
+        if other.id not in similar:
+            similar[other.id] = event_similarity(x, other, thresholds)
+        return similar[other.id]
+
+    events = {
+        stories[i]
+        for i in near
+        if i in known
+        and known[i].feed_id != x.feed_id
+        and similarity(known[i]) >= thresholds.event_cosine
+    }
+    members = {s: hood.features(hood.members(s)) for s in copy_of | events}
+    if copy_of:
+        story, *others = sorted(copy_of, key=_story_order)
+        for other in others:
+            hood.merge(story, other)
+            members[story] |= members.pop(other)
+    else:
+        averages = {
+            s: sum(similarity(m) for m in members[s].values()) / len(members[s])
+            for s in events
+            if all(m.feed_id != x.feed_id for m in members[s].values())
+        }
+        best = min(averages, key=lambda s: (-averages[s], _story_order(s)), default=None)
+        if best is not None and averages[best] >= thresholds.event_cosine:
+            story = best
+        else:
+            story, members[x.id] = x.id, {}
+    hood.add(x, bands, story)
+    joined = members[story] | {x.id: x}
+    for other in sorted(events - {story}, key=_story_order):
+        if other not in members:
             continue
-        group_a, group_b = members[root_a], members[root_b]
-        if {articles[i].feed_id for i in group_a} & {articles[j].feed_id for j in group_b}:
-            continue  # an outlet tells an event once; its second article is another story
-        average = sum(similarity(i, j) for i in group_a for j in group_b) / (
-            len(group_a) * len(group_b)
+        theirs = members[other]
+        if {m.feed_id for m in joined.values()} & {m.feed_id for m in theirs.values()}:
+            continue
+        total = sum(
+            event_similarity(a, b, thresholds) for a in joined.values() for b in theirs.values()
         )
-        if average >= thresholds.event_cosine:
-            links.union(root_a, root_b)
-            root = links.find(root_a)
-            merged = members.pop(root_a) + members.pop(root_b)
-            members[root] = merged
-    groups: defaultdict[int, list[int]] = defaultdict(list)
-    for index in range(len(articles)):
-        groups[links.find(index)].append(index)
-    return [[articles[i] for i in group] for group in groups.values()]
+        if total / (len(joined) * len(theirs)) >= thresholds.event_cosine:
+            hood.merge(story, other)
+            joined |= members.pop(other)
+    return story
 
 
-def event_similarity(
-    a: Article,
-    b: Article,
-    vector_a: Vector,
-    vector_b: Vector,
-    places_a: frozenset[str],
-    places_b: frozenset[str],
-    thresholds: Thresholds,
-) -> float:
+def _story_order(story: str) -> tuple[int, str]:
+    """Oldest story first: ids are article ids, numeric in the store."""
+    return (int(story), story) if story.isdigit() else (1 << 62, story)
+
+
+class MemoryIndex:
+    """A :class:`Neighbourhood` in memory, for one batch of articles placed in time order."""
+
+    def __init__(self) -> None:
+        self._features: dict[str, Features] = {}
+        self._story: dict[str, str] = {}
+        self._members: dict[str, list[str]] = {}
+        self._bands: defaultdict[bytes, list[str]] = defaultdict(list)
+        self._postings: defaultdict[str, tuple[list[datetime], list[str]]] = defaultdict(
+            lambda: ([], [])
+        )
+
+    def stories(self) -> list[str]:
+        return list(self._members)
+
+    def copies(
+        self, x: Features, bands: Sequence[bytes], since: datetime, until: datetime
+    ) -> set[str]:
+        return {
+            i
+            for band in bands
+            for i in self._bands.get(band, ())
+            if since <= self._features[i].published <= until
+        }
+
+    def sharing(self, x: Features, thresholds: Thresholds) -> set[str]:
+        since, until = x.published - thresholds.event_window, x.published + thresholds.event_window
+        shared: Counter[str] = Counter()
+        for key in x.keys:
+            if key in self._postings:
+                times, ids = self._postings[key]
+                shared.update(ids[bisect_left(times, since) : bisect_right(times, until)])
+        return {i for i, n in shared.items() if n >= thresholds.shared_keys}
+
+    def features(self, ids: Iterable[str]) -> dict[str, Features]:
+        return {i: self._features[i] for i in ids}
+
+    def story_of(self, ids: Iterable[str]) -> dict[str, str]:
+        return {i: self._story[i] for i in ids}
+
+    def members(self, story: str) -> list[str]:
+        return list(self._members.get(story, ()))
+
+    def add(self, x: Features, bands: Sequence[bytes], story: str) -> None:
+        self._features[x.id] = x
+        self._story[x.id] = story
+        self._members.setdefault(story, []).append(x.id)
+        for band in bands:
+            self._bands[band].append(x.id)
+        for key in x.keys:
+            times, ids = self._postings[key]
+            at = bisect_right(times, x.published)
+            times.insert(at, x.published)
+            ids.insert(at, x.id)
+
+    def merge(self, into: str, other: str) -> None:
+        moved = self._members.pop(other)
+        for i in moved:
+            self._story[i] = into
+        self._members[into].extend(moved)
+
+
+def event_similarity(a: Features, b: Features, thresholds: Thresholds) -> float:
     """Cosine of the two texts, less a penalty for disjoint regions, and one for a later
     article whose headline announces a sequel ("second", "another", "fresh")."""
-    score = cosine(vector_a, vector_b)
-    if places_a and places_b and not places_a & places_b:
+    score = cosine(a.vector, b.vector)
+    if a.places and b.places and not a.places & b.places:
         score -= thresholds.region_penalty
     hours = abs(a.published - b.published).total_seconds() / 3600
     later = b if b.published > a.published else a
@@ -271,82 +454,86 @@ def event_similarity(
     return score
 
 
-def copy_pairs(articles: Sequence[Article], thresholds: Thresholds) -> list[tuple[int, int]]:
-    """Pairs of near-identical texts (syndicated copies) close in time.
+def minhash(text: str, num_perm: int = 96) -> bytes:
+    """The MinHash signature of ``text``'s word shingles; empty under eight shingles."""
+    shingles = _shingles(text)
+    if len(shingles) < 8:
+        return b""
+    made = _minhash_template(num_perm).copy()
+    made.update_batch([s.encode("utf-8") for s in shingles])
+    return bytes(made.hashvalues.astype("<u4").data)
 
-    Articles go through in time order and leave the LSH index once they are older than
-    the copy window, so the index, and each query, stays the size of one window.
-    """
+
+@functools.cache
+def _minhash_template(num_perm: int) -> MinHash:
     # imported here: datasketch pulls in scipy (about 1 s), which `fetch` never needs
-    from datasketch import LeanMinHash, MinHash, MinHashLSH
+    from datasketch import MinHash
 
-    lsh = MinHashLSH(threshold=thresholds.copy_jaccard, num_perm=thresholds.num_perm)
-    template = MinHash(num_perm=thresholds.num_perm, hashfunc=_hash32)
-    hashes: dict[int, LeanMinHash] = {}
-    window: deque[int] = deque()
-    pairs = []
-    for index in sorted(range(len(articles)), key=lambda i: articles[i].published):
-        article = articles[index]
-        while window and article.published - articles[window[0]].published > (
-            thresholds.copy_window
-        ):
-            old = window.popleft()
-            lsh.remove(str(old))
-            del hashes[old]
-        shingles = _shingles(f"{article.title} {article.text}")
-        if len(shingles) < 8:
-            continue
-        # one set of permutations for all: building them is most of a MinHash's cost
-        minhash = MinHash(
-            num_perm=thresholds.num_perm,
-            hashfunc=_hash32,
-            permutations=template.permutations,
-            scheme=template.scheme,
-        )
-        minhash.update_batch(shingles)
-        lean = LeanMinHash(minhash)
-        for other in lsh.query(lean):
-            j = int(other)
-            if lean.jaccard(hashes[j]) >= thresholds.copy_jaccard:
-                pairs.append((j, index))
-        lsh.insert(str(index), lean)
-        hashes[index] = lean
-        window.append(index)
-    return pairs
+    # One set of permutations for all: making them is most of a MinHash's cost. crc32 is a
+    # stable hash, so signatures stored by one run compare with the next run's.
+    return MinHash(num_perm=num_perm, hashfunc=zlib.crc32)
 
 
-def _hash32(shingle: str) -> int:
-    # Python's own string hash: C speed, and stable within one run, which is all MinHash needs.
-    return hash(shingle) & 0xFFFFFFFF
+@functools.cache
+def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows) of the LSH index datasketch would build for this threshold."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
 
 
-Vector = dict[str, float]
+def band_keys(signature: bytes, thresholds: Thresholds = Thresholds()) -> list[bytes]:
+    """The LSH band keys of a signature: two similar texts likely share one."""
+    if not signature:
+        return []
+    bands, rows = _bands(thresholds.copy_jaccard, thresholds.num_perm)
+    width = 4 * rows
+    return [bytes([n]) + signature[n * width : (n + 1) * width] for n in range(bands)]
 
 
-def tfidf_vectors(articles: Sequence[Article], keep: int) -> list[Vector]:
-    """One unit-length TF-IDF vector per article (title words count double), ``keep`` terms.
+def jaccard(a: bytes, b: bytes) -> float:
+    """The Jaccard similarity two MinHash signatures estimate (0 when one is empty)."""
+    if not a or len(a) != len(b):
+        return 0.0
+    same = sum(
+        x == y for x, y in zip(memoryview(a).cast("I"), memoryview(b).cast("I"), strict=True)
+    )
+    return same / (len(a) // 4)
 
-    Two passes over the texts instead of holding every article's word counts: at 100,000
-    articles those counts would take gigabytes. Terms are shared string objects.
-    """
-    df: Counter[str] = Counter()
-    for article in articles:
-        df.update(set(_terms(f"{article.title} {article.text}")))
-    total = len(articles) + 1
-    idf = {term: (term, math.log(total / (n + 0.5))) for term, n in df.items()}
-    del df
-    damped = [0.0, *(1 + math.log(n) for n in range(1, 64))]  # 1 + log(tf), looked up
-    vectors = []
-    for article in articles:
-        count = Counter(_terms(f"{article.title} {article.title} {article.text}"))
-        weights = []
-        for word, n in count.items():
-            term, weight = idf[word]
-            weights.append(((damped[n] if n < 64 else 1 + math.log(n)) * weight, term))
-        top = heapq.nlargest(keep, weights)
-        norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
-        vectors.append({term: w / norm for w, term in top if w > 0})
-    return vectors
+
+def key_terms(
+    vector: Vector, df: Mapping[str, int], documents: int, thresholds: Thresholds = Thresholds()
+) -> tuple[str, ...]:
+    """The ``key_terms`` strongest terms of ``vector`` that are not too common: a word in
+    everything says nothing about sameness."""
+    limit = max(thresholds.key_df_limit, thresholds.key_df_share * documents)
+    return tuple(t for t in list(vector)[: thresholds.key_terms] if df.get(t, 0) <= limit)
+
+
+def term_counts(title: str, text: str) -> Counter[str]:
+    """The article's words for TF-IDF (title words count double)."""
+    return Counter(_terms(f"{title} {title} {text}"))
+
+
+def inverse_frequencies(df: Mapping[str, int], documents: int) -> Callable[[str], float]:
+    """term → its inverse document frequency among ``documents``."""
+    total = documents + 1
+    return lambda term: math.log(total / (df.get(term, 0) + 0.5))
+
+
+_DAMPED = [0.0, *(1 + math.log(n) for n in range(1, 64))]  # 1 + log(tf), looked up
+
+
+def tfidf(counts: Mapping[str, int], idf: Callable[[str], float], keep: int) -> Vector:
+    """A unit-length TF-IDF vector of the ``keep`` strongest terms, strongest first."""
+    weights = [
+        ((_DAMPED[n] if n < 64 else 1 + math.log(n)) * idf(term), term)
+        for term, n in counts.items()
+    ]
+    top = heapq.nlargest(keep, weights)
+    norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
+    return {term: w / norm for w, term in top if w > 0}
 
 
 def cosine(a: Vector, b: Vector) -> float:
@@ -356,37 +543,6 @@ def cosine(a: Vector, b: Vector) -> float:
     return sum(w * b.get(t, 0.0) for t, w in a.items())
 
 
-def event_pairs(
-    articles: Sequence[Article],
-    similarity: Callable[[int, int], float],
-    vectors: Sequence[Vector],
-    thresholds: Thresholds,
-) -> list[tuple[float, int, int]]:
-    """Candidate same-event pairs from different outlets, most similar first."""
-    postings: defaultdict[str, list[int]] = defaultdict(list)
-    for index, vector in enumerate(vectors):
-        for term in list(vector)[: thresholds.key_terms]:
-            postings[term].append(index)
-    shared: Counter[tuple[int, int]] = Counter()
-    for members in postings.values():
-        if len(members) > thresholds.key_df_limit:
-            continue  # a word in everything says nothing about sameness
-        for x, i in enumerate(members):
-            for j in members[x + 1 :]:
-                shared[(i, j) if i < j else (j, i)] += 1
-    candidates = [pair for pair, count in shared.items() if count >= thresholds.shared_keys]
-    pairs = []
-    for i, j in candidates:
-        a, b = articles[i], articles[j]
-        if a.feed_id == b.feed_id or abs(a.published - b.published) > thresholds.event_window:
-            continue
-        score = similarity(i, j)
-        if score >= thresholds.event_cosine:
-            pairs.append((score, i, j))
-    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
-    return pairs
-
-
 def make_story(
     members: Sequence[Article],
     *,
@@ -394,18 +550,24 @@ def make_story(
     feed_names: Mapping[str, str],
     matches_of: Callable[[Article], tuple[TopicMatch, ...]],
     thresholds: Mapping[str, float],
+    signature_of: Callable[[Article], bytes] | None = None,
+    length_of: Callable[[Article], int] | None = None,
 ) -> Story:
     """One story from a cluster: the most complete original leads, the rest are sources.
 
-    Links are canonical URLs: readers get no tracking parameters.
+    ``signature_of`` and ``length_of`` give an article's MinHash signature and the
+    length of its text when they are already known (the store keeps them, not the
+    text); by default they come from ``article.text``. Links are canonical URLs:
+    readers get no tracking parameters.
     """
-    originals = _originals(members)
+    length = length_of or (lambda a: len(a.text))
+    originals = _originals(members, signature_of or (lambda a: minhash(f"{a.title} {a.text}")))
     lead = max(
         members,
         key=lambda a: (
             a.id in originals,
             weights.get(a.feed_id, 1.0),
-            len(a.text),
+            length(a),
             -a.published.timestamp(),
         ),
     )
@@ -475,23 +637,21 @@ class UnionFind:
             self.parent[max(root_a, root_b)] = min(root_a, root_b)
 
 
-def _originals(members: Sequence[Article]) -> set[str]:
+def _originals(members: Sequence[Article], signature_of: Callable[[Article], bytes]) -> set[str]:
     """Ids of members that are not a later copy of another member's text."""
     if len(members) < 2:
         return {a.id for a in members}
-    shingles = {a.id: _shingles(f"{a.title} {a.text}") for a in members}
-    originals = set()
-    for article in members:
-        mine = shingles[article.id]
-        copied = any(
+    signatures = {a.id: signature_of(a) for a in members}
+    return {
+        article.id
+        for article in members
+        if not any(
             other.published < article.published
-            and len(mine & shingles[other.id]) / max(1, len(mine | shingles[other.id])) >= 0.5
+            and jaccard(signatures[article.id], signatures[other.id]) >= 0.5
             for other in members
             if other is not article
         )
-        if not copied:
-            originals.add(article.id)
-    return originals
+    }
 
 
 def _shingles(text: str, size: int = 3) -> set[str]:
