@@ -106,13 +106,15 @@ def check(config_path: Path) -> None:
 @click.option("--feeds-only", is_flag=True, help="Fetch the feeds only, not the article pages.")
 @click.pass_obj
 def fetch(config_path: Path, feeds_only: bool) -> None:
-    """Fetch every feed and the pages of teaser entries into the store."""
+    """Fetch every feed and the pages of teaser entries into the store, and place the new
+    articles in their stories (not with --feeds-only: the next build does it then)."""
     with errors_to_exit():
         config = configuration.load(config_path)
         with pipeline.run_lock(config), progress_bars() as bars, _run(config, bars) as run:
             pipeline.fetch_feeds(run)
             if not feeds_only:
                 pipeline.fetch_pages(run)
+                pipeline.analyse(run)
     _summary(run.report)
 
 

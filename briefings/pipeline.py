@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from . import analysis, dedupe, deliver, extract, feeds, render, topics
 from . import compose as composing
-from . import dedupe, deliver, extract, feeds, render, topics
 from .config import Briefing, Config
 from .errors import BriefingsError, FetchError, OutputError, StoreError
 from .fetch import (
@@ -509,7 +509,11 @@ def build(
             run.report.without_news.append(briefing.id)
             continue
         note = run.store.note(briefing.id, name)
-        edition = replace(edition, note=editor_note(config, briefing.id) if note is None else note)
+        edition = replace(
+            edition,
+            stories=tuple(analysis.with_matches(run.store, edition.stories)),
+            note=editor_note(config, briefing.id) if note is None else note,
+        )
         files = render_edition(config, briefing, edition, env=env, titles=titles)
         path = write_edition(config.settings.output / briefing.id / edition.edition, files)
         run.store.record_edition(
@@ -611,32 +615,26 @@ def _output_error(path: Path, exc: OSError) -> OutputError:
 def gather_stories(
     store: Store, config: Config, *, now: datetime, briefings: Sequence[Briefing] | None = None
 ) -> list[Story]:
-    """Every story whose articles fall in the longest window of ``briefings`` (all of the
-    configuration's when None), clustered and scored.
+    """Every kept story with an article in the longest window of ``briefings`` (all of
+    the configuration's when None), after analysing the articles that are new or changed
+    (:mod:`briefings.analysis`). Their topic matches are left out: :func:`build` reads
+    them for the stories an edition shows.
 
-    Only that window is read: building the 18-hour minute alone does not cluster a week.
+    Only that window is read: building the 18-hour minute alone does not read a week.
     """
     since = now - _longest_window(config, briefings) - EVENT_MARGIN
-    articles = [
-        extract.best_article(entry, page, article_id=str(row_id))
-        for row_id, entry, page in store.entries_since(since)
-        if entry.published <= now
-    ]
     matcher = topic_matcher(config)
-    groups, matches = cluster_articles(articles, matcher)
-    weights = {f.id: f.weight for f in config.feeds}
-    names = {f.id: f.name for f in config.feeds}
-    thresholds = matcher.thresholds()
-    return [
-        dedupe.make_story(
-            group,
-            weights=weights,
-            feed_names=names,
-            matches_of=lambda a: matches[a.id],
-            thresholds=thresholds,
-        )
-        for group in groups
-    ]
+    analysis.analyse(store, config, matcher, since=since)
+    return analysis.stories_since(store, config, matcher, since=since)
+
+
+def analyse(run: Run) -> int:
+    """Analyse the new and changed articles of the longest window and place them in their
+    stories, so that the next build has nothing left to do; return how many."""
+    since = run.now - _longest_window(run.config) - EVENT_MARGIN
+    done = analysis.analyse(run.store, run.config, topic_matcher(run.config), since=since)
+    analysis.prune(run.store, before=since - dedupe.Thresholds().copy_window)
+    return done
 
 
 def cluster_articles(

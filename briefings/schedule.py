@@ -227,10 +227,12 @@ def _run(config_path: str) -> Iterator[pipeline.Run]:
 
 
 def fetch_job(config_path: str) -> None:
-    """Fetch every feed and the pages of new entries."""
+    """Fetch every feed and the pages of new entries, and place the new articles in their
+    stories, so that an edition's build finds them ready."""
     with _run(config_path) as run:
         pipeline.fetch_feeds(run)
         pipeline.fetch_pages(run)
+        pipeline.analyse(run)
         report = run.report
         log.info(
             "fetch: %d feeds, %d new entries, %d failures",

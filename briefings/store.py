@@ -21,6 +21,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -45,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .errors import StoreError
 from .model import Choice, Edition, EditionRecord, Entry, FeedState, Page, Subscriber
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Each step brings a database from the version before it to its own; create_all makes new
 # databases at the newest version directly.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -59,6 +60,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE editions ADD COLUMN send_after DATETIME",
         "ALTER TABLE editions ADD COLUMN approved_at DATETIME",
     ),
+    4: (),  # the kept stories: new tables only, which create_all makes
 }
 
 
@@ -182,6 +184,67 @@ carried = Table(
 )
 
 
+analyses = Table(
+    "analyses",
+    metadata,
+    Column("entry_id", Integer, primary_key=True),
+    Column("story", Integer, nullable=False),
+    Column("stale", Boolean, nullable=False, default=False),
+    Column("published", Float, nullable=False),  # seconds since the epoch, UTC
+    Column("feed_id", String, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("author", String, nullable=False),
+    Column("image", String, nullable=False),
+    Column("text_source", String, nullable=False),
+    Column("length", Integer, nullable=False),
+    Column("places", Text, nullable=False),
+    Column("vector", Text, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("matches", Text, nullable=False),
+    Index("ix_analyses_story", "story"),
+)
+"""What each article's text yielded, computed once: its lead, topic matches, TF-IDF
+vector and MinHash signature, and the story it was placed in."""
+story_bands = Table(
+    "story_bands",
+    metadata,
+    Column("band", LargeBinary, nullable=False),
+    Column("entry_id", Integer, nullable=False),
+    Column("published", Float, nullable=False),
+    Index("ix_story_bands_band", "band"),
+    Index("ix_story_bands_published", "published"),
+)
+story_keys = Table(
+    "story_keys",
+    metadata,
+    Column("key", String, nullable=False),
+    Column("entry_id", Integer, nullable=False),
+    Column("published", Float, nullable=False),
+    Index("ix_story_keys_key", "key", "published"),
+    Index("ix_story_keys_published", "published"),
+)
+frequencies = Table(
+    "frequencies",
+    metadata,
+    Column("term", String, primary_key=True),
+    Column("df", Integer, nullable=False),
+)
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("story_id", String, nullable=False),
+    Column("published", Float, nullable=False),
+    Column("made", String, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("matches", Text, nullable=False),
+    Index("ix_stories_published", "published"),
+    Index("ix_stories_story_id", "story_id"),
+)
+"""Stories as their articles arrive: a build reads these instead of clustering again."""
+
+
 deliveries = Table(
     "deliveries",
     metadata,
@@ -253,6 +316,11 @@ _SIGHTING = text(
     "INSERT INTO sightings (canonical_url, feed_id) VALUES (:canonical_url, :feed_id) "
     "ON CONFLICT (canonical_url, feed_id) DO NOTHING"
 )
+_STALE = text(
+    "UPDATE analyses SET stale = 1 "
+    "WHERE entry_id IN (SELECT id FROM entries WHERE canonical_url = :url)"
+)
+"""An article whose text changed is analysed again (it keeps its story)."""
 IN_CHUNK = 500
 """URLs per ``IN (…)`` list: well under SQLite's limit on bound parameters."""
 
@@ -410,6 +478,7 @@ class Store:
             conn.execute(
                 update(entries).where(entries.c.canonical_url == bindparam("key")), changed
             )
+            conn.execute(_STALE, [{"url": c["key"]} for c in changed])
         seen = {(e.canonical_url, e.feed_id) for e in new}
         conn.execute(_SIGHTING, [{"canonical_url": u, "feed_id": f} for u, f in seen])
         return len(fresh), len(changed)
@@ -461,31 +530,32 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(pages.delete().where(pages.c.url == canonical_url))
             conn.execute(insert(pages).values(**row))
+            conn.execute(_STALE, {"url": canonical_url})
 
     def entries_since(self, since: datetime) -> list[tuple[int, Entry, Page | None]]:
         """(row id, entry, extracted page or None) of every entry published since ``since``."""
+        query = _with_pages().where(entries.c.published >= since)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(entries.c.published, entries.c.id)).all()
+        return [(r.id, _entry(r), _page(r)) for r in rows]
+
+    def entries_to_analyse(
+        self, since: datetime
+    ) -> list[tuple[int, Entry, Page | None, int | None]]:
+        """Like :meth:`entries_since`, for the entries with no analysis yet or a stale one;
+        the last item is the story a stale one is in."""
         query = (
-            select(
-                entries,
-                pages.c.text.label("page_text"),
-                pages.c.title.label("page_title"),
-                pages.c.author.label("page_author"),
-                pages.c.site_name,
-                pages.c.language,
-                pages.c.image,
-                pages.c.published.label("page_published"),
-                pages.c.url.label("page_url"),
-                pages.c.error.label("page_error"),
-                pages.c.paywalled,
-                pages.c.promised_words,
+            _with_pages()
+            .add_columns(analyses.c.story)
+            .outerjoin(analyses, analyses.c.entry_id == entries.c.id)
+            .where(
+                entries.c.published >= since,
+                or_(analyses.c.entry_id.is_(None), analyses.c.stale.is_(True)),
             )
-            .outerjoin(pages, pages.c.url == entries.c.canonical_url)
-            .where(entries.c.published >= since)
-            .order_by(entries.c.published, entries.c.id)
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [(r.id, _entry(r), _page(r)) for r in rows]
+            rows = conn.execute(query.order_by(entries.c.published, entries.c.id)).all()
+        return [(r.id, _entry(r), _page(r), r.story) for r in rows]
 
     def carried(
         self, briefing: str, *, since: datetime, besides: str | None = None
@@ -875,6 +945,24 @@ class Store:
                 t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
                 for t in (feeds, entries, pages, editions)
             }
+
+
+def _with_pages() -> Any:
+    """Entries with the columns of their extracted page, when there is one."""
+    return select(
+        entries,
+        pages.c.text.label("page_text"),
+        pages.c.title.label("page_title"),
+        pages.c.author.label("page_author"),
+        pages.c.site_name,
+        pages.c.language,
+        pages.c.image,
+        pages.c.published.label("page_published"),
+        pages.c.url.label("page_url"),
+        pages.c.error.label("page_error"),
+        pages.c.paywalled,
+        pages.c.promised_words,
+    ).outerjoin(pages, pages.c.url == entries.c.canonical_url)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

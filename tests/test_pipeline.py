@@ -464,7 +464,7 @@ def test_a_build_reads_only_the_window_its_briefings_need(
     config = sample_config(sample_site, tmp_path)
     store = pipeline.open_store(config)
     asked: list[datetime] = []
-    monkeypatch.setattr(store, "entries_since", lambda since: asked.append(since) or [])
+    monkeypatch.setattr(store, "entries_to_analyse", lambda since: asked.append(since) or [])
     run = pipeline.Run(config=config, store=store, now=NOW)
     pipeline.build(run, ["minute"])
     pipeline.build(run, ["minute", "week-in-review"])

@@ -1,0 +1,474 @@
+"""Per-article work done once, and stories kept up to date as articles arrive.
+
+When an article is first analysed, the work that holds until its text changes is
+kept beside it (table ``analyses``): its lead and summary, its topic matches, its
+TF-IDF vector and MinHash signature. :func:`dedupe.place` then puts it in its
+story, asking the store for its neighbours (:class:`StoreIndex`: LSH bands and key
+terms indexed in SQLite), and each story it touched is made again and kept (table
+``stories``). A build reads a window of kept stories and never clusters again.
+
+* Document frequencies (table ``frequencies``) count every article analysed so
+  far; an article's vector uses the frequencies known when it arrives.
+* An article whose text changes (a new page, an edited entry) is analysed again
+  and keeps its story.
+* Everything is analysed again when the topics or the clustering rules change
+  (their fingerprint is in ``meta``); a story is made again when the feeds' names
+  or weights, or the topics' thresholds, change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, text
+from sqlalchemy.engine import Connection
+
+from . import dedupe, extract, topics
+from .config import Config
+from .model import Article, Entry, Page, Source, Story, TopicMatch
+from .store import IN_CHUNK, Store, analyses, frequencies, meta, stories, story_bands, story_keys
+
+VERSION = "1"
+"""Raise it when what an analysis holds, or how it is made, changes."""
+CHUNK = 2_000
+"""Articles analysed per transaction."""
+
+
+def fingerprint(matcher: topics.Matcher, thresholds: dedupe.Thresholds) -> str:
+    """What analyses depend on: the topics and the clustering rules."""
+    spec = repr((VERSION, sorted(matcher.topics.items()), thresholds))
+    return hashlib.sha256(spec.encode("utf-8")).hexdigest()[:16]
+
+
+def made_with(config: Config, matcher: topics.Matcher) -> str:
+    """What a kept story depends on besides its articles: feed names and weights, and
+    the topics' thresholds."""
+    spec = repr(
+        (
+            VERSION,
+            sorted((f.id, f.name, f.weight) for f in config.feeds),
+            sorted(matcher.thresholds().items()),
+        )
+    )
+    return hashlib.sha256(spec.encode("utf-8")).hexdigest()[:16]
+
+
+def analyse(store: Store, config: Config, matcher: topics.Matcher, *, since: datetime) -> int:
+    """Analyse each article published since ``since`` that is new or changed, place it in
+    its story, and keep the stories touched; return how many articles were analysed."""
+    thresholds = dedupe.Thresholds()
+    current = fingerprint(matcher, thresholds)
+    with store.engine.begin() as conn:
+        if _meta(conn, "analysis") != current:
+            _reset(conn, current)
+    todo = store.entries_to_analyse(since)
+    made = made_with(config, matcher)
+    for start in range(0, len(todo), CHUNK):
+        with store.engine.begin() as conn:
+            touched = _place(conn, todo[start : start + CHUNK], matcher, thresholds)
+            _remake(conn, touched, config, matcher, made)
+    return len(todo)
+
+
+def stories_since(
+    store: Store, config: Config, matcher: topics.Matcher, *, since: datetime
+) -> list[Story]:
+    """The kept stories with an article published since ``since``, without their matches
+    (:func:`with_matches` adds them to the few an edition shows)."""
+    made = made_with(config, matcher)
+    moment = since.timestamp()
+    with store.engine.begin() as conn:
+        stale = conn.execute(
+            select(stories.c.id).where(stories.c.published >= moment, stories.c.made != made)
+        ).scalars()
+        _remake(conn, {str(i) for i in stale}, config, matcher, made)
+        rows = conn.execute(
+            select(stories.c.story_id, stories.c.body)
+            .where(stories.c.published >= moment)
+            .order_by(stories.c.published, stories.c.id)
+        ).all()
+    return [_story(row.story_id, row.body) for row in rows]
+
+
+def with_matches(store: Store, found: Sequence[Story]) -> list[Story]:
+    """``found`` with each story's topic matches, read from the store."""
+    ids = [s.id for s in found]
+    matches: dict[str, str] = {}
+    with store.engine.connect() as conn:
+        for start in range(0, len(ids), IN_CHUNK):
+            query = select(stories.c.story_id, stories.c.matches).where(
+                stories.c.story_id.in_(ids[start : start + IN_CHUNK])
+            )
+            matches |= {row.story_id: row.matches for row in conn.execute(query)}
+    return [
+        story if story.id not in matches else _replace_matches(story, matches[story.id])
+        for story in found
+    ]
+
+
+def prune(store: Store, *, before: datetime) -> None:
+    """Forget the band and key index of articles published before ``before``: no new
+    article can be their copy or tell their event any more."""
+    moment = before.timestamp()
+    with store.engine.begin() as conn:
+        conn.execute(delete(story_bands).where(story_bands.c.published < moment))
+        conn.execute(delete(story_keys).where(story_keys.c.published < moment))
+
+
+class StoreIndex:
+    """The articles already placed, as :func:`dedupe.place` asks about them, in SQLite.
+
+    Lives for one transaction; ``touched`` collects the stories to make again.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.touched: set[str] = set()
+        self.rows: dict[str, dict[str, Any]] = {}
+        """Article id → the rest of its analysis row, written when it is placed."""
+        self._features: dict[str, dedupe.Features] = {}
+
+    def copies(
+        self, x: dedupe.Features, bands: Sequence[bytes], since: datetime, until: datetime
+    ) -> set[str]:
+        if not bands:
+            return set()
+        found = self.conn.execute(
+            _COPIES, {"bands": list(bands), "since": since.timestamp(), "until": until.timestamp()}
+        )
+        return {str(i) for i in found.scalars()}
+
+    def sharing(self, x: dedupe.Features, thresholds: dedupe.Thresholds) -> set[str]:
+        if not x.keys:
+            return set()
+        window = thresholds.event_window
+        found = self.conn.execute(
+            _SHARING,
+            {
+                "keys": list(x.keys),
+                "since": (x.published - window).timestamp(),
+                "until": (x.published + window).timestamp(),
+                "shared": thresholds.shared_keys,
+            },
+        )
+        return {str(i) for i in found.scalars()}
+
+    def features(self, ids: Iterable[str]) -> dict[str, dedupe.Features]:
+        wanted = list(ids)
+        missing = [int(i) for i in wanted if i not in self._features]
+        for start in range(0, len(missing), IN_CHUNK):
+            query = select(
+                analyses.c.entry_id,
+                analyses.c.feed_id,
+                analyses.c.title,
+                analyses.c.published,
+                analyses.c.vector,
+                analyses.c.places,
+                analyses.c.signature,
+            ).where(analyses.c.entry_id.in_(missing[start : start + IN_CHUNK]))
+            for row in self.conn.execute(query):
+                self._features[str(row.entry_id)] = dedupe.Features(
+                    id=str(row.entry_id),
+                    feed_id=row.feed_id,
+                    title=row.title,
+                    published=datetime.fromtimestamp(row.published, UTC),
+                    vector=dict(json.loads(row.vector)),
+                    places=frozenset(p for p in row.places.split(",") if p),
+                    signature=row.signature,
+                )
+        return {i: self._features[i] for i in wanted if i in self._features}
+
+    def story_of(self, ids: Iterable[str]) -> dict[str, str]:
+        wanted = [int(i) for i in ids]
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), IN_CHUNK):
+            query = select(analyses.c.entry_id, analyses.c.story).where(
+                analyses.c.entry_id.in_(wanted[start : start + IN_CHUNK])
+            )
+            found |= {str(row.entry_id): str(row.story) for row in self.conn.execute(query)}
+        return found
+
+    def members(self, story: str) -> list[str]:
+        query = select(analyses.c.entry_id).where(analyses.c.story == int(story))
+        return [str(i) for i in self.conn.execute(query).scalars()]
+
+    def add(self, x: dedupe.Features, bands: Sequence[bytes], story: str) -> None:
+        self.conn.execute(
+            insert(analyses), [{**self._row(x), "entry_id": int(x.id), "story": int(story)}]
+        )
+        self._index(x, bands)
+        self.touched.add(story)
+
+    def merge(self, into: str, other: str) -> None:
+        self.conn.execute(
+            analyses.update().where(analyses.c.story == int(other)).values(story=int(into))
+        )
+        self.touched |= {into, other}
+
+    def refresh(self, x: dedupe.Features, bands: Sequence[bytes], story: str) -> None:
+        """Keep the new analysis of an article already placed; it stays in ``story``."""
+        self.conn.execute(
+            analyses.update().where(analyses.c.entry_id == int(x.id)).values(**self._row(x))
+        )
+        self.conn.execute(delete(story_bands).where(story_bands.c.entry_id == int(x.id)))
+        self.conn.execute(delete(story_keys).where(story_keys.c.entry_id == int(x.id)))
+        self._index(x, bands)
+        self.touched.add(story)
+
+    def _row(self, x: dedupe.Features) -> dict[str, Any]:
+        self._features[x.id] = x
+        return {
+            **self.rows[x.id],
+            "stale": False,
+            "published": x.published.timestamp(),
+            "feed_id": x.feed_id,
+            "title": x.title,
+            "places": ",".join(sorted(x.places)),
+            "vector": json.dumps([[t, round(w, 6)] for t, w in x.vector.items()]),
+            "signature": x.signature,
+        }
+
+    def _index(self, x: dedupe.Features, bands: Sequence[bytes]) -> None:
+        moment = x.published.timestamp()
+        if bands:
+            self.conn.execute(
+                insert(story_bands),
+                [{"band": b, "entry_id": int(x.id), "published": moment} for b in bands],
+            )
+        if x.keys:
+            self.conn.execute(
+                insert(story_keys),
+                [{"key": k, "entry_id": int(x.id), "published": moment} for k in x.keys],
+            )
+
+
+_COPIES = text(
+    "SELECT DISTINCT entry_id FROM story_bands "
+    "WHERE band IN :bands AND published BETWEEN :since AND :until"
+).bindparams(bindparam("bands", expanding=True))
+_SHARING = text(
+    "SELECT entry_id FROM story_keys WHERE key IN :keys AND published BETWEEN :since AND :until "
+    "GROUP BY entry_id HAVING COUNT(*) >= :shared"
+).bindparams(bindparam("keys", expanding=True))
+_COUNT = text(
+    "INSERT INTO frequencies (term, df) VALUES (:term, :df) "
+    "ON CONFLICT (term) DO UPDATE SET df = df + excluded.df"
+)
+
+
+def _place(
+    conn: Connection,
+    chunk: Sequence[tuple[int, Entry, Page | None, int | None]],
+    matcher: topics.Matcher,
+    thresholds: dedupe.Thresholds,
+) -> set[str]:
+    """Analyse and place one chunk of articles; the stories touched."""
+    articles = [extract.best_article(e, p, article_id=str(row_id)) for row_id, e, p, _ in chunk]
+    counts = [dedupe.term_counts(a.title, a.text) for a in articles]
+    new = [c for c, (*_, story) in zip(counts, chunk, strict=True) if story is None]
+    df, documents = _count_terms(conn, new, {t for c in counts for t in c})
+    idf = dedupe.inverse_frequencies(df, documents)
+    limits = matcher.thresholds()
+    index = StoreIndex(conn)
+    order = sorted(range(len(chunk)), key=lambda n: (articles[n].published, chunk[n][0]))
+    for n in order:
+        article = articles[n]
+        found = matcher.match(title=article.title, summary=article.summary, body=article.text)[0]
+        regions = frozenset(
+            topic
+            for topic, score in topics.scores(found).items()
+            if score >= limits[topic] and matcher.topics[topic].kind == "region"
+        )
+        vector = dedupe.tfidf(counts[n], idf, thresholds.signature_terms)
+        features = dedupe.Features(
+            id=article.id,
+            feed_id=article.feed_id,
+            title=article.title,
+            published=article.published,
+            vector=vector,
+            places=regions,
+            signature=dedupe.minhash(f"{article.title} {article.text}", thresholds.num_perm),
+            keys=dedupe.key_terms(vector, df, documents, thresholds),
+        )
+        index.rows[article.id] = {
+            "summary": article.summary,
+            "author": article.author,
+            "image": article.image,
+            "text_source": article.text_source,
+            "length": len(article.text),
+            "matches": json.dumps([[m.topic, m.term, m.field, m.weight] for m in found]),
+        }
+        story = chunk[n][3]
+        if story is None:
+            dedupe.place(features, index, thresholds)
+        else:
+            index.refresh(features, dedupe.band_keys(features.signature, thresholds), str(story))
+    return index.touched
+
+
+def _count_terms(
+    conn: Connection, new: Sequence[Counter[str]], wanted: set[str]
+) -> tuple[dict[str, int], int]:
+    """Count the terms of ``new`` articles; the document frequencies of ``wanted`` terms
+    and the number of articles counted so far."""
+    counted: Counter[str] = Counter()
+    for found in new:
+        counted.update(found.keys())
+    if counted:
+        conn.execute(_COUNT, [{"term": t, "df": n} for t, n in counted.items()])
+    documents = int(_meta(conn, "documents") or 0) + len(new)
+    _set_meta(conn, "documents", str(documents))
+    terms = list(wanted)
+    df: dict[str, int] = {}
+    for start in range(0, len(terms), IN_CHUNK):
+        query = select(frequencies.c.term, frequencies.c.df).where(
+            frequencies.c.term.in_(terms[start : start + IN_CHUNK])
+        )
+        df |= {row.term: row.df for row in conn.execute(query)}
+    return df, documents
+
+
+def _remake(
+    conn: Connection, touched: set[str], config: Config, matcher: topics.Matcher, made: str
+) -> None:
+    """Make the ``touched`` stories again from their articles' analyses."""
+    if not touched:
+        return
+    ids = sorted(int(s) for s in touched)
+    members: defaultdict[int, list[Any]] = defaultdict(list)
+    for start in range(0, len(ids), IN_CHUNK):
+        part = ids[start : start + IN_CHUNK]
+        conn.execute(delete(stories).where(stories.c.id.in_(part)))
+        query = text(
+            "SELECT a.entry_id, a.story, a.published, a.feed_id, a.title, a.summary, a.author, "
+            "a.image, a.text_source, a.length, a.signature, a.matches, e.url, e.canonical_url "
+            "FROM analyses a JOIN entries e ON e.id = a.entry_id WHERE a.story IN :ids"
+        ).bindparams(bindparam("ids", expanding=True))
+        for row in conn.execute(query, {"ids": part}):
+            members[row.story].append(row)
+    weights = {f.id: f.weight for f in config.feeds}
+    names = {f.id: f.name for f in config.feeds}
+    limits = matcher.thresholds()
+    made_rows = []
+    for story_key, rows in members.items():
+        story = _make(rows, weights, names, limits)
+        made_rows.append(
+            {
+                "id": story_key,
+                "story_id": story.id,
+                "published": story.published.timestamp(),
+                "made": made,
+                "body": _story_json(story),
+                "matches": json.dumps(
+                    [[m.topic, m.term, m.field, m.weight] for m in story.matches]
+                ),
+            }
+        )
+    if made_rows:
+        conn.execute(insert(stories), made_rows)
+
+
+def _make(
+    rows: Sequence[Any],
+    weights: dict[str, float],
+    names: dict[str, str],
+    limits: dict[str, float],
+) -> Story:
+    """One story from its articles' analysis rows."""
+    by_id = {str(row.entry_id): row for row in rows}
+    return dedupe.make_story(
+        [_article(row) for row in rows],
+        weights=weights,
+        feed_names=names,
+        matches_of=lambda a: _matches(by_id[a.id].matches),
+        thresholds=limits,
+        signature_of=lambda a: by_id[a.id].signature,
+        length_of=lambda a: by_id[a.id].length,
+    )
+
+
+def _article(row: Any) -> Article:
+    return Article(
+        id=str(row.entry_id),
+        feed_id=row.feed_id,
+        url=row.url,
+        canonical_url=row.canonical_url,
+        title=row.title,
+        summary=row.summary,
+        text="",
+        author=row.author,
+        published=datetime.fromtimestamp(row.published, UTC),
+        text_source=row.text_source,
+        image=row.image,
+    )
+
+
+def _matches(raw: str) -> tuple[TopicMatch, ...]:
+    return tuple(
+        TopicMatch(topic=topic, term=term, field=field, weight=weight)
+        for topic, term, field, weight in json.loads(raw)
+    )
+
+
+def _story_json(story: Story) -> str:
+    return json.dumps(
+        [
+            story.title,
+            story.url,
+            story.summary,
+            story.published.timestamp(),
+            story.topics,
+            story.scores,
+            [[s.feed, s.title, s.url] for s in story.sources],
+            story.member_urls,
+            story.image,
+            story.partial,
+        ],
+        ensure_ascii=False,
+    )
+
+
+def _story(story_id: str, body: str) -> Story:
+    title, url, summary, published, found, scores, sources, urls, image, partial = json.loads(body)
+    return Story(
+        id=story_id,
+        title=title,
+        url=url,
+        summary=summary,
+        published=datetime.fromtimestamp(published, UTC),
+        topics=tuple(found),
+        scores=tuple((topic, score) for topic, score in scores),
+        matches=(),
+        sources=tuple(Source(feed=f, title=t, url=u) for f, t, u in sources),
+        member_urls=tuple(urls),
+        image=image,
+        partial=partial,
+    )
+
+
+def _replace_matches(story: Story, raw: str) -> Story:
+    return replace(story, matches=_matches(raw))
+
+
+def _meta(conn: Connection, key: str) -> str | None:
+    found = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+    return None if found is None else str(found)
+
+
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    conn.execute(meta.delete().where(meta.c.key == key))
+    conn.execute(insert(meta).values(key=key, value=value))
+
+
+def _reset(conn: Connection, current: str) -> None:
+    """Forget every analysis and kept story: the topics or the rules changed."""
+    for table in (analyses, story_bands, story_keys, frequencies, stories):
+        conn.execute(delete(table))
+    _set_meta(conn, "documents", "0")
+    _set_meta(conn, "analysis", current)
