@@ -2,9 +2,11 @@
 
 Fills a SQLite store with synthetic articles from 500 outlets over the last 7 days (default
 100,000; sentences of the sample corpus, so the region's topics match), through the store's
-own `add_entries`. A tenth are syndicated copies of an earlier article and a fifth retell an
-earlier article's event. Then runs `briefings build` (every briefing of feeds.toml) in its own
-process and reports its wall and CPU time and its peak memory.
+own `add_entries`, in batches of 5,000, each followed by the analysis `briefings fetch` does
+after storing (lead, topics, MinHash, TF-IDF, placing each article in its story); both are
+timed. A tenth are syndicated copies of an earlier article and a fifth retell an earlier
+article's event. Then runs `briefings build` (every briefing of feeds.toml) in its own process
+and reports its wall and CPU time and its peak memory.
 
     .venv/bin/python bench/build.py [--articles 100000] [--repeat 2]
 """
@@ -24,8 +26,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from briefings import analysis, dedupe, pipeline
 from briefings import config as configuration
-from briefings import dedupe, pipeline
 from briefings.model import Entry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -96,17 +98,23 @@ def write_config(folder: Path, processes: int = 0) -> Path:
     return path
 
 
-def fill(config_path: Path, count: int, now: datetime) -> float:
-    """Store ``count`` synthetic entries; the seconds it took."""
+def fill(config_path: Path, count: int, now: datetime) -> tuple[float, float]:
+    """Store ``count`` synthetic entries in batches, each followed by the analysis a fetch
+    does (lead, topics, MinHash, TF-IDF, placing in stories); the seconds each took."""
     config = configuration.load(config_path)
     store = pipeline.open_store(config)
-    started = time.perf_counter()
+    matcher = pipeline.topic_matcher(config)
     made = synthetic(count, now=now)
+    storing = analysing = 0.0
     for start in range(0, len(made), BATCH):
+        started = time.perf_counter()
         store.add_entries(made[start : start + BATCH], seen_at=now)
-    seconds = time.perf_counter() - started
+        storing += time.perf_counter() - started
+        started = time.perf_counter()
+        analysis.analyse(store, config, matcher, since=now - timedelta(days=9))
+        analysing += time.perf_counter() - started
     store.close()
-    return seconds
+    return storing, analysing
 
 
 def main() -> None:
@@ -121,8 +129,12 @@ def main() -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         config_path = write_config(Path(tmp), args.processes)
-        filled = fill(config_path, args.articles, now)
-        console.print(f"stored {args.articles:,} articles in {filled:.1f} s")
+        storing, analysing = fill(config_path, args.articles, now)
+        console.print(
+            f"stored {args.articles:,} articles in {storing:.1f} s; analysed and placed in "
+            f"stories as they came in {analysing:.1f} s "
+            f"({analysing / args.articles * 1000:.2f} ms an article)"
+        )
         config = configuration.load(config_path)
         command = [sys.executable, "-m", "briefings.cli", "--config", str(config_path), "build"]
         builds = {

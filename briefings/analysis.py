@@ -122,7 +122,8 @@ def prune(store: Store, *, before: datetime) -> None:
 
 
 class StoreIndex:
-    """The articles already placed, as :func:`dedupe.place` asks about them, in SQLite.
+    """The articles already placed, as :func:`dedupe.place` asks about them: those stored
+    before in SQLite, those of this chunk in memory until :meth:`flush` writes them.
 
     Lives for one transaction; ``touched`` collects the stories to make again.
     """
@@ -132,7 +133,9 @@ class StoreIndex:
         self.touched: set[str] = set()
         self.rows: dict[str, dict[str, Any]] = {}
         """Article id → the rest of its analysis row, written when it is placed."""
-        self._features: dict[str, dedupe.Features] = {}
+        self._local = dedupe.MemoryIndex()
+        self._bands: dict[str, Sequence[bytes]] = {}
+        self._stored: dict[str, dedupe.Features] = {}
 
     def copies(
         self, x: dedupe.Features, bands: Sequence[bytes], since: datetime, until: datetime
@@ -142,7 +145,7 @@ class StoreIndex:
         found = self.conn.execute(
             _COPIES, {"bands": list(bands), "since": since.timestamp(), "until": until.timestamp()}
         )
-        return {str(i) for i in found.scalars()}
+        return {str(i) for i in found.scalars()} | self._local.copies(x, bands, since, until)
 
     def sharing(self, x: dedupe.Features, thresholds: dedupe.Thresholds) -> set[str]:
         if not x.keys:
@@ -157,11 +160,12 @@ class StoreIndex:
                 "shared": thresholds.shared_keys,
             },
         )
-        return {str(i) for i in found.scalars()}
+        return {str(i) for i in found.scalars()} | self._local.sharing(x, thresholds)
 
     def features(self, ids: Iterable[str]) -> dict[str, dedupe.Features]:
         wanted = list(ids)
-        missing = [int(i) for i in wanted if i not in self._features]
+        here = self._local.features(i for i in wanted if i in self.rows)
+        missing = [int(i) for i in wanted if i not in self.rows and i not in self._stored]
         for start in range(0, len(missing), IN_CHUNK):
             query = select(
                 analyses.c.entry_id,
@@ -173,7 +177,7 @@ class StoreIndex:
                 analyses.c.signature,
             ).where(analyses.c.entry_id.in_(missing[start : start + IN_CHUNK]))
             for row in self.conn.execute(query):
-                self._features[str(row.entry_id)] = dedupe.Features(
+                self._stored[str(row.entry_id)] = dedupe.Features(
                     id=str(row.entry_id),
                     feed_id=row.feed_id,
                     title=row.title,
@@ -182,33 +186,34 @@ class StoreIndex:
                     places=frozenset(p for p in row.places.split(",") if p),
                     signature=row.signature,
                 )
-        return {i: self._features[i] for i in wanted if i in self._features}
+        return here | {i: self._stored[i] for i in wanted if i in self._stored}
 
     def story_of(self, ids: Iterable[str]) -> dict[str, str]:
-        wanted = [int(i) for i in ids]
-        found: dict[str, str] = {}
-        for start in range(0, len(wanted), IN_CHUNK):
+        wanted = list(ids)
+        found = self._local.story_of(i for i in wanted if i in self.rows)
+        stored = [int(i) for i in wanted if i not in self.rows]
+        for start in range(0, len(stored), IN_CHUNK):
             query = select(analyses.c.entry_id, analyses.c.story).where(
-                analyses.c.entry_id.in_(wanted[start : start + IN_CHUNK])
+                analyses.c.entry_id.in_(stored[start : start + IN_CHUNK])
             )
             found |= {str(row.entry_id): str(row.story) for row in self.conn.execute(query)}
         return found
 
     def members(self, story: str) -> list[str]:
         query = select(analyses.c.entry_id).where(analyses.c.story == int(story))
-        return [str(i) for i in self.conn.execute(query).scalars()]
+        stored = [str(i) for i in self.conn.execute(query).scalars()]
+        return stored + self._local.members(story)
 
     def add(self, x: dedupe.Features, bands: Sequence[bytes], story: str) -> None:
-        self.conn.execute(
-            insert(analyses), [{**self._row(x), "entry_id": int(x.id), "story": int(story)}]
-        )
-        self._index(x, bands)
+        self._local.add(x, bands, story)
+        self._bands[x.id] = bands
         self.touched.add(story)
 
     def merge(self, into: str, other: str) -> None:
         self.conn.execute(
             analyses.update().where(analyses.c.story == int(other)).values(story=int(into))
         )
+        self._local.merge(into, other)
         self.touched |= {into, other}
 
     def refresh(self, x: dedupe.Features, bands: Sequence[bytes], story: str) -> None:
@@ -218,11 +223,26 @@ class StoreIndex:
         )
         self.conn.execute(delete(story_bands).where(story_bands.c.entry_id == int(x.id)))
         self.conn.execute(delete(story_keys).where(story_keys.c.entry_id == int(x.id)))
-        self._index(x, bands)
+        self._index([(x, bands)])
+        self._stored.pop(x.id, None)
         self.touched.add(story)
 
+    def flush(self) -> None:
+        """Write the articles placed in this chunk, each with the story it ended in."""
+        placed = self._local.features(self._bands)
+        if not placed:
+            return
+        stories_of = self._local.story_of(placed)
+        self.conn.execute(
+            insert(analyses),
+            [
+                {**self._row(x), "entry_id": int(x.id), "story": int(stories_of[x.id])}
+                for x in placed.values()
+            ],
+        )
+        self._index([(x, self._bands[x.id]) for x in placed.values()])
+
     def _row(self, x: dedupe.Features) -> dict[str, Any]:
-        self._features[x.id] = x
         return {
             **self.rows[x.id],
             "stale": False,
@@ -234,18 +254,21 @@ class StoreIndex:
             "signature": x.signature,
         }
 
-    def _index(self, x: dedupe.Features, bands: Sequence[bytes]) -> None:
-        moment = x.published.timestamp()
+    def _index(self, placed: Sequence[tuple[dedupe.Features, Sequence[bytes]]]) -> None:
+        bands = [
+            {"band": b, "entry_id": int(x.id), "published": x.published.timestamp()}
+            for x, found in placed
+            for b in found
+        ]
+        keys = [
+            {"key": k, "entry_id": int(x.id), "published": x.published.timestamp()}
+            for x, _ in placed
+            for k in x.keys
+        ]
         if bands:
-            self.conn.execute(
-                insert(story_bands),
-                [{"band": b, "entry_id": int(x.id), "published": moment} for b in bands],
-            )
-        if x.keys:
-            self.conn.execute(
-                insert(story_keys),
-                [{"key": k, "entry_id": int(x.id), "published": moment} for k in x.keys],
-            )
+            self.conn.execute(insert(story_bands), bands)
+        if keys:
+            self.conn.execute(insert(story_keys), keys)
 
 
 _COPIES = text(
@@ -309,6 +332,7 @@ def _place(
             dedupe.place(features, index, thresholds)
         else:
             index.refresh(features, dedupe.band_keys(features.signature, thresholds), str(story))
+    index.flush()
     return index.touched
 
 

@@ -343,7 +343,7 @@ def place(x: Features, hood: Neighbourhood, thresholds: Thresholds = Thresholds(
             members[story] |= members.pop(other)
     else:
         averages = {
-            s: sum(similarity(m) for m in members[s].values()) / len(members[s])
+            s: linkage([x], list(members[s].values()), thresholds)
             for s in events
             if all(m.feed_id != x.feed_id for m in members[s].values())
         }
@@ -360,10 +360,9 @@ def place(x: Features, hood: Neighbourhood, thresholds: Thresholds = Thresholds(
         theirs = members[other]
         if {m.feed_id for m in joined.values()} & {m.feed_id for m in theirs.values()}:
             continue
-        total = sum(
-            event_similarity(a, b, thresholds) for a in joined.values() for b in theirs.values()
-        )
-        if total / (len(joined) * len(theirs)) >= thresholds.event_cosine:
+        if linkage(list(joined.values()), list(theirs.values()), thresholds) >= (
+            thresholds.event_cosine
+        ):
             hood.merge(story, other)
             joined |= members.pop(other)
     return story
@@ -430,28 +429,53 @@ class MemoryIndex:
             ids.insert(at, x.id)
 
     def merge(self, into: str, other: str) -> None:
-        moved = self._members.pop(other)
+        moved = self._members.pop(other, [])
         for i in moved:
             self._story[i] = into
-        self._members[into].extend(moved)
+        if moved:
+            self._members.setdefault(into, []).extend(moved)
 
 
 def event_similarity(a: Features, b: Features, thresholds: Thresholds) -> float:
     """Cosine of the two texts, less a penalty for disjoint regions, and one for a later
     article whose headline announces a sequel ("second", "another", "fresh")."""
-    score = cosine(a.vector, b.vector)
+    return cosine(a.vector, b.vector) - _penalty(a, b, thresholds)
+
+
+def linkage(a: Sequence[Features], b: Sequence[Features], thresholds: Thresholds) -> float:
+    """The average :func:`event_similarity` over every pair of an article of ``a`` and one
+    of ``b``. Cosines of unit vectors add up, so their sum is the dot product of the two
+    groups' summed vectors: one product instead of one per pair."""
+    total = cosine(_summed(a), _summed(b))
+    penalties = sum(_penalty(x, y, thresholds) for x in a for y in b)
+    return (total - penalties) / (len(a) * len(b))
+
+
+def _summed(group: Sequence[Features]) -> Vector:
+    if len(group) == 1:
+        return group[0].vector
+    total: defaultdict[str, float] = defaultdict(float)
+    for member in group:
+        for term, weight in member.vector.items():
+            total[term] += weight
+    return total
+
+
+def _penalty(a: Features, b: Features, thresholds: Thresholds) -> float:
+    penalty = 0.0
     if a.places and b.places and not a.places & b.places:
-        score -= thresholds.region_penalty
+        penalty += thresholds.region_penalty
     hours = abs(a.published - b.published).total_seconds() / 3600
     later = b if b.published > a.published else a
     earlier = a if later is b else b
-    if (
-        hours > thresholds.grace_hours
-        and _SEQUEL.search(later.title)
-        and not _SEQUEL.search(earlier.title)
-    ):
-        score -= thresholds.sequel_penalty  # "Second tremor in two days rattles Istanbul"
-    return score
+    if hours > thresholds.grace_hours and _sequel(later.title) and not _sequel(earlier.title):
+        penalty += thresholds.sequel_penalty  # "Second tremor in two days rattles Istanbul"
+    return penalty
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _sequel(title: str) -> bool:
+    return _SEQUEL.search(title) is not None
 
 
 def minhash(text: str, num_perm: int = 96) -> bytes:
