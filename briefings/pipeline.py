@@ -633,7 +633,7 @@ def analyse(run: Run) -> int:
     stories, so that the next build has nothing left to do; return how many."""
     since = run.now - _longest_window(run.config) - EVENT_MARGIN
     done = analysis.analyse(run.store, run.config, topic_matcher(run.config), since=since)
-    analysis.prune(run.store, before=since - dedupe.Thresholds().copy_window)
+    analysis.prune(run.store, before=since - dedupe.Thresholds().copy_window, now=run.now)
     return done
 
 

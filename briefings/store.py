@@ -199,9 +199,9 @@ analyses = Table(
     Column("text_source", String, nullable=False),
     Column("length", Integer, nullable=False),
     Column("places", Text, nullable=False),
-    Column("vector", Text, nullable=False),
+    Column("vector", LargeBinary, nullable=False),  # deflated JSON
     Column("signature", LargeBinary, nullable=False),
-    Column("matches", Text, nullable=False),
+    Column("matches", LargeBinary, nullable=False),  # deflated JSON
     Index("ix_analyses_story", "story"),
 )
 """What each article's text yielded, computed once: its lead, topic matches, TF-IDF
@@ -209,20 +209,18 @@ vector and MinHash signature, and the story it was placed in."""
 story_bands = Table(
     "story_bands",
     metadata,
-    Column("band", LargeBinary, nullable=False),
-    Column("entry_id", Integer, nullable=False),
+    Column("band", LargeBinary, primary_key=True),
+    Column("entry_id", Integer, primary_key=True),
     Column("published", Float, nullable=False),
-    Index("ix_story_bands_band", "band"),
-    Index("ix_story_bands_published", "published"),
+    sqlite_with_rowid=False,  # the table is its own index on (band, entry_id)
 )
 story_keys = Table(
     "story_keys",
     metadata,
-    Column("key", String, nullable=False),
-    Column("entry_id", Integer, nullable=False),
-    Column("published", Float, nullable=False),
-    Index("ix_story_keys_key", "key", "published"),
-    Index("ix_story_keys_published", "published"),
+    Column("key", String, primary_key=True),
+    Column("published", Float, primary_key=True),
+    Column("entry_id", Integer, primary_key=True),
+    sqlite_with_rowid=False,  # the table is its own index on (key, published)
 )
 frequencies = Table(
     "frequencies",
