@@ -476,10 +476,11 @@ def build(
     """
     config = run.config
     chosen = [b for b in config.briefings if not briefing_ids or b.id in briefing_ids]
-    stories = gather_stories(run.store, config, now=run.now, briefings=chosen)
+    matcher = topic_matcher(config)
+    stories = gather_stories(run.store, config, now=run.now, briefings=chosen, matcher=matcher)
     run.report.stories = len(stories)
     env = render.environment(config.settings.templates)
-    titles = {t.id: t.title for t in topic_matcher(config).topics.values()}
+    titles = {t.id: t.title for t in matcher.topics.values()}
     built = []
     advance = run.tick("Building editions", len(chosen))
     for briefing in chosen:
@@ -613,7 +614,12 @@ def _output_error(path: Path, exc: OSError) -> OutputError:
 
 
 def gather_stories(
-    store: Store, config: Config, *, now: datetime, briefings: Sequence[Briefing] | None = None
+    store: Store,
+    config: Config,
+    *,
+    now: datetime,
+    briefings: Sequence[Briefing] | None = None,
+    matcher: topics.Matcher | None = None,
 ) -> list[Story]:
     """Every kept story with an article in the longest window of ``briefings`` (all of
     the configuration's when None), after analysing the articles that are new or changed
@@ -623,7 +629,7 @@ def gather_stories(
     Only that window is read: building the 18-hour minute alone does not read a week.
     """
     since = now - _longest_window(config, briefings) - EVENT_MARGIN
-    matcher = topic_matcher(config)
+    matcher = matcher or topic_matcher(config)
     analysis.analyse(store, config, matcher, since=since)
     return analysis.stories_since(store, config, matcher, since=since)
 
