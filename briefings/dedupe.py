@@ -267,10 +267,9 @@ def cluster(
     different places apart.
     """
     regions = regions or {}
-    counts = [term_counts(a.title, a.text) for a in articles]
     df: Counter[str] = Counter()
-    for found in counts:
-        df.update(found.keys())
+    for article in articles:  # two passes: every article's counts at once would take gigabytes
+        df.update(set(_terms(f"{article.title} {article.text}")))
     idf = inverse_frequencies(df, len(articles))
     index = MemoryIndex()
     for n in sorted(range(len(articles)), key=lambda i: (articles[i].published, i)):
@@ -280,7 +279,7 @@ def cluster(
             feed_id=article.feed_id,
             title=article.title,
             published=article.published,
-            vector=tfidf(counts[n], idf, thresholds.signature_terms),
+            vector=tfidf(term_counts(article.title, article.text), idf, thresholds.signature_terms),
             places=regions.get(article.id, frozenset()),
             signature=minhash(f"{article.title} {article.text}", thresholds.num_perm),
         )
