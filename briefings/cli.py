@@ -20,13 +20,10 @@ from zoneinfo import ZoneInfo
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from . import config as configuration
-from . import corpus, dedupe, deliver, desk, pipeline, render, unsubscribe
-from . import schedule as scheduling
+from . import pipeline
 from . import subscribers as subscriber_records
-from . import topics as topics_module
 from .errors import BriefingsError, ConfigError
 from .model import RunReport
 from .store import Store
@@ -90,6 +87,8 @@ def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
 @click.pass_obj
 def check(config_path: Path) -> None:
     """Validate the configuration, the gazetteer and the templates."""
+    from . import render
+
     with errors_to_exit():
         config = configuration.load(config_path)
         matcher = pipeline.topic_matcher(config)
@@ -184,6 +183,8 @@ def demo(config_path: Path, out_dir: Path) -> None:
     by default), otherwise from the built-in catalogue; the feeds are always the
     sample corpus's.
     """
+    from . import corpus
+
     with errors_to_exit():
         base = configuration.load(config_path) if config_path.exists() else _bundled_catalogue()
         _reset_demo_folder(out_dir)
@@ -215,6 +216,8 @@ def topics() -> None:
 @click.pass_obj
 def topics_list(config_path: Path) -> None:
     """The topics: id, kind, number of terms and context rules."""
+    from rich.table import Table
+
     with errors_to_exit():
         matcher = pipeline.topic_matcher(_config_or_none(config_path))
     table = Table("id", "kind", "terms", "weak", "rules", "title", box=None)
@@ -240,6 +243,8 @@ def topics_explain(config_path: Path, url: str | None, text: str | None, title: 
 
     URL is an http(s) address or a local HTML file.
     """
+    from . import topics as topics_module
+
     if (url is None) == (text is None):
         raise click.UsageError("give a URL or --text, not both")
     with errors_to_exit():
@@ -299,6 +304,10 @@ def topics_test(
 
     Each line: {"id", "title", "summary", "body", "topics": [...]}.
     """
+    from rich.table import Table
+
+    from . import topics as topics_module
+
     with errors_to_exit():
         config = _config_or_none(config_path)
     lines = file.read_text(encoding="utf-8").splitlines()
@@ -356,6 +365,8 @@ def stories_test(file: Path, show: int) -> None:
     Each line: {"id", "cluster", "feed", "published", "title", "summary", "body"};
     items with the same "cluster" tell the same story.
     """
+    from . import dedupe
+
     lines = file.read_text(encoding="utf-8").splitlines()
     articles, labels, problems = dedupe.parse_labelled(lines, str(file))
     for problem in problems:
@@ -524,6 +535,8 @@ def _send(
     resend: bool = False,
     edition_name: str | None = None,
 ) -> None:
+    from . import deliver
+
     secret = deliver.secret_from_environment()
     if to is not None:
         try:
@@ -605,6 +618,8 @@ def _send_locked(
 @click.pass_obj
 def serve(config_path: Path, host: str, port: int) -> None:
     """Answer the emails' unsubscribe (RFC 8058 one-click too) and preferences links."""
+    from . import deliver, unsubscribe
+
     with errors_to_exit():
         config = configuration.load(config_path)
         secret = deliver.secret_from_environment()
@@ -640,6 +655,9 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
     """
     import signal
     import threading
+
+    from . import deliver
+    from . import schedule as scheduling
 
     with errors_to_exit():
         config = configuration.load(config_path)
@@ -690,6 +708,8 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
 @click.pass_obj
 def approve(config_path: Path, briefing_id: str, edition: str | None, no_send: bool) -> None:
     """Approve a draft edition: it goes out now, or at the briefing's send_at if later."""
+    from . import schedule as scheduling
+
     with errors_to_exit():
         config = configuration.load(config_path)
         _known_briefings(config, (briefing_id,))
@@ -729,6 +749,8 @@ def approve(config_path: Path, briefing_id: str, edition: str | None, no_send: b
 def preview(config_path: Path, host: str | None, port: int) -> None:
     """The editors' desk: see every edition as web page, email and text, drop, pin and
     reorder stories, write the note, rebuild, send a test and approve."""
+    from . import desk
+
     with errors_to_exit():
         configuration.load(config_path)
         store = pipeline.open_store(configuration.load(config_path))
