@@ -114,7 +114,7 @@ class Run:
     config: Config
     store: Store
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    transport: httpx.AsyncBaseTransport | None = None
+    transport: httpx.BaseTransport | None = None
     progress: Progress | None = None
     report: RunReport = field(default_factory=RunReport)
 
@@ -329,7 +329,9 @@ class _Ingest:
             self._ready(result.url, FeedUpdate(url=result.url, state=None, error=result.error))
             return
         state = self.states.get(result.url)
-        digest = body_hash(result.body) if result.status == "ok" else None
+        digest = None
+        if result.status == "ok":
+            digest = result.body_hash or body_hash(result.body)
         if result.status == "not_modified" or (state is not None and digest == state.body_hash):
             self.run.report.feeds_not_modified += 1
             kept = state or FeedState(url=result.url)
