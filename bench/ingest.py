@@ -354,7 +354,7 @@ class FeedHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve_feeds(modified: datetime) -> Iterator[tuple[corpus.Served, FeedHandler]]:
+def serve_feeds(modified: datetime) -> Iterator[tuple[corpus.Served, type[FeedHandler]]]:
     """Serve ``prepare``d feeds on 127.0.0.1 with ETag and Last-Modified, as
     ``corpus.serve_documents`` does; ``conditional`` may be switched while it runs."""
     stamp = email.utils.format_datetime(modified.replace(microsecond=0), usegmt=True)
@@ -373,7 +373,7 @@ def serve_feeds(modified: datetime) -> Iterator[tuple[corpus.Served, FeedHandler
         thread.join()
 
 
-def prepare(handler: FeedHandler, feeds: list[BenchFeed]) -> None:
+def prepare(handler: type[FeedHandler], feeds: list[BenchFeed]) -> None:
     """Each feed's ETag and ready-made response heads (200 and 304)."""
     for f in feeds:
         etag = '"' + hashlib.sha1(f.body, usedforsecurity=False).hexdigest()[:16] + '"'
