@@ -422,7 +422,9 @@ def stored(config: Path) -> int:
         return int(db.execute("SELECT count(*) FROM entries").fetchone()[0])
 
 
-def run_once(args: argparse.Namespace, feeds: list[BenchFeed], served: corpus.Served) -> dict:
+def run_once(
+    args: argparse.Namespace, feeds: list[BenchFeed], served: corpus.Served
+) -> dict[str, tuple[Measured, int]]:
     """One round of every measurement, on fresh stores."""
     rows: dict[str, tuple[Measured, int]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
