@@ -8,18 +8,17 @@ invalid configuration.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 from zoneinfo import ZoneInfo
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import config as configuration
 from . import pipeline
@@ -28,9 +27,31 @@ from .errors import BriefingsError, ConfigError
 from .model import RunReport
 from .store import Store
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
 DEMO_MARKER = ".briefings-demo"
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+
+
+class _Console:
+    """A rich ``Console`` made on first use: rich takes 40 ms to import, and a fetch run
+    whose output is piped prints only a line or two, with ``click.echo``."""
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+        self.made: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.made is None:
+            from rich.console import Console
+
+            self.made = Console(**self.options)
+        return getattr(self.made, name)
+
+
+err = cast("Console", _Console(stderr=True, highlight=False))
+out = cast("Console", _Console(highlight=False))
 
 
 class RichProgress:
@@ -44,11 +65,24 @@ class RichProgress:
         return lambda: self.progress.advance(task)
 
 
+TERMINAL_ENVIRONMENT = ("FORCE_COLOR", "FORCE_TERMINAL", "TTY_COMPATIBLE", "JUPYTER_COLUMNS")
+"""What can make rich treat a pipe as a terminal; without any of them, a pipe is not one."""
+
+
 @contextmanager
 def progress_bars() -> Iterator[RichProgress | None]:
-    if not err.is_terminal:
+    piped = not sys.stderr.isatty() and not any(v in os.environ for v in TERMINAL_ENVIRONMENT)
+    if piped or not err.is_terminal:
         yield None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

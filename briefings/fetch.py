@@ -24,6 +24,7 @@ import ipaddress
 import queue
 import socket
 import ssl
+import sys
 import threading
 import time
 import zlib
@@ -34,10 +35,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
-import httpx
+# httpx imports its command-line client when it can (click, rich and pygments: 40 ms),
+# and gives a stub in its place when that import fails. None in sys.modules makes it fail.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
-from .model import FeedState, Fetched
+import httpcore  # noqa: E402
+import httpx  # noqa: E402
+
+from .model import FeedState, Fetched  # noqa: E402
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "

@@ -32,8 +32,6 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-import httpx
-
 from .config import Briefing, Config
 from .errors import BriefingsError, FetchError, OutputError, StoreError
 from .fetch import (
@@ -77,6 +75,8 @@ def _lazy(name: str) -> ModuleType:
 
 
 if TYPE_CHECKING:
+    import httpx
+
     from . import compose as composing
     from . import dedupe, deliver, extract, feeds, render, topics
 else:
