@@ -56,7 +56,8 @@ ACCEPT_ENCODING = "gzip, deflate"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FetchOptions:
-    """How requests are made; ``transport`` lets tests and benchmarks plug in their own."""
+    """How requests are made; ``transport`` lets tests and benchmarks plug in their own
+    (which keeps httpx's timeouts per socket operation, not the deadline per request)."""
 
     user_agent: str = "briefings/0.1"
     timeout: float = 20.0
