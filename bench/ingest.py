@@ -353,6 +353,13 @@ class FeedHandler(BaseHTTPRequestHandler):
         pass
 
 
+class FeedServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64
+    """socketserver's default backlog is 5: eight clients connecting at once could overflow
+    it, and a dropped handshake is retried a second later."""
+
+
 @contextmanager
 def serve_feeds(modified: datetime) -> Iterator[tuple[corpus.Served, type[FeedHandler]]]:
     """Serve ``prepare``d feeds on 127.0.0.1 with ETag and Last-Modified, as
@@ -360,8 +367,7 @@ def serve_feeds(modified: datetime) -> Iterator[tuple[corpus.Served, type[FeedHa
     stamp = email.utils.format_datetime(modified.replace(microsecond=0), usegmt=True)
     served = corpus.Served(base_url="", modified=stamp)
     handler = type("Handler", (FeedHandler,), {"served": served, "prepared": {}})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+    server = FeedServer(("127.0.0.1", 0), handler)
     served.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, name="feed-server", daemon=True)
     thread.start()
