@@ -7,6 +7,8 @@ invalid configuration.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
 import os
 import shutil
@@ -32,6 +34,12 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 DEMO_MARKER = ".briefings-demo"
+
+# At exit the interpreter's last collections walk every object left, and SQLAlchemy's and
+# httpx's modules make hundreds of thousands: 0.07-0.1 s, a tenth of a poll of unchanged
+# feeds. Frozen objects are skipped. Nothing then needs collecting: the store is closed and
+# output flushed by then, and memory goes back to the system with the process.
+atexit.register(gc.freeze)
 
 
 class _Console:
