@@ -10,7 +10,10 @@ the rest are teasers, and a tenth are syndicated copies of another feed's item),
   bench/.cache/ on the first run; never a project dependency);
 - the floor: `feedparser.parse()` over the same bodies already in memory, in one process;
 - `briefings fetch --feeds-only` again with nothing changed (every feed answers 304);
-- and again with the server ignoring conditional GET, sending identical bodies.
+- and again with the server ignoring conditional GET, sending identical bodies;
+- the same two polls repeated inside one long-running process, as `briefings schedule`'s
+  fetch job makes them (config, lock, store, `pipeline.fetch_feeds`), timed around the
+  second poll only: no Python start-up or imports.
 
     .venv/bin/python bench/ingest.py [--feeds 500] [--items 50] [--repeat 2]
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import email.utils
+import hashlib
 import json
 import os
 import pickle
@@ -32,9 +36,12 @@ import tempfile
 import threading
 import time
 import venv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from rich.console import Console
@@ -48,6 +55,8 @@ READER_VENV = CACHE / "reader-venv"
 READER_SPEC = ("reader==3.26", "sgmllib3k")
 SAMPLE_EVERY = 0.05
 READER_ROW = "reader update_feeds()"
+IN_PROCESS_304 = "briefings, repeat poll in one process (as schedule), all 304"
+IN_PROCESS_SAME = "briefings, repeat poll in one process (as schedule), identical bodies"
 READER_WORKERS: dict[float, int] = {}
 """The workers of each reader run, by its wall time."""
 
@@ -312,6 +321,104 @@ def floor(bodies_file: Path) -> None:
         print(json.dumps({"wall": wall, "cpu": cpu, "entries": entries, "flags": bool(flags)}))
 
 
+class FeedHandler(BaseHTTPRequestHandler):
+    """The bench's feed server: ``corpus``'s document handler with each document's ETag
+    and headers worked out once, not on every request. It shares the two cores with the
+    client, so its own cost per request shows in the client's wall time."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
+    served: corpus.Served
+    prepared: dict[str, tuple[str, bytes, bytes, bytes]]
+    """path → (ETag, 200 head, body, 304 head)."""
+
+    def do_GET(self) -> None:
+        found = self.prepared.get(self.path.split("?", 1)[0])
+        if found is None:
+            self.send_error(404)
+            return
+        etag, head, body, not_modified = found
+        if self.served.conditional and (
+            self.headers.get("If-None-Match") == etag
+            or (
+                self.headers.get("If-None-Match") is None
+                and self.headers.get("If-Modified-Since") == self.served.modified
+            )
+        ):
+            self.wfile.write(not_modified)
+            return
+        self.wfile.write(head + body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class FeedServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64
+    """socketserver's default backlog is 5: eight clients connecting at once could overflow
+    it, and a dropped handshake is retried a second later."""
+
+
+@contextmanager
+def serve_feeds(modified: datetime) -> Iterator[tuple[corpus.Served, type[FeedHandler]]]:
+    """Serve ``prepare``d feeds on 127.0.0.1 with ETag and Last-Modified, as
+    ``corpus.serve_documents`` does; ``conditional`` may be switched while it runs."""
+    stamp = email.utils.format_datetime(modified.replace(microsecond=0), usegmt=True)
+    served = corpus.Served(base_url="", modified=stamp)
+    handler = type("Handler", (FeedHandler,), {"served": served, "prepared": {}})
+    server = FeedServer(("127.0.0.1", 0), handler)
+    served.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, name="feed-server", daemon=True)
+    thread.start()
+    try:
+        yield served, handler
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def prepare(handler: type[FeedHandler], feeds: list[BenchFeed]) -> None:
+    """Each feed's ETag and ready-made response heads (200 and 304)."""
+    for f in feeds:
+        etag = '"' + hashlib.sha1(f.body, usedforsecurity=False).hexdigest()[:16] + '"'
+        common = f"ETag: {etag}\r\nLast-Modified: {handler.served.modified}\r\n"
+        head = (
+            f"HTTP/1.1 200 OK\r\nContent-Type: {f.content_type}\r\n{common}"
+            f"Content-Length: {len(f.body)}\r\n\r\n"
+        )
+        not_modified = f"HTTP/1.1 304 Not Modified\r\n{common}Content-Length: 0\r\n\r\n"
+        handler.prepared[f.path] = (etag, head.encode(), f.body, not_modified.encode())
+
+
+def poll(config_path: Path, rounds: int) -> None:
+    """In a child process: poll every feed ``rounds`` times as ``briefings schedule``'s
+    fetch job does, and print the last poll's time (wall and CPU) as JSON."""
+    import resource
+
+    from briefings import config as configuration
+    from briefings import pipeline
+
+    def cpu() -> float:
+        mine = resource.getrusage(resource.RUSAGE_SELF)
+        workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return mine.ru_utime + mine.ru_stime + workers.ru_utime + workers.ru_stime
+
+    for _ in range(rounds):
+        started, before = time.perf_counter(), cpu()
+        config = configuration.load(config_path)
+        with pipeline.run_lock(config):
+            store = pipeline.open_store(config)
+            try:
+                run = pipeline.Run(config=config, store=store)
+                pipeline.fetch_feeds(run)
+            finally:
+                store.close()
+        wall, used = time.perf_counter() - started, cpu() - before
+    print(json.dumps({"wall": wall, "cpu": used, "unchanged": run.report.feeds_not_modified}))
+
+
 def briefings_fetch(config: Path) -> list[str]:
     return [sys.executable, "-m", "briefings.cli", "--config", str(config), "fetch", "--feeds-only"]
 
@@ -321,7 +428,9 @@ def stored(config: Path) -> int:
         return int(db.execute("SELECT count(*) FROM entries").fetchone()[0])
 
 
-def run_once(args: argparse.Namespace, feeds: list[BenchFeed], served: corpus.Served) -> dict:
+def run_once(
+    args: argparse.Namespace, feeds: list[BenchFeed], served: corpus.Served
+) -> dict[str, tuple[Measured, int]]:
     """One round of every measurement, on fresh stores."""
     rows: dict[str, tuple[Measured, int]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
@@ -369,6 +478,21 @@ def run_once(args: argparse.Namespace, feeds: list[BenchFeed], served: corpus.Se
             measure(briefings_fetch(config)),
             stored(config),
         )
+        for conditional, label in ((True, IN_PROCESS_304), (False, IN_PROCESS_SAME)):
+            served.conditional = conditional
+            child = measure([sys.executable, __file__, "_poll", str(config)])
+            found = json.loads(child.stdout.splitlines()[-1])
+            assert found["unchanged"] == len(feeds), found
+            rows[label] = (
+                Measured(
+                    wall=found["wall"],
+                    cpu=found["cpu"],
+                    max_rss_mb=child.max_rss_mb,
+                    tree_mb=child.tree_mb,
+                    stdout="",
+                ),
+                stored(config),
+            )
         served.conditional = True
     return rows
 
@@ -376,6 +500,9 @@ def run_once(args: argparse.Namespace, feeds: list[BenchFeed], served: corpus.Se
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "_floor":
         floor(Path(sys.argv[2]))
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == "_poll":
+        poll(Path(sys.argv[2]), rounds=2)
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--feeds", type=int, default=500)
@@ -393,8 +520,7 @@ def main() -> None:
     )
     parser.add_argument("--skip-reader", action="store_true")
     args = parser.parse_args()
-    documents: dict[str, tuple[str, bytes]] = {}
-    with corpus.serve_documents(documents, modified=datetime(2026, 11, 22, tzinfo=UTC)) as served:
+    with serve_feeds(datetime(2026, 11, 22, tzinfo=UTC)) as (served, handler):
         feeds = make_corpus(
             feeds=args.feeds,
             items=args.items,
@@ -403,7 +529,7 @@ def main() -> None:
             base_url=served.base_url,
             seed=args.seed,
         )
-        documents.update({f.path: (f.content_type, f.body) for f in feeds})
+        prepare(handler, feeds)
         size = sum(len(f.body) for f in feeds)
         items = sum(f.items for f in feeds)
         rounds = [run_once(args, feeds, served) for _ in range(args.repeat)]

@@ -49,6 +49,9 @@ class Fetched:
     error: str = ""
     truncated: bool = False
     """The body was longer than the size cap and only its start was kept."""
+    body_hash: str | None = None
+    """The fingerprint of the body as it arrived (``fetch.body_hash``). A body whose
+    fingerprint is the stored one comes back ``not_modified``, without its bytes."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

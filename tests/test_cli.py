@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -220,3 +222,29 @@ def test_stories_test_reports_pairs_merges_and_splits(tmp_path: Path) -> None:
         result.output
     )
     assert "wrong merges (1):" in result.output
+
+
+def test_a_poll_imports_nothing_it_does_not_use(server: LocalServer, tmp_path: Path) -> None:
+    """A fetch whose feeds are unchanged needs neither the build's stages nor rich."""
+    url = server.add("/feed.xml", rss(server.base, ("/a", "A", "Text.")), conditional=True)
+    config = tmp_path / "feeds.toml"
+    config.write_text(f'[settings]\nprocesses = 1\n[[feeds]]\nname = "A"\nurl = "{url}"\n')
+    script = (
+        "import sys\n"
+        "from briefings.cli import main\n"
+        "try:\n"
+        f"    main(['--config', {str(config)!r}, 'fetch', '--feeds-only'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    seen = []
+    for _ in range(2):  # the second fetch gets a 304
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        )
+        seen.append(set(done.stdout.split()))
+    assert [status for _, status in server.hits] == [200, 304]
+    heavy = {"rich", "pygments", "jinja2", "mjml", "apscheduler", "trafilatura", "datasketch"}
+    assert not seen[0] & heavy
+    assert not seen[1] & (heavy | {"feedparser", "nh3", "rapidfuzz"})

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import itertools
 import socket
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from briefings.fetch import PAGE_ACCEPT, FetchOptions, Request, _connect_reason, fetch_all
+from briefings.fetch import (
+    PAGE_ACCEPT,
+    FetchOptions,
+    Request,
+    _connect_reason,
+    body_hash,
+    fetch_all,
+)
 from briefings.model import FeedState, Fetched
 
 from .conftest import LocalServer
@@ -169,3 +178,44 @@ def test_politeness_two_at_a_time_per_host_and_spaced(server: LocalServer) -> No
     # requests start 0.1 s apart at the client; arrival times at the server jitter a little
     assert starts[-1] - starts[0] >= 5 * 0.1 * 0.8
     assert all(b - a >= 0.03 for a, b in itertools.pairwise(starts))
+
+
+def test_unchanged_body_comes_back_without_its_bytes(server: LocalServer) -> None:
+    url = server.add("/feed", FEED, headers={"ETag": '"v2"'})  # no conditional GET
+    first = get(url)
+    assert first.status == "ok"
+    assert first.body_hash == body_hash(FEED)
+    stored = FeedState(url=url, etag='"v1"', body_hash=first.body_hash)
+    again = get(url, stored)
+    assert (again.status, again.body, again.body_hash) == ("not_modified", b"", first.body_hash)
+    assert again.etag == '"v2"'  # the server's new validators, to be stored
+    assert [status for _, status in server.hits] == [200, 200]
+    server.add("/feed", FEED + b" ", headers={"ETag": '"v2"'})
+    changed = get(url, stored)
+    assert (changed.status, changed.body) == ("ok", FEED + b" ")
+
+
+def test_trickled_headers_time_out() -> None:
+    """httpx times each socket read alone; the request as a whole must still end in time."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100:
+                if stop.wait(0.1):
+                    return
+                conn.sendall(bytes([byte]))
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    result = get(f"http://127.0.0.1:{listener.getsockname()[1]}/feed", timeout=0.5)
+    took = time.monotonic() - started
+    stop.set()
+    thread.join()
+    listener.close()
+    assert (result.status, result.error) == ("error", "timed out after 0.5s")
+    assert took < 1.5

@@ -476,3 +476,27 @@ def test_a_build_reads_only_the_window_its_briefings_need(
         NOW - timedelta(days=7) - margin,
     ]
     store.close()
+
+
+def test_a_304_keeps_the_stored_state(server: LocalServer, tmp_path: Path) -> None:
+    from briefings import config as configuration
+
+    body = (
+        "<rss version='2.0'><channel><title>T</title><item><title>One</title>"
+        f"<link>{server.base}/one</link><description>Teaser.</description></item>"
+        "</channel></rss>"
+    )
+    url = server.add("/feed.xml", body, conditional=True)
+    path = tmp_path / "feeds.toml"
+    path.write_text(f'[settings]\nprocesses = 1\n[[feeds]]\nname = "A"\nurl = "{url}"\n')
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    pipeline.fetch_feeds(pipeline.Run(config=config, store=store, now=NOW))
+    before = store.feed_states([url])[url]
+    assert before.etag and before.last_modified and before.body_hash
+    again = pipeline.Run(config=config, store=store, now=NOW + timedelta(minutes=10))
+    pipeline.fetch_feeds(again)
+    assert [status for _, status in server.hits] == [200, 304]
+    assert again.report.feeds_not_modified == 1
+    assert store.feed_states([url])[url] == before  # validators and hash kept
+    store.close()
