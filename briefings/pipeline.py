@@ -669,8 +669,13 @@ def gather_stories(
 
 def analyse(run: Run) -> int:
     """Analyse the new and changed articles of the longest window and place them in their
-    stories, so that the next build has nothing left to do; return how many."""
+    stories, so that the next build has nothing left to do; return how many.
+
+    A poll that brought nothing new costs one query: not even the topic matcher is built.
+    """
     since = run.now - _longest_window(run.config) - EVENT_MARGIN
+    if not run.store.to_analyse(since):
+        return 0
     done = analysis.analyse(run.store, run.config, topic_matcher(run.config), since=since)
     analysis.prune(run.store, before=since - dedupe.Thresholds().copy_window, now=run.now)
     return done

@@ -537,6 +537,20 @@ class Store:
             rows = conn.execute(query.order_by(entries.c.published, entries.c.id)).all()
         return [(r.id, _entry(r), _page(r)) for r in rows]
 
+    def to_analyse(self, since: datetime) -> bool:
+        """Whether an entry published since ``since`` has no analysis yet or a stale one."""
+        query = (
+            select(entries.c.id)
+            .outerjoin(analyses, analyses.c.entry_id == entries.c.id)
+            .where(
+                entries.c.published >= since,
+                or_(analyses.c.entry_id.is_(None), analyses.c.stale.is_(True)),
+            )
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
     def entries_to_analyse(
         self, since: datetime
     ) -> list[tuple[int, Entry, Page | None, int | None]]:

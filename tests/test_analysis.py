@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from briefings import analysis, dedupe, pipeline
 from briefings import config as configuration
 from briefings.model import Article, Entry, Page
@@ -223,3 +225,11 @@ def test_after_a_run_a_build_has_nothing_left_to_analyse(sample_run: SampleRun) 
     since = NOW - timedelta(days=7) - pipeline.EVENT_MARGIN
     matcher = pipeline.topic_matcher(sample_run.config)
     assert analysis.analyse(sample_run.store, sample_run.config, matcher, since=since) == 0
+
+
+def test_a_fetch_with_nothing_new_builds_no_matcher(
+    sample_run: SampleRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "topic_matcher", lambda *a, **k: pytest.fail("built"))
+    run = pipeline.Run(config=sample_run.config, store=sample_run.store, now=NOW)
+    assert pipeline.analyse(run) == 0
