@@ -81,6 +81,18 @@ def test_redirects_followed_and_bounded(server: LocalServer) -> None:
     assert get(server.url("/loop")).error == "more than 5 redirects"
 
 
+def test_a_malformed_url_fails_its_request_only(server: LocalServer) -> None:
+    server.add("/bad-hop", status=302, headers={"Location": "http://[::1/feed"})
+    good = server.add("/good", FEED)
+    results = fetch_all(
+        [Request(url=server.url("/bad-hop")), Request(url="http://[::1/x"), Request(url=good)],
+        FetchOptions(),
+    )
+    assert [r.status for r in results] == ["error", "error", "ok"]
+    assert results[0].error.startswith("invalid URL: ")
+    assert "\n" not in results[0].error
+
+
 def test_connection_refused() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
