@@ -753,7 +753,12 @@ def _feeds(checker: _Checker, raw: Any, root: Path) -> tuple[Feed, ...]:
 
 
 def _feed_url(checker: _Checker, url: str, root: Path, where: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number from 0 to 65535
+    except ValueError as exc:
+        checker.add(where, f"bad URL {url!r}: {exc}")
+        return url
     if parts.scheme in ("http", "https"):
         if not parts.hostname:
             checker.add(where, f"bad URL {url!r}: no host")

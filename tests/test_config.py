@@ -98,6 +98,14 @@ def test_good_config_resolves_paths_and_defaults(write_config: Callable[[str], P
             "feeds.toml: feeds[0].url: bad URL 'https:///feed.xml': no host",
         ),
         (
+            ('url = "https://example.org/feed.xml"', 'url = "https://[::1/feed.xml"'),
+            "feeds.toml: feeds[0].url: bad URL 'https://[::1/feed.xml': Invalid IPv6 URL",
+        ),
+        (
+            ('url = "https://example.org/feed.xml"', 'url = "https://example.org:99999/f"'),
+            "feeds.toml: feeds[0].url: bad URL 'https://example.org:99999/f': Port out of range",
+        ),
+        (
             ('schedule = "0 7 * * *"', 'schedule = "0 25 * * *"'),
             "feeds.toml: briefings.israel.schedule: bad cron line '0 25 * * *':",
         ),
