@@ -376,7 +376,7 @@ class _Handler(BaseHTTPRequestHandler):
         form = parse_qs(self.rfile.read(length).decode("utf-8", "replace")) if length else {}
         given = form.get("token", [""])[0]
         origin = self.headers.get("Origin")
-        same_origin = origin is None or urlsplit(origin).netloc == self.headers.get("Host")
+        same_origin = origin is None or _netloc(origin) == self.headers.get("Host")
         if not (given and hmac.compare_digest(given, self.desk.token) and same_origin):
             self._page(403, "base.html", message="Missing or wrong desk token.", error=True)
             return
@@ -463,3 +463,11 @@ def server(desk: Desk, *, host: str = "127.0.0.1", port: int = 8000) -> Threadin
     httpd = ThreadingHTTPServer((host, port), handler)
     desk.port = int(httpd.server_address[1])
     return httpd
+
+
+def _netloc(url: str) -> str | None:
+    """The host and port of ``url``; None when urllib cannot parse it."""
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return None

@@ -162,6 +162,8 @@ def test_the_desk_needs_its_token_and_this_computer(served: Served) -> None:
     assert fetch(approve, data=b"token=guess", headers=cookie) == 403
     forged_origin = {**cookie, "Origin": "http://attacker.example"}
     assert fetch(approve, data=f"token={served.desk.token}".encode(), headers=forged_origin) == 403
+    broken_origin = {**cookie, "Origin": "http://[::1"}
+    assert fetch(approve, data=f"token={served.desk.token}".encode(), headers=broken_origin) == 403
     assert served.store.edition("daily", "2026-11-22-0900").status == "draft"  # type: ignore[union-attr]
 
 
