@@ -190,6 +190,8 @@ def browser() -> Iterator[Any]:
 def test_an_editor_drops_a_story_writes_a_note_and_approves(
     served: Served, browser: Any, tmp_path: Path
 ) -> None:
+    from playwright.sync_api import expect  # waits for the preview frame to load
+
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{served.base}/?token={served.desk.token}")
     assert page.url == f"{served.base}/"
@@ -203,18 +205,18 @@ def test_an_editor_drops_a_story_writes_a_note_and_approves(
     assert "Dropped" in page.inner_text(".flash")
     assert victim not in page.locator(".story h3 a").all_inner_texts()
     frame = page.frame_locator("#preview")
-    assert titles[0] in frame.locator("body").inner_text()
-    assert victim not in frame.locator("body").inner_text()  # the email as it will be sent
+    expect(frame.locator("body")).to_contain_text(titles[0])
+    expect(frame.locator("body")).not_to_contain_text(victim)  # the email as it will be sent
 
     page.fill('textarea[name="note"]', "Why we lead with the railway today.")
     page.click("text=Save note")
     assert "Note saved" in page.inner_text(".flash")
-    assert "Why we lead with the railway today." in frame.locator("body").inner_text()
+    expect(frame.locator("body")).to_contain_text("Why we lead with the railway today.")
 
     page.click("text=375 px")
     assert page.eval_on_selector("#preview", "e => e.getBoundingClientRect().width") == 375
     page.click("text=Plain text")
-    assert "FROM THE EDITOR" in frame.locator("body").inner_text()
+    expect(frame.locator("body")).to_contain_text("FROM THE EDITOR")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "desk-edition.png"), full_page=False)
 
