@@ -144,7 +144,12 @@ class StoreIndex:
         """Article id → the rest of its analysis row, written when it is placed."""
         self._local = dedupe.MemoryIndex()
         self._bands: dict[str, Sequence[bytes]] = {}
+        """Articles placed in this chunk (not yet in SQLite) → their band keys."""
         self._stored: dict[str, dedupe.Features] = {}
+        self._members: dict[str, list[str]] = {}
+        """Members of the stories asked about, kept up to date as they grow and merge."""
+        self._sums: dict[str, dedupe.Vector] = {}
+        """Their summed vectors, likewise."""
 
     def copies(
         self, x: dedupe.Features, bands: Sequence[bytes], since: datetime, until: datetime
@@ -173,8 +178,8 @@ class StoreIndex:
 
     def features(self, ids: Iterable[str]) -> dict[str, dedupe.Features]:
         wanted = list(ids)
-        here = self._local.features(i for i in wanted if i in self.rows)
-        missing = [int(i) for i in wanted if i not in self.rows and i not in self._stored]
+        here = self._local.features(i for i in wanted if i in self._bands)
+        missing = [int(i) for i in wanted if i not in self._bands and i not in self._stored]
         for start in range(0, len(missing), IN_CHUNK):
             query = select(
                 analyses.c.entry_id,
@@ -199,8 +204,8 @@ class StoreIndex:
 
     def story_of(self, ids: Iterable[str]) -> dict[str, str]:
         wanted = list(ids)
-        found = self._local.story_of(i for i in wanted if i in self.rows)
-        stored = [int(i) for i in wanted if i not in self.rows]
+        found = self._local.story_of(i for i in wanted if i in self._bands)
+        stored = [int(i) for i in wanted if i not in self._bands]
         for start in range(0, len(stored), IN_CHUNK):
             query = select(analyses.c.entry_id, analyses.c.story).where(
                 analyses.c.entry_id.in_(stored[start : start + IN_CHUNK])
@@ -209,14 +214,27 @@ class StoreIndex:
         return found
 
     def members(self, story: str) -> list[str]:
-        query = select(analyses.c.entry_id).where(analyses.c.story == int(story))
-        stored = [str(i) for i in self.conn.execute(query).scalars()]
-        return stored + self._local.members(story)
+        found = self._members.get(story)
+        if found is None:
+            query = select(analyses.c.entry_id).where(analyses.c.story == int(story))
+            stored = [str(i) for i in self.conn.execute(query).scalars()]
+            found = self._members[story] = stored + self._local.members(story)
+        return list(found)
+
+    def summed(self, story: str) -> dedupe.Vector:
+        found = self._sums.get(story)
+        if found is None:
+            found = self._sums[story] = dedupe.summed(self.features(self.members(story)).values())
+        return found
 
     def add(self, x: dedupe.Features, bands: Sequence[bytes], story: str) -> None:
         self._local.add(x, bands, story)
         self._bands[x.id] = bands
         self.touched.add(story)
+        if story in self._members:
+            self._members[story].append(x.id)
+        if story in self._sums:
+            dedupe.add_to(self._sums[story], x.vector)
 
     def merge(self, into: str, other: str) -> None:
         self.conn.execute(
@@ -224,6 +242,16 @@ class StoreIndex:
         )
         self._local.merge(into, other)
         self.touched |= {into, other}
+        moved = self._members.pop(other, None)
+        if moved is not None and into in self._members:
+            self._members[into] += moved
+        else:
+            self._members.pop(into, None)
+        theirs = self._sums.pop(other, None)
+        if theirs is not None and into in self._sums:
+            dedupe.add_to(self._sums[into], theirs)
+        else:
+            self._sums.pop(into, None)
 
     def refresh(self, x: dedupe.Features, bands: Sequence[bytes], story: str) -> None:
         """Keep the new analysis of an article already placed; it stays in ``story``."""
@@ -234,6 +262,7 @@ class StoreIndex:
         self.conn.execute(delete(story_keys).where(story_keys.c.entry_id == int(x.id)))
         self._index([(x, bands)])
         self._stored.pop(x.id, None)
+        self._sums.pop(story, None)  # its vector changed
         self.touched.add(story)
 
     def flush(self) -> None:

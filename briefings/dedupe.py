@@ -246,6 +246,9 @@ class Neighbourhood(Protocol):
     def members(self, story: str) -> list[str]:
         """The ids of a story's articles."""
 
+    def summed(self, story: str) -> Vector:
+        """The sum of the vectors of a story's articles (not to be changed by the caller)."""
+
     def add(self, x: Features, bands: Sequence[bytes], story: str) -> None:
         """Place ``x`` in ``story`` (a new one when it is ``x.id``)."""
 
@@ -342,7 +345,7 @@ def place(x: Features, hood: Neighbourhood, thresholds: Thresholds = Thresholds(
             members[story] |= members.pop(other)
     else:
         averages = {
-            s: linkage([x], list(members[s].values()), thresholds)
+            s: _average([x], x.vector, list(members[s].values()), hood.summed(s), thresholds)
             for s in events
             if all(m.feed_id != x.feed_id for m in members[s].values())
         }
@@ -359,9 +362,14 @@ def place(x: Features, hood: Neighbourhood, thresholds: Thresholds = Thresholds(
         theirs = members[other]
         if {m.feed_id for m in joined.values()} & {m.feed_id for m in theirs.values()}:
             continue
-        if linkage(list(joined.values()), list(theirs.values()), thresholds) >= (
-            thresholds.event_cosine
-        ):
+        average = _average(
+            list(joined.values()),
+            hood.summed(story),
+            list(theirs.values()),
+            hood.summed(other),
+            thresholds,
+        )
+        if average >= thresholds.event_cosine:
             hood.merge(story, other)
             joined |= members.pop(other)
     return story
@@ -379,6 +387,8 @@ class MemoryIndex:
         self._features: dict[str, Features] = {}
         self._story: dict[str, str] = {}
         self._members: dict[str, list[str]] = {}
+        self._sums: dict[str, Vector] = {}
+        """Summed vectors of the stories asked about, kept up to date as they grow."""
         self._bands: defaultdict[bytes, list[str]] = defaultdict(list)
         self._postings: defaultdict[str, tuple[list[datetime], list[str]]] = defaultdict(
             lambda: ([], [])
@@ -415,10 +425,18 @@ class MemoryIndex:
     def members(self, story: str) -> list[str]:
         return list(self._members.get(story, ()))
 
+    def summed(self, story: str) -> Vector:
+        found = self._sums.get(story)
+        if found is None:
+            found = self._sums[story] = summed(self.features(self.members(story)).values())
+        return found
+
     def add(self, x: Features, bands: Sequence[bytes], story: str) -> None:
         self._features[x.id] = x
         self._story[x.id] = story
         self._members.setdefault(story, []).append(x.id)
+        if story in self._sums:
+            add_to(self._sums[story], x.vector)
         for band in bands:
             self._bands[band].append(x.id)
         for key in x.keys:
@@ -433,6 +451,11 @@ class MemoryIndex:
             self._story[i] = into
         if moved:
             self._members.setdefault(into, []).extend(moved)
+        theirs = self._sums.pop(other, None)
+        if theirs is not None and into in self._sums:
+            add_to(self._sums[into], theirs)
+        else:
+            self._sums.pop(into, None)
 
 
 def event_similarity(a: Features, b: Features, thresholds: Thresholds) -> float:
@@ -445,19 +468,34 @@ def linkage(a: Sequence[Features], b: Sequence[Features], thresholds: Thresholds
     """The average :func:`event_similarity` over every pair of an article of ``a`` and one
     of ``b``. Cosines of unit vectors add up, so their sum is the dot product of the two
     groups' summed vectors: one product instead of one per pair."""
-    total = cosine(_summed(a), _summed(b))
+    return _average(a, summed(a), b, summed(b), thresholds)
+
+
+def _average(
+    a: Sequence[Features],
+    a_sum: Vector,
+    b: Sequence[Features],
+    b_sum: Vector,
+    thresholds: Thresholds,
+) -> float:
+    """:func:`linkage`, given the summed vectors of both groups."""
     penalties = sum(_penalty(x, y, thresholds) for x in a for y in b)
-    return (total - penalties) / (len(a) * len(b))
+    return (cosine(a_sum, b_sum) - penalties) / (len(a) * len(b))
 
 
-def _summed(group: Sequence[Features]) -> Vector:
-    if len(group) == 1:
-        return group[0].vector
-    total: defaultdict[str, float] = defaultdict(float)
+def summed(group: Iterable[Features]) -> Vector:
+    """The sum of the vectors of ``group``."""
+    total: Vector = {}
     for member in group:
-        for term, weight in member.vector.items():
-            total[term] += weight
+        add_to(total, member.vector)
     return total
+
+
+def add_to(total: Vector, vector: Vector) -> None:
+    """Add ``vector`` to ``total`` in place."""
+    get = total.get
+    for term, weight in vector.items():
+        total[term] = get(term, 0.0) + weight
 
 
 def _penalty(a: Features, b: Features, thresholds: Thresholds) -> float:
@@ -560,10 +598,9 @@ def tfidf(counts: Mapping[str, int], idf: Callable[[str], float], keep: int) -> 
 
 
 def cosine(a: Vector, b: Vector) -> float:
-    """Cosine similarity of two unit vectors."""
-    if len(b) < len(a):
-        a, b = b, a
-    return sum(w * b.get(t, 0.0) for t, w in a.items())
+    """Cosine similarity of two unit vectors (the dot product of their shared terms: ``fsum``
+    adds them exactly, so the result never depends on the order a set lists them in)."""
+    return math.fsum([a[t] * b[t] for t in a.keys() & b.keys()])
 
 
 def make_story(

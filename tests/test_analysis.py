@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from briefings import analysis, dedupe, pipeline
 from briefings import config as configuration
 from briefings.model import Article, Entry, Page
+from briefings.store import analyses
 
 from .conftest import NOW, SampleRun, item_of
 
@@ -87,6 +89,53 @@ def test_articles_arriving_in_many_fetches_cluster_as_well_as_in_one(tmp_path: P
     assert sum(len(g) for g in kept_groups(store, config, since)) == len(articles)
 
 
+def test_the_index_keeps_story_members_and_sums_true_through_merges(tmp_path: Path) -> None:
+    articles, _ = labelled()
+    config, store = store_for(tmp_path, [a.feed_id for a in articles])
+    matcher = pipeline.topic_matcher(config)
+    ordered = sorted(articles, key=lambda a: a.published)
+    store.add_entries([entry(a) for a in ordered[:150]], seen_at=NOW)
+    analysis.analyse(store, config, matcher, since=ordered[0].published - timedelta(days=1))
+    with store.engine.begin() as conn:
+        stories = sorted(
+            {str(s) for s in conn.execute(select(analyses.c.story)).scalars()}, key=int
+        )
+        index = analysis.StoreIndex(conn)
+        for story in stories[::3]:
+            index.summed(story)  # cached now, and kept up to date below
+        for n, story in enumerate(stories[:30]):
+            x = dedupe.Features(
+                id=str(10_000 + n),
+                feed_id="new",
+                title="t",
+                published=NOW,
+                vector={"pipeline": 0.6, f"term{n}": 0.8},
+            )
+            index.rows[x.id] = {}
+            index.add(x, [], story)
+        for into, other in zip(stories[0:30:2], stories[1:30:2], strict=True):
+            index.merge(into, other)
+        index.merge(stories[30], stories[0])
+        [(kept, kept_story)] = conn.execute(  # an article already placed, whose text changed
+            select(analyses.c.entry_id, analyses.c.story).where(
+                analyses.c.story == int(stories[30])
+            )
+        ).all()[:1]
+        changed = replace(index.features([str(kept)])[str(kept)], vector={"changed": 1.0})
+        index.rows[changed.id] = {}
+        index.summed(str(kept_story))
+        index.refresh(changed, [], str(kept_story))
+        fresh = analysis.StoreIndex(conn)  # no cache: asks SQLite, and ``index``'s new articles
+        fresh._local, fresh._bands = index._local, index._bands
+        for story in stories:
+            members = sorted(fresh.members(story))
+            assert sorted(index.members(story)) == members
+            expected = dedupe.summed(fresh.features(members).values())
+            got = index.summed(story)
+            assert got.keys() == expected.keys()
+            assert all(abs(got[t] - expected[t]) < 1e-9 for t in got)
+
+
 def test_kept_stories_of_the_sample_run_match_their_labels(sample_run: SampleRun) -> None:
     since = NOW - timedelta(days=60)
     articles = pipeline.articles_of(sample_run.store, since=since)
@@ -124,6 +173,25 @@ def test_an_article_is_analysed_once_and_again_when_its_text_changes(tmp_path: P
         if first.canonical_url in s.member_urls
     ]
     assert any(source.title.endswith("(updated)") for source in story.sources)
+
+
+def test_an_article_whose_text_changed_and_its_new_neighbours_are_placed_together(
+    tmp_path: Path,
+) -> None:
+    articles, labels = labelled()
+    family = [a for a in articles if labels[a.id] == "s1-c01"]
+    config, store = store_for(tmp_path, [a.feed_id for a in articles])
+    matcher = pipeline.topic_matcher(config)
+    since = min(a.published for a in family) - timedelta(days=1)
+    first, *others = family
+    store.add_entries([entry(first)], seen_at=NOW)
+    assert analysis.analyse(store, config, matcher, since=since) == 1
+    # one fetch brings the first article's page and the other outlets' reports of it
+    page = Page(url=first.canonical_url, text=first.text + "\n\n" + first.text, title=first.title)
+    store.save_page(first.canonical_url, page, fetched_at=NOW)
+    store.add_entries([entry(a) for a in others], seen_at=NOW)
+    assert analysis.analyse(store, config, matcher, since=since) == len(family)
+    assert kept_groups(store, config, since) == [tuple(sorted(a.canonical_url for a in family))]
 
 
 def test_a_copy_arriving_days_later_joins_the_kept_story(tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from briefings import dedupe
 from briefings.model import Article, TopicMatch
@@ -113,3 +115,48 @@ def test_empty_and_tiny_inputs() -> None:
     assert dedupe.cluster([]) == []
     one = article(0, "t", "x")
     assert dedupe.cluster([one]) == [[one]]
+
+
+def _vector(seed: int) -> dedupe.Vector:
+    terms = [f"t{(seed * 7 + k * 3) % 23}" for k in range(5)]
+    return {t: 1 / (1 + n + seed % 3) for n, t in enumerate(dict.fromkeys(terms))}
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["add", "merge", "ask"]), st.integers(0, 30), st.integers(0, 30)),
+        max_size=60,
+    )
+)
+def test_summed_vectors_stay_true_as_stories_grow_and_merge(
+    steps: list[tuple[str, int, int]],
+) -> None:
+    index = dedupe.MemoryIndex()
+    placed = 0
+    for action, a, b in steps:
+        stories = index.stories()
+        if action == "add" or not stories:
+            x = dedupe.Features(
+                id=str(placed), feed_id="f", title="t", published=NOW, vector=_vector(a)
+            )
+            index.add(x, [], stories[b % len(stories)] if stories and a % 2 else x.id)
+            placed += 1
+        elif action == "merge" and len(stories) > 1:
+            into, other = stories[a % len(stories)], stories[b % len(stories)]
+            if into != other:
+                index.merge(into, other)
+        else:
+            index.summed(stories[a % len(stories)])  # caches it, to be kept up to date
+    for story in index.stories():
+        expected = dedupe.summed(index.features(index.members(story)).values())
+        got = index.summed(story)
+        assert got.keys() == expected.keys()
+        assert all(abs(got[t] - expected[t]) < 1e-9 for t in got)
+
+
+def test_cosine_of_unit_vectors() -> None:
+    a = {"quake": 0.8, "istanbul": 0.6}
+    assert dedupe.cosine(a, a) == pytest.approx(1.0)
+    assert dedupe.cosine(a, {"quake": 1.0}) == pytest.approx(0.8)
+    assert dedupe.cosine(a, {"ankara": 1.0}) == 0.0
+    assert dedupe.cosine({}, a) == 0.0
