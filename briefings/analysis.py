@@ -156,49 +156,38 @@ class StoreIndex:
     ) -> set[str]:
         if not bands:
             return set()
-        found = self.conn.execute(
-            _COPIES, {"bands": list(bands), "since": since.timestamp(), "until": until.timestamp()}
-        )
-        return {str(i) for i in found.scalars()} | self._local.copies(x, bands, since, until)
+        found = _rows(self.conn, _COPIES, bands, since.timestamp(), until.timestamp())
+        return {str(i) for (i,) in found} | self._local.copies(x, bands, since, until)
 
     def sharing(self, x: dedupe.Features, thresholds: dedupe.Thresholds) -> set[str]:
         if not x.keys:
             return set()
         window = thresholds.event_window
-        found = self.conn.execute(
+        found = _rows(
+            self.conn,
             _SHARING,
-            {
-                "keys": list(x.keys),
-                "since": (x.published - window).timestamp(),
-                "until": (x.published + window).timestamp(),
-                "shared": thresholds.shared_keys,
-            },
+            x.keys,
+            (x.published - window).timestamp(),
+            (x.published + window).timestamp(),
+            thresholds.shared_keys,
         )
-        return {str(i) for i in found.scalars()} | self._local.sharing(x, thresholds)
+        return {str(i) for (i,) in found} | self._local.sharing(x, thresholds)
 
     def features(self, ids: Iterable[str]) -> dict[str, dedupe.Features]:
         wanted = list(ids)
         here = self._local.features(i for i in wanted if i in self._bands)
         missing = [int(i) for i in wanted if i not in self._bands and i not in self._stored]
         for start in range(0, len(missing), IN_CHUNK):
-            query = select(
-                analyses.c.entry_id,
-                analyses.c.feed_id,
-                analyses.c.title,
-                analyses.c.published,
-                analyses.c.vector,
-                analyses.c.places,
-                analyses.c.signature,
-            ).where(analyses.c.entry_id.in_(missing[start : start + IN_CHUNK]))
-            for row in self.conn.execute(query):
-                self._stored[str(row.entry_id)] = dedupe.Features(
-                    id=str(row.entry_id),
-                    feed_id=row.feed_id,
-                    title=row.title,
-                    published=datetime.fromtimestamp(row.published, UTC),
-                    vector=dict(_unpack(row.vector)),
-                    places=frozenset(p for p in row.places.split(",") if p),
-                    signature=row.signature,
+            found = _rows(self.conn, _FEATURES, missing[start : start + IN_CHUNK])
+            for entry_id, feed_id, title, published, vector, places, signature in found:
+                self._stored[str(entry_id)] = dedupe.Features(
+                    id=str(entry_id),
+                    feed_id=feed_id,
+                    title=title,
+                    published=datetime.fromtimestamp(published, UTC),
+                    vector=dict(_unpack(vector)),
+                    places=frozenset(p for p in places.split(",") if p),
+                    signature=bytes(signature),
                 )
         return here | {i: self._stored[i] for i in wanted if i in self._stored}
 
@@ -207,10 +196,8 @@ class StoreIndex:
         found = self._local.story_of(i for i in wanted if i in self._bands)
         stored = [int(i) for i in wanted if i not in self._bands]
         for start in range(0, len(stored), IN_CHUNK):
-            query = select(analyses.c.entry_id, analyses.c.story).where(
-                analyses.c.entry_id.in_(stored[start : start + IN_CHUNK])
-            )
-            found |= {str(row.entry_id): str(row.story) for row in self.conn.execute(query)}
+            part = stored[start : start + IN_CHUNK]
+            found |= {str(i): str(story) for i, story in _rows(self.conn, _STORY_OF, part)}
         return found
 
     def members(self, story: str) -> list[str]:
@@ -309,18 +296,31 @@ class StoreIndex:
             self.conn.execute(insert(story_keys), keys)
 
 
-_COPIES = text(
-    "SELECT DISTINCT entry_id FROM story_bands "
-    "WHERE band IN :bands AND published BETWEEN :since AND :until"
-).bindparams(bindparam("bands", expanding=True))
-_SHARING = text(
-    "SELECT entry_id FROM story_keys WHERE key IN :keys AND published BETWEEN :since AND :until "
-    "GROUP BY entry_id HAVING COUNT(*) >= :shared"
-).bindparams(bindparam("keys", expanding=True))
+# The questions asked for every article placed, sent as they are: SQLAlchemy's statement
+# compiler costs more than these small queries take in SQLite.
+_COPIES = (
+    "SELECT DISTINCT entry_id FROM story_bands WHERE band IN ({}) AND published BETWEEN ? AND ?"
+)
+_SHARING = (
+    "SELECT entry_id FROM story_keys WHERE key IN ({}) AND published BETWEEN ? AND ? "
+    "GROUP BY entry_id HAVING COUNT(*) >= ?"
+)
+_FEATURES = (
+    "SELECT entry_id, feed_id, title, published, vector, places, signature FROM analyses "
+    "WHERE entry_id IN ({})"
+)
+_STORY_OF = "SELECT entry_id, story FROM analyses WHERE entry_id IN ({})"
 _COUNT = text(
     "INSERT INTO frequencies (term, df) VALUES (:term, :df) "
     "ON CONFLICT (term) DO UPDATE SET df = df + excluded.df"
 )
+
+
+def _rows(conn: Connection, sql: str, listed: Sequence[Any], *more: Any) -> list[Any]:
+    """The rows of ``sql`` with its ``IN ({})`` list holding ``listed`` and its other
+    placeholders ``more``."""
+    statement = sql.format(", ".join("?" * len(listed)))
+    return list(conn.exec_driver_sql(statement, (*listed, *more)))
 
 
 def _place(
