@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,9 +64,23 @@ def made_with(config: Config, matcher: topics.Matcher) -> str:
     return hashlib.sha256(spec.encode("utf-8")).hexdigest()[:16]
 
 
-def analyse(store: Store, config: Config, matcher: topics.Matcher, *, since: datetime) -> int:
+def analyse(
+    store: Store,
+    config: Config,
+    matcher: topics.Matcher,
+    *,
+    since: datetime,
+    processes: int = 1,
+    worker_start: Callable[[], None] | None = None,
+) -> int:
     """Analyse each article published since ``since`` that is new or changed, place it in
-    its story, and keep the stories touched; return how many articles were analysed."""
+    its story, and keep the stories touched; return how many articles were analysed.
+
+    With ``processes`` over 1 and at least :data:`POOL_FROM` articles, what each article
+    yields on its own (:func:`examine`) is worked out in that many forked processes
+    (``worker_start`` runs first in each), one chunk ahead of the placing, which is
+    sequential. The caller must have no other thread running.
+    """
     thresholds = dedupe.Thresholds()
     current = fingerprint(matcher, thresholds)
     with store.engine.begin() as conn:
@@ -72,11 +88,136 @@ def analyse(store: Store, config: Config, matcher: topics.Matcher, *, since: dat
             _reset(conn, current)
     todo = store.entries_to_analyse(since)
     made = made_with(config, matcher)
-    for start in range(0, len(todo), CHUNK):
-        with store.engine.begin() as conn:
-            touched = _place(conn, todo[start : start + CHUNK], matcher, thresholds)
-            _remake(conn, touched, config, matcher, made)
+    chunks = [todo[start : start + CHUNK] for start in range(0, len(todo), CHUNK)]
+    workers = processes if len(todo) >= POOL_FROM else 1
+    with _Examiner(matcher, thresholds, workers, worker_start) as examiner:
+        for examined in examiner.each(chunks):
+            with store.engine.begin() as conn:
+                touched = _place(conn, examined, thresholds)
+                _remake(conn, touched, config, matcher, made)
     return len(todo)
+
+
+@dataclass(frozen=True, slots=True)
+class Examined:
+    """What one article yields on its own, before it meets the others."""
+
+    row_id: int
+    story: int | None
+    """The story it is in already (it is analysed again), or ``None``."""
+    article: Article
+    counts: Counter[str]
+    matches: tuple[TopicMatch, ...]
+    places: frozenset[str]
+    signature: bytes
+
+
+def examine(
+    items: Sequence[tuple[int, Entry, Page | None, int | None]],
+    matcher: topics.Matcher,
+    thresholds: dedupe.Thresholds,
+) -> list[Examined]:
+    """Each stored entry's best article, its term counts, topic matches, region topics and
+    MinHash signature."""
+    limits = matcher.thresholds()
+    done = []
+    for row_id, entry, page, story in items:
+        article = extract.best_article(entry, page, article_id=str(row_id))
+        found = matcher.match(title=article.title, summary=article.summary, body=article.text)[0]
+        done.append(
+            Examined(
+                row_id=row_id,
+                story=story,
+                article=article,
+                counts=dedupe.term_counts(article.title, article.text),
+                matches=found,
+                places=frozenset(
+                    topic
+                    for topic, score in topics.scores(found).items()
+                    if score >= limits[topic] and matcher.topics[topic].kind == "region"
+                ),
+                signature=dedupe.minhash(f"{article.title} {article.text}", thresholds.num_perm),
+            )
+        )
+    return done
+
+
+POOL_FROM = 500
+"""Articles from which they are examined in worker processes: below, forking and sending
+them costs more than it saves."""
+_PARTS = 4
+"""Tasks a chunk is cut into per worker process."""
+_examining: tuple[topics.Matcher, dedupe.Thresholds] | None = None
+"""In a worker process: what :func:`_examine_part` examines with."""
+
+
+class _Examiner:
+    """Examines chunks of articles, in forked worker processes when there are several."""
+
+    def __init__(
+        self,
+        matcher: topics.Matcher,
+        thresholds: dedupe.Thresholds,
+        processes: int,
+        worker_start: Callable[[], None] | None,
+    ) -> None:
+        self.matcher = matcher
+        self.thresholds = thresholds
+        self.processes = processes
+        self.pool: ProcessPoolExecutor | None = None
+        if processes > 1:
+            dedupe.prepare(thresholds)  # datasketch imported once, here, not in each worker
+            self.pool = ProcessPoolExecutor(
+                processes,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_start_worker,
+                initargs=(worker_start, matcher, thresholds),
+            )
+
+    def submit(
+        self, chunk: Sequence[tuple[int, Entry, Page | None, int | None]]
+    ) -> Callable[[], list[Examined]]:
+        """Start examining ``chunk``; the function returned waits for the result."""
+        if self.pool is None:
+            return lambda: examine(chunk, self.matcher, self.thresholds)
+        size = max(1, -(-len(chunk) // (self.processes * _PARTS)))
+        parts = [
+            self.pool.submit(_examine_part, chunk[start : start + size])
+            for start in range(0, len(chunk), size)
+        ]
+        return lambda: [x for part in parts for x in part.result()]
+
+    def each(
+        self, chunks: Sequence[Sequence[tuple[int, Entry, Page | None, int | None]]]
+    ) -> Iterator[list[Examined]]:
+        """Each chunk examined, in turn; the next one is under way while the caller works."""
+        waiting = [self.submit(chunk) for chunk in chunks[:1]]
+        for n in range(len(chunks)):
+            result = waiting.pop()
+            if n + 1 < len(chunks):
+                waiting.append(self.submit(chunks[n + 1]))
+            yield result()
+
+    def __enter__(self) -> _Examiner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def _start_worker(
+    start: Callable[[], None] | None, matcher: topics.Matcher, thresholds: dedupe.Thresholds
+) -> None:
+    global _examining
+    if start is not None:
+        start()
+    _examining = (matcher, thresholds)
+
+
+def _examine_part(items: Sequence[tuple[int, Entry, Page | None, int | None]]) -> list[Examined]:
+    assert _examining is not None, "not in a worker process"
+    return examine(items, *_examining)
 
 
 def stories_since(
@@ -321,36 +462,25 @@ def _rows(conn: Connection, sql: str, listed: Sequence[Any], *more: Any) -> list
 
 def _place(
     conn: Connection,
-    chunk: Sequence[tuple[int, Entry, Page | None, int | None]],
-    matcher: topics.Matcher,
+    examined: Sequence[Examined],
     thresholds: dedupe.Thresholds,
 ) -> set[str]:
-    """Analyse and place one chunk of articles; the stories touched."""
-    articles = [extract.best_article(e, p, article_id=str(row_id)) for row_id, e, p, _ in chunk]
-    counts = [dedupe.term_counts(a.title, a.text) for a in articles]
-    new = [c for c, (*_, story) in zip(counts, chunk, strict=True) if story is None]
-    df, documents = _count_terms(conn, new, {t for c in counts for t in c})
+    """Place one chunk of examined articles, in order of publication; the stories touched."""
+    new = [x.counts for x in examined if x.story is None]
+    df, documents = _count_terms(conn, new, {t for x in examined for t in x.counts})
     idf = dedupe.inverse_frequencies(df, documents)
-    limits = matcher.thresholds()
     index = StoreIndex(conn)
-    order = sorted(range(len(chunk)), key=lambda n: (articles[n].published, chunk[n][0]))
-    for n in order:
-        article = articles[n]
-        found = matcher.match(title=article.title, summary=article.summary, body=article.text)[0]
-        regions = frozenset(
-            topic
-            for topic, score in topics.scores(found).items()
-            if score >= limits[topic] and matcher.topics[topic].kind == "region"
-        )
-        vector = dedupe.tfidf(counts[n], idf, thresholds.signature_terms)
+    for x in sorted(examined, key=lambda x: (x.article.published, x.row_id)):
+        article = x.article
+        vector = dedupe.tfidf(x.counts, idf, thresholds.signature_terms)
         features = dedupe.Features(
             id=article.id,
             feed_id=article.feed_id,
             title=article.title,
             published=article.published,
             vector=vector,
-            places=regions,
-            signature=dedupe.minhash(f"{article.title} {article.text}", thresholds.num_perm),
+            places=x.places,
+            signature=x.signature,
             keys=dedupe.key_terms(vector, df, documents, thresholds),
         )
         index.rows[article.id] = {
@@ -359,13 +489,12 @@ def _place(
             "image": article.image,
             "text_source": article.text_source,
             "length": len(article.text),
-            "matches": _pack([[m.topic, m.term, m.field, m.weight] for m in found]),
+            "matches": _pack([[m.topic, m.term, m.field, m.weight] for m in x.matches]),
         }
-        story = chunk[n][3]
-        if story is None:
+        if x.story is None:
             dedupe.place(features, index, thresholds)
         else:
-            index.refresh(features, dedupe.band_keys(features.signature, thresholds), str(story))
+            index.refresh(features, dedupe.band_keys(features.signature, thresholds), str(x.story))
     index.flush()
     return index.touched
 

@@ -136,8 +136,8 @@ SETTINGS: dict[str, Key] = {
     "processes": Key(
         type=int,
         default=0,
-        help="Processes that parse feeds side by side: 0 = one per CPU core, 1 = parse in "
-        "the main process.",
+        help="Processes that parse feeds, and examine many new articles, side by side: "
+        "0 = one per CPU core, 1 = all in the main process.",
     ),
     "extract_below": Key(
         type=int,

@@ -525,6 +525,13 @@ def minhash(text: str, num_perm: int = 96) -> bytes:
     return bytes(made.hashvalues.astype("<u4").data)
 
 
+def prepare(thresholds: Thresholds = Thresholds()) -> None:
+    """Import datasketch and make the MinHash permutations and LSH shape now, so that
+    processes forked later inherit them."""
+    _minhash_template(thresholds.num_perm)
+    _bands(thresholds.copy_jaccard, thresholds.num_perm)
+
+
 @functools.cache
 def _minhash_template(num_perm: int) -> MinHash:
     # imported here: datasketch pulls in scipy (about 1 s), which `fetch` never needs

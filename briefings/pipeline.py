@@ -663,8 +663,14 @@ def gather_stories(
     """
     since = now - _longest_window(config, briefings) - EVENT_MARGIN
     matcher = matcher or topic_matcher(config)
-    analysis.analyse(store, config, matcher, since=since)
+    analysis.analyse(store, config, matcher, since=since, **_analysis_workers(config))
     return analysis.stories_since(store, config, matcher, since=since)
+
+
+def _analysis_workers(config: Config) -> dict[str, Any]:
+    """How :func:`analysis.analyse` may fork workers here: not when other threads run."""
+    processes = worker_count(config.settings.processes) if _can_fork() else 1
+    return {"processes": processes, "worker_start": _worker_start}
 
 
 def analyse(run: Run) -> int:
@@ -676,7 +682,10 @@ def analyse(run: Run) -> int:
     since = run.now - _longest_window(run.config) - EVENT_MARGIN
     if not run.store.to_analyse(since):
         return 0
-    done = analysis.analyse(run.store, run.config, topic_matcher(run.config), since=since)
+    matcher = topic_matcher(run.config)
+    done = analysis.analyse(
+        run.store, run.config, matcher, since=since, **_analysis_workers(run.config)
+    )
     analysis.prune(run.store, before=since - dedupe.Thresholds().copy_window, now=run.now)
     return done
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -134,6 +135,35 @@ def test_the_index_keeps_story_members_and_sums_true_through_merges(tmp_path: Pa
             got = index.summed(story)
             assert got.keys() == expected.keys()
             assert all(abs(got[t] - expected[t]) < 1e-9 for t in got)
+
+
+def test_articles_examined_in_worker_processes_end_in_the_same_stories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles, _ = labelled()
+    monkeypatch.setattr(analysis, "CHUNK", 60)  # several chunks, each examined ahead
+    monkeypatch.setattr(analysis, "POOL_FROM", 1)
+    kept = []
+    for processes in (1, 2):
+        (tmp_path / str(processes)).mkdir()
+        config, store = store_for(tmp_path / str(processes), [a.feed_id for a in articles])
+        matcher = pipeline.topic_matcher(config)
+        store.add_entries([entry(a) for a in articles], seen_at=NOW)
+        since = min(a.published for a in articles) - timedelta(days=1)
+        done = analysis.analyse(store, config, matcher, since=since, processes=processes)
+        assert done == len(articles)
+        with store.engine.connect() as conn:
+            rows = conn.execute(select(analyses).order_by(analyses.c.entry_id)).all()
+        kept.append((kept_groups(store, config, since), rows))
+    assert kept[0] == kept[1]
+
+    todo = [(n, entry(a), None, None) for n, a in enumerate(articles[:30], start=1)]
+    thresholds = dedupe.Thresholds()
+    with analysis._Examiner(matcher, thresholds, 2, None) as examiner:
+        assert examiner.pool is not None
+        [examined] = examiner.each([todo])
+        assert multiprocessing.active_children()  # the workers did it
+    assert examined == analysis.examine(todo, matcher, thresholds)
 
 
 def test_kept_stories_of_the_sample_run_match_their_labels(sample_run: SampleRun) -> None:
