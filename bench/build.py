@@ -28,8 +28,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from briefings import analysis, dedupe, pipeline
 from briefings import config as configuration
+from briefings import dedupe, pipeline
 from briefings.model import Entry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -105,7 +105,6 @@ def fill(config_path: Path, count: int, now: datetime) -> tuple[float, float]:
     does (lead, topics, MinHash, TF-IDF, placing in stories); the seconds each took."""
     config = configuration.load(config_path)
     store = pipeline.open_store(config)
-    matcher = pipeline.topic_matcher(config)
     made = synthetic(count, now=now)
     storing = analysing = 0.0
     for start in range(0, len(made), BATCH):
@@ -113,7 +112,7 @@ def fill(config_path: Path, count: int, now: datetime) -> tuple[float, float]:
         store.add_entries(made[start : start + BATCH], seen_at=now)
         storing += time.perf_counter() - started
         started = time.perf_counter()
-        analysis.analyse(store, config, matcher, since=now - timedelta(days=9))
+        pipeline.analyse(pipeline.Run(config=config, store=store, now=now))
         analysing += time.perf_counter() - started
     store.close()
     return storing, analysing
