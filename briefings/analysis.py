@@ -352,7 +352,10 @@ class StoreIndex:
     def summed(self, story: str) -> dedupe.Vector:
         found = self._sums.get(story)
         if found is None:
-            found = self._sums[story] = dedupe.summed(self.features(self.members(story)).values())
+            members = self.features(self.members(story))
+            if len(members) == 1:  # its article's own vector, not a copy to keep up to date
+                return next(iter(members.values())).vector
+            found = self._sums[story] = dedupe.summed(members.values())
         return found
 
     def add(self, x: dedupe.Features, bands: Sequence[bytes], story: str) -> None:

@@ -428,7 +428,10 @@ class MemoryIndex:
     def summed(self, story: str) -> Vector:
         found = self._sums.get(story)
         if found is None:
-            found = self._sums[story] = summed(self.features(self.members(story)).values())
+            members = self.members(story)
+            if len(members) == 1:  # most stories: their article's own vector, not a copy
+                return self._features[members[0]].vector
+            found = self._sums[story] = summed(self.features(members).values())
         return found
 
     def add(self, x: Features, bands: Sequence[bytes], story: str) -> None:
