@@ -345,7 +345,7 @@ def place(x: Features, hood: Neighbourhood, thresholds: Thresholds = Thresholds(
             members[story] |= members.pop(other)
     else:
         averages = {
-            s: _average([x], x.vector, list(members[s].values()), hood.summed(s), thresholds)
+            s: linkage([x], x.vector, list(members[s].values()), hood.summed(s), thresholds)
             for s in events
             if all(m.feed_id != x.feed_id for m in members[s].values())
         }
@@ -362,7 +362,7 @@ def place(x: Features, hood: Neighbourhood, thresholds: Thresholds = Thresholds(
         theirs = members[other]
         if {m.feed_id for m in joined.values()} & {m.feed_id for m in theirs.values()}:
             continue
-        average = _average(
+        average = linkage(
             list(joined.values()),
             hood.summed(story),
             list(theirs.values()),
@@ -467,21 +467,16 @@ def event_similarity(a: Features, b: Features, thresholds: Thresholds) -> float:
     return cosine(a.vector, b.vector) - _penalty(a, b, thresholds)
 
 
-def linkage(a: Sequence[Features], b: Sequence[Features], thresholds: Thresholds) -> float:
-    """The average :func:`event_similarity` over every pair of an article of ``a`` and one
-    of ``b``. Cosines of unit vectors add up, so their sum is the dot product of the two
-    groups' summed vectors: one product instead of one per pair."""
-    return _average(a, summed(a), b, summed(b), thresholds)
-
-
-def _average(
+def linkage(
     a: Sequence[Features],
     a_sum: Vector,
     b: Sequence[Features],
     b_sum: Vector,
     thresholds: Thresholds,
 ) -> float:
-    """:func:`linkage`, given the summed vectors of both groups."""
+    """The average :func:`event_similarity` over every pair of an article of ``a`` and one
+    of ``b``, given each group's :func:`summed` vector. Cosines of unit vectors add up, so
+    their sum is the dot product of the two sums: one product instead of one per pair."""
     penalties = sum(_penalty(x, y, thresholds) for x in a for y in b)
     return (cosine(a_sum, b_sum) - penalties) / (len(a) * len(b))
 
