@@ -19,6 +19,7 @@ import functools
 import hashlib
 import heapq
 import math
+import operator
 import re
 import zlib
 from bisect import bisect_left, bisect_right
@@ -562,10 +563,12 @@ def jaccard(a: bytes, b: bytes) -> float:
     """The Jaccard similarity two MinHash signatures estimate (0 when one is empty)."""
     if not a or len(a) != len(b):
         return 0.0
-    same = sum(
-        x == y for x, y in zip(memoryview(a).cast("I"), memoryview(b).cast("I"), strict=True)
-    )
-    return same / (len(a) // 4)
+    return _agreement(memoryview(a).cast("I"), memoryview(b).cast("I"))
+
+
+def _agreement(a: Sequence[int], b: Sequence[int]) -> float:
+    """The share of positions where two signatures of the same length hold the same value."""
+    return int(sum(map(operator.eq, a, b))) / len(a)
 
 
 def key_terms(
@@ -706,17 +709,23 @@ def _originals(members: Sequence[Article], signature_of: Callable[[Article], byt
     """Ids of members that are not a later copy of another member's text."""
     if len(members) < 2:
         return {a.id for a in members}
-    signatures = {a.id: signature_of(a) for a in members}
+    # Each signature unpacked once: every pair is compared, and a tuple compares in a third
+    # of the time of two memoryviews unpacked again for each pair.
+    values = {a.id: tuple(memoryview(signature_of(a)).cast("I")) for a in members}
     return {
         article.id
         for article in members
         if not any(
-            other.published < article.published
-            and jaccard(signatures[article.id], signatures[other.id]) >= 0.5
+            other.published < article.published and _copies(values[article.id], values[other.id])
             for other in members
             if other is not article
         )
     }
+
+
+def _copies(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    """Whether two unpacked signatures estimate a Jaccard similarity of 0.5 or more."""
+    return bool(a) and len(a) == len(b) and _agreement(a, b) >= 0.5
 
 
 def _shingles(text: str, size: int = 3) -> set[str]:
