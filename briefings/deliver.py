@@ -46,6 +46,13 @@ class DeliveryError(BriefingsError):
     """Sending cannot start: no secret, no server, a bad DKIM key."""
 
 
+class NotSent(DeliveryError):
+    """A message never reached the server: no connection, no login, no signature.
+
+    Its subscriber may safely be tried again by a later run.
+    """
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Outcome:
     """What became of one message."""
@@ -57,7 +64,11 @@ class Outcome:
 class Sender(Protocol):
     """Delivers prepared messages; one instance serves a whole edition."""
 
-    def send(self, message: Prepared) -> Outcome: ...
+    def open(self) -> None:
+        """Be ready to send: connected and logged in; raises :class:`NotSent` if not."""
+
+    def send(self, message: Prepared) -> Outcome:
+        """Deliver one message; raises :class:`NotSent` when it never left."""
 
     def close(self) -> None: ...
 
@@ -256,12 +267,16 @@ class OutboxSender:
         except OSError as exc:
             raise DeliveryError(f"{folder}: cannot create the outbox: {exc.strerror}") from None
 
+    def open(self) -> None:
+        pass
+
     def send(self, message: Prepared) -> Outcome:
         name = message.message_id.strip("<>").replace("@", "_at_").replace("/", "_")
         path = self.folder / f"{name}.eml"
         temporary = path.with_name(f".{path.name}.tmp")
+        data = _signed(message.data, self.dkim)
         try:
-            temporary.write_bytes(_signed(message.data, self.dkim))
+            temporary.write_bytes(data)
             temporary.replace(path)
         except OSError as exc:
             return Outcome(status="failed", error=f"{path}: {exc.strerror}")
@@ -305,14 +320,23 @@ class SmtpSender:
                 client = _Client(d.smtp_host, d.smtp_port, timeout=30)
                 if d.smtp_security == "starttls":
                     client.starttls(context=ssl.create_default_context())
+        except (OSError, smtplib.SMTPException) as exc:
+            raise NotSent(f"smtp://{d.smtp_host}:{d.smtp_port}: {_reason(exc)}") from None
+        try:
             user = os.environ.get("BRIEFINGS_SMTP_USER")
             if user:
                 client.login(user, os.environ.get("BRIEFINGS_SMTP_PASSWORD", ""))
         except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryError(
-                f"smtp://{d.smtp_host}:{d.smtp_port}: cannot connect: {exc}"
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                client.close()
+            raise NotSent(
+                f"smtp://{d.smtp_host}:{d.smtp_port}: authentication failed: {_reason(exc)}"
             ) from None
         return client
+
+    def open(self) -> None:
+        if self.client is None:
+            self.client = self._connect()
 
     def send(self, message: Prepared) -> Outcome:
         wait = self.last + self.interval - time.monotonic()
@@ -323,8 +347,8 @@ class SmtpSender:
         recipient, sender = message.recipient, message.sender
         reply: bytes | str
         for attempt in range(self.retries + 1):
-            if self.client is None:
-                self.client = self._connect()
+            self.open()
+            assert self.client is not None
             try:
                 refused = self.client.sendmail(sender, [recipient], data)
             except smtplib.SMTPRecipientsRefused as exc:
@@ -355,6 +379,18 @@ class SmtpSender:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 self.client.quit()
             self.client = None
+
+
+def _reason(exc: BaseException) -> str:
+    """One readable line for a failed connection or login: the server's reply, or the
+    system's reason."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = exc.smtp_error
+        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+        return f"{exc.smtp_code} {' '.join(text.split())}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"cannot connect: {exc.strerror}"
+    return f"cannot connect: {' '.join(str(exc).split()) or type(exc).__name__}"
 
 
 def _data(client: smtplib.SMTP, msg: bytes) -> tuple[int, bytes]:
@@ -394,6 +430,14 @@ def dkim_settings(delivery: Delivery) -> dict[str, bytes] | None:
         raise DeliveryError(
             f"{delivery.dkim_key}: cannot read the DKIM key: {exc.strerror}"
         ) from None
+    import dkim
+
+    try:  # a key that cannot sign fails here, before any subscriber is tried
+        dkim.sign(b"From: a@b\r\n\r\n", b"s", b"b", key, include_headers=[b"from"])
+    except (dkim.DKIMException, ValueError, IndexError):
+        raise DeliveryError(
+            f"delivery.dkim_key: not a valid private key ({delivery.dkim_key})"
+        ) from None
     domain = parseaddr(delivery.sender)[1].rpartition("@")[2]
     return {"selector": delivery.dkim_selector.encode(), "domain": domain.encode(), "privkey": key}
 
@@ -403,20 +447,23 @@ def _signed(data: bytes, dkim_args: Mapping[str, bytes] | None) -> bytes:
         return data
     import dkim
 
-    signature: bytes = dkim.sign(
-        data,
-        dkim_args["selector"],
-        dkim_args["domain"],
-        dkim_args["privkey"],
-        include_headers=[
-            b"from",
-            b"to",
-            b"subject",
-            b"date",
-            b"message-id",
-            b"list-id",
-            b"list-unsubscribe",
-            b"list-unsubscribe-post",
-        ],
-    )
+    try:
+        signature: bytes = dkim.sign(
+            data,
+            dkim_args["selector"],
+            dkim_args["domain"],
+            dkim_args["privkey"],
+            include_headers=[
+                b"from",
+                b"to",
+                b"subject",
+                b"date",
+                b"message-id",
+                b"list-id",
+                b"list-unsubscribe",
+                b"list-unsubscribe-post",
+            ],
+        )
+    except (dkim.DKIMException, ValueError) as exc:
+        raise NotSent(f"delivery.dkim_key: cannot sign: {' '.join(str(exc).split())}") from None
     return signature + data

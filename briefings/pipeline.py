@@ -849,8 +849,14 @@ def send_edition(
     ``to`` sends one test message and records nothing. ``senders`` makes one
     sender per connection. ``edition_name`` picks an edition other than the latest.
 
+    A message is marked *sending* only once its connection is open and logged in;
+    one that never left (no connection, a refused login) is unmarked, and the run
+    stops with a :class:`deliver.DeliveryError`. A message that cannot be made (a
+    control character in a name) fails its subscriber only.
+
     A draft is not sent (but a test message is); the edition's status goes to
-    *sending*, then *sent*, or *failed* when sending cannot go on.
+    *sending*, then *sent* when every message is sent or failed for good, or *failed*
+    when some are left (no connection) or in doubt.
     """
     briefing = config.briefing(briefing_id)
     report = SendReport(briefing=briefing_id)
@@ -891,16 +897,29 @@ def send_edition(
     lock = threading.Lock()
     local = threading.local()
     opened: list[deliver.Sender] = []
+    stop = threading.Event()  # a connection failed: send nothing more
 
     def deliver_one(email: str, message: deliver.Prepared) -> None:
-        sender = getattr(local, "sender", None)
-        if sender is None:
-            sender = local.sender = senders()
-            with lock:
-                opened.append(sender)
-        if record:
-            store.mark_delivery(briefing_id, report.edition, email, "sending", now=now)
-        outcome = sender.send(message)
+        if stop.is_set():
+            return
+        try:
+            sender = getattr(local, "sender", None)
+            if sender is None:
+                sender = local.sender = senders()
+                with lock:
+                    opened.append(sender)
+            sender.open()  # connected and logged in before the message counts as in flight
+            if record:
+                store.mark_delivery(briefing_id, report.edition, email, "sending", now=now)
+            try:
+                outcome = sender.send(message)
+            except deliver.NotSent:
+                if record:  # it never left: a later run sends it
+                    store.forget_deliveries(briefing_id, report.edition, email)
+                raise
+        except deliver.DeliveryError:
+            stop.set()
+            raise
         if record:
             store.mark_delivery(
                 briefing_id, report.edition, email, outcome.status, now=now, error=outcome.error
@@ -910,6 +929,13 @@ def send_edition(
                 report.sent += 1
             else:
                 report.failed.append((email, outcome.error))
+
+    def refuse(email: str, error: str) -> None:
+        """A message that cannot be made fails its subscriber only."""
+        if record and not dry_run:
+            store.mark_delivery(briefing_id, report.edition, email, "failed", now=now, error=error)
+        with lock:
+            report.failed.append((email, error))
 
     workers = max(1, connections)
     slots = threading.Semaphore(workers * 2)  # build messages only a little ahead of sending
@@ -927,6 +953,8 @@ def send_edition(
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="send") as pool:
             pending = []
             for subscriber in recipients:
+                if stop.is_set():
+                    break
                 state = ledger.get(subscriber.email.lower())
                 if state in ("sent", "failed"):
                     report.already += 1
@@ -935,17 +963,21 @@ def send_edition(
                     report.in_doubt.append(subscriber.email)
                     continue
                 html, text = bodies.of(subscriber)
-                message = deliver.message(
-                    edition=edition,
-                    briefing=briefing,
-                    subscriber=subscriber,
-                    html=html,
-                    text=text,
-                    delivery=config.delivery,
-                    secret=secret,
-                    timezone=tz,
-                    now=now,
-                )
+                try:
+                    message = deliver.message(
+                        edition=edition,
+                        briefing=briefing,
+                        subscriber=subscriber,
+                        html=html,
+                        text=text,
+                        delivery=config.delivery,
+                        secret=secret,
+                        timezone=tz,
+                        now=now,
+                    )
+                except deliver.DeliveryError as exc:
+                    refuse(subscriber.email, str(exc).removeprefix(f"{subscriber.email}: "))
+                    continue
                 report.prepared += 1
                 if dry_run:
                     continue
@@ -955,11 +987,13 @@ def send_edition(
                 pending.append(job)
             for job in pending:
                 job.result()  # a crash in a worker is a crash of the run
-        finished = True
+        finished = not report.in_doubt
     finally:
         for sender in opened:
             sender.close()
         if tracked:
+            # sent: everyone was tried, and each message is sent or failed for good; failed:
+            # some are left (no connection) or in doubt, and a later send takes them up
             store.move_edition(
                 briefing_id,
                 edition_name,

@@ -920,16 +920,14 @@ class Store:
                 },
             )
 
-    def forget_deliveries(self, briefing: str, edition: str) -> int:
-        """Clear an edition's ledger, so that it can be sent again (``--resend``)."""
+    def forget_deliveries(self, briefing: str, edition: str, email: str | None = None) -> int:
+        """Clear an edition's ledger (``--resend``), or one subscriber's line of it (a
+        message that never left), so that it can be sent again."""
+        where = [deliveries.c.briefing == briefing, deliveries.c.edition == edition]
+        if email is not None:
+            where.append(deliveries.c.email_key == email.lower())
         with self.engine.begin() as conn:
-            return int(
-                conn.execute(
-                    deliveries.delete().where(
-                        deliveries.c.briefing == briefing, deliveries.c.edition == edition
-                    )
-                ).rowcount
-            )
+            return int(conn.execute(deliveries.delete().where(*where)).rowcount)
 
     def unsubscribe(self, email: str, briefing: str, *, now: datetime) -> bool:
         """Take ``briefing`` off a subscriber's list (all of them: unsubscribed)."""

@@ -473,3 +473,102 @@ def test_lines_starting_with_a_dot_arrive_intact(smtp: tuple[Sink, int], tmp_pat
         sender.close()
     assert outcome.status == "sent"
     assert sink.messages == [("dots@example.net", data + b"\r\n")]
+
+
+def edition_status(loaded: configuration.Config) -> str:
+    store = pipeline.open_store(loaded)
+    try:
+        record = store.edition("sample", edition().edition)
+        assert record is not None
+        return record.status
+    finally:
+        store.close()
+
+
+def test_no_connection_leaves_everyone_to_a_later_send(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens here once the probe is closed
+    loaded = setup(tmp_path, port, people(2))
+    with pytest.raises(deliver.DeliveryError) as refused:
+        send(loaded)
+    assert str(refused.value) == f"smtp://127.0.0.1:{port}: cannot connect: Connection refused"
+    assert edition_status(loaded) == "failed"
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        report = send(loaded)
+    finally:
+        controller.stop()
+    assert (report.sent, report.in_doubt, report.failed) == (2, [], [])
+    assert len(sink.messages) == 2
+    assert edition_status(loaded) == "sent"
+
+
+def test_a_refused_login_is_one_line_and_sends_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiosmtpd.smtp import AuthResult
+
+    def authenticator(*_: Any) -> AuthResult:
+        return AuthResult(success=False, handled=False)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = Sink()
+    controller = Controller(
+        sink, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False
+    )
+    controller.start()
+    monkeypatch.setenv("BRIEFINGS_SMTP_USER", "briefings")
+    monkeypatch.setenv("BRIEFINGS_SMTP_PASSWORD", "wrong")
+    try:
+        loaded = setup(tmp_path, port, people(2))
+        for _ in range(2):  # and again: nobody is left in doubt
+            with pytest.raises(deliver.DeliveryError) as refused:
+                send(loaded)
+            assert str(refused.value) == (
+                f"smtp://127.0.0.1:{port}: authentication failed: "
+                "535 5.7.8 Authentication credentials invalid"
+            )
+            assert edition_status(loaded) == "failed"
+    finally:
+        controller.stop()
+    assert sink.messages == []
+    store = pipeline.open_store(loaded)
+    assert store.ledger("sample", edition().edition) == {}
+    store.close()
+
+
+@pytest.mark.parametrize("method", ["smtp", "outbox"])
+def test_a_malformed_dkim_key_is_one_line(
+    smtp: tuple[Sink, int], tmp_path: Path, method: str
+) -> None:
+    sink, port = smtp
+    setup(tmp_path, port, people(2), method=method)
+    (tmp_path / "dkim.pem").write_text(
+        "-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n"
+    )
+    text = (tmp_path / "feeds.toml").read_text(encoding="utf-8")
+    (tmp_path / "feeds.toml").write_text(
+        text.replace('base_url = "', 'dkim_key = "dkim.pem"\nbase_url = "'), encoding="utf-8"
+    )
+    loaded = configuration.load(tmp_path / "feeds.toml")
+    store = pipeline.open_store(loaded)
+    try:
+        with pytest.raises(deliver.DeliveryError) as refused:
+            pipeline.send_edition(
+                loaded,
+                store,
+                "sample",
+                senders=lambda: pipeline.make_sender(loaded),
+                secret=SECRET.encode(),
+                now=NOW,
+            )
+        assert store.ledger("sample", edition().edition) == {}
+    finally:
+        store.close()
+    assert str(refused.value).startswith("delivery.dkim_key: not a valid private key")
+    assert sink.messages == []
