@@ -476,7 +476,9 @@ def subscribers_import(config_path: Path, file: Path) -> None:
             known_industries=_industries(config),
         )
         with _opened(config) as store:
-            added, updated = store.save_subscribers(parsed.subscribers, now=datetime.now(UTC))
+            added, updated = store.save_subscribers(
+                parsed.subscribers, now=datetime.now(UTC), given=parsed.given
+            )
     click.echo(f"{added} added, {updated} updated, {len(parsed.problems)} rows refused")
     for problem in parsed.problems:
         err.print(f"error: {problem}", markup=False, style="red", soft_wrap=True)
@@ -486,8 +488,13 @@ def subscribers_import(config_path: Path, file: Path) -> None:
 
 @subscribers.command("add")
 @click.argument("email")
-@click.option("--name", default="")
-@click.option("--tier", type=click.Choice(["free", "pro"]), default="free", show_default=True)
+@click.option("--name", default=None, help="The name; kept when updating without it.")
+@click.option(
+    "--tier",
+    type=click.Choice(["free", "pro"]),
+    default=None,
+    help="free (the default) or pro.",
+)
 @click.option("--briefing", "briefing_ids", multiple=True, help="A briefing id; repeatable.")
 @click.option(
     "--industry", "industries", multiple=True, help="A PRO industry, most wanted first; repeatable."
@@ -496,19 +503,30 @@ def subscribers_import(config_path: Path, file: Path) -> None:
 def subscribers_add(
     config_path: Path,
     email: str,
-    name: str,
-    tier: str,
+    name: str | None,
+    tier: str | None,
     briefing_ids: tuple[str, ...],
     industries: tuple[str, ...],
 ) -> None:
-    """Add a subscriber, or update one with the same address."""
+    """Add a subscriber, or update one with the same address: options left out keep
+    what it has."""
+    given = {
+        field
+        for field, value in (
+            ("name", name),
+            ("tier", tier),
+            ("briefings", briefing_ids),
+            ("industries", industries),
+        )
+        if value
+    }
     with errors_to_exit():
         config = configuration.load(config_path)
         try:
             made = subscriber_records.subscriber(
                 email=email,
-                name=name,
-                tier=tier,
+                name=name or "",
+                tier=tier or "free",
                 briefings=briefing_ids,
                 industries=industries,
                 known_briefings=[b.id for b in config.briefings],
@@ -517,7 +535,9 @@ def subscribers_add(
         except ValueError as exc:
             raise ConfigError([f"subscriber {email!r}: {exc}"]) from None
         with _opened(config) as store:
-            added, _ = store.save_subscribers([made], now=datetime.now(UTC))
+            added, _ = store.save_subscribers(
+                [made], now=datetime.now(UTC), given={made.email.lower(): given}
+            )
     click.echo(f"{'added' if added else 'updated'} {made.email}")
 
 

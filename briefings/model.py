@@ -215,6 +215,8 @@ class Subscriber:
     """PRO industry priorities, most wanted first."""
     status: str = "active"
     """active, unsubscribed or bounced."""
+    left: tuple[str, ...] = ()
+    """Briefings the subscriber unsubscribed from: an import does not add them back."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

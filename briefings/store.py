@@ -7,7 +7,7 @@ and which URLs each briefing has already carried.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .errors import StoreError
 from .model import Choice, Edition, EditionRecord, Entry, FeedState, Page, Subscriber
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # Each step brings a database from the version before it to its own; create_all makes new
 # databases at the newest version directly.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -61,6 +61,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE editions ADD COLUMN approved_at DATETIME",
     ),
     4: (),  # the kept stories: new tables only, which create_all makes
+    5: ("ALTER TABLE subscribers ADD COLUMN unsubscribed_from TEXT NOT NULL DEFAULT ''",),
 }
 
 
@@ -266,6 +267,7 @@ subscribers = Table(
     Column("industries", Text, nullable=False, default=""),
     Column("status", String, nullable=False, default="active"),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("unsubscribed_from", Text, nullable=False, default="", server_default=""),
 )
 
 
@@ -650,33 +652,63 @@ class Store:
             if rows:
                 conn.execute(insert(carried), rows)
 
-    def save_subscribers(self, found: Sequence[Subscriber], *, now: datetime) -> tuple[int, int]:
+    def save_subscribers(
+        self,
+        found: Sequence[Subscriber],
+        *,
+        now: datetime,
+        given: Mapping[str, Collection[str]] | None = None,
+    ) -> tuple[int, int]:
         """Add new subscribers and update known ones (by address); (added, updated).
 
-        The status of a known subscriber is kept: an import never resubscribes
-        someone who unsubscribed or bounced.
+        ``given`` names, per lowercased address, the fields the source gave (name,
+        tier, briefings, industries, status); a known subscriber keeps the others.
+        Without it every field is given. A known subscriber's status only ever moves
+        away from active, and briefings they unsubscribed from are not added back: an
+        import never resubscribes anyone.
         """
         added = updated = 0
         with self.engine.begin() as conn:
             for item in found:
                 key = item.email.lower()
-                values = {
-                    "email": item.email,
-                    "name": item.name,
-                    "tier": item.tier,
-                    "briefings": ";".join(item.briefings),
-                    "industries": ";".join(item.industries),
-                    "updated_at": now,
-                }
-                if conn.execute(
-                    update(subscribers).where(subscribers.c.email_key == key).values(**values)
-                ).rowcount:
-                    updated += 1
-                else:
+                fields = set(_FIELDS if given is None else given.get(key, _FIELDS))
+                row = conn.execute(
+                    select(subscribers).where(subscribers.c.email_key == key)
+                ).first()
+                if row is None:
+                    left = set(item.left)
                     conn.execute(
-                        insert(subscribers).values(email_key=key, status=item.status, **values)
+                        insert(subscribers).values(
+                            email_key=key,
+                            email=item.email,
+                            name=item.name,
+                            tier=item.tier,
+                            briefings=";".join(b for b in item.briefings if b not in left),
+                            industries=";".join(item.industries),
+                            status=item.status,
+                            unsubscribed_from=";".join(item.left),
+                            updated_at=now,
+                        )
                     )
                     added += 1
+                    continue
+                left = {b for b in row.unsubscribed_from.split(";") if b} | set(item.left)
+                values: dict[str, Any] = {"email": item.email, "updated_at": now}
+                if "name" in fields:
+                    values["name"] = item.name
+                if "tier" in fields:
+                    values["tier"] = item.tier
+                if "briefings" in fields:
+                    values["briefings"] = ";".join(b for b in item.briefings if b not in left)
+                if "industries" in fields:
+                    values["industries"] = ";".join(item.industries)
+                if "status" in fields and item.status != "active" and row.status == "active":
+                    values["status"] = item.status
+                values["unsubscribed_from"] = ";".join(sorted(left))
+                conn.execute(
+                    update(subscribers).where(subscribers.c.email_key == key).values(**values)
+                )
+                updated += 1
         return added, updated
 
     def remove_subscriber(self, email: str) -> bool:
@@ -739,11 +771,14 @@ class Store:
                 status = "unsubscribed" if status == "active" else status
             elif status == "unsubscribed":
                 status = "active"
+            left = {b for b in row.unsubscribed_from.split(";") if b}
+            dropped = {b for b in row.briefings.split(";") if b} - set(briefings)
             conn.execute(
                 update(subscribers)
                 .where(subscribers.c.email_key == key)
                 .values(
                     briefings=";".join(briefings),
+                    unsubscribed_from=";".join(sorted((left | dropped) - set(briefings))),
                     industries=";".join(industries),
                     status=status,
                     updated_at=now,
@@ -937,11 +972,13 @@ class Store:
             if row is None:
                 return False
             kept = [b for b in row.briefings.split(";") if b and b != briefing]
+            left = {b for b in row.unsubscribed_from.split(";") if b} | {briefing}
             conn.execute(
                 update(subscribers)
                 .where(subscribers.c.email_key == key)
                 .values(
                     briefings=";".join(kept),
+                    unsubscribed_from=";".join(sorted(left)),
                     status=row.status if kept else "unsubscribed",
                     updated_at=now,
                 )
@@ -1021,6 +1058,9 @@ def _edition_record(row: Any) -> EditionRecord:
     )
 
 
+_FIELDS = ("name", "tier", "briefings", "industries", "status")
+
+
 def _subscriber(row: Any) -> Subscriber:
     return Subscriber(
         email=row.email,
@@ -1029,6 +1069,7 @@ def _subscriber(row: Any) -> Subscriber:
         briefings=tuple(b for b in row.briefings.split(";") if b),
         industries=tuple(i for i in row.industries.split(";") if i),
         status=row.status,
+        left=tuple(b for b in row.unsubscribed_from.split(";") if b),
     )
 
 

@@ -2,8 +2,9 @@
 
 The CSV has the columns ``email,name,tier,briefings,industries``; lists are
 separated by ``;``. Every row is checked on its own, so one bad row is reported
-by its line and the others still count. A ``status`` column (as exported) is
-accepted and ignored: an import never resubscribes someone who left.
+by its line and the others still count. The ``status`` and ``unsubscribed`` columns
+that an export writes are read back: an import never resubscribes someone who left.
+A column left out, or an empty cell, keeps what a known subscriber has.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .model import Subscriber
 
 COLUMNS = ("email", "name", "tier", "briefings", "industries")
+EXPORTED = (*COLUMNS, "status", "unsubscribed")
+"""What an export writes: the columns, the status and the briefings left."""
 TIERS = ("free", "pro")
 STATUSES = ("active", "unsubscribed", "bounced")
 _ADDRESS = re.compile(
@@ -31,6 +35,8 @@ class Parsed:
 
     subscribers: tuple[Subscriber, ...]
     problems: tuple[str, ...]
+    given: Mapping[str, frozenset[str]]
+    """Per lowercased address, the fields its row gave (columns present, cells not empty)."""
 
 
 def normal_address(text: str) -> str:
@@ -49,6 +55,8 @@ def subscriber(
     tier: str = "free",
     briefings: Iterable[str] = (),
     industries: Iterable[str] = (),
+    status: str = "active",
+    left: Iterable[str] = (),
     known_briefings: Sequence[str],
     known_industries: Sequence[str],
 ) -> Subscriber:
@@ -56,6 +64,8 @@ def subscriber(
     address = normal_address(email)
     if tier not in TIERS:
         raise ValueError(f"tier {tier!r} is not free or pro")
+    if status not in STATUSES:
+        raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES)}")
     chosen = tuple(dict.fromkeys(b.strip() for b in briefings if b.strip()))
     for briefing in chosen:
         if briefing not in known_briefings:
@@ -64,10 +74,18 @@ def subscriber(
     for industry in priorities:
         if industry not in known_industries:
             raise ValueError(f"unknown industry {industry!r}")
-    if any(c in name for c in "\r\n"):
-        raise ValueError("the name has a line break")
+    for c in name:
+        if unicodedata.category(c) in ("Cc", "Zl", "Zp"):
+            raise ValueError(f"the name has a control character (U+{ord(c):04X})")
+    gone = tuple(dict.fromkeys(b.strip() for b in left if b.strip() in known_briefings))
     return Subscriber(
-        email=address, name=name.strip(), tier=tier, briefings=chosen, industries=priorities
+        email=address,
+        name=name.strip(),
+        tier=tier,
+        briefings=chosen,
+        industries=priorities,
+        status=status,
+        left=gone,
     )
 
 
@@ -78,15 +96,17 @@ def parse_csv(
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ("email",) if c not in header]
-    unknown = [h for h in header if h not in (*COLUMNS, "status")]  # status: as exported
+    unknown = [h for h in header if h not in EXPORTED]
     if missing or unknown:
         wrong = f"missing column {missing[0]!r}" if missing else f"unknown column {unknown[0]!r}"
         return Parsed(
             subscribers=(),
             problems=(f"{filename}:1: {wrong} (the columns are {','.join(COLUMNS)})",),
+            given={},
         )
     reader.fieldnames = header
     found: dict[str, Subscriber] = {}
+    given: dict[str, frozenset[str]] = {}
     problems = []
     for row in reader:
         line = reader.line_num
@@ -99,6 +119,8 @@ def parse_csv(
                 tier=(row.get("tier") or "free").strip().lower(),
                 briefings=(row.get("briefings") or "").split(";"),
                 industries=(row.get("industries") or "").split(";"),
+                status=(row.get("status") or "active").strip().lower(),
+                left=(row.get("unsubscribed") or "").split(";"),
                 known_briefings=known_briefings,
                 known_industries=known_industries,
             )
@@ -106,14 +128,17 @@ def parse_csv(
             problems.append(f"{filename}:{line}: {exc}")
             continue
         found[made.email.lower()] = made  # a repeated address: the last row wins
-    return Parsed(subscribers=tuple(found.values()), problems=tuple(problems))
+        given[made.email.lower()] = frozenset(
+            field for field in EXPORTED if field != "email" and (row.get(field) or "").strip()
+        )
+    return Parsed(subscribers=tuple(found.values()), problems=tuple(problems), given=given)
 
 
 def to_csv(subscribers: Iterable[Subscriber]) -> str:
     """Subscribers as a CSV that :func:`parse_csv` reads back."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*COLUMNS, "status"])
+    writer.writerow(EXPORTED)
     for item in subscribers:
         writer.writerow(
             [
@@ -123,6 +148,7 @@ def to_csv(subscribers: Iterable[Subscriber]) -> str:
                 ";".join(item.briefings),
                 ";".join(item.industries),
                 item.status,
+                ";".join(item.left),
             ]
         )
     return out.getvalue()

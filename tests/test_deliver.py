@@ -572,3 +572,19 @@ def test_a_malformed_dkim_key_is_one_line(
         store.close()
     assert str(refused.value).startswith("delivery.dkim_key: not a valid private key")
     assert sink.messages == []
+
+
+def test_an_unusable_message_fails_only_its_subscriber(
+    smtp: tuple[Sink, int], tmp_path: Path
+) -> None:
+    sink, port = smtp
+    assert sink.messages == []
+    evil = Subscriber(email="evil@example.net", name="Evil\x07Bell", briefings=("sample",))
+    loaded = setup(tmp_path, port, [*people(1), evil, *people(3)[1:]])  # stored before the check
+    report = send(loaded)
+    assert report.sent == 3 and [email for email, _ in report.failed] == ["evil@example.net"]
+    assert "unusable characters in To" in report.failed[0][1]
+    assert edition_status(loaded) == "sent"
+    again = send(loaded)
+    assert (again.sent, again.already, again.failed) == (0, 4, [])
+    assert len(sink.messages) == 3

@@ -108,11 +108,11 @@ def test_add_list_export_remove(write_config: Callable[[str], Path], tmp_path: P
         == "added nino@example.org\n"
     )
     assert cli("add", "NINO@example.org", "--briefing", "israel") == "updated NINO@example.org\n"
-    assert "NINO@example.org\tfree\tactive\tisrael" in cli("list", "--briefing", "israel")
+    assert "NINO@example.org\tpro\tactive\tisrael" in cli("list", "--briefing", "israel")
     exported = cli("export")
-    assert exported.splitlines()[0] == "email,name,tier,briefings,industries,status"
+    assert exported.splitlines()[0] == "email,name,tier,briefings,industries,status,unsubscribed"
     back = subscribers.parse_csv(
-        exported, "export.csv", known_briefings=["israel"], known_industries=[]
+        exported, "export.csv", known_briefings=["israel"], known_industries=["oil-gas"]
     )
     assert back.problems == () and [s.email for s in back.subscribers] == ["NINO@example.org"]
     assert cli("remove", "nino@example.org") == "removed nino@example.org\n"
@@ -132,3 +132,80 @@ def test_good_addresses(address: str) -> None:
 def test_bad_addresses(address: str) -> None:
     with pytest.raises(ValueError):
         subscribers.normal_address(address)
+
+
+def test_a_name_with_a_control_character_is_refused(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    path = write_config(CONFIG)
+    runner = CliRunner()
+    added = runner.invoke(
+        main,
+        ["--config", str(path), "subscribers", "add", "x@example.org", "--name", "Evil\x07Bell"],
+    )
+    assert added.exit_code == 2
+    assert added.output.strip().splitlines() == [
+        "error: subscriber 'x@example.org': the name has a control character (U+0007)"
+    ]
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text("email,name\nx@example.org,Evil\x07Bell\ny@example.org,Yael\n")
+    imported = runner.invoke(main, ["--config", str(path), "subscribers", "import", str(csv_file)])
+    assert imported.exit_code == 1
+    assert f"{csv_file}:2: the name has a control character (U+0007)" in imported.output
+    assert "1 added" in imported.output
+
+
+def test_updates_keep_what_they_do_not_give(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    path = write_config(CONFIG)
+    runner = CliRunner()
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(main, ["--config", str(path), "subscribers", *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text(CSV.splitlines()[0] + "\n" + CSV.splitlines()[2] + "\n")
+    cli("import", str(csv_file))
+    cli("add", "omer@example.org", "--briefing", "israel")
+    row = "omer@example.org,Omer,pro,israel,banking;oil-gas,active,"
+    assert row in cli("export")
+    csv_file.write_text("email,briefings\nomer@example.org,industries;israel\n")
+    cli("import", str(csv_file))
+    assert "omer@example.org,Omer,pro,industries;israel,banking;oil-gas,active," in cli("export")
+
+
+def test_an_import_never_resubscribes(write_config: Callable[[str], Path], tmp_path: Path) -> None:
+    path = write_config(CONFIG)
+    runner = CliRunner()
+
+    def cli(*args: str, config: Path = path) -> str:
+        result = runner.invoke(main, ["--config", str(config), "subscribers", *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text(
+        "email,name,tier,briefings\nomer@example.org,Omer,pro,israel;industries\n"
+        "dana@example.org,Dana,free,israel\n"
+    )
+    cli("import", str(csv_file))
+    store = Store(f"sqlite:///{tmp_path}/briefings.db")
+    store.unsubscribe("omer@example.org", "israel", now=NOW)  # the one-click link
+    store.unsubscribe("dana@example.org", "israel", now=NOW)
+    store.close()
+    cli("import", str(csv_file))
+    listed = cli("list")
+    assert "omer@example.org\tpro\tactive\tindustries\n" in listed
+    assert "dana@example.org\tfree\tunsubscribed\t\n" in listed
+    exported = tmp_path / "export.csv"
+    cli("export", str(exported))
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    other = fresh / "feeds.toml"
+    other.write_text(CONFIG)
+    cli("import", str(exported), config=other)
+    cli("import", str(csv_file), config=other)  # and the old list again
+    assert cli("list", config=other) == listed
