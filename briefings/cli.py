@@ -782,11 +782,14 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
 @click.pass_obj
 def approve(config_path: Path, briefing_id: str, edition: str | None, no_send: bool) -> None:
     """Approve a draft edition: it goes out now, or at the briefing's send_at if later."""
+    from . import deliver
     from . import schedule as scheduling
 
     with errors_to_exit():
         config = configuration.load(config_path)
         _known_briefings(config, (briefing_id,))
+        if not no_send:
+            deliver.secret_from_environment()  # before anything changes
         now = datetime.now(UTC)
         with _opened(config) as store:
             record = scheduling.approve(config, store, briefing_id, edition, now=now)
@@ -808,7 +811,19 @@ def approve(config_path: Path, briefing_id: str, edition: str | None, no_send: b
             click.echo(f"{briefing_id} {record.edition}: approved; already being sent")
             return
         click.echo(f"{briefing_id} {record.edition}: approved; sending now")
-        _send(config, [briefing_id], edition_name=record.edition)
+        try:
+            _send(config, [briefing_id], edition_name=record.edition)
+        finally:
+            # sending moves it on to sent or failed; still sending means it never started
+            with _opened(config) as store:
+                store.move_edition(
+                    briefing_id,
+                    record.edition,
+                    "approved",
+                    expected=("sending",),
+                    send_after=record.send_after,
+                    now=now,
+                )
 
 
 @main.command()

@@ -365,3 +365,29 @@ def test_listing_the_jobs_uses_up_no_run(tmp_path: Path) -> None:
         time.sleep(0.2)
     assert shown[0]["fetch"] == shown[1]["fetch"] == shown[2]["fetch"]  # still due, not run
     assert set(shown[0]) == {"daily", "dispatch", "fetch"}
+
+
+def test_approve_without_a_secret_changes_nothing(
+    site: corpus.Site, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from briefings.cli import main
+
+    path = catalogue(site, tmp_path, DAILY + 'review = true\n\n[delivery]\nmethod = "outbox"\n')
+    clock.set(NOW + timedelta(hours=1, minutes=1))
+    scheduling.edition_job(str(path), "daily", False)
+    monkeypatch.delenv("BRIEFINGS_SECRET", raising=False)
+    result = CliRunner().invoke(main, ["--config", str(path), "approve", "daily"])
+    assert result.exit_code == 1
+    assert "approved" not in result.output and "BRIEFINGS_SECRET" in result.output
+    store = pipeline.open_store(configuration.load(path))
+    assert [e.status for e in store.editions_of("daily")] == ["draft"]
+    store.close()
+    monkeypatch.setenv("BRIEFINGS_SECRET", "a-secret-for-tests-only-0123456789")
+    result = CliRunner().invoke(main, ["--config", str(path), "approve", "daily"])
+    assert result.exit_code == 0, result.output
+    assert "approved; sending now" in result.output
+    store = pipeline.open_store(configuration.load(path))
+    assert [e.status for e in store.editions_of("daily")] == ["sent"]
+    store.close()
