@@ -248,3 +248,18 @@ def test_a_poll_imports_nothing_it_does_not_use(server: LocalServer, tmp_path: P
     heavy = {"rich", "pygments", "jinja2", "mjml", "apscheduler", "trafilatura", "datasketch"}
     assert not seen[0] & heavy
     assert not seen[1] & (heavy | {"feedparser", "nh3", "rapidfuzz"})
+
+
+def test_check_reports_a_broken_template_on_one_line(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    templates = tmp_path / "mine"
+    templates.mkdir()
+    (templates / "web.html").write_text("{% if %}\n", encoding="utf-8")
+    path = write_config(
+        '[settings]\ntemplates = "mine"\n\n[briefings.daily]\ntitle = "D"\nschedule = "0 7 * * *"\n'
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith(f"error: {templates / 'web.html'}:1: ")
