@@ -93,11 +93,15 @@ def chosen(
 
     Unknown ids are ignored, and a free reader cannot pick a PRO briefing or
     industries; industries keep the order of their ranks (ties by catalogue order).
+    What the reader cannot change (a free reader's PRO briefing, shown disabled and so
+    never posted) stays as it is.
     """
     pro = subscriber.tier == "pro"
     wanted = set(form.get("briefing", []))
     briefings = tuple(
-        b for b, _, tier in choices.briefings if b in wanted and (pro or tier != "pro")
+        b
+        for b, _, tier in choices.briefings
+        if (b in wanted if pro or tier != "pro" else b in subscriber.briefings)
     )
     if not pro:
         return briefings, subscriber.industries

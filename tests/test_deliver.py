@@ -421,6 +421,19 @@ def test_preferences_page(tmp_path: Path) -> None:
         saved = store.subscriber("free@example.net")
         assert saved is not None and saved.briefings == ("daily",) and saved.status == "active"
 
+        # a PRO briefing a free reader has (given by an editor) survives Save
+        store.save_subscribers(
+            [Subscriber(email="free@example.net", briefings=("daily", "energy"))], now=NOW
+        )
+        with urllib.request.urlopen(free) as response:
+            assert 'value="energy" checked disabled' in response.read().decode()
+        with urllib.request.urlopen(
+            urllib.request.Request(free, data=b"briefing=daily")
+        ) as response:
+            response.read()
+        saved = store.subscriber("free@example.net")
+        assert saved is not None and saved.briefings == ("daily", "energy")
+
         forged = free.replace("free%40example.net", "pro%40example.net")
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(urllib.request.Request(forged, data=b"briefing=daily"))
