@@ -37,6 +37,9 @@ _COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 RULE_KEYS = frozenset({"term", "unless_near", "window", "first_name", "not_names"})
 _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_LONGEST = timedelta(days=3650)
+"""The longest duration accepted: dates a window back or forward stay representable."""
+_DAY_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -530,9 +533,14 @@ def parse_duration(text: str) -> timedelta:
     parts = {"seconds": 0, "minutes": 0, "hours": 0, "days": 0, "weeks": 0}
     for number, unit in _DURATION.findall(compact):
         parts[_UNITS[unit]] += int(number)
-    span = timedelta(**parts)
+    try:
+        span = timedelta(**parts)
+    except OverflowError:
+        span = _LONGEST + _LONGEST
     if span <= timedelta(0):
         raise ValueError(f"duration {text!r} must be longer than zero")
+    if span > _LONGEST:
+        raise ValueError(f"duration {text!r} is too long (at most 10 years, '3650d')")
     return span
 
 
@@ -620,7 +628,7 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
             "(use an IANA name such as 'Europe/Istanbul')",
         )
         values["timezone"] = "UTC"
-    for name in ("retries", "host_delay", "lock_wait", "processes"):
+    for name in ("retries", "host_delay", "lock_wait", "processes", "extract_below"):
         if values[name] < 0:
             checker.add(f"settings.{name}", f"must not be negative, got {values[name]!r}")
             values[name] = SETTINGS[name].default
@@ -629,6 +637,9 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
             checker.add(f"settings.{name}", f"must be greater than zero, got {values[name]!r}")
             values[name] = SETTINGS[name].default
     templates = values["templates"]
+    if templates and not (root / templates).is_dir():
+        checker.add("settings.templates", f"{root / templates}: no such folder")
+        templates = ""
     return Settings(
         database=_database_url(values["database"], root),
         output=root / values["output"],
@@ -679,6 +690,11 @@ def _delivery(checker: _Checker, raw: Any, root: Path, base_url: str) -> Deliver
     )
     if values["rate"] <= 0:
         checker.add("delivery.rate", "must be greater than zero")
+    if not 1 <= values["smtp_port"] <= 65535:
+        checker.add("delivery.smtp_port", f"must be 1 to 65535, got {values['smtp_port']!r}")
+        values["smtp_port"] = DELIVERY["smtp_port"].default
+    if values["connections"] < 1:
+        checker.add("delivery.connections", f"must be at least 1, got {values['connections']!r}")
     return Delivery(
         sender=values["from"],
         method=method,
@@ -853,6 +869,10 @@ def _briefings(
             checker.add(prefix + "min_score", "must be greater than zero")
         if values["max_stories"] <= 0:
             checker.add(prefix + "max_stories", "must be greater than zero")
+        if values["min_stories"] < 0:
+            checker.add(
+                prefix + "min_stories", f"must not be negative, got {values['min_stories']}"
+            )
         briefings.append(
             Briefing(
                 id=briefing_id,
@@ -1000,16 +1020,21 @@ def _weekdays(field: str) -> str:
 def _weekday_number(text: str, field: str) -> int:
     if text.isdigit() and int(text) <= 7:
         return int(text) % 7 if int(text) != 7 else 7
-    if text[:3] in _WEEKDAYS:
-        return _WEEKDAYS.index(text[:3])
+    if text in _WEEKDAYS:
+        return _WEEKDAYS.index(text)
+    if text in _DAY_NAMES:
+        return _DAY_NAMES.index(text)
     raise ValueError(f"bad weekday {text!r} in {field!r} (use 0-7 or sun..sat)")
 
 
 def _check_cron(checker: _Checker, line: str, timezone: str, where: str) -> None:
     try:
-        cron_trigger(line, timezone)
+        trigger = cron_trigger(line, timezone)
     except ValueError as exc:
         checker.add(where, f"bad cron line {line!r}: {exc}")
+        return
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        checker.add(where, f"bad cron line {line!r}: it never fires (no such date)")
 
 
 def _placeholder(key: Key) -> Any:

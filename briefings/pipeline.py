@@ -137,7 +137,18 @@ def open_store(config: Config) -> Store:
                 f"{folder}: cannot create the database's folder: {exc.strerror}; "
                 "create it, or set settings.database to a writable place"
             ) from None
-    return Store(url)
+    import sqlalchemy.exc
+
+    scheme = url.partition("://")[0]
+    try:
+        return Store(url)
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"settings.database: {scheme}: its driver is not installed "
+            f"(no module named {exc.name!r}); install it, e.g. pip install {exc.name}"
+        ) from None
+    except (sqlalchemy.exc.NoSuchModuleError, sqlalchemy.exc.ArgumentError) as exc:
+        raise StoreError(f"settings.database: {scheme}: {exc}") from None
 
 
 def lock_path(config: Config) -> Path:

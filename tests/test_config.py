@@ -122,6 +122,46 @@ def test_good_config_resolves_paths_and_defaults(write_config: Callable[[str], P
             "feeds.toml: briefings.israel.window: duration '0h' must be longer than zero",
         ),
         (
+            ('schedule = "0 7 * * *"', 'schedule = "0 7 * * sunflower"'),
+            "feeds.toml: briefings.israel.schedule: bad cron line '0 7 * * sunflower': bad weekday",
+        ),
+        (
+            ('schedule = "0 7 * * *"', 'schedule = "0 7 * * monkey-friday"'),
+            "feeds.toml: briefings.israel.schedule: bad cron line '0 7 * * monkey-friday': bad",
+        ),
+        (
+            ('schedule = "0 7 * * *"', 'schedule = "0 7 31 2 *"'),
+            "feeds.toml: briefings.israel.schedule: bad cron line '0 7 31 2 *': it never fires",
+        ),
+        (
+            ('window = "1d12h"', 'window = "1000000000d"'),
+            "feeds.toml: briefings.israel.window: duration '1000000000d' is too long",
+        ),
+        (
+            ('window = "1d12h"', 'window = "1d12h"\nmin_stories = -3'),
+            "feeds.toml: briefings.israel.min_stories: must not be negative",
+        ),
+        (
+            ('timezone = "Europe/Istanbul"', 'fetch_interval = "999999999999d"'),
+            "feeds.toml: settings.fetch_interval: duration '999999999999d' is too long",
+        ),
+        (
+            ('timezone = "Europe/Istanbul"', "extract_below = -1"),
+            "feeds.toml: settings.extract_below: must not be negative",
+        ),
+        (
+            ('timezone = "Europe/Istanbul"', 'templates = "nowhere"'),
+            "feeds.toml: settings.templates: ",
+        ),
+        (
+            ("[briefings.everything]", "[delivery]\nsmtp_port = 99999\n[briefings.everything]"),
+            "feeds.toml: delivery.smtp_port: must be 1 to 65535, got 99999",
+        ),
+        (
+            ("[briefings.everything]", "[delivery]\nconnections = 0\n[briefings.everything]"),
+            "feeds.toml: delivery.connections: must be at least 1, got 0",
+        ),
+        (
             ('name = "Local file"', 'name = "Outlet A"'),
             "feeds.toml: feeds[1].id: duplicate feed id 'outlet-a' (also feeds[0]; set a distinct id)",
         ),
@@ -212,6 +252,7 @@ def test_missing_config_exits_2(tmp_path: Path) -> None:
 def test_durations() -> None:
     assert config.parse_duration("90m") == timedelta(minutes=90)
     assert config.parse_duration("1w") == timedelta(days=7)
+    assert config.cron_trigger("0 7 * * monday-friday", "UTC") is not None
     for bad in ("", "12", "h", "1x", "-1h"):
         with pytest.raises(ValueError):
             config.parse_duration(bad)
@@ -263,3 +304,20 @@ def test_cron_weekdays_count_from_sunday_as_in_crontab() -> None:
     assert weekdays("0 7 * * sun-thu") == ["Sun", "Mon", "Tue", "Wed", "Thu"]
     assert weekdays("0 7 * * 0,6") == ["Sun", "Sat"]
     assert weekdays("0 7 * * 7") == ["Sun"]
+
+
+def test_a_database_without_its_driver_is_one_line(write_config: Callable[[str], Path]) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg") is not None:
+        pytest.skip("psycopg is installed")
+    path = write_config(
+        '[settings]\ndatabase = "postgresql+psycopg://u@127.0.0.1:1/b"\n\n'
+        '[briefings.daily]\ntitle = "D"\nschedule = "0 7 * * *"\n'
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "subscribers", "list"])
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith(
+        "error: settings.database: postgresql+psycopg: its driver is not installed"
+    )
