@@ -378,7 +378,7 @@ def topics_test(
 
     with errors_to_exit():
         config = _config_or_none(config_path)
-    lines = file.read_text(encoding="utf-8").splitlines()
+    lines = _read_text(file).splitlines()
     examples, problems = topics_module.parse_examples(lines, str(file))
     for problem in problems:
         err.print(f"error: {problem}", markup=False, style="red", soft_wrap=True)
@@ -435,7 +435,7 @@ def stories_test(file: Path, show: int) -> None:
     """
     from . import dedupe
 
-    lines = file.read_text(encoding="utf-8").splitlines()
+    lines = _read_text(file).splitlines()
     articles, labels, problems = dedupe.parse_labelled(lines, str(file))
     for problem in problems:
         err.print(f"error: {problem}", markup=False, style="red", soft_wrap=True)
@@ -596,8 +596,11 @@ def subscribers_export(config_path: Path, file: Path | None) -> None:
             text = subscriber_records.to_csv(store.list_subscribers())
     if file is None:
         click.echo(text, nl=False)
-    else:
+        return
+    try:
         file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail([f"{file}: cannot write: {exc.strerror}"], 1)
 
 
 @main.command()
@@ -717,7 +720,11 @@ def serve(config_path: Path, host: str, port: int) -> None:
         briefings=tuple((b.id, b.title, b.tier) for b in config.briefings),
         industries=tuple((t.id, t.title) for t in matcher.topics.values() if t.kind == "industry"),
     )
-    httpd = unsubscribe.server(store, secret, choices=choices, host=host, port=port)
+    try:
+        httpd = unsubscribe.server(store, secret, choices=choices, host=host, port=port)
+    except OSError as exc:
+        store.close()
+        _fail([f"cannot listen on {host}:{port}: {exc.strerror}"], 1)
     err.print(
         f"Answering unsubscribe and preferences links at http://{host}:{httpd.server_address[1]}/"
     )
@@ -873,6 +880,16 @@ def preview(config_path: Path, host: str | None, port: int) -> None:
     finally:
         httpd.server_close()
         store.close()
+
+
+def _read_text(file: Path) -> str:
+    """A UTF-8 file's text; an unreadable one ends the command with one line (status 1)."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except OSError as exc:
+        _fail([f"{file}: cannot read: {exc.strerror}"], 1)
+    except UnicodeDecodeError as exc:
+        _fail([f"{file}: not UTF-8 text (byte {exc.start}: {exc.reason})"], 1)
 
 
 def _industries(config: configuration.Config) -> list[str]:

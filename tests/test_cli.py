@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from briefings.cli import main
@@ -263,3 +264,33 @@ def test_check_reports_a_broken_template_on_one_line(
     assert result.exit_code == 1
     [line] = result.output.strip().splitlines()
     assert line.startswith(f"error: {templates / 'web.html'}:1: ")
+
+
+def test_unreadable_files_and_a_taken_port_are_one_line(
+    write_config: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    latin = tmp_path / "labelled.jsonl"
+    latin.write_bytes(b'{"title": "Caf\xe9"}\n')
+    for command in ("topics", "stories"):
+        result = CliRunner().invoke(main, [command, "test", str(latin)])
+        assert result.exit_code == 1
+        assert result.output.strip().splitlines() == [
+            f"error: {latin}: not UTF-8 text (byte 14: invalid continuation byte)"
+        ]
+    path = write_config('[briefings.daily]\ntitle = "D"\nschedule = "0 7 * * *"\n')
+    target = tmp_path / "no-such-folder" / "x.csv"
+    result = CliRunner().invoke(main, ["--config", str(path), "subscribers", "export", str(target)])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"error: {target}: cannot write: No such file or directory"
+    monkeypatch.setenv("BRIEFINGS_SECRET", "a-secret-for-tests-only-0123456789")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["--config", str(path), "serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert (
+        result.output.strip() == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
