@@ -313,7 +313,9 @@ def topics_explain(config_path: Path, url: str | None, text: str | None, title: 
     """
     from . import topics as topics_module
 
-    if (url is None) == (text is None):
+    if url is None and text is None:
+        raise click.UsageError("give a URL or --text to explain")
+    if url is not None and text is not None:
         raise click.UsageError("give a URL or --text, not both")
     with errors_to_exit():
         config = _config_or_none(config_path)

@@ -294,3 +294,9 @@ def test_unreadable_files_and_a_taken_port_are_one_line(
     assert (
         result.output.strip() == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
     )
+
+
+def test_topics_explain_says_what_is_missing() -> None:
+    result = CliRunner().invoke(main, ["topics", "explain"])
+    assert result.exit_code == 2
+    assert "give a URL or --text to explain" in result.output
