@@ -7,6 +7,7 @@ trafilatura is handed the HTML we fetched; it never fetches by itself. Its
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 from collections.abc import Iterator
@@ -36,6 +37,27 @@ _LANG = re.compile(r"<html[^>]*\blang=[\"']?([A-Za-z]{2,3}(?:-[A-Za-z]{2,4})?)",
 _CREDIT = re.compile(r"\((?:photo|image|picture)s?\b[^)]*\)", re.IGNORECASE)
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}(?:\([A-Za-z ]+\))?\s*[-–—]\s+")
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+# Codecs Python has that are no charset of a page: they fail on bad bytes (idna, punycode,
+# undefined), or turn plain ASCII into markup (UTF-7, forbidden by WHATWG as an XSS vector;
+# the escape codecs).
+_NOT_FOR_PAGES = frozenset(
+    {"idna", "punycode", "undefined", "utf-7", "unicode-escape", "raw-unicode-escape"}
+)
+# WHATWG decodes these labels with a superset: pages labelled latin-1 are written in
+# windows-1252 (curly quotes at 0x93 and 0x94), and so on.
+_WHATWG_SUPERSETS = {
+    "ascii": "cp1252",
+    "iso8859-1": "cp1252",
+    "iso8859-9": "cp1254",
+    "iso8859-11": "cp874",
+    "tis-620": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "euc_kr": "cp949",
+    "big5": "big5hkscs",
+}
+_ASCII_PROBE = b'<meta charset="x">'
 # trafilatura logs every page it finds too short; our own report says so once.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
@@ -45,16 +67,36 @@ class ExtractionFailed(BriefingsError):
 
 
 def decode(body: bytes, content_type: str = "") -> str:
-    """Bytes → text, trusting the declared charset, then the page's own meta, then UTF-8."""
-    declared = _CHARSET.search(content_type) or _CHARSET.search(
-        body[:4096].decode("ascii", "replace")
-    )
-    if declared:
-        try:
-            return body.decode(declared.group(1), errors="replace")
-        except LookupError:
-            pass
-    return body.decode("utf-8", errors="replace")
+    """Bytes → text as a browser decodes them: a byte order mark first, then the declared
+    charset, then the page's own meta tag, then UTF-8. Never raises."""
+    for bom, bom_codec in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(bom_codec, errors="replace")
+    declared = _CHARSET.search(content_type)
+    codec = _web_codec(declared.group(1)) if declared else None
+    if codec is None:
+        meta = _CHARSET.search(body[:4096].decode("ascii", "replace"))
+        codec = _web_codec(meta.group(1), in_page=True) if meta else None
+    try:
+        return body.decode(codec or "utf-8", errors="replace")
+    except (UnicodeError, LookupError):  # a codec that cannot replace; none is known to remain
+        return body.decode("utf-8", errors="replace")
+
+
+def _web_codec(label: str, *, in_page: bool = False) -> str | None:
+    """The Python codec for a charset label, or ``None`` when it is no text encoding a web
+    page may use. A label found in the page itself was read as ASCII, so a codec that does
+    not read ASCII as ASCII (UTF-16, EBCDIC) is a false label: UTF-8 then, as WHATWG says."""
+    try:
+        info = codecs.lookup(label)
+    except LookupError:
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FOR_PAGES:
+        return None
+    name = _WHATWG_SUPERSETS.get(info.name, info.name)
+    if in_page and _ASCII_PROBE.decode(name, errors="replace") != _ASCII_PROBE.decode("ascii"):
+        return "utf-8"
+    return name
 
 
 def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
@@ -63,15 +105,20 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
         raise ExtractionFailed(f"{url}: not an HTML page ({content_type.split(';')[0]})")
     import trafilatura  # here, not at the top: it takes 0.2 s to import, and `fetch` needs none
 
-    document = trafilatura.bare_extraction(
-        decode(body, content_type),
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        favor_precision=True,
-        deduplicate=False,
-    )
+    try:
+        document = trafilatura.bare_extraction(
+            decode(body, content_type),
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            favor_precision=True,
+            deduplicate=False,
+        )
+    except Exception as exc:  # trafilatura returns None for most trouble, and raises the rest
+        raise ExtractionFailed(
+            f"{url}: extraction failed: {type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
+        ) from None
     text = (getattr(document, "text", None) or "").strip() if document is not None else ""
     if not text:
         raise ExtractionFailed(f"{url}: no article text found on the page")

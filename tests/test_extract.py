@@ -8,6 +8,8 @@ from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import pytest
+
 from briefings import config, extract, pipeline
 from briefings.fetch import PAGE_ACCEPT, FetchOptions, Request, fetch_all
 from briefings.model import Entry
@@ -159,3 +161,77 @@ def test_the_feed_date_wins_over_the_page_date() -> None:
     assert article.text_source == "page"
     undated = extract.best_article(replace(entry, dated=False), found, article_id="1")
     assert undated.published == NOW - timedelta(days=3)
+
+
+ENGLISH = "Officials in Baku said the talks with Yerevan would resume next month in Geneva. "
+
+
+@pytest.mark.parametrize(
+    ("content_type", "head"),
+    [
+        ("text/html; charset=idna", ""),
+        ("text/html; charset=punycode", ""),
+        ("text/html", '<meta charset="undefined">'),
+        ("text/html; charset=hex", '<meta charset="raw-unicode-escape">'),
+        ("text/html; charset=no-such-thing", '<meta charset="utf-16">'),
+    ],
+)
+def test_a_charset_that_is_no_web_encoding_falls_back(
+    server: LocalServer, content_type: str, head: str
+) -> None:
+    html = page("Caffè talks", ENGLISH + "Caffè in Tbilisi. \\u0041", head).encode()
+    found = fetch_page(server, "/odd", html, content_type)
+    assert "Officials in Baku said the talks" in found.text
+    assert "Caffè in Tbilisi. \\u0041" in found.text  # read as UTF-8, escapes left alone
+
+
+def test_utf_7_is_never_used() -> None:
+    html = page(
+        "T", ENGLISH + "+ADw-script+AD4-alert(1)+ADw-/script+AD4-", '<meta charset="utf-7">'
+    )
+    assert "<script>" not in extract.decode(html.encode(), "text/html; charset=utf-7")
+    assert "<script>" not in extract.decode(html.encode(), "text/html")
+
+
+def test_a_byte_order_mark_wins_over_the_declared_charset(server: LocalServer) -> None:
+    html = page("Türkiye", TURKISH).encode("utf-8")
+    found = fetch_page(server, "/bom8", b"\xef\xbb\xbf" + html, "text/html; charset=iso-8859-1")
+    assert "Türkiye Büyük Millet Meclisi" in found.text
+    utf16 = page("Türkiye", TURKISH).encode("utf-16-le")
+    found = fetch_page(server, "/bom16", b"\xff\xfe" + utf16, "text/html; charset=utf-8")
+    assert "Türkiye Büyük Millet Meclisi" in found.text
+
+
+def test_latin_1_and_ascii_labels_mean_windows_1252() -> None:
+    body = "“Peace” talks — in Baku".encode("cp1252")
+    assert extract.decode(body, "text/html; charset=iso-8859-1") == "“Peace” talks — in Baku"
+    assert extract.decode(body, "text/html; charset=us-ascii") == "“Peace” talks — in Baku"
+    assert extract.decode(b'<meta charset="latin1">\x93x\x94', "") == '<meta charset="latin1">“x”'
+
+
+def test_pages_with_false_charsets_are_read_and_stored(server: LocalServer, tmp_path: Path) -> None:
+    body = page("Baku talks", ENGLISH).encode()
+    server.add("/idna.html", body, headers={"Content-Type": "text/html; charset=idna"})
+    meta = page("Baku talks", ENGLISH, '<meta charset="undefined">').encode()
+    server.add("/undefined.html", meta, headers={"Content-Type": "text/html"})
+    when = format_datetime(NOW - timedelta(hours=2))
+    items = "".join(
+        f"<item><title>Talks {n}</title><link>{server.base}/{n}.html</link>"
+        f"<pubDate>{when}</pubDate><description>Short.</description></item>"
+        for n in ("idna", "undefined")
+    )
+    feed = f"<rss version='2.0'><channel><title>T</title>{items}</channel></rss>"
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[settings]\nhost_delay = 0\n[[feeds]]\nname = "Wire"\n'
+        f'url = "{server.add("/feed.xml", feed)}"\n'
+        '[briefings.caucasus]\ntitle = "Caucasus"\ntopics = ["caucasus"]\n'
+        'schedule = "0 7 * * *"\n'
+    )
+    loaded = config.load(path)
+    store = pipeline.open_store(loaded)
+    run = pipeline.Run(config=loaded, store=store, now=NOW)
+    pipeline.fetch_feeds(run)
+    pipeline.fetch_pages(run)
+    store.close()
+    assert (run.report.pages_fetched, run.report.failures) == (2, [])
