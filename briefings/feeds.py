@@ -40,6 +40,7 @@ _BLANK_LINES = re.compile(r"\s*\n\s*(?:\n\s*)*")
 # A numeric character reference to a surrogate or past U+10FFFF makes feedparser raise
 # instead of recovering, losing the whole feed for one bad character.
 _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+_CLOSING_TAG = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|rdf)\s*>\Z", re.IGNORECASE)
 
 
 def html_to_text(markup: str) -> str:
@@ -205,8 +206,21 @@ def _date(item: Any) -> datetime | None:
 
 
 def _truncated(body: bytes) -> bool:
-    tail = body[-512:].rstrip().lower()
-    return not tail.endswith((b"</rss>", b"</feed>", b"</rdf:rdf>", b"</rdf>"))
+    """True when the document does not end with a feed's closing tag, once what may
+    follow it (whitespace, NUL padding, comments a cache plugin adds, processing
+    instructions) is set aside."""
+    end = len(body)
+    while True:
+        end = len(body[:end].rstrip(b" \t\r\n\x00"))
+        for closing, opening in ((b"-->", b"<!--"), (b"?>", b"<?")):
+            if body.endswith(closing, 0, end):
+                start = body.rfind(opening, 0, end - len(closing))
+                if start < 0:
+                    return True
+                end = start
+                break
+        else:
+            return not _CLOSING_TAG.search(body, max(0, end - 64), end)
 
 
 def _not_a_feed_reason(body: bytes, content_type: str, parsed: Any) -> str:

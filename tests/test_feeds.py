@@ -100,3 +100,41 @@ def test_a_date_in_the_future_becomes_the_first_seen_time() -> None:
         body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
     )
     assert (entry.published, entry.dated) == (SEEN, False)
+
+
+COMPLETE = (
+    b"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>T</title>"
+    b"<item><title>Baku&nbsp;talks resume</title><link>http://127.0.0.1/a</link></item>"
+    b"</channel></rss>"
+)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        b"\n<!-- page cached by WP Super Cache 0.02s -->\n",
+        b"\n<!-- one -->\n<?cache served?>\n<!-- two -->\n\n",
+        b"\n" + b"\x00" * 300,
+        b"",
+    ],
+)
+@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "application/rss+xml"])
+def test_a_complete_feed_with_a_trailing_comment_is_kept(tail: bytes, content_type: str) -> None:
+    [entry] = feeds.parse_feed(
+        COMPLETE + tail,
+        feed_id="x",
+        url=f"{BASE}/f",
+        seen_at=SEEN,
+        canonical=dedupe.canonical_url,
+        content_type=content_type,
+    )
+    assert entry.title == "Baku talks resume"
+
+
+@pytest.mark.parametrize("tail", [b"", b"<!-- cached -->", b"</rss> <!-- not closed", b"--> stray"])
+def test_a_cut_off_feed_is_still_refused(tail: bytes) -> None:
+    body = COMPLETE[: COMPLETE.index(b"</item>")] + b"<item><title>Half" + tail
+    with pytest.raises(FeedParseError, match="ends before its closing tag"):
+        feeds.parse_feed(
+            body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
+        )
