@@ -179,6 +179,14 @@ def _entry(
     )
 
 
+def page_url(entry: Entry) -> str:
+    """The address of the entry's own page, without its fragment; ``""`` for an entry
+    without a link of its own, whose URL is the feed's with a digest of its id as the
+    fragment."""
+    address, _, fragment = entry.url.partition("#")
+    return "" if fragment == _digest(entry.guid) else address
+
+
 def newest(entries: list[Entry], count: int) -> list[Entry]:
     """At most ``count`` entries, the most recently published first kept."""
     if len(entries) <= count:
