@@ -138,3 +138,57 @@ def test_a_cut_off_feed_is_still_refused(tail: bytes) -> None:
         feeds.parse_feed(
             body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
         )
+
+
+def turkish_feed(declaration: str, stray: bytes) -> bytes:
+    items = "".join(
+        f"<item><title>İçişleri Bakanı açıkladı {n}</title><link>http://127.0.0.1/{n}</link>"
+        f"<description>Ankara'da görüşme sürüyor{'STRAY' if n == 2 else ''}.</description></item>"
+        for n in range(4)
+    )
+    feed = f"{declaration}<rss version='2.0'><channel><title>Haber</title>{items}</channel></rss>"
+    return feed.encode("utf-8").replace(b"STRAY", stray)
+
+
+@pytest.mark.parametrize(
+    ("declaration", "content_type"),
+    [
+        ("", ""),
+        ("<?xml version='1.0' encoding='UTF-8'?>", ""),
+        ("", "application/rss+xml; charset=utf-8"),
+        ("<?xml version='1.0' encoding='utf8'?>", "text/xml; charset=UTF-8"),
+    ],
+)
+def test_one_stray_byte_does_not_turn_a_utf_8_feed_to_mojibake(
+    declaration: str, content_type: str
+) -> None:
+    found = feeds.parse_feed(
+        turkish_feed(declaration, b" \xa0"),
+        feed_id="x",
+        url=f"{BASE}/f",
+        seen_at=SEEN,
+        canonical=dedupe.canonical_url,
+        content_type=content_type,
+    )
+    assert [e.title for e in found] == [f"İçişleri Bakanı açıkladı {n}" for n in range(4)]
+    assert found[2].summary == "Ankara'da görüşme sürüyor \ufffd."
+
+
+def test_a_feed_in_another_charset_is_left_to_feedparser() -> None:
+    undeclared = "<rss version='2.0'><channel><title>Café</title><item><title>Café à Bakou"
+    undeclared += "</title><link>http://127.0.0.1/a</link></item></channel></rss>"
+    declared = "<?xml version='1.0' encoding='windows-1254'?>" + turkish_feed("", b"").decode()
+    for body, title in (
+        (undeclared.encode("cp1252"), "Café à Bakou"),
+        (declared.encode("cp1254"), "İçişleri Bakanı açıkladı 0"),
+    ):
+        entries = feeds.parse_feed(
+            body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
+        )
+        assert entries[0].title == title
+    # UTF-8 with one valid sequence and two stray bytes: not evidently UTF-8
+    mixed = undeclared.encode("cp1252").replace(b"Bakou", "Bakü".encode())
+    [entry] = feeds.parse_feed(
+        mixed, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
+    )
+    assert entry.title == "Café à BakÃ¼"
