@@ -15,7 +15,7 @@ import html
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -149,9 +149,28 @@ def parse_feed(
     entries: dict[str, Entry] = {}
     for item in parsed.entries:
         entry = _entry(item, feed_id=feed_id, feed_url=url, seen_at=seen_at, canonical=canonical)
-        if entry is not None:
-            entries.setdefault(entry.guid, entry)  # a repeated id keeps its first item
+        if entry is None:
+            continue
+        kept = entries.get(entry.guid)
+        if kept is not None and _identity(kept) != _identity(entry):
+            # A repeated id on a distinct item: feeds that reuse ids lost items silently.
+            entry = _with_guid(entry, f"{entry.guid}#{_digest(_identity(entry))}", feed_url=url)
+        entries.setdefault(entry.guid, entry)  # the same item again collapses
     return list(entries.values())
+
+
+def _identity(entry: Entry) -> str:
+    """What tells two items with one id apart: the link, or the text of a linkless one."""
+    if page_url(entry):
+        return entry.canonical_url
+    return f"{entry.title}\n{entry.summary}\n{entry.content}"
+
+
+def _with_guid(entry: Entry, guid: str, *, feed_url: str) -> Entry:
+    if page_url(entry):
+        return replace(entry, guid=guid)
+    linkless = _linkless_url(feed_url, guid)
+    return replace(entry, guid=guid, url=linkless, canonical_url=linkless)
 
 
 def _entry(
@@ -171,11 +190,12 @@ def _entry(
     published = _date(item)
     if published is not None and published > seen_at + FUTURE_SLACK:
         published = None  # a date in the future is a broken clock, not news from tomorrow
+    linkless = _linkless_url(feed_url, guid)
     return Entry(
         feed_id=feed_id,
         guid=guid,
-        url=link or f"{feed_url}#{_digest(guid)}",
-        canonical_url=canonical(link) if link else f"{feed_url}#{_digest(guid)}",
+        url=link or linkless,
+        canonical_url=canonical(link) if link else linkless,
         title=title or _first_words(summary or content),
         summary=summary,
         content=content,
@@ -183,6 +203,12 @@ def _entry(
         published=published or seen_at,
         dated=published is not None,
     )
+
+
+def _linkless_url(feed_url: str, guid: str) -> str:
+    """The URL of an entry without a link of its own: the feed's, with a digest of its id
+    as the fragment (:func:`page_url` knows it by that)."""
+    return f"{feed_url}#{_digest(guid)}"
 
 
 def page_url(entry: Entry) -> str:

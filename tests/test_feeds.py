@@ -27,7 +27,7 @@ def parse(name: str, url: str = f"{BASE}/feeds/x.rss") -> list[Entry]:
 def test_rss_is_sanitized_dated_and_resolved() -> None:
     expected = json.loads((DATA / "feeds" / "hostile.expected.json").read_text())
     entries = parse("hostile.rss")
-    assert len(entries) == len(expected)  # the repeated id kept its first item only
+    assert len(entries) == len(expected)  # the repeated id on another link: kept
     for entry, want in zip(entries, expected, strict=True):
         assert entry.guid == want["guid"]
         assert entry.title == want["title"]
@@ -192,3 +192,33 @@ def test_a_feed_in_another_charset_is_left_to_feedparser() -> None:
         mixed, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
     )
     assert entry.title == "Café à BakÃ¼"
+
+
+def rss(items: str) -> list[Entry]:
+    body = f"<rss version='2.0'><channel><title>T</title>{items}</channel></rss>".encode()
+    return feeds.parse_feed(
+        body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
+    )
+
+
+def test_distinct_items_sharing_an_id_are_all_kept() -> None:
+    items = (
+        "<item><guid>7</guid><title>Baku</title><link>/a?utm_source=x</link></item>"
+        "<item><guid>7</guid><title>Baku</title><link>/a</link></item>"  # the same item again
+        "<item><guid>7</guid><title>Yerevan</title><link>/b</link></item>"
+        "<item><guid>7</guid><title>Yerevan</title><link>/b</link></item>"
+        "<item><guid isPermaLink='false'>8</guid><title>No link</title><description>One.</description></item>"
+        "<item><guid isPermaLink='false'>8</guid><title>No link</title><description>One.</description></item>"
+        "<item><guid isPermaLink='false'>8</guid><title>No link</title><description>Two.</description></item>"
+    )
+    found = rss(items)
+    assert [(e.title, e.canonical_url.removeprefix(BASE)) for e in found] == [
+        ("Baku", "/a"),
+        ("Yerevan", "/b"),
+        ("No link", f"/f#{found[2].canonical_url.partition('#')[2]}"),
+        ("No link", f"/f#{found[3].canonical_url.partition('#')[2]}"),
+    ]
+    assert len({e.guid for e in found}) == len({e.canonical_url for e in found}) == 4
+    assert [e.summary for e in found[2:]] == ["One.", "Two."]
+    assert [feeds.page_url(e) for e in found] == [f"{BASE}/a?utm_source=x", f"{BASE}/b", "", ""]
+    assert found == rss(items)  # derived ids are the same on every parse
