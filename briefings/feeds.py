@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import nh3
@@ -156,7 +157,7 @@ def parse_feed(
             # A repeated id on a distinct item: feeds that reuse ids lost items silently.
             entry = _with_guid(entry, f"{entry.guid}#{_digest(_identity(entry))}", feed_url=url)
         entries.setdefault(entry.guid, entry)  # the same item again collapses
-    return list(entries.values())
+    return _fragments_kept(list(entries.values()))
 
 
 def _identity(entry: Entry) -> str:
@@ -171,6 +172,24 @@ def _with_guid(entry: Entry, guid: str, *, feed_url: str) -> Entry:
         return replace(entry, guid=guid)
     linkless = _linkless_url(feed_url, guid)
     return replace(entry, guid=guid, url=linkless, canonical_url=linkless)
+
+
+def _fragments_kept(entries: list[Entry]) -> list[Entry]:
+    """``entries``, where items that share a canonical URL but whose links differ by
+    fragment (``/brief.html#item-1``, ``#item-2``) keep their fragment in it, so that each
+    is stored: a canonical URL is one article."""
+    fragments: dict[str, set[str]] = {}
+    for entry in entries:
+        if page_url(entry):
+            fragments.setdefault(entry.canonical_url, set()).add(urlsplit(entry.url).fragment)
+    return [
+        replace(entry, canonical_url=f"{entry.canonical_url}#{fragment}")
+        if page_url(entry)
+        and len(fragments[entry.canonical_url]) > 1
+        and (fragment := urlsplit(entry.url).fragment)
+        else entry
+        for entry in entries
+    ]
 
 
 def _entry(

@@ -222,3 +222,21 @@ def test_distinct_items_sharing_an_id_are_all_kept() -> None:
     assert [e.summary for e in found[2:]] == ["One.", "Two."]
     assert [feeds.page_url(e) for e in found] == [f"{BASE}/a?utm_source=x", f"{BASE}/b", "", ""]
     assert found == rss(items)  # derived ids are the same on every parse
+
+
+def test_items_whose_links_differ_by_fragment_keep_it() -> None:
+    found = rss(
+        "<item><guid>1</guid><title>Gyumri quake</title><link>/brief.html#item-1</link></item>"
+        "<item><guid>2</guid><title>Baku rail deal</title><link>/brief.html#item-2</link></item>"
+        "<item><guid>3</guid><title>Poti port</title><link>/poti.html#top</link></item>"
+    )
+    assert [e.canonical_url.removeprefix(BASE) for e in found] == [
+        "/brief.html#item-1",
+        "/brief.html#item-2",
+        "/poti.html",  # alone on its page: the fragment goes, as before
+    ]
+    assert [feeds.page_url(e) for e in found] == [
+        f"{BASE}/brief.html",
+        f"{BASE}/brief.html",
+        f"{BASE}/poti.html",
+    ]

@@ -544,3 +544,45 @@ def test_an_entry_without_a_link_of_its_own_fetches_no_page(
     assert texts["Baku hosts talks"] == "Azerbaijan hosted a round of talks."
     assert texts["Tbilisi budget passes"].startswith("The Georgian budget passed.")
     store.close()
+
+
+def test_items_of_one_page_told_apart_by_fragment_are_all_stored(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    from briefings import config as configuration
+
+    when = format_datetime(NOW - timedelta(hours=1))
+    items = (
+        ("item-1", "Quake shakes Gyumri", "A quake shook Gyumri."),
+        ("item-2", "Baku signs rail deal", "Azerbaijan signed a rail deal."),
+    )
+    feed = (
+        "<rss version='2.0'><channel><title>T</title>"
+        + "".join(
+            f"<item><guid>{key}</guid><title>{title}</title>"
+            f"<link>{server.base}/brief.html#{key}</link>"
+            f"<pubDate>{when}</pubDate><description>{text}</description></item>"
+            for key, title, text in items
+        )
+        + "</channel></rss>"
+    )
+    server.add(
+        "/brief.html",
+        "<html><body><article><p>" + "The daily brief of the Caucasus. " * 40 + "</p></article>",
+        headers={"Content-Type": "text/html"},
+    )
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[[feeds]]\nname = "A"\nurl = "{server.add("/feed.xml", feed)}"\n'
+        '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
+    )
+    loaded = configuration.load(path)
+    store = pipeline.open_store(loaded)
+    run = pipeline.Run(config=loaded, store=store, now=NOW)
+    pipeline.fetch_feeds(run)
+    pipeline.fetch_pages(run)
+    assert (run.report.entries_new, run.report.pages_fetched, run.report.failures) == (2, 2, [])
+    assert [path for path, _ in server.hits] == ["/feed.xml", "/brief.html"]  # fetched once
+    stored = pipeline.articles_of(store, since=NOW - timedelta(days=1))
+    assert sorted(a.title for a in stored) == ["Baku signs rail deal", "Quake shakes Gyumri"]
+    store.close()
