@@ -195,7 +195,9 @@ def _fragments_kept(entries: list[Entry]) -> list[Entry]:
 def _entry(
     item: Any, *, feed_id: str, feed_url: str, seen_at: datetime, canonical: Callable[[str], str]
 ) -> Entry | None:
-    link = web_link(str(item.get("link") or ""), feed_url)  # javascript: and data: go
+    # javascript: and data: go. Without a <link>, feedparser takes a permalink <guid> as
+    # the link: only an absolute one is an address ("8" would become feed_url/../8).
+    link = web_link(str(item.get("link") or ""), feed_url if item.get("links") else "")
     title = one_line(html_to_text(str(item.get("title") or "")))
     summary = html_to_text(str(item.get("summary") or ""))
     content = "\n\n".join(

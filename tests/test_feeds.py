@@ -240,3 +240,16 @@ def test_items_whose_links_differ_by_fragment_keep_it() -> None:
         f"{BASE}/brief.html",
         f"{BASE}/poti.html",
     ]
+
+
+def test_an_id_is_a_link_only_when_it_is_an_address() -> None:
+    found = rss(
+        "<item><guid>8</guid><title>Short id</title></item>"
+        "<item><guid>http://127.0.0.1/news/9</guid><title>Permalink</title></item>"
+        "<item><guid>10</guid><title>Relative link</title><link>/news/10</link></item>"
+    )
+    assert [feeds.page_url(e) for e in found] == [
+        "",
+        "http://127.0.0.1/news/9",
+        f"{BASE}/news/10",
+    ]
