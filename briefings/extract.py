@@ -58,6 +58,7 @@ _WHATWG_SUPERSETS = {
     "big5": "big5hkscs",
 }
 _ASCII_PROBE = b'<meta charset="x">'
+_NO_GUESSES = {"original_date": True, "extensive_search": False}
 # trafilatura logs every page it finds too short; our own report says so once.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
@@ -105,9 +106,10 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
         raise ExtractionFailed(f"{url}: not an HTML page ({content_type.split(';')[0]})")
     import trafilatura  # here, not at the top: it takes 0.2 s to import, and `fetch` needs none
 
+    markup = decode(body, content_type)
     try:
         document = trafilatura.bare_extraction(
-            decode(body, content_type),
+            markup,
             url=url,
             with_metadata=True,
             include_comments=False,
@@ -132,7 +134,7 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
         site_name=_field(document, "sitename"),
         language=_field(document, "language") or _html_language(head),
         image=web_link(_field(document, "image"), url),
-        published=_date(_field(document, "date")),
+        published=_page_date(_field(document, "date"), markup, url),
         paywalled=bool(_PAYWALL.search(head)),
         promised_words=int(promised.group(1)) if promised else 0,
     )
@@ -162,6 +164,23 @@ def _paragraphs(text: str) -> str:
 def _field(document: object, name: str) -> str:
     value = getattr(document, name, None)
     return " ".join(printable(str(value)).split()) if value else ""
+
+
+def _page_date(value: str, markup: str, url: str) -> datetime | None:
+    """The page's date, unless it is only a year. htmldate's last resort takes any year
+    on the page (a "© 2026" footer) as 1 January; such a date is kept only when a search
+    without that resort finds it too. That search also misses some dates written in the
+    text, so it is run only for a 1 January."""
+    found = _date(value)
+    if found is None or (found.month, found.day) != (1, 1):
+        return found
+    import trafilatura
+
+    try:
+        again = trafilatura.extract_metadata(markup, default_url=url, date_config=_NO_GUESSES)
+    except Exception:  # as in extract_page: trafilatura raises for some broken pages
+        return None
+    return found if _date(getattr(again, "date", None) or "") == found else None
 
 
 def _date(value: str) -> datetime | None:

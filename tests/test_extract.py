@@ -235,3 +235,16 @@ def test_pages_with_false_charsets_are_read_and_stored(server: LocalServer, tmp_
     pipeline.fetch_pages(run)
     store.close()
     assert (run.report.pages_fetched, run.report.failures) == (2, [])
+
+
+def test_a_copyright_year_is_no_date(server: LocalServer) -> None:
+    html = page("Ceasefire holds", ENGLISH).replace("© 2026", "© 2026 Caucasus Wire")
+    found = fetch_page(server, "/year", html.encode(), "text/html; charset=utf-8")
+    assert found.published is None
+    dated = html.replace("<article>", "<article><p>Published 20 November 2026</p>")
+    found = fetch_page(server, "/dated", dated.encode(), "text/html; charset=utf-8")
+    assert found.published is not None and found.published.date().isoformat() == "2026-11-20"
+    new_year = '<meta property="article:published_time" content="2026-01-01T08:00:00+00:00">'
+    html = page("Ceasefire holds", ENGLISH, new_year).replace("© 2026", "© 2026 Caucasus Wire")
+    found = fetch_page(server, "/new-year", html.encode(), "text/html; charset=utf-8")
+    assert found.published is not None and found.published.date().isoformat() == "2026-01-01"
