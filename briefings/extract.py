@@ -59,8 +59,10 @@ _WHATWG_SUPERSETS = {
 }
 _ASCII_PROBE = b'<meta charset="x">'
 _NO_GUESSES = {"original_date": True, "extensive_search": False}
-# trafilatura logs every page it finds too short; our own report says so once.
-logging.getLogger("trafilatura").setLevel(logging.ERROR)
+# trafilatura (and htmldate, its date finder) log every page they cannot read, at ERROR
+# ("lxml parsing failed: Document is empty"); our own report says so once, on one line.
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+logging.getLogger("htmldate").setLevel(logging.CRITICAL)
 
 
 class ExtractionFailed(BriefingsError):

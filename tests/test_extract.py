@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from datetime import timedelta
 from email.utils import format_datetime
@@ -248,3 +249,14 @@ def test_a_copyright_year_is_no_date(server: LocalServer) -> None:
     html = page("Ceasefire holds", ENGLISH, new_year).replace("© 2026", "© 2026 Caucasus Wire")
     found = fetch_page(server, "/new-year", html.encode(), "text/html; charset=utf-8")
     assert found.published is not None and found.published.date().isoformat() == "2026-01-01"
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"  \n", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", b"\x00" * 9]
+)
+def test_an_empty_page_is_our_one_line_only(
+    server: LocalServer, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(extract.ExtractionFailed, match="no article text found on the page"):
+        fetch_page(server, "/empty", body, "text/html")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
