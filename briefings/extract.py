@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from .errors import BriefingsError
 from .model import Article, Entry, Page, TextSource
-from .text import printable, web_link
+from .text import html_to_text, one_line, printable, web_link
 
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)]))\s+(?=[A-Z0-9\"“‘(«])")
 PAYWALL_WORDS = 250
@@ -131,9 +131,9 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
     return Page(
         url=url,
         text=_paragraphs(text),
-        title=_field(document, "title"),
-        author=_field(document, "author"),
-        site_name=_field(document, "sitename"),
+        title=_text(document, "title"),
+        author=_text(document, "author"),
+        site_name=_text(document, "sitename"),
         language=_field(document, "language") or _html_language(head),
         image=web_link(_field(document, "image"), url),
         published=_page_date(_field(document, "date"), markup, url),
@@ -161,6 +161,13 @@ def is_partial(page: Page) -> bool:
 def _paragraphs(text: str) -> str:
     lines = (" ".join(line.split()) for line in printable(text).splitlines())
     return "\n\n".join(line for line in lines if line)
+
+
+def _text(document: object, name: str) -> str:
+    """A field shown as text (title, author, site name), reduced to text as a feed's title
+    is: trafilatura takes og:title as written, markup and all."""
+    value = getattr(document, name, None)
+    return one_line(html_to_text(str(value))) if value else ""
 
 
 def _field(document: object, name: str) -> str:

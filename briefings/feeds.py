@@ -11,7 +11,6 @@ from __future__ import annotations
 import calendar
 import codecs
 import hashlib
-import html
 import re
 import time
 from collections.abc import Callable
@@ -21,24 +20,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
-import nh3
 
 from .errors import FeedParseError
 from .model import Entry
-from .text import printable, web_link
+from .text import html_to_text, one_line, web_link
 
 FUTURE_SLACK = timedelta(minutes=10)
-_BLOCK_TAGS = {"p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr"}
-_BLOCK_BREAK = re.compile(r"<(?:/?(?:p|div|li|h[1-6]|blockquote|tr)|br\s*/?)>", re.IGNORECASE)
-# Dropped with everything inside: their content is code, or markup kept as raw text
-# (``<noscript><img onerror=…></noscript>`` would otherwise come out as that text).
-_DROPPED_WITH_CONTENT = {
-    "script", "style", "noscript", "template", "iframe", "noembed", "noframes", "object",
-    "embed", "svg", "math", "textarea", "select", "xmp", "plaintext", "title",
-}  # fmt: skip
-_TAG = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-_BLANK_LINES = re.compile(r"\s*\n\s*(?:\n\s*)*")
 # A numeric character reference to a surrogate or past U+10FFFF makes feedparser raise
 # instead of recovering, losing the whole feed for one bad character.
 _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
@@ -47,36 +34,6 @@ _HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 _NON_ASCII = re.compile("[^\x00-\x7f]")
 _CLOSING_TAG = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|rdf)\s*>\Z", re.IGNORECASE)
-
-
-def html_to_text(markup: str) -> str:
-    """Untrusted HTML → plain text with paragraphs kept as blank-line breaks.
-
-    nh3 drops scripts, styles and every attribute first; only then are the few
-    kept block tags turned into line breaks. Text without a tag skips nh3.
-    """
-    if not markup:
-        return ""
-    if "<" in markup:
-        cleaned = nh3.clean(
-            markup,
-            tags=_BLOCK_TAGS,
-            clean_content_tags=_DROPPED_WITH_CONTENT,
-            attributes={},
-            strip_comments=True,
-        )
-        markup = _TAG.sub("", _BLOCK_BREAK.sub("\n\n", cleaned))
-    else:  # as an HTML parser reads line ends
-        markup = markup.replace("\r\n", "\n").replace("\r", "\n")
-    text = html.unescape(markup) if "&" in markup else markup
-    text = _SPACES.sub(" ", printable(text))
-    return _BLANK_LINES.sub("\n\n", text).strip()
-
-
-def one_line(text: str) -> str:
-    """Collapse every run of whitespace, newlines included, to one space; drop control
-    characters."""
-    return " ".join(printable(text).split())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -260,3 +260,19 @@ def test_an_empty_page_is_our_one_line_only(
     with pytest.raises(extract.ExtractionFailed, match="no article text found on the page"):
         fetch_page(server, "/empty", body, "text/html")
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+@pytest.mark.parametrize(
+    "og_title",
+    [
+        "<script>alert(1)</script>Lebanon <b>ceasefire</b> holds",
+        "&lt;script&gt;alert(1)&lt;/script&gt;Lebanon &lt;b&gt;ceasefire&lt;/b&gt; holds",
+    ],
+)
+def test_a_page_title_is_text(server: LocalServer, og_title: str) -> None:
+    head = f'<meta property="og:title" content="{og_title}">'
+    head += '<meta name="author" content="Rana &lt;i&gt;Haddad&lt;/i&gt;">'
+    html = page("Lebanon", ENGLISH, head)
+    found = fetch_page(server, "/og", html.encode(), "text/html; charset=utf-8")
+    assert found.title == "Lebanon ceasefire holds"
+    assert found.author == "Rana Haddad"
