@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from .errors import BriefingsError
 from .model import Article, Entry, Page, TextSource
-from .text import html_to_text, one_line, printable, web_link
+from .text import fold, html_to_text, one_line, printable, web_link
 
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)]))\s+(?=[A-Z0-9\"“‘(«])")
 PAYWALL_WORDS = 250
@@ -58,6 +58,7 @@ _WHATWG_SUPERSETS = {
     "big5": "big5hkscs",
 }
 _ASCII_PROBE = b'<meta charset="x">'
+_LONGEST_HEADING = 400
 _NO_GUESSES = {"original_date": True, "extensive_search": False}
 # trafilatura (and htmldate, its date finder) log every page they cannot read, at ERROR
 # ("lxml parsing failed: Document is empty"); our own report says so once, on one line.
@@ -128,10 +129,11 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
         raise ExtractionFailed(f"{url}: no article text found on the page")
     head = body[:300_000].decode("utf-8", "replace")
     promised = _WORD_COUNT.search(head)
+    title = _text(document, "title")
     return Page(
         url=url,
-        text=_paragraphs(text),
-        title=_text(document, "title"),
+        text=_without_heading(_paragraphs(text), title),
+        title=title,
         author=_text(document, "author"),
         site_name=_text(document, "sitename"),
         language=_field(document, "language") or _html_language(head),
@@ -161,6 +163,19 @@ def is_partial(page: Page) -> bool:
 def _paragraphs(text: str) -> str:
     lines = (" ".join(line.split()) for line in printable(text).splitlines())
     return "\n\n".join(line for line in lines if line)
+
+
+def _without_heading(text: str, *titles: str) -> str:
+    """``text`` without a first paragraph that repeats one of ``titles`` (case, accents and
+    punctuation aside): pages lay out ``<h1>Title</h1><p>…``, and the summary began with
+    the headline. A text that is nothing but its heading is kept."""
+    first, _, rest = text.partition("\n\n")
+    if len(first) > _LONGEST_HEADING:  # no headline; and folding a long paragraph costs
+        return text
+    heading = fold(first)
+    if rest and heading.strip() and any(heading == fold(title) for title in titles):
+        return rest
+    return text
 
 
 def _text(document: object, name: str) -> str:
@@ -205,10 +220,12 @@ def best_article(entry: Entry, page: Page | None, *, article_id: str) -> Article
 
     The feed's date wins over the page's; the page fills in what the feed lacks.
     """
-    feed_text = entry.content or entry.summary
+    page_title = page.title if page else ""
+    feed_text = _without_heading(entry.content or entry.summary, entry.title, page_title)
+    page_text = _without_heading(page.text, entry.title, page_title) if page else ""
     partial = page is not None and is_partial(page)
-    use_page = page is not None and not partial and len(page.text) > len(feed_text)
-    text = page.text if use_page and page is not None else feed_text or (page.text if page else "")
+    use_page = page is not None and not partial and len(page_text) > len(feed_text)
+    text = page_text if use_page else feed_text or page_text
     source: TextSource = "page" if use_page else "partial" if partial else "feed"
     return Article(
         id=article_id,
@@ -216,7 +233,9 @@ def best_article(entry: Entry, page: Page | None, *, article_id: str) -> Article
         url=entry.url,
         canonical_url=entry.canonical_url,
         title=entry.title or (page.title if page else ""),
-        summary=lead_summary(text if use_page else entry.summary or text),
+        summary=lead_summary(
+            text if use_page else _without_heading(entry.summary, entry.title) or text
+        ),
         text=text,
         author=entry.author or (page.author if page else ""),
         published=entry.published

@@ -276,3 +276,34 @@ def test_a_page_title_is_text(server: LocalServer, og_title: str) -> None:
     found = fetch_page(server, "/og", html.encode(), "text/html; charset=utf-8")
     assert found.title == "Lebanon ceasefire holds"
     assert found.author == "Rana Haddad"
+
+
+def test_a_first_paragraph_that_is_the_headline_is_dropped(server: LocalServer) -> None:
+    lead = "Lebanese officials in Beirut said the truce in the south held through the week. "
+    html = page("Lebanon ceasefire holds for a second week", lead)
+    found = fetch_page(server, "/headline", html.encode(), "text/html; charset=utf-8")
+    assert found.text.startswith("Lebanese officials in Beirut said")
+    entry = Entry(
+        feed_id="f",
+        guid="g",
+        url="https://x.example/a",
+        canonical_url="https://x.example/a",
+        title="Lebanon ceasefire holds — for a second week!",
+        summary="Lebanon ceasefire holds for a second week\n\nShort teaser.",
+        content="",
+        author="",
+        published=NOW,
+        dated=True,
+    )
+    # a page kept before its heading was dropped, or with a title of its own: the entry's
+    # title, compared loosely, finds the heading
+    kept = replace(
+        found, title="Home", text="LEBANON: ceasefire holds for a second week\n\n" + lead * 9
+    )
+    article = extract.best_article(entry, kept, article_id="1")
+    assert article.text.startswith("Lebanese officials in Beirut said")
+    assert article.summary.startswith("Lebanese officials in Beirut said")
+    teaser = extract.best_article(entry, None, article_id="1")
+    assert (teaser.text, teaser.summary) == ("Short teaser.", "Short teaser.")
+    alone = replace(entry, summary="Lebanon ceasefire holds for a second week")
+    assert extract.best_article(alone, None, article_id="1").text == alone.summary
