@@ -645,7 +645,7 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
         output=root / values["output"],
         timezone=values["timezone"],
         templates=(root / templates) if templates else None,
-        base_url=values["base_url"].rstrip("/"),
+        base_url=_base_url(checker, values["base_url"], "settings.base_url"),
         user_agent=values["user_agent"],
         timeout=float(values["timeout"]),
         concurrency=values["concurrency"],
@@ -704,7 +704,7 @@ def _delivery(checker: _Checker, raw: Any, root: Path, base_url: str) -> Deliver
         smtp_security=security,
         rate=float(values["rate"]) if values["rate"] > 0 else 20.0,
         connections=max(1, values["connections"]),
-        base_url=(values["base_url"] or base_url).rstrip("/"),
+        base_url=_base_url(checker, values["base_url"], "delivery.base_url") or base_url,
         dkim_key=(root / values["dkim_key"]) if values["dkim_key"] else None,
         dkim_selector=values["dkim_selector"],
     )
@@ -769,11 +769,14 @@ def _feeds(checker: _Checker, raw: Any, root: Path) -> tuple[Feed, ...]:
 
 
 def _feed_url(checker: _Checker, url: str, root: Path, where: str) -> str:
+    url = url.strip()  # "https://… " was fetched as ".../feed.xml%20", a 404 much later
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises for a port that is not a number from 0 to 65535
     except ValueError as exc:
         checker.add(where, f"bad URL {url!r}: {exc}")
+        return url
+    if parts.scheme in ("http", "https", "file") and _has_space(checker, url, where):
         return url
     if parts.scheme in ("http", "https"):
         if not parts.hostname:
@@ -785,6 +788,19 @@ def _feed_url(checker: _Checker, url: str, root: Path, where: str) -> str:
         checker.add(where, f"bad URL {url!r}: use http(s):// or a local file path")
         return url
     return str((root / url).resolve())
+
+
+def _has_space(checker: _Checker, url: str, where: str) -> bool:
+    """Whether ``url`` holds whitespace, which no URL may (a space is ``%20``); reported."""
+    if any(c.isspace() for c in url):
+        checker.add(where, f"bad URL {url!r}: whitespace inside (write a space as %20)")
+        return True
+    return False
+
+
+def _base_url(checker: _Checker, url: str, where: str) -> str:
+    url = url.strip()
+    return "" if _has_space(checker, url, where) else url.rstrip("/")
 
 
 def _topics(checker: _Checker, raw: Any) -> tuple[UserTopic, ...]:

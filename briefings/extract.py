@@ -7,6 +7,7 @@ trafilatura is handed the HTML we fetched; it never fetches by itself. Its
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 
 from .errors import BriefingsError
 from .model import Article, Entry, Page, TextSource
-from .text import printable, web_link
+from .text import fold, html_to_text, one_line, printable, web_link
 
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)]))\s+(?=[A-Z0-9\"“‘(«])")
 PAYWALL_WORDS = 250
@@ -36,8 +37,33 @@ _LANG = re.compile(r"<html[^>]*\blang=[\"']?([A-Za-z]{2,3}(?:-[A-Za-z]{2,4})?)",
 _CREDIT = re.compile(r"\((?:photo|image|picture)s?\b[^)]*\)", re.IGNORECASE)
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}(?:\([A-Za-z ]+\))?\s*[-–—]\s+")
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
-# trafilatura logs every page it finds too short; our own report says so once.
-logging.getLogger("trafilatura").setLevel(logging.ERROR)
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+# Codecs Python has that are no charset of a page: they fail on bad bytes (idna, punycode,
+# undefined), or turn plain ASCII into markup (UTF-7, forbidden by WHATWG as an XSS vector;
+# the escape codecs).
+_NOT_FOR_PAGES = frozenset(
+    {"idna", "punycode", "undefined", "utf-7", "unicode-escape", "raw-unicode-escape"}
+)
+# WHATWG decodes these labels with a superset: pages labelled latin-1 are written in
+# windows-1252 (curly quotes at 0x93 and 0x94), and so on.
+_WHATWG_SUPERSETS = {
+    "ascii": "cp1252",
+    "iso8859-1": "cp1252",
+    "iso8859-9": "cp1254",
+    "iso8859-11": "cp874",
+    "tis-620": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "euc_kr": "cp949",
+    "big5": "big5hkscs",
+}
+_ASCII_PROBE = b'<meta charset="x">'
+_LONGEST_HEADING = 400
+_NO_GUESSES = {"original_date": True, "extensive_search": False}
+# trafilatura (and htmldate, its date finder) log every page they cannot read, at ERROR
+# ("lxml parsing failed: Document is empty"); our own report says so once, on one line.
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+logging.getLogger("htmldate").setLevel(logging.CRITICAL)
 
 
 class ExtractionFailed(BriefingsError):
@@ -45,16 +71,36 @@ class ExtractionFailed(BriefingsError):
 
 
 def decode(body: bytes, content_type: str = "") -> str:
-    """Bytes → text, trusting the declared charset, then the page's own meta, then UTF-8."""
-    declared = _CHARSET.search(content_type) or _CHARSET.search(
-        body[:4096].decode("ascii", "replace")
-    )
-    if declared:
-        try:
-            return body.decode(declared.group(1), errors="replace")
-        except LookupError:
-            pass
-    return body.decode("utf-8", errors="replace")
+    """Bytes → text as a browser decodes them: a byte order mark first, then the declared
+    charset, then the page's own meta tag, then UTF-8. Never raises."""
+    for bom, bom_codec in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(bom_codec, errors="replace")
+    declared = _CHARSET.search(content_type)
+    codec = _web_codec(declared.group(1)) if declared else None
+    if codec is None:
+        meta = _CHARSET.search(body[:4096].decode("ascii", "replace"))
+        codec = _web_codec(meta.group(1), in_page=True) if meta else None
+    try:
+        return body.decode(codec or "utf-8", errors="replace")
+    except (UnicodeError, LookupError):  # a codec that cannot replace; none is known to remain
+        return body.decode("utf-8", errors="replace")
+
+
+def _web_codec(label: str, *, in_page: bool = False) -> str | None:
+    """The Python codec for a charset label, or ``None`` when it is no text encoding a web
+    page may use. A label found in the page itself was read as ASCII, so a codec that does
+    not read ASCII as ASCII (UTF-16, EBCDIC) is a false label: UTF-8 then, as WHATWG says."""
+    try:
+        info = codecs.lookup(label)
+    except LookupError:
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FOR_PAGES:
+        return None
+    name = _WHATWG_SUPERSETS.get(info.name, info.name)
+    if in_page and _ASCII_PROBE.decode(name, errors="replace") != _ASCII_PROBE.decode("ascii"):
+        return "utf-8"
+    return name
 
 
 def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
@@ -63,29 +109,36 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
         raise ExtractionFailed(f"{url}: not an HTML page ({content_type.split(';')[0]})")
     import trafilatura  # here, not at the top: it takes 0.2 s to import, and `fetch` needs none
 
-    document = trafilatura.bare_extraction(
-        decode(body, content_type),
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        favor_precision=True,
-        deduplicate=False,
-    )
+    markup = decode(body, content_type)
+    try:
+        document = trafilatura.bare_extraction(
+            markup,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            favor_precision=True,
+            deduplicate=False,
+        )
+    except Exception as exc:  # trafilatura returns None for most trouble, and raises the rest
+        raise ExtractionFailed(
+            f"{url}: extraction failed: {type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
+        ) from None
     text = (getattr(document, "text", None) or "").strip() if document is not None else ""
     if not text:
         raise ExtractionFailed(f"{url}: no article text found on the page")
     head = body[:300_000].decode("utf-8", "replace")
     promised = _WORD_COUNT.search(head)
+    title = _text(document, "title")
     return Page(
         url=url,
-        text=_paragraphs(text),
-        title=_field(document, "title"),
-        author=_field(document, "author"),
-        site_name=_field(document, "sitename"),
+        text=_without_heading(_paragraphs(text), title),
+        title=title,
+        author=_text(document, "author"),
+        site_name=_text(document, "sitename"),
         language=_field(document, "language") or _html_language(head),
         image=web_link(_field(document, "image"), url),
-        published=_date(_field(document, "date")),
+        published=_page_date(_field(document, "date"), markup, url),
         paywalled=bool(_PAYWALL.search(head)),
         promised_words=int(promised.group(1)) if promised else 0,
     )
@@ -112,9 +165,46 @@ def _paragraphs(text: str) -> str:
     return "\n\n".join(line for line in lines if line)
 
 
+def _without_heading(text: str, *titles: str) -> str:
+    """``text`` without a first paragraph that repeats one of ``titles`` (case, accents and
+    punctuation aside): pages lay out ``<h1>Title</h1><p>…``, and the summary began with
+    the headline. A text that is nothing but its heading is kept."""
+    first, _, rest = text.partition("\n\n")
+    if len(first) > _LONGEST_HEADING:  # no headline; and folding a long paragraph costs
+        return text
+    heading = fold(first)
+    if rest and heading.strip() and any(heading == fold(title) for title in titles):
+        return rest
+    return text
+
+
+def _text(document: object, name: str) -> str:
+    """A field shown as text (title, author, site name), reduced to text as a feed's title
+    is: trafilatura takes og:title as written, markup and all."""
+    value = getattr(document, name, None)
+    return one_line(html_to_text(str(value))) if value else ""
+
+
 def _field(document: object, name: str) -> str:
     value = getattr(document, name, None)
     return " ".join(printable(str(value)).split()) if value else ""
+
+
+def _page_date(value: str, markup: str, url: str) -> datetime | None:
+    """The page's date, unless it is only a year. htmldate's last resort takes any year
+    on the page (a "© 2026" footer) as 1 January; such a date is kept only when a search
+    without that resort finds it too. That search also misses some dates written in the
+    text, so it is run only for a 1 January."""
+    found = _date(value)
+    if found is None or (found.month, found.day) != (1, 1):
+        return found
+    import trafilatura
+
+    try:
+        again = trafilatura.extract_metadata(markup, default_url=url, date_config=_NO_GUESSES)
+    except Exception:  # as in extract_page: trafilatura raises for some broken pages
+        return None
+    return found if _date(getattr(again, "date", None) or "") == found else None
 
 
 def _date(value: str) -> datetime | None:
@@ -130,10 +220,12 @@ def best_article(entry: Entry, page: Page | None, *, article_id: str) -> Article
 
     The feed's date wins over the page's; the page fills in what the feed lacks.
     """
-    feed_text = entry.content or entry.summary
+    page_title = page.title if page else ""
+    feed_text = _without_heading(entry.content or entry.summary, entry.title, page_title)
+    page_text = _without_heading(page.text, entry.title, page_title) if page else ""
     partial = page is not None and is_partial(page)
-    use_page = page is not None and not partial and len(page.text) > len(feed_text)
-    text = page.text if use_page and page is not None else feed_text or (page.text if page else "")
+    use_page = page is not None and not partial and len(page_text) > len(feed_text)
+    text = page_text if use_page else feed_text or page_text
     source: TextSource = "page" if use_page else "partial" if partial else "feed"
     return Article(
         id=article_id,
@@ -141,7 +233,9 @@ def best_article(entry: Entry, page: Page | None, *, article_id: str) -> Article
         url=entry.url,
         canonical_url=entry.canonical_url,
         title=entry.title or (page.title if page else ""),
-        summary=lead_summary(text if use_page else entry.summary or text),
+        summary=lead_summary(
+            text if use_page else _without_heading(entry.summary, entry.title) or text
+        ),
         text=text,
         author=entry.author or (page.author if page else ""),
         published=entry.published

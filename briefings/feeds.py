@@ -9,67 +9,31 @@ first seen and ``dated=False``.
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
-import html
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
-import nh3
 
 from .errors import FeedParseError
 from .model import Entry
-from .text import printable, web_link
+from .text import html_to_text, one_line, web_link
 
 FUTURE_SLACK = timedelta(minutes=10)
-_BLOCK_TAGS = {"p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr"}
-_BLOCK_BREAK = re.compile(r"<(?:/?(?:p|div|li|h[1-6]|blockquote|tr)|br\s*/?)>", re.IGNORECASE)
-# Dropped with everything inside: their content is code, or markup kept as raw text
-# (``<noscript><img onerror=…></noscript>`` would otherwise come out as that text).
-_DROPPED_WITH_CONTENT = {
-    "script", "style", "noscript", "template", "iframe", "noembed", "noframes", "object",
-    "embed", "svg", "math", "textarea", "select", "xmp", "plaintext", "title",
-}  # fmt: skip
-_TAG = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-_BLANK_LINES = re.compile(r"\s*\n\s*(?:\n\s*)*")
 # A numeric character reference to a surrogate or past U+10FFFF makes feedparser raise
 # instead of recovering, losing the whole feed for one bad character.
 _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
-
-
-def html_to_text(markup: str) -> str:
-    """Untrusted HTML → plain text with paragraphs kept as blank-line breaks.
-
-    nh3 drops scripts, styles and every attribute first; only then are the few
-    kept block tags turned into line breaks. Text without a tag skips nh3.
-    """
-    if not markup:
-        return ""
-    if "<" in markup:
-        cleaned = nh3.clean(
-            markup,
-            tags=_BLOCK_TAGS,
-            clean_content_tags=_DROPPED_WITH_CONTENT,
-            attributes={},
-            strip_comments=True,
-        )
-        markup = _TAG.sub("", _BLOCK_BREAK.sub("\n\n", cleaned))
-    else:  # as an HTML parser reads line ends
-        markup = markup.replace("\r\n", "\n").replace("\r", "\n")
-    text = html.unescape(markup) if "&" in markup else markup
-    text = _SPACES.sub(" ", printable(text))
-    return _BLANK_LINES.sub("\n\n", text).strip()
-
-
-def one_line(text: str) -> str:
-    """Collapse every run of whitespace, newlines included, to one space; drop control
-    characters."""
-    return " ".join(printable(text).split())
+_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([\w.:-]+)")
+_HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+_CLOSING_TAG = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|rdf)\s*>\Z", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,6 +79,7 @@ def parse_feed(
 ) -> list[Entry]:
     """Parse one feed body; raise :class:`FeedParseError` if it is no feed at all."""
     headers = {"content-type": content_type} if content_type else {}
+    body = _repaired_utf8(body, content_type)
     # No base URI is given: relative links are resolved against the feed's URL in _entry
     # (web_link), which costs a fifth of what feedparser spends resolving every element.
     # Relative URIs inside the HTML are not resolved at all: html_to_text drops every tag
@@ -142,15 +107,54 @@ def parse_feed(
     entries: dict[str, Entry] = {}
     for item in parsed.entries:
         entry = _entry(item, feed_id=feed_id, feed_url=url, seen_at=seen_at, canonical=canonical)
-        if entry is not None:
-            entries.setdefault(entry.guid, entry)  # a repeated id keeps its first item
-    return list(entries.values())
+        if entry is None:
+            continue
+        kept = entries.get(entry.guid)
+        if kept is not None and _identity(kept) != _identity(entry):
+            # A repeated id on a distinct item: feeds that reuse ids lost items silently.
+            entry = _with_guid(entry, f"{entry.guid}#{_digest(_identity(entry))}", feed_url=url)
+        entries.setdefault(entry.guid, entry)  # the same item again collapses
+    return _fragments_kept(list(entries.values()))
+
+
+def _identity(entry: Entry) -> str:
+    """What tells two items with one id apart: the link, or the text of a linkless one."""
+    if page_url(entry):
+        return entry.canonical_url
+    return f"{entry.title}\n{entry.summary}\n{entry.content}"
+
+
+def _with_guid(entry: Entry, guid: str, *, feed_url: str) -> Entry:
+    if page_url(entry):
+        return replace(entry, guid=guid)
+    linkless = _linkless_url(feed_url, guid)
+    return replace(entry, guid=guid, url=linkless, canonical_url=linkless)
+
+
+def _fragments_kept(entries: list[Entry]) -> list[Entry]:
+    """``entries``, where items that share a canonical URL but whose links differ by
+    fragment (``/brief.html#item-1``, ``#item-2``) keep their fragment in it, so that each
+    is stored: a canonical URL is one article."""
+    fragments: dict[str, set[str]] = {}
+    for entry in entries:
+        if page_url(entry):
+            fragments.setdefault(entry.canonical_url, set()).add(urlsplit(entry.url).fragment)
+    return [
+        replace(entry, canonical_url=f"{entry.canonical_url}#{fragment}")
+        if page_url(entry)
+        and len(fragments[entry.canonical_url]) > 1
+        and (fragment := urlsplit(entry.url).fragment)
+        else entry
+        for entry in entries
+    ]
 
 
 def _entry(
     item: Any, *, feed_id: str, feed_url: str, seen_at: datetime, canonical: Callable[[str], str]
 ) -> Entry | None:
-    link = web_link(str(item.get("link") or ""), feed_url)  # javascript: and data: go
+    # javascript: and data: go. Without a <link>, feedparser takes a permalink <guid> as
+    # the link: only an absolute one is an address ("8" would become feed_url/../8).
+    link = web_link(str(item.get("link") or ""), feed_url if item.get("links") else "")
     title = one_line(html_to_text(str(item.get("title") or "")))
     summary = html_to_text(str(item.get("summary") or ""))
     content = "\n\n".join(
@@ -164,11 +168,12 @@ def _entry(
     published = _date(item)
     if published is not None and published > seen_at + FUTURE_SLACK:
         published = None  # a date in the future is a broken clock, not news from tomorrow
+    linkless = _linkless_url(feed_url, guid)
     return Entry(
         feed_id=feed_id,
         guid=guid,
-        url=link or f"{feed_url}#{_digest(guid)}",
-        canonical_url=canonical(link) if link else f"{feed_url}#{_digest(guid)}",
+        url=link or linkless,
+        canonical_url=canonical(link) if link else linkless,
         title=title or _first_words(summary or content),
         summary=summary,
         content=content,
@@ -178,11 +183,59 @@ def _entry(
     )
 
 
+def _linkless_url(feed_url: str, guid: str) -> str:
+    """The URL of an entry without a link of its own: the feed's, with a digest of its id
+    as the fragment (:func:`page_url` knows it by that)."""
+    return f"{feed_url}#{_digest(guid)}"
+
+
+def page_url(entry: Entry) -> str:
+    """The address of the entry's own page, without its fragment; ``""`` for an entry
+    without a link of its own, whose URL is the feed's with a digest of its id as the
+    fragment."""
+    address, _, fragment = entry.url.partition("#")
+    return "" if fragment == _digest(entry.guid) else address
+
+
 def newest(entries: list[Entry], count: int) -> list[Entry]:
     """At most ``count`` entries, the most recently published first kept."""
     if len(entries) <= count:
         return entries
     return sorted(entries, key=lambda e: e.published, reverse=True)[:count]
+
+
+def _repaired_utf8(body: bytes, content_type: str) -> bytes:
+    """``body`` with its invalid bytes replaced by U+FFFD when it is evidently UTF-8 (its
+    valid multi-byte sequences outnumber its invalid bytes) and declares UTF-8 or nothing.
+
+    feedparser reads a body that is not valid UTF-8 as windows-1252, whole: one stray byte
+    in one item made every Turkish letter of the feed mojibake.
+    """
+    if body.isascii() or body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return body
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return body
+    http = _HTTP_CHARSET.search(content_type)
+    xml = _XML_ENCODING.search(body.removeprefix(b"\xef\xbb\xbf")[:512])
+    labels = ([http.group(1)] if http else []) + ([xml.group(1).decode()] if xml else [])
+    if not all(_is_utf8(label) for label in labels):
+        return body
+    text = body.decode("utf-8", "surrogateescape")
+    invalid = len(_ESCAPED_BYTE.findall(text))
+    if len(_NON_ASCII.findall(text)) - invalid <= invalid:
+        return body
+    return _ESCAPED_BYTE.sub("\ufffd", text).encode("utf-8")
+
+
+def _is_utf8(label: str) -> bool:
+    try:
+        return codecs.lookup(label).name == "utf-8"
+    except LookupError:
+        return False
 
 
 def _valid_reference(found: re.Match[bytes]) -> bytes:
@@ -205,8 +258,21 @@ def _date(item: Any) -> datetime | None:
 
 
 def _truncated(body: bytes) -> bool:
-    tail = body[-512:].rstrip().lower()
-    return not tail.endswith((b"</rss>", b"</feed>", b"</rdf:rdf>", b"</rdf>"))
+    """True when the document does not end with a feed's closing tag, once what may
+    follow it (whitespace, NUL padding, comments a cache plugin adds, processing
+    instructions) is set aside."""
+    end = len(body)
+    while True:
+        end = len(body[:end].rstrip(b" \t\r\n\x00"))
+        for closing, opening in ((b"-->", b"<!--"), (b"?>", b"<?")):
+            if body.endswith(closing, 0, end):
+                start = body.rfind(opening, 0, end - len(closing))
+                if start < 0:
+                    return True
+                end = start
+                break
+        else:
+            return not _CLOSING_TAG.search(body, max(0, end - 64), end)
 
 
 def _not_a_feed_reason(body: bytes, content_type: str, parsed: Any) -> str:

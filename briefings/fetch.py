@@ -421,6 +421,13 @@ def _read(
         # reused: an unread response closes its connection.
         response.read()
         return _not_modified(url, final, response), None
+    if 300 <= response.status_code < 400:
+        # A redirect _follow could not follow: its body is no answer, and an empty body
+        # would read as "not a feed: empty response".
+        if response.headers.get("Location", "").strip():
+            status = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+            return _error(url, status), None
+        return _error(url, f"HTTP {response.status_code} without a Location header"), None
     if response.status_code >= 400:
         error = _error(url, f"HTTP {response.status_code} {response.reason_phrase}".strip())
         if response.status_code in RETRY_STATUSES:

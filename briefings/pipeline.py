@@ -46,6 +46,7 @@ from .fetch import (
 from .model import (
     Article,
     Edition,
+    Entry,
     Failure,
     FeedState,
     Fetched,
@@ -475,18 +476,27 @@ def fetch_pages(run: Run) -> None:
         accept=PAGE_ACCEPT,
         transport=run.transport,
     )
+    # An entry without a link of its own has the feed's URL: its page would be the feed
+    # itself, whose other items would become this entry's text. Entries whose links differ
+    # only by fragment share one page, fetched once.
+    by_page: dict[str, list[Entry]] = {}
+    for entry in todo:
+        if url := feeds.page_url(entry):
+            by_page.setdefault(url, []).append(entry)
+    if not by_page:
+        return
     feed_hosts = {f.id: urlsplit(f.url).hostname for f in run.config.feeds}
     requests = [
         Request(
-            url=e.url,
+            url=url,
             allow_private=settings.allow_private_networks,
-            trusted_host=feed_hosts.get(e.feed_id),
+            trusted_host=feed_hosts.get(group[0].feed_id),
         )
-        for e in todo
+        for url, group in by_page.items()
     ]
-    advance = run.tick("Fetching articles", len(todo))
+    advance = run.tick("Fetching articles", len(requests))
     results = fetch_all(requests, options, on_done=lambda _: advance())
-    for entry, result in zip(todo, results, strict=True):
+    for group, result in zip(by_page.values(), results, strict=True):
         page, error = None, result.error
         if result.status == "ok":
             try:
@@ -497,13 +507,14 @@ def fetch_pages(run: Run) -> None:
                 )
             except extract.ExtractionFailed as exc:
                 error = str(exc).removeprefix(f"{result.final_url or result.url}: ")
-        if page is None:
-            run.report.failures.append(Failure(stage="page", url=entry.url, message=error))
-        else:
-            run.report.pages_fetched += 1
-            if extract.is_partial(page):
-                run.report.pages_partial += 1
-        run.store.save_page(entry.canonical_url, page, fetched_at=run.now, error=error)
+        for entry in group:
+            if page is None:
+                run.report.failures.append(Failure(stage="page", url=entry.url, message=error))
+            else:
+                run.report.pages_fetched += 1
+                if extract.is_partial(page):
+                    run.report.pages_partial += 1
+            run.store.save_page(entry.canonical_url, page, fetched_at=run.now, error=error)
 
 
 def build(

@@ -1,5 +1,6 @@
-"""Pure text helpers shared by the stages: folding and words, and the two guards
-that every string and link from a stranger passes (:func:`printable`, :func:`web_link`).
+"""Pure text helpers shared by the stages: folding and words, untrusted HTML reduced to
+text (:func:`html_to_text`), and the two guards that every string and link from a
+stranger passes (:func:`printable`, :func:`web_link`).
 
 Folding drops case and accents (NFKD without combining marks) and maps the
 letters NFKD leaves alone (``ı``→``i``, ``ə``→``e``, ``ß``→``ss``), so that
@@ -8,12 +9,15 @@ letters NFKD leaves alone (``ı``→``i``, ``ə``→``e``, ``ß``→``ss``), so 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
+
+import nh3
 
 T = TypeVar("T")
 _WORD = re.compile(r"[^\W_]+")
@@ -61,6 +65,17 @@ _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff
 _URL_IGNORED = re.compile("[\t\n\r]")
 _URL_EDGE = "".join(map(chr, range(0x21)))
 WEB_SCHEMES = ("http", "https")
+_BLOCK_TAGS = {"p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr"}
+_BLOCK_BREAK = re.compile(r"<(?:/?(?:p|div|li|h[1-6]|blockquote|tr)|br\s*/?)>", re.IGNORECASE)
+# Dropped with everything inside: their content is code, or markup kept as raw text
+# (``<noscript><img onerror=…></noscript>`` would otherwise come out as that text).
+_DROPPED_WITH_CONTENT = {
+    "script", "style", "noscript", "template", "iframe", "noembed", "noframes", "object",
+    "embed", "svg", "math", "textarea", "select", "xmp", "plaintext", "title",
+}  # fmt: skip
+_TAG = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_BLANK_LINES = re.compile(r"\s*\n\s*(?:\n\s*)*")
 
 
 def printable(text: str) -> str:
@@ -97,6 +112,36 @@ def safe_href(url: str) -> str:
     if not cleaned or _UNPRINTABLE.search(cleaned) or ":" in cleaned.split("/", 1)[0]:
         return ""
     return url
+
+
+def html_to_text(markup: str) -> str:
+    """Untrusted HTML → plain text with paragraphs kept as blank-line breaks.
+
+    nh3 drops scripts, styles and every attribute first; only then are the few
+    kept block tags turned into line breaks. Text without a tag skips nh3.
+    """
+    if not markup:
+        return ""
+    if "<" in markup:
+        cleaned = nh3.clean(
+            markup,
+            tags=_BLOCK_TAGS,
+            clean_content_tags=_DROPPED_WITH_CONTENT,
+            attributes={},
+            strip_comments=True,
+        )
+        markup = _TAG.sub("", _BLOCK_BREAK.sub("\n\n", cleaned))
+    else:  # as an HTML parser reads line ends
+        markup = markup.replace("\r\n", "\n").replace("\r", "\n")
+    text = html.unescape(markup) if "&" in markup else markup
+    text = _SPACES.sub(" ", printable(text))
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def one_line(text: str) -> str:
+    """Collapse every run of whitespace, newlines included, to one space; drop control
+    characters."""
+    return " ".join(printable(text).split())
 
 
 def fold(text: str) -> str:

@@ -106,6 +106,15 @@ def test_good_config_resolves_paths_and_defaults(write_config: Callable[[str], P
             "feeds.toml: feeds[0].url: bad URL 'https://example.org:99999/f': Port out of range",
         ),
         (
+            ('url = "https://example.org/feed.xml"', 'url = "https://example.org/my feed.xml"'),
+            "feeds.toml: feeds[0].url: bad URL 'https://example.org/my feed.xml': whitespace "
+            "inside (write a space as %20)",
+        ),
+        (
+            ('timezone = "Europe/Istanbul"', 'base_url = "https://b.example/my out"'),
+            "feeds.toml: settings.base_url: bad URL 'https://b.example/my out': whitespace",
+        ),
+        (
             ('schedule = "0 7 * * *"', 'schedule = "0 25 * * *"'),
             "feeds.toml: briefings.israel.schedule: bad cron line '0 25 * * *':",
         ),
@@ -239,6 +248,21 @@ def test_check_command_exits_2_with_one_line_per_problem(
     result = CliRunner().invoke(main, ["--config", str(path), "check"])
     assert result.exit_code == 2
     assert "briefings.israel.topics[0]: unknown topic 'isreal' (did you mean 'israel'?)" in (
+        result.output
+    )
+
+
+def test_urls_lose_the_whitespace_around_them(write_config: Callable[[str], Path]) -> None:
+    text = GOOD.replace(
+        'url = "https://example.org/feed.xml"', 'url = " https://example.org/feed.xml\\n"'
+    ).replace('timezone = "Europe/Istanbul"', 'base_url = " https://b.example/out/ "')
+    loaded = config.load(write_config(text))
+    assert loaded.feeds[0].url == "https://example.org/feed.xml"
+    assert loaded.settings.base_url == loaded.delivery.base_url == "https://b.example/out"
+    spaced = write_config(GOOD.replace("feed.xml", "feed .xml"))
+    result = CliRunner().invoke(main, ["--config", str(spaced), "check"])
+    assert result.exit_code == 2
+    assert "feeds[0].url: bad URL 'https://example.org/feed .xml': whitespace inside" in (
         result.output
     )
 

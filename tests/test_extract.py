@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
+
+import pytest
 
 from briefings import config, extract, pipeline
 from briefings.fetch import PAGE_ACCEPT, FetchOptions, Request, fetch_all
@@ -159,3 +162,148 @@ def test_the_feed_date_wins_over_the_page_date() -> None:
     assert article.text_source == "page"
     undated = extract.best_article(replace(entry, dated=False), found, article_id="1")
     assert undated.published == NOW - timedelta(days=3)
+
+
+ENGLISH = "Officials in Baku said the talks with Yerevan would resume next month in Geneva. "
+
+
+@pytest.mark.parametrize(
+    ("content_type", "head"),
+    [
+        ("text/html; charset=idna", ""),
+        ("text/html; charset=punycode", ""),
+        ("text/html", '<meta charset="undefined">'),
+        ("text/html; charset=hex", '<meta charset="raw-unicode-escape">'),
+        ("text/html; charset=no-such-thing", '<meta charset="utf-16">'),
+    ],
+)
+def test_a_charset_that_is_no_web_encoding_falls_back(
+    server: LocalServer, content_type: str, head: str
+) -> None:
+    html = page("Caffè talks", ENGLISH + "Caffè in Tbilisi. \\u0041", head).encode()
+    found = fetch_page(server, "/odd", html, content_type)
+    assert "Officials in Baku said the talks" in found.text
+    assert "Caffè in Tbilisi. \\u0041" in found.text  # read as UTF-8, escapes left alone
+
+
+def test_utf_7_is_never_used() -> None:
+    html = page(
+        "T", ENGLISH + "+ADw-script+AD4-alert(1)+ADw-/script+AD4-", '<meta charset="utf-7">'
+    )
+    assert "<script>" not in extract.decode(html.encode(), "text/html; charset=utf-7")
+    assert "<script>" not in extract.decode(html.encode(), "text/html")
+
+
+def test_a_byte_order_mark_wins_over_the_declared_charset(server: LocalServer) -> None:
+    html = page("Türkiye", TURKISH).encode("utf-8")
+    found = fetch_page(server, "/bom8", b"\xef\xbb\xbf" + html, "text/html; charset=iso-8859-1")
+    assert "Türkiye Büyük Millet Meclisi" in found.text
+    utf16 = page("Türkiye", TURKISH).encode("utf-16-le")
+    found = fetch_page(server, "/bom16", b"\xff\xfe" + utf16, "text/html; charset=utf-8")
+    assert "Türkiye Büyük Millet Meclisi" in found.text
+
+
+def test_latin_1_and_ascii_labels_mean_windows_1252() -> None:
+    body = "“Peace” talks — in Baku".encode("cp1252")
+    assert extract.decode(body, "text/html; charset=iso-8859-1") == "“Peace” talks — in Baku"
+    assert extract.decode(body, "text/html; charset=us-ascii") == "“Peace” talks — in Baku"
+    assert extract.decode(b'<meta charset="latin1">\x93x\x94', "") == '<meta charset="latin1">“x”'
+
+
+def test_pages_with_false_charsets_are_read_and_stored(server: LocalServer, tmp_path: Path) -> None:
+    body = page("Baku talks", ENGLISH).encode()
+    server.add("/idna.html", body, headers={"Content-Type": "text/html; charset=idna"})
+    meta = page("Baku talks", ENGLISH, '<meta charset="undefined">').encode()
+    server.add("/undefined.html", meta, headers={"Content-Type": "text/html"})
+    when = format_datetime(NOW - timedelta(hours=2))
+    items = "".join(
+        f"<item><title>Talks {n}</title><link>{server.base}/{n}.html</link>"
+        f"<pubDate>{when}</pubDate><description>Short.</description></item>"
+        for n in ("idna", "undefined")
+    )
+    feed = f"<rss version='2.0'><channel><title>T</title>{items}</channel></rss>"
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[settings]\nhost_delay = 0\n[[feeds]]\nname = "Wire"\n'
+        f'url = "{server.add("/feed.xml", feed)}"\n'
+        '[briefings.caucasus]\ntitle = "Caucasus"\ntopics = ["caucasus"]\n'
+        'schedule = "0 7 * * *"\n'
+    )
+    loaded = config.load(path)
+    store = pipeline.open_store(loaded)
+    run = pipeline.Run(config=loaded, store=store, now=NOW)
+    pipeline.fetch_feeds(run)
+    pipeline.fetch_pages(run)
+    store.close()
+    assert (run.report.pages_fetched, run.report.failures) == (2, [])
+
+
+def test_a_copyright_year_is_no_date(server: LocalServer) -> None:
+    html = page("Ceasefire holds", ENGLISH).replace("© 2026", "© 2026 Caucasus Wire")
+    found = fetch_page(server, "/year", html.encode(), "text/html; charset=utf-8")
+    assert found.published is None
+    dated = html.replace("<article>", "<article><p>Published 20 November 2026</p>")
+    found = fetch_page(server, "/dated", dated.encode(), "text/html; charset=utf-8")
+    assert found.published is not None and found.published.date().isoformat() == "2026-11-20"
+    new_year = '<meta property="article:published_time" content="2026-01-01T08:00:00+00:00">'
+    html = page("Ceasefire holds", ENGLISH, new_year).replace("© 2026", "© 2026 Caucasus Wire")
+    found = fetch_page(server, "/new-year", html.encode(), "text/html; charset=utf-8")
+    assert found.published is not None and found.published.date().isoformat() == "2026-01-01"
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"  \n", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", b"\x00" * 9]
+)
+def test_an_empty_page_is_our_one_line_only(
+    server: LocalServer, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(extract.ExtractionFailed, match="no article text found on the page"):
+        fetch_page(server, "/empty", body, "text/html")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+@pytest.mark.parametrize(
+    "og_title",
+    [
+        "<script>alert(1)</script>Lebanon <b>ceasefire</b> holds",
+        "&lt;script&gt;alert(1)&lt;/script&gt;Lebanon &lt;b&gt;ceasefire&lt;/b&gt; holds",
+    ],
+)
+def test_a_page_title_is_text(server: LocalServer, og_title: str) -> None:
+    head = f'<meta property="og:title" content="{og_title}">'
+    head += '<meta name="author" content="Rana &lt;i&gt;Haddad&lt;/i&gt;">'
+    html = page("Lebanon", ENGLISH, head)
+    found = fetch_page(server, "/og", html.encode(), "text/html; charset=utf-8")
+    assert found.title == "Lebanon ceasefire holds"
+    assert found.author == "Rana Haddad"
+
+
+def test_a_first_paragraph_that_is_the_headline_is_dropped(server: LocalServer) -> None:
+    lead = "Lebanese officials in Beirut said the truce in the south held through the week. "
+    html = page("Lebanon ceasefire holds for a second week", lead)
+    found = fetch_page(server, "/headline", html.encode(), "text/html; charset=utf-8")
+    assert found.text.startswith("Lebanese officials in Beirut said")
+    entry = Entry(
+        feed_id="f",
+        guid="g",
+        url="https://x.example/a",
+        canonical_url="https://x.example/a",
+        title="Lebanon ceasefire holds — for a second week!",
+        summary="Lebanon ceasefire holds for a second week\n\nShort teaser.",
+        content="",
+        author="",
+        published=NOW,
+        dated=True,
+    )
+    # a page kept before its heading was dropped, or with a title of its own: the entry's
+    # title, compared loosely, finds the heading
+    kept = replace(
+        found, title="Home", text="LEBANON: ceasefire holds for a second week\n\n" + lead * 9
+    )
+    article = extract.best_article(entry, kept, article_id="1")
+    assert article.text.startswith("Lebanese officials in Beirut said")
+    assert article.summary.startswith("Lebanese officials in Beirut said")
+    teaser = extract.best_article(entry, None, article_id="1")
+    assert (teaser.text, teaser.summary) == ("Short teaser.", "Short teaser.")
+    alone = replace(entry, summary="Lebanon ceasefire holds for a second week")
+    assert extract.best_article(alone, None, article_id="1").text == alone.summary

@@ -27,7 +27,7 @@ def parse(name: str, url: str = f"{BASE}/feeds/x.rss") -> list[Entry]:
 def test_rss_is_sanitized_dated_and_resolved() -> None:
     expected = json.loads((DATA / "feeds" / "hostile.expected.json").read_text())
     entries = parse("hostile.rss")
-    assert len(entries) == len(expected)  # the repeated id kept its first item only
+    assert len(entries) == len(expected)  # the repeated id on another link: kept
     for entry, want in zip(entries, expected, strict=True):
         assert entry.guid == want["guid"]
         assert entry.title == want["title"]
@@ -100,3 +100,156 @@ def test_a_date_in_the_future_becomes_the_first_seen_time() -> None:
         body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
     )
     assert (entry.published, entry.dated) == (SEEN, False)
+
+
+COMPLETE = (
+    b"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>T</title>"
+    b"<item><title>Baku&nbsp;talks resume</title><link>http://127.0.0.1/a</link></item>"
+    b"</channel></rss>"
+)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        b"\n<!-- page cached by WP Super Cache 0.02s -->\n",
+        b"\n<!-- one -->\n<?cache served?>\n<!-- two -->\n\n",
+        b"\n" + b"\x00" * 300,
+        b"",
+    ],
+)
+@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "application/rss+xml"])
+def test_a_complete_feed_with_a_trailing_comment_is_kept(tail: bytes, content_type: str) -> None:
+    [entry] = feeds.parse_feed(
+        COMPLETE + tail,
+        feed_id="x",
+        url=f"{BASE}/f",
+        seen_at=SEEN,
+        canonical=dedupe.canonical_url,
+        content_type=content_type,
+    )
+    assert entry.title == "Baku talks resume"
+
+
+@pytest.mark.parametrize("tail", [b"", b"<!-- cached -->", b"</rss> <!-- not closed", b"--> stray"])
+def test_a_cut_off_feed_is_still_refused(tail: bytes) -> None:
+    body = COMPLETE[: COMPLETE.index(b"</item>")] + b"<item><title>Half" + tail
+    with pytest.raises(FeedParseError, match="ends before its closing tag"):
+        feeds.parse_feed(
+            body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
+        )
+
+
+def turkish_feed(declaration: str, stray: bytes) -> bytes:
+    items = "".join(
+        f"<item><title>İçişleri Bakanı açıkladı {n}</title><link>http://127.0.0.1/{n}</link>"
+        f"<description>Ankara'da görüşme sürüyor{'STRAY' if n == 2 else ''}.</description></item>"
+        for n in range(4)
+    )
+    feed = f"{declaration}<rss version='2.0'><channel><title>Haber</title>{items}</channel></rss>"
+    return feed.encode("utf-8").replace(b"STRAY", stray)
+
+
+@pytest.mark.parametrize(
+    ("declaration", "content_type"),
+    [
+        ("", ""),
+        ("<?xml version='1.0' encoding='UTF-8'?>", ""),
+        ("", "application/rss+xml; charset=utf-8"),
+        ("<?xml version='1.0' encoding='utf8'?>", "text/xml; charset=UTF-8"),
+    ],
+)
+def test_one_stray_byte_does_not_turn_a_utf_8_feed_to_mojibake(
+    declaration: str, content_type: str
+) -> None:
+    found = feeds.parse_feed(
+        turkish_feed(declaration, b" \xa0"),
+        feed_id="x",
+        url=f"{BASE}/f",
+        seen_at=SEEN,
+        canonical=dedupe.canonical_url,
+        content_type=content_type,
+    )
+    assert [e.title for e in found] == [f"İçişleri Bakanı açıkladı {n}" for n in range(4)]
+    assert found[2].summary == "Ankara'da görüşme sürüyor \ufffd."
+
+
+def test_a_feed_in_another_charset_is_left_to_feedparser() -> None:
+    undeclared = "<rss version='2.0'><channel><title>Café</title><item><title>Café à Bakou"
+    undeclared += "</title><link>http://127.0.0.1/a</link></item></channel></rss>"
+    declared = "<?xml version='1.0' encoding='windows-1254'?>" + turkish_feed("", b"").decode()
+    for body, title in (
+        (undeclared.encode("cp1252"), "Café à Bakou"),
+        (declared.encode("cp1254"), "İçişleri Bakanı açıkladı 0"),
+    ):
+        entries = feeds.parse_feed(
+            body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
+        )
+        assert entries[0].title == title
+    # UTF-8 with one valid sequence and two stray bytes: not evidently UTF-8
+    mixed = undeclared.encode("cp1252").replace(b"Bakou", "Bakü".encode())
+    [entry] = feeds.parse_feed(
+        mixed, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
+    )
+    assert entry.title == "Café à BakÃ¼"
+
+
+def rss(items: str) -> list[Entry]:
+    body = f"<rss version='2.0'><channel><title>T</title>{items}</channel></rss>".encode()
+    return feeds.parse_feed(
+        body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
+    )
+
+
+def test_distinct_items_sharing_an_id_are_all_kept() -> None:
+    items = (
+        "<item><guid>7</guid><title>Baku</title><link>/a?utm_source=x</link></item>"
+        "<item><guid>7</guid><title>Baku</title><link>/a</link></item>"  # the same item again
+        "<item><guid>7</guid><title>Yerevan</title><link>/b</link></item>"
+        "<item><guid>7</guid><title>Yerevan</title><link>/b</link></item>"
+        "<item><guid isPermaLink='false'>8</guid><title>No link</title><description>One.</description></item>"
+        "<item><guid isPermaLink='false'>8</guid><title>No link</title><description>One.</description></item>"
+        "<item><guid isPermaLink='false'>8</guid><title>No link</title><description>Two.</description></item>"
+    )
+    found = rss(items)
+    assert [(e.title, e.canonical_url.removeprefix(BASE)) for e in found] == [
+        ("Baku", "/a"),
+        ("Yerevan", "/b"),
+        ("No link", f"/f#{found[2].canonical_url.partition('#')[2]}"),
+        ("No link", f"/f#{found[3].canonical_url.partition('#')[2]}"),
+    ]
+    assert len({e.guid for e in found}) == len({e.canonical_url for e in found}) == 4
+    assert [e.summary for e in found[2:]] == ["One.", "Two."]
+    assert [feeds.page_url(e) for e in found] == [f"{BASE}/a?utm_source=x", f"{BASE}/b", "", ""]
+    assert found == rss(items)  # derived ids are the same on every parse
+
+
+def test_items_whose_links_differ_by_fragment_keep_it() -> None:
+    found = rss(
+        "<item><guid>1</guid><title>Gyumri quake</title><link>/brief.html#item-1</link></item>"
+        "<item><guid>2</guid><title>Baku rail deal</title><link>/brief.html#item-2</link></item>"
+        "<item><guid>3</guid><title>Poti port</title><link>/poti.html#top</link></item>"
+    )
+    assert [e.canonical_url.removeprefix(BASE) for e in found] == [
+        "/brief.html#item-1",
+        "/brief.html#item-2",
+        "/poti.html",  # alone on its page: the fragment goes, as before
+    ]
+    assert [feeds.page_url(e) for e in found] == [
+        f"{BASE}/brief.html",
+        f"{BASE}/brief.html",
+        f"{BASE}/poti.html",
+    ]
+
+
+def test_an_id_is_a_link_only_when_it_is_an_address() -> None:
+    found = rss(
+        "<item><guid>8</guid><title>Short id</title></item>"
+        "<item><guid>http://127.0.0.1/news/9</guid><title>Permalink</title></item>"
+        "<item><guid>10</guid><title>Relative link</title><link>/news/10</link></item>"
+    )
+    assert [feeds.page_url(e) for e in found] == [
+        "",
+        "http://127.0.0.1/news/9",
+        f"{BASE}/news/10",
+    ]

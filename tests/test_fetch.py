@@ -81,6 +81,13 @@ def test_redirects_followed_and_bounded(server: LocalServer) -> None:
     assert get(server.url("/loop")).error == "more than 5 redirects"
 
 
+def test_a_redirect_without_a_location_says_so(server: LocalServer) -> None:
+    server.add("/nowhere", status=301)
+    assert get(server.url("/nowhere")).error == "HTTP 301 without a Location header"
+    server.add("/blank", status=302, headers={"Location": " "})
+    assert get(server.url("/blank")).error == "HTTP 302 without a Location header"
+
+
 def test_a_malformed_url_fails_its_request_only(server: LocalServer) -> None:
     server.add("/bad-hop", status=302, headers={"Location": "http://[::1/feed"})
     good = server.add("/good", FEED)

@@ -419,8 +419,10 @@ def test_stored_entries_are_plain_one_line_text_with_web_links(hostile_run: Host
     assert "Tariffs rise Bcc: evil@example.com Subject: you won body" in titles
     [(link,)] = stored(hostile_run, "SELECT url FROM entries WHERE title = 'Relative links'")
     assert link == f"{hostile_run.site.base}/case/markup/relative.html"  # the feed's own URL
-    [(title,)] = stored(hostile_run, "SELECT title FROM entries WHERE feed_id = 'duplicates'")
-    assert title == "First with the id"
+    duplicates = stored(
+        hostile_run, "SELECT title FROM entries WHERE feed_id = 'duplicates' ORDER BY title"
+    )
+    assert duplicates == [("First with the id",), ("Second with the id",), ("Third with the id",)]
 
 
 def test_dates_far_off_are_kept_or_replaced(hostile_run: HostileRun) -> None:

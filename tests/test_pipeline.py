@@ -500,3 +500,89 @@ def test_a_304_keeps_the_stored_state(server: LocalServer, tmp_path: Path) -> No
     assert again.report.feeds_not_modified == 1
     assert store.feed_states([url])[url] == before  # validators and hash kept
     store.close()
+
+
+def test_an_entry_without_a_link_of_its_own_fetches_no_page(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    from briefings import config as configuration
+
+    when = format_datetime(NOW - timedelta(hours=1))
+    items = (
+        ("", "Yerevan opens a border crossing", "Armenia opened the Margara crossing."),
+        ("javascript:alert(1)", "Baku hosts talks", "Azerbaijan hosted a round of talks."),
+        (f"{server.base}/story", "Tbilisi budget passes", "Georgia's parliament voted."),
+    )
+    feed = (
+        "<rss version='2.0'><channel><title>T</title>"
+        + "".join(
+            f"<item><title>{title}</title>{f'<link>{link}</link>' if link else ''}"
+            f"<pubDate>{when}</pubDate><description>{text}</description></item>"
+            for link, title, text in items
+        )
+        + "</channel></rss>"
+    )
+    server.add(
+        "/story",
+        "<html><body><article><p>" + "The Georgian budget passed. " * 40 + "</p></article>",
+        headers={"Content-Type": "text/html"},
+    )
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[[feeds]]\nname = "A"\nurl = "{server.add("/feed.xml", feed)}"\n'
+        '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
+    )
+    loaded = configuration.load(path)
+    store = pipeline.open_store(loaded)
+    run = pipeline.Run(config=loaded, store=store, now=NOW)
+    pipeline.fetch_feeds(run)
+    pipeline.fetch_pages(run)
+    assert run.report.failures == []
+    assert [path for path, _ in server.hits] == ["/feed.xml", "/story"]
+    texts = {a.title: a.text for a in pipeline.articles_of(store, since=NOW - timedelta(days=1))}
+    assert texts["Yerevan opens a border crossing"] == "Armenia opened the Margara crossing."
+    assert texts["Baku hosts talks"] == "Azerbaijan hosted a round of talks."
+    assert texts["Tbilisi budget passes"].startswith("The Georgian budget passed.")
+    store.close()
+
+
+def test_items_of_one_page_told_apart_by_fragment_are_all_stored(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    from briefings import config as configuration
+
+    when = format_datetime(NOW - timedelta(hours=1))
+    items = (
+        ("item-1", "Quake shakes Gyumri", "A quake shook Gyumri."),
+        ("item-2", "Baku signs rail deal", "Azerbaijan signed a rail deal."),
+    )
+    feed = (
+        "<rss version='2.0'><channel><title>T</title>"
+        + "".join(
+            f"<item><guid>{key}</guid><title>{title}</title>"
+            f"<link>{server.base}/brief.html#{key}</link>"
+            f"<pubDate>{when}</pubDate><description>{text}</description></item>"
+            for key, title, text in items
+        )
+        + "</channel></rss>"
+    )
+    server.add(
+        "/brief.html",
+        "<html><body><article><p>" + "The daily brief of the Caucasus. " * 40 + "</p></article>",
+        headers={"Content-Type": "text/html"},
+    )
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[[feeds]]\nname = "A"\nurl = "{server.add("/feed.xml", feed)}"\n'
+        '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
+    )
+    loaded = configuration.load(path)
+    store = pipeline.open_store(loaded)
+    run = pipeline.Run(config=loaded, store=store, now=NOW)
+    pipeline.fetch_feeds(run)
+    pipeline.fetch_pages(run)
+    assert (run.report.entries_new, run.report.pages_fetched, run.report.failures) == (2, 2, [])
+    assert [path for path, _ in server.hits] == ["/feed.xml", "/brief.html"]  # fetched once
+    stored = pipeline.articles_of(store, since=NOW - timedelta(days=1))
+    assert sorted(a.title for a in stored) == ["Baku signs rail deal", "Quake shakes Gyumri"]
+    store.close()
