@@ -190,11 +190,13 @@ def _linkless_url(feed_url: str, guid: str) -> str:
 
 
 def page_url(entry: Entry) -> str:
-    """The address of the entry's own page, without its fragment; ``""`` for an entry
-    without a link of its own, whose URL is the feed's with a digest of its id as the
-    fragment."""
-    address, _, fragment = entry.url.partition("#")
-    return "" if fragment == _digest(entry.guid) else address
+    """The page whose text is the entry's, without its fragment; ``""`` when it has none
+    of its own: no link (its URL is the feed's, with a digest of its id as the fragment),
+    or a link to one part of a page other items of its feed share (the fragment is then
+    kept in its canonical URL), whose text would be theirs as much as its own."""
+    if "#" in entry.canonical_url:
+        return ""
+    return entry.url.partition("#")[0]
 
 
 def newest(entries: list[Entry], count: int) -> list[Entry]:

@@ -477,8 +477,8 @@ def fetch_pages(run: Run) -> None:
         transport=run.transport,
     )
     # An entry without a link of its own has the feed's URL: its page would be the feed
-    # itself, whose other items would become this entry's text. Entries whose links differ
-    # only by fragment share one page, fetched once.
+    # itself, whose other items would become this entry's text; the same goes for items of
+    # one feed told apart by fragment (feeds.page_url). Entries of one page share its fetch.
     by_page: dict[str, list[Entry]] = {}
     for entry in todo:
         if url := feeds.page_url(entry):

@@ -546,7 +546,7 @@ def test_an_entry_without_a_link_of_its_own_fetches_no_page(
     store.close()
 
 
-def test_items_of_one_page_told_apart_by_fragment_are_all_stored(
+def test_items_of_one_page_told_apart_by_fragment_are_all_stored_with_their_own_text(
     server: LocalServer, tmp_path: Path
 ) -> None:
     from briefings import config as configuration
@@ -581,8 +581,9 @@ def test_items_of_one_page_told_apart_by_fragment_are_all_stored(
     run = pipeline.Run(config=loaded, store=store, now=NOW)
     pipeline.fetch_feeds(run)
     pipeline.fetch_pages(run)
-    assert (run.report.entries_new, run.report.pages_fetched, run.report.failures) == (2, 2, [])
-    assert [path for path, _ in server.hits] == ["/feed.xml", "/brief.html"]  # fetched once
+    assert (run.report.entries_new, run.report.pages_fetched, run.report.failures) == (2, 0, [])
+    # the page is the whole brief: its text would be every item's, so each keeps its own
+    assert [path for path, _ in server.hits] == ["/feed.xml"]
     stored = pipeline.articles_of(store, since=NOW - timedelta(days=1))
     assert sorted(a.title for a in stored) == ["Baku signs rail deal", "Quake shakes Gyumri"]
     store.close()
