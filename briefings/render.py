@@ -155,7 +155,6 @@ def context(
     local = edition.generated_at.astimezone(zone)
     stories = [_story(s, zone) for s in edition.stories]
     kept = stories if shown is None else stories[:shown]
-    locked_all = layout.tier == "pro" and tier == "free"
     web = _edition_url(edition, layout.base_url)
     lead = kept[0] if kept and layout.format in ("daily", "weekly") else None
     rest = kept[1:] if lead else kept
@@ -163,11 +162,8 @@ def context(
     if layout.format == "weekly":
         top, rest = rest[:4], rest[4:]
     sections = [] if layout.format == "minute" else _sections(rest, layout, tier)
-    for item in kept:
-        item["locked"] = locked_all
-    for section in sections:
-        for item in section["stories"]:
-            item["locked"] = locked_all or section["locked"]
+    for item in kept:  # wherever it stands: headlines, lead, top four or a section
+        item["locked"] = tier == "free" and (layout.tier == "pro" or _pro_only(item, layout))
     return {
         "edition": edition,
         "format": layout.format,
@@ -184,7 +180,7 @@ def context(
         "top": top,
         "headlines": kept[:MINUTE_MOST] if layout.format == "minute" else [],
         "sections": sections,
-        "locked": locked_all or any(s["locked"] for s in sections),
+        "locked": any(item["locked"] for item in kept),
         "note": edition.note,
         "more": len(stories) - len(kept),
         "links": {
@@ -289,6 +285,13 @@ def _sections(stories: list[dict[str, Any]], layout: Layout, tier: str) -> list[
             }
         )
     return sections
+
+
+def _pro_only(item: dict[str, Any], layout: Layout) -> bool:
+    """Whether a story belongs to a PRO section: the first of its topics in the layout's order
+    is one of ``pro_sections``, as :func:`_sections` would place it."""
+    home = next((topic for topic in layout.topics if topic in item["topics"]), None)
+    return home is not None and home in layout.pro_sections
 
 
 def _edition_url(edition: Edition, base_url: str) -> str:

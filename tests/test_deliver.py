@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from briefings import config as configuration
 from briefings import deliver, pipeline, unsubscribe
-from briefings.model import Subscriber
+from briefings.model import Edition, Subscriber
 from briefings.store import Store
 
 from .conftest import NOW
@@ -77,7 +77,11 @@ def smtp() -> Iterator[tuple[Sink, int]]:
 
 
 def setup(
-    tmp_path: Path, port: int, subscribers: list[Subscriber], method: str = "smtp"
+    tmp_path: Path,
+    port: int,
+    subscribers: list[Subscriber],
+    method: str = "smtp",
+    made: Edition | None = None,
 ) -> configuration.Config:
     path = tmp_path / "feeds.toml"
     path.write_text(
@@ -102,7 +106,7 @@ subject = "{{title}} — {{date:%a %d %b}}"
     )
     loaded = configuration.load(path)
     store = pipeline.open_store(loaded)
-    made = edition()
+    made = made or edition()
     from briefings import render
 
     files = render.render(
@@ -174,6 +178,35 @@ def test_messages_carry_every_header(smtp: tuple[Sink, int], tmp_path: Path) -> 
         assert "unsubscribe.invalid" not in html
     assert "Upgrade to PRO" in got["free@example.net"].get_body(("html",)).get_content()
     assert "Upgrade to PRO" not in got["pro@example.net"].get_body(("html",)).get_content()
+
+
+def test_a_free_reader_gets_a_pro_lead_as_a_teaser(smtp: tuple[Sink, int], tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    made = edition()
+    pro_lead = replace(
+        made.stories[4],
+        summary=(
+            "The deal was signed in Doha today by both sides. PRO-ONLY-DETAIL: its price terms."
+        ),
+    )
+    made = replace(made, stories=(pro_lead, *made.stories[:4], *made.stories[5:]))
+    sink, port = smtp
+    readers = [
+        Subscriber(email="free@example.net", briefings=("sample",)),
+        Subscriber(email="pro@example.net", tier="pro", briefings=("sample",)),
+    ]
+    loaded = setup(tmp_path, port, readers, made=made)
+    assert send(loaded).sent == 2
+    got = {
+        rcpt: email.message_from_bytes(data, policy=email.policy.default)
+        for rcpt, data in sink.messages
+    }
+    for kind in ("html", "plain"):
+        free = got["free@example.net"].get_body((kind,)).get_content()
+        assert "PRO-ONLY-DETAIL" not in free
+        assert "QatarEnergy signs" in free and "with PRO" in free
+        assert "PRO-ONLY-DETAIL" in got["pro@example.net"].get_body((kind,)).get_content()
 
 
 def test_451_is_retried_and_550_fails_only_that_reader(

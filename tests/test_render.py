@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -160,3 +161,59 @@ def test_the_schema_rejects_a_broken_edition(files: dict[str, str]) -> None:
     document["generated_at"] = "2026-11-22 09:00"  # no offset
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, SCHEMA)
+
+
+PRO_DETAIL = "The contract runs to 2041 and its price formula is PRO-ONLY-DETAIL."
+
+
+def energy_first(format: str) -> tuple[Edition, render.Layout]:
+    """A briefing whose PRO section's story is the most covered: it leads."""
+    from dataclasses import replace as changed
+
+    from .editions import TITLES
+    from .editions import edition as fixed
+
+    made = fixed()
+    lead = changed(
+        made.stories[4],
+        title="Pipeline gas deal signed for two decades",
+        topics=("energy",),
+        scores=(("energy", 3.0),),
+        summary=f"A long-term gas deal was signed today in Baku by three parties. {PRO_DETAIL}",
+        sources=tuple(
+            Source(feed=f"Energy Desk {k}", title="Gas deal", url=f"https://e{k}.example/1")
+            for k in range(5)
+        ),
+    )
+    others = tuple(
+        changed(s, topics=("business-tech",), scores=(("business-tech", 3.0),))
+        for s in made.stories[:4]
+    )
+    layout = render.Layout(
+        format=format,
+        topics=("business-tech", "energy"),
+        pro_sections=("energy",),
+        topic_titles=TITLES,
+    )
+    return changed(made, stories=(lead, *others)), layout
+
+
+@pytest.mark.parametrize("format", ["daily", "weekly", "minute"])
+def test_a_pro_story_is_a_teaser_for_free_readers_wherever_it_stands(format: str) -> None:
+    made, layout = energy_first(format)
+    if format == "weekly":  # in the week's top four rather than the lead
+        made = dataclasses.replace(
+            made, stories=(made.stories[1], made.stories[0], *made.stories[2:])
+        )
+    files = render.render(made, env=render.environment(), timezone="UTC", layout=layout).files
+    for name in ("index.html", "email.html", "email.txt"):
+        free = files[name]
+        assert "PRO-ONLY-DETAIL" not in free, f"{format} {name} shows the PRO story in full"
+        assert "https://e0.example/1" not in free, f"{format} {name} links the PRO story"
+        assert "Upgrade to PRO" in free or "Read the whole briefing with PRO" in free, name
+        assert "Pipeline gas deal" in free  # the teaser's headline stays
+        pro = files[name.replace("index", "index.pro").replace("email", "email.pro")]
+        assert "Upgrade to PRO" not in pro
+        if format != "minute":
+            assert "PRO-ONLY-DETAIL" in pro
+    assert "[PRO] Pipeline gas deal" in files["email.txt"]
