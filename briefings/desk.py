@@ -328,7 +328,7 @@ class _Handler(BaseHTTPRequestHandler):
         view = _one_of(query, "view", ("email", "web", "text"))
         tier = _one_of(query, "tier", ("free", "pro"))
         if tail == "/render":
-            files = pipeline.render_edition(config, briefing, edition)
+            files = pipeline.render_edition(config, briefing, edition, sent=view != "web")
             body = files[_FILES[(view, tier)]]
             kind = "text/plain" if view == "text" else "text/html"
             self._send(200, body.encode(), f"{kind}; charset=utf-8", preview=True)

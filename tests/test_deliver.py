@@ -209,6 +209,23 @@ def test_a_free_reader_gets_a_pro_lead_as_a_teaser(smtp: tuple[Sink, int], tmp_p
         assert "PRO-ONLY-DETAIL" in got["pro@example.net"].get_body((kind,)).get_content()
 
 
+def test_sent_links_start_at_the_delivery_base_url(smtp: tuple[Sink, int], tmp_path: Path) -> None:
+    sink, port = smtp
+    loaded = setup(tmp_path, port, people(1), made=edition(80, long=True))
+    assert loaded.settings.base_url == ""  # only [delivery] base_url is set
+    assert send(loaded).sent == 1
+    msg = email.message_from_bytes(sink.messages[0][1], policy=email.policy.default)
+    web = "https://briefings.example.org/sample/2026-11-22-1200/index.html"
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert f"View in your browser: {web}" in text
+    assert f'href="{web}"' in html and "web edition</a>" in html
+    assert 'href="index.html"' not in html and 'href="../index.html"' not in html
+    assert 'href="https://briefings.example.org/pro"' in html  # the upgrade link too
+    written = (loaded.settings.output / "sample" / "2026-11-22-1200" / "email.txt").read_text()
+    assert "View in your browser: index.html" in written  # the folder's own copy stays local
+
+
 def test_451_is_retried_and_550_fails_only_that_reader(
     smtp: tuple[Sink, int], tmp_path: Path
 ) -> None:
