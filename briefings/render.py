@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -72,10 +73,37 @@ def environment(override: Path | None = None) -> jinja2.Environment:
 
 
 def _printable(value: Any) -> Any:
-    """Every printed string without control characters: XML (MJML, Atom) cannot hold them."""
+    """Every printed string without control characters (XML, so MJML and Atom, cannot hold
+    them) and without explicit bidi controls (see :func:`plain`)."""
     if isinstance(value, markupsafe.Markup):
-        return markupsafe.Markup(printable(value))
-    return printable(value) if isinstance(value, str) else value
+        return markupsafe.Markup(plain(value))
+    return plain(value) if isinstance(value, str) else value
+
+
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: str) -> str:
+    """``text`` as :func:`text.printable` leaves it, also without explicit bidi embeddings,
+    overrides and isolates (U+202A–U+202E, U+2066–U+2069).
+
+    A feed's unbalanced U+202E would reverse everything after it on the line: the
+    headline, the outlet's name beside it. The templates isolate inserted strings
+    themselves (``dir="auto"``, ``<bdi>``).
+    """
+    return _BIDI_CONTROLS.sub("", printable(text))
+
+
+def right_to_left(text: str) -> bool:
+    """Whether ``text``'s first strong character is right-to-left, as ``dir="auto"`` decides:
+    a Hebrew word inside an English headline leaves it left-to-right."""
+    for character in text:
+        kind = unicodedata.bidirectional(character)
+        if kind == "L":
+            return False
+        if kind in ("R", "AL"):
+            return True
+    return False
 
 
 def wrap(text: str, width: int = 72, indent: str = "") -> str:
@@ -104,7 +132,6 @@ the plain-text part need room too."""
 TIERS = ("free", "pro")
 MINUTE_MOST = 8
 """A minute edition shows at most this many headlines: readable in sixty seconds."""
-_RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -368,7 +395,7 @@ def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
         "time_label": f"{local:%d %b %H:%M}",
         "partial": story.partial,
         "updated": story.update,  # not "update": Jinja would find dict.update first
-        "rtl": bool(_RTL.search(story.title)),
+        "rtl": right_to_left(story.title),
         "teaser": _first_sentence(story.summary),
         "image": safe_href(story.image),
         "locked": False,
@@ -467,8 +494,8 @@ def _atom(briefing: Briefing, editions: list[Listed], base_url: str) -> str:
     feed = FeedGenerator()
     home = f"{base_url}/{briefing.id}/" if base_url else f"{briefing.id}/"
     feed.id(home if base_url else f"tag:briefings,2026:{briefing.id}")
-    feed.title(printable(briefing.title))
-    feed.subtitle(printable(briefing.description or briefing.title))
+    feed.title(plain(briefing.title))
+    feed.subtitle(plain(briefing.description or briefing.title))
     feed.link(href=home, rel="alternate")
     if base_url:
         feed.link(href=f"{home}feed.xml", rel="self")
@@ -477,11 +504,11 @@ def _atom(briefing: Briefing, editions: list[Listed], base_url: str) -> str:
         entry = feed.add_entry()
         url = f"{home}{listed.edition}/index.html"
         entry.id(url if base_url else f"tag:briefings,2026:{briefing.id}/{listed.edition}")
-        entry.title(printable(f"{briefing.title} · {listed.edition}"))
+        entry.title(plain(f"{briefing.title} · {listed.edition}"))
         entry.link(href=url)
         entry.published(listed.generated_at)
         entry.updated(listed.generated_at)
-        entry.summary(printable(" · ".join(listed.headlines)) or "No stories.")
+        entry.summary(plain(" · ".join(listed.headlines)) or "No stories.")
     if not editions:
         feed.updated(datetime.now(UTC))
     atom: bytes = feed.atom_str(pretty=True)

@@ -6,11 +6,13 @@ Chromium is Debian's package (``.ci/run`` installs it when absent). Screenshots 
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,3 +131,69 @@ def test_email_in_a_browser(emails: dict[str, Path], name: str, width: int, tmp_
         profile=tmp_path / "profile",
     )
     assert shot.stat().st_size > 10_000
+
+
+# The web edition measured the same way: how wide it lays out, which way each headline runs,
+# and whether each outlet name stays left of its date.
+WEB_HOST = """<!doctype html><html><head><title>pending</title></head>
+<body style="margin:0"><iframe id="page" src="%(src)s" style="border:0;width:%(width)spx;
+height:2400px"></iframe><script>
+document.getElementById("page").addEventListener("load", event => {
+  const doc = event.target.contentDocument, view = event.target.contentWindow;
+  const words = (element, first, last) => {
+    const range = doc.createRange();
+    const node = [...element.querySelectorAll("*"), element].map(e => e.firstChild)
+      .find(n => n && n.nodeType === 3 && n.data.includes(first) && n.data.includes(last));
+    if (!node) return null;
+    const at = word => { const i = node.data.indexOf(word); range.setStart(node, i);
+      range.setEnd(node, i + word.length); return range.getBoundingClientRect().left; };
+    return at(first) < at(last);
+  };
+  document.title = JSON.stringify({
+    scroll: doc.documentElement.scrollWidth, width: view.innerWidth,
+    headlines: [...doc.querySelectorAll("article h2, article h3")].map(h =>
+      [h.textContent.trim().slice(0, 30), view.getComputedStyle(h).direction]),
+    mixed_in_order: words(doc.querySelector("#story-story0 h2 a"), "Knesset", "resume"),
+    meta_in_order: [...doc.querySelectorAll(".meta")].map(m => {
+      const parts = m.querySelectorAll("bdi");
+      return parts[0].getBoundingClientRect().left < parts[1].getBoundingClientRect().left;
+    }),
+  });
+});
+</script></body></html>"""
+
+
+def measure_web(page: Path, width: int, profile: Path) -> dict[str, Any]:
+    """The web page's metrics at ``width`` px, from WEB_HOST."""
+    host = page.with_name(f"host-{width}-{page.name}")
+    host.write_text(WEB_HOST % {"src": page.name, "width": width}, encoding="utf-8")
+    dom = chromium(
+        "--window-size=800,1200",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        host.as_uri(),
+        profile=profile,
+    )
+    title = dom.split("<title>", 1)[1].split("</title>", 1)[0]
+    metrics: dict[str, Any] = json.loads(html.unescape(title))
+    assert metrics["width"] == width
+    return metrics
+
+
+def test_mixed_scripts_keep_their_order_in_a_browser(tmp_path: Path) -> None:
+    from .test_render import bidi_edition
+
+    files = render.render(
+        bidi_edition(), env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
+    ).files
+    page = tmp_path / "index.html"
+    page.write_text(files["index.html"], encoding="utf-8")
+    metrics = measure_web(page, 390, tmp_path / "profile")
+    def direction(start: str) -> str:
+        return next(d for text, d in metrics["headlines"] if text.startswith(start))
+
+    assert direction("Knesset debates the שלום") == "ltr"
+    assert direction("Evil headline reversed here") == "ltr"
+    assert direction("הכנסת אישרה") == "rtl"
+    assert metrics["mixed_in_order"] is True  # "Knesset … resume", left to right
+    assert all(metrics["meta_in_order"]), metrics["meta_in_order"]  # outlet, then date

@@ -14,6 +14,7 @@ from briefings.errors import RenderError
 from briefings.model import Edition, Source, Story, TopicMatch
 
 from .conftest import NOW
+from .editions import LAYOUTS
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -217,3 +218,58 @@ def test_a_pro_story_is_a_teaser_for_free_readers_wherever_it_stands(format: str
         if format != "minute":
             assert "PRO-ONLY-DETAIL" in pro
     assert "[PRO] Pipeline gas deal" in files["email.txt"]
+
+
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def bidi_edition() -> Edition:
+    from dataclasses import replace as changed
+
+    from .editions import edition as fixed
+
+    made = fixed()
+    mixed = changed(
+        made.stories[0],
+        title="Knesset debates the שלום plan as talks resume",
+        summary="Lawmakers quoted the word שלום twice. The vote is due on Monday next week.",
+    )
+    hostile = changed(
+        made.stories[1],
+        title="\u202eEvil headline reversed\u2066 here",
+        summary="\u202bSummary\u202c with \u2067controls\u2069 inside. A second sentence follows.",
+        sources=tuple(
+            Source(feed=f"\u202eOutlet {k}", title="x", url=f"https://o{k}.example/1")
+            for k in range(2)
+        ),
+    )
+    return changed(made, stories=(mixed, hostile, *made.stories[2:]))
+
+
+def test_bidi_controls_from_feeds_never_reach_a_reader() -> None:
+    files = render.render(
+        bidi_edition(), env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
+    ).files
+    for name, text in files.items():
+        if name == "edition.json":
+            continue  # the data as it came; renderings clean it
+        assert not set(text) & set(BIDI_CONTROLS), name
+        assert "Evil headline reversed here" in text, name
+
+
+def test_headlines_take_their_own_direction_and_inserted_strings_are_isolated() -> None:
+    files = render.render(
+        bidi_edition(), env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
+    ).files
+    web, mail = files["index.html"], files["email.html"]
+    assert 'dir="rtl"' not in web  # one Hebrew word no longer turns a story around
+    assert '<h2 dir="auto">' in web and '<p dir="auto">' in web
+    assert "<bdi>Outlet A</bdi>" in web and "<bdi>22 Nov 09:00</bdi>" in web
+    assert "<bdi>Outlet B</bdi></a>" in web  # also covered by
+    mixed_cell = mail.split('<a href="https://outlet0.example/0"')[0].rsplit("<td", 1)[1]
+    assert "right" not in mixed_cell  # the English headline with a Hebrew word
+    hebrew_cell = mail.split('<a href="https://outlet0.example/5"')[0].rsplit("<td", 1)[1]
+    assert "right" in hebrew_cell  # aligned for clients that ignore dir="auto"
+    assert '<div dir="auto">' in mail and '<span dir="auto">Outlet A</span>' in mail
+    hebrew = render.context(bidi_edition(), timezone="UTC", layout=LAYOUTS["daily"])
+    assert [s["rtl"] for s in hebrew["stories"]][:6] == [False] * 5 + [True]
