@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from briefings import render
+from briefings.model import Source
 
 from .editions import LAYOUTS, NOTE, edition
 
@@ -189,6 +190,7 @@ def test_mixed_scripts_keep_their_order_in_a_browser(tmp_path: Path) -> None:
     page = tmp_path / "index.html"
     page.write_text(files["index.html"], encoding="utf-8")
     metrics = measure_web(page, 390, tmp_path / "profile")
+
     def direction(start: str) -> str:
         return next(d for text, d in metrics["headlines"] if text.startswith(start))
 
@@ -197,3 +199,37 @@ def test_mixed_scripts_keep_their_order_in_a_browser(tmp_path: Path) -> None:
     assert direction("הכנסת אישרה") == "rtl"
     assert metrics["mixed_in_order"] is True  # "Knesset … resume", left to right
     assert all(metrics["meta_in_order"]), metrics["meta_in_order"]  # outlet, then date
+
+
+def test_long_words_and_links_do_not_widen_a_phone_screen(
+    emails: dict[str, Path], tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    word = "Kars" + "nakhchivan" * 22  # 224 characters, no break opportunity
+    link = "https://example.org/" + "a1b2c3d4" * 28  # 244 characters
+    made = edition(note=f"{word} {link}")
+    made = replace(
+        made,
+        stories=(
+            replace(made.stories[0], title=f"Rail talks {word}", summary=f"See {link} {word}."),
+            replace(
+                made.stories[1],
+                title=link,
+                sources=(*made.stories[1].sources, Source(feed=word, title="t", url=link)),
+            ),
+            *made.stories[2:],
+        ),
+    )
+    files = render.render(
+        made, env=render.environment(), timezone="UTC", layout=LAYOUTS["weekly"]
+    ).files
+    for name in ("index.html", "index.pro.html"):
+        page = tmp_path / name
+        page.write_text(files[name], encoding="utf-8")
+        metrics = measure_web(page, 390, tmp_path / "profile")
+        assert metrics["scroll"] <= 390, f"{name} scrolls sideways: {metrics['scroll']} px"
+    for name in ("email.html", "email.pro.html"):
+        mail = emails["weekly-free"].with_name(f"long-{name}")
+        mail.write_text(files[name], encoding="utf-8")
+        test_email_in_a_browser({"long": mail}, "long", 375, tmp_path)
