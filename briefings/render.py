@@ -390,7 +390,7 @@ def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
         "url": safe_href(story.url),
         "summary": story.summary,
         "outlet": story.sources[0].feed if story.sources else "",
-        "also": [replace(s, url=safe_href(s.url)) for s in story.sources[1:]],
+        "also": _other_outlets(story.sources),
         "topics": list(story.topics),
         "time_label": f"{local:%d %b %H:%M}",
         "partial": story.partial,
@@ -401,6 +401,21 @@ def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
         "locked": False,
         "why": ", ".join(sorted({f"{m.term} ({m.field})" for m in story.matches})),
     }
+
+
+def _other_outlets(sources: Sequence[Source]) -> list[Source]:
+    """The first copy of each outlet after the lead's, in order: "also covered by" counts
+    outlets, and a story can hold several articles of one (copies, or two feeds of one
+    outlet). Names are compared as printed, spacing and case aside."""
+    seen = set()
+    others = []
+    for number, source in enumerate(sources):
+        name = " ".join(plain(source.feed).split()).casefold()
+        if name not in seen:
+            seen.add(name)
+            if number:
+                others.append(replace(source, url=safe_href(source.url)))
+    return others
 
 
 def _first_sentence(text: str) -> str:

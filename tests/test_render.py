@@ -273,3 +273,28 @@ def test_headlines_take_their_own_direction_and_inserted_strings_are_isolated() 
     assert '<div dir="auto">' in mail and '<span dir="auto">Outlet A</span>' in mail
     hebrew = render.context(bidi_edition(), timezone="UTC", layout=LAYOUTS["daily"])
     assert [s["rtl"] for s in hebrew["stories"]][:6] == [False] * 5 + [True]
+
+
+def test_also_covered_by_counts_other_outlets_once_each() -> None:
+    from dataclasses import replace as changed
+
+    from .editions import edition as fixed
+
+    made = fixed()
+    sources = (
+        Source(feed="Kudüs Post", title="a", url="https://kudus.example/1"),
+        Source(feed="Kudüs Post", title="b", url="https://kudus.example/copy"),
+        Source(feed="Baku Daily", title="c", url="https://baku.example/1"),
+        Source(feed="Baku  Daily", title="d", url="https://baku.example/2"),
+        Source(feed="Wire", title="e", url="https://wire.example/1"),
+    )
+    made = changed(made, stories=(changed(made.stories[0], sources=sources), *made.stories[1:]))
+    files = render.render(
+        made, env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
+    ).files
+    web = files["index.html"].split("</article>")[0]
+    assert "Also covered by 2 outlets:" in web
+    assert web.count("Kudüs Post") == 1  # the lead's own outlet, not "also"
+    assert web.count("Baku Daily") == 1 and "https://baku.example/2" not in web
+    assert "Also covered by 2 outlets:" in files["email.html"]
+    assert "Also covered by: Baku Daily, Wire\n" in files["email.txt"]
