@@ -200,6 +200,7 @@ def context(
         "theme": {
             "masthead": layout.theme.masthead,
             "accent": layout.theme.accent,
+            "accent_on_dark": readable_on(layout.theme.accent, DARK_PAPER),
             "logo": layout.theme.logo or edition.title,
         },
         "stories": kept,
@@ -312,6 +313,42 @@ def _sections(stories: list[dict[str, Any]], layout: Layout, tier: str) -> list[
             }
         )
     return sections
+
+
+DARK_PAPER = "#12181f"
+"""The page colour of the built-in theme in dark mode."""
+
+
+def readable_on(colour: str, background: str, ratio: float = 4.5) -> str:
+    """``colour`` (``#rgb`` or ``#rrggbb``), mixed with white or black in steps of 5 % until
+    text in it has at least ``ratio`` (WCAG 2 contrast) on ``background``.
+
+    A briefing's accent is chosen for a white page: the default #0b5a8a has 2.4:1 on the
+    dark page, and needs lightening to be read there.
+    """
+    mix_with = (255, 255, 255) if _luminance(_rgb(background)) < 0.18 else (0, 0, 0)
+    start, back = _rgb(colour), _luminance(_rgb(background))
+    for step in range(21):
+        mixed = tuple(round(c + (m - c) * step / 20) for c, m in zip(start, mix_with, strict=True))
+        light, dark = sorted((_luminance(mixed), back), reverse=True)
+        if (light + 0.05) / (dark + 0.05) >= ratio:
+            return "#" + "".join(f"{c:02x}" for c in mixed)
+    return "#" + "".join(f"{c:02x}" for c in mix_with)
+
+
+def _rgb(colour: str) -> tuple[int, ...]:
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+    return tuple(int(digits[n : n + 2], 16) for n in (0, 2, 4))
+
+
+def _luminance(rgb: Sequence[int]) -> float:
+    """WCAG 2 relative luminance."""
+    linear = [
+        v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in (c / 255 for c in rgb)
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
 def _pro_only(item: dict[str, Any], layout: Layout) -> bool:

@@ -233,3 +233,69 @@ def test_long_words_and_links_do_not_widen_a_phone_screen(
         mail = emails["weekly-free"].with_name(f"long-{name}")
         mail.write_text(files[name], encoding="utf-8")
         test_email_in_a_browser({"long": mail}, "long", 375, tmp_path)
+
+
+# Every piece of text against the background it is drawn on, by WCAG's contrast formula:
+# at least 4.5:1, or 3:1 for large text (24 px, or 18.66 px bold).
+CONTRAST_HOST = """<!doctype html><html><head><title>pending</title></head>
+<body style="margin:0">%(frames)s<script>
+const luminance = ([r, g, b]) => {
+  const c = [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+  return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+};
+const rgba = text => text.match(/[\\d.]+/g).map(Number);
+const background = (element, view) => {
+  for (let e = element; e; e = e.parentElement) {
+    const c = rgba(view.getComputedStyle(e).backgroundColor);
+    if (c.length < 4 || c[3] > 0.5) return c.slice(0, 3);
+  }
+  return [255, 255, 255];  // the canvas
+};
+let left = document.querySelectorAll("iframe").length;
+const found = {};
+for (const frame of document.querySelectorAll("iframe")) frame.addEventListener("load", () => {
+  const doc = frame.contentDocument, view = frame.contentWindow, poor = [];
+  for (const e of doc.body.querySelectorAll("*")) {
+    const own = [...e.childNodes].filter(n => n.nodeType === 3 && n.data.trim()).map(n => n.data.trim()).join(" ");
+    if (!own || !e.getClientRects().length) continue;
+    const style = view.getComputedStyle(e);
+    if (style.visibility === "hidden" || Number(style.opacity) === 0) continue;
+    const fg = rgba(style.color).slice(0, 3), bg = background(e, view);
+    const [a, b] = [luminance(fg), luminance(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05), size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) poor.push([own.slice(0, 30), style.color, String(bg), ratio.toFixed(2)]);
+  }
+  found[frame.id] = {poor: poor.slice(0, 8), body: String(rgba(view.getComputedStyle(doc.body).backgroundColor))};
+  if (--left === 0) document.title = JSON.stringify(found);
+});
+</script></body></html>"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_text_is_readable_in_light_and_dark_mode(name: str, scheme: str, tmp_path: Path) -> None:
+    files = render.render(
+        edition(note=NOTE), env=render.environment(), timezone="UTC", layout=LAYOUTS[name]
+    ).files
+    frames = []
+    for file in ("index.html", "email.html", "email.pro.html"):
+        (tmp_path / file).write_text(files[file], encoding="utf-8")
+        frames.append(
+            f'<iframe id="{file}" src="{file}" style="width:600px;height:3000px"></iframe>'
+        )
+    host = tmp_path / "host.html"
+    host.write_text(CONTRAST_HOST % {"frames": "".join(frames)}, encoding="utf-8")
+    dom = chromium(
+        f"--blink-settings=preferredColorScheme={0 if scheme == 'dark' else 1}",
+        "--window-size=800,1200",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        host.as_uri(),
+        profile=tmp_path / "profile",
+    )
+    found = json.loads(html.unescape(dom.split("<title>", 1)[1].split("</title>", 1)[0]))
+    for file, result in found.items():
+        assert result["poor"] == [], f"{name} {file} in {scheme} mode: {result['poor']}"
+        if scheme == "dark" and file.startswith("email"):
+            assert result["body"] == "18,24,31", f"{file}: the page around the email stays light"
