@@ -543,12 +543,14 @@ def catalogue(
 
 
 def _atom(briefing: Briefing, editions: list[Listed], base_url: str) -> str:
+    """The Atom feed written as ``<briefing>/feed.xml``. Without a base URL its links are
+    relative to that place: an edition is ``<edition>/index.html`` beside it."""
     feed = FeedGenerator()
-    home = f"{base_url}/{briefing.id}/" if base_url else f"{briefing.id}/"
+    home = f"{base_url}/{briefing.id}/" if base_url else ""
     feed.id(home if base_url else f"tag:briefings,2026:{briefing.id}")
     feed.title(plain(briefing.title))
     feed.subtitle(plain(briefing.description or briefing.title))
-    feed.link(href=home, rel="alternate")
+    feed.link(href=home or "index.html", rel="alternate")
     if base_url:
         feed.link(href=f"{home}feed.xml", rel="self")
     feed.language("en")

@@ -298,3 +298,50 @@ def test_also_covered_by_counts_other_outlets_once_each() -> None:
     assert web.count("Baku Daily") == 1 and "https://baku.example/2" not in web
     assert "Also covered by 2 outlets:" in files["email.html"]
     assert "Also covered by: Baku Daily, Wire\n" in files["email.txt"]
+
+
+@pytest.mark.parametrize("base_url", ["", "https://briefings.example.org"])
+def test_atom_links_resolve_from_where_the_feed_is(tmp_path: Path, base_url: str) -> None:
+    import xml.etree.ElementTree as ElementTree
+    from urllib.parse import urljoin
+
+    from briefings.config import Briefing
+
+    briefing = Briefing(
+        id="all",
+        title="All Stories",
+        description="",
+        topics=(),
+        schedule="0 7 * * *",
+        window=timedelta(days=1),
+        repeat_window=timedelta(days=7),
+        max_stories=5,
+        min_score=None,
+    )
+    listed = [
+        render.Listed(
+            edition="2026-11-22-1310", title="All", generated_at=NOW, stories=1, headlines=("A",)
+        )
+    ]
+    pages = render.archive(
+        briefing, listed, env=render.environment(), base_url=base_url, timezone="UTC"
+    )
+    folder = tmp_path / "out" / "all"
+    (folder / "2026-11-22-1310").mkdir(parents=True)
+    (folder / "2026-11-22-1310" / "index.html").write_text("edition")
+    for name, text in pages.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    where = base_url + "/all/feed.xml" if base_url else (folder / "feed.xml").as_uri()
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = ElementTree.fromstring(pages["feed.xml"])
+    entry_link = root.find(f"{atom}entry/{atom}link").get("href")
+    home = next(
+        link.get("href") for link in root.findall(f"{atom}link") if link.get("rel") == "alternate"
+    )
+    if base_url:
+        assert entry_link == "https://briefings.example.org/all/2026-11-22-1310/index.html"
+        assert home == "https://briefings.example.org/all/"
+    else:
+        resolved = urljoin(where, entry_link)
+        assert resolved == (folder / "2026-11-22-1310" / "index.html").as_uri()
+        assert urljoin(where, home) in (folder.as_uri() + "/", (folder / "index.html").as_uri())
