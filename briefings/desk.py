@@ -22,7 +22,7 @@ from http import cookies
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -278,8 +278,13 @@ class _Handler(BaseHTTPRequestHandler):
             if not hmac.compare_digest(given, self.desk.token):
                 self._page(403, "base.html", message="Wrong token.", error=True)
                 return
-            self.send_response(303)
-            self.send_header("Location", parts.path or "/")
+            kept = [
+                (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "token"
+            ]
+            self.send_response(303)  # the same address without the token: view, tier stay
+            self.send_header(
+                "Location", (parts.path or "/") + (f"?{urlencode(kept)}" if kept else "")
+            )
             self.send_header(
                 "Set-Cookie",
                 f"{COOKIE}={self.desk.token}; Path=/; HttpOnly; SameSite=Strict",
