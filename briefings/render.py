@@ -209,7 +209,7 @@ def context(
         "headlines": kept[:MINUTE_MOST] if layout.format == "minute" else [],
         "sections": sections,
         "locked": any(item["locked"] for item in kept),
-        "note": edition.note,
+        "note": _paragraphs(edition.note),
         "more": len(stories) - len(kept),
         "links": {
             "web": web,
@@ -349,6 +349,17 @@ def _luminance(rgb: Sequence[int]) -> float:
         v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in (c / 255 for c in rgb)
     ]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
+
+
+def _paragraphs(text: str) -> str:
+    """``text`` with its paragraphs split by exactly one blank line, each without spaces at
+    its ends: an editor's note with three blank lines in a row made an empty paragraph."""
+    return "\n\n".join(
+        part.strip() for part in _PARAGRAPH_BREAK.split(text.strip()) if part.strip()
+    )
 
 
 def _pro_only(item: dict[str, Any], layout: Layout) -> bool:

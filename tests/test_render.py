@@ -345,3 +345,17 @@ def test_atom_links_resolve_from_where_the_feed_is(tmp_path: Path, base_url: str
         resolved = urljoin(where, entry_link)
         assert resolved == (folder / "2026-11-22-1310" / "index.html").as_uri()
         assert urljoin(where, home) in (folder.as_uri() + "/", (folder / "index.html").as_uri())
+
+
+def test_blank_lines_in_a_note_make_no_empty_paragraph() -> None:
+    from dataclasses import replace as changed
+
+    note = "First thought.\n\n\n\n\nSecond thought.\n \n\t\nThird thought.\n\n"
+    made = changed(edition(), note=note)
+    files = render.render(made, env=render.environment(), timezone="UTC").files
+    for name in ("index.html", "email.html"):
+        html = files[name]
+        assert html.count("thought.") == 3
+        assert '<p dir="auto"></p>' not in html and '<div dir="auto"></div>' not in html, name
+        assert '<p dir="auto">Second thought.</p>' in html or "Second thought.</div>" in html
+    assert "First thought.\n\nSecond thought.\n\nThird thought.\n" in files["email.txt"]
