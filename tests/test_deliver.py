@@ -523,3 +523,55 @@ def test_lines_starting_with_a_dot_arrive_intact(smtp: tuple[Sink, int], tmp_pat
         sender.close()
     assert outcome.status == "sent"
     assert sink.messages == [("dots@example.net", data + b"\r\n")]
+
+
+def test_list_id_quotes_a_name_with_specials() -> None:
+    from email.utils import parseaddr
+
+    from briefings.config import Briefing, Delivery
+
+    def list_id(title: str) -> str:
+        briefing = Briefing(
+            id="all",
+            title=title,
+            description="",
+            topics=(),
+            schedule="0 7 * * *",
+            window=NOW - NOW,
+            repeat_window=NOW - NOW,
+            max_stories=5,
+            min_score=None,
+        )
+        delivery = Delivery(
+            sender="B <b@all.example.org>",
+            method="outbox",
+            outbox=Path("x"),
+            smtp_host="h",
+            smtp_port=25,
+            smtp_security="none",
+            rate=1.0,
+            connections=1,
+            base_url="https://b.example.org",
+            dkim_key=None,
+            dkim_selector="s",
+        )
+        data = deliver.message(
+            edition=edition(),
+            briefing=briefing,
+            subscriber=Subscriber(email="r@example.net"),
+            html="<p>x</p>",
+            text="x",
+            delivery=delivery,
+            secret=b"s" * 20,
+            timezone="UTC",
+            now=NOW,
+        ).data
+        raw = next(line for line in data.split(b"\r\n") if line.startswith(b"List-Id: "))
+        return raw.decode()[len("List-Id: ") :]
+
+    value = list_id("All <b>Stories</b> & More")
+    assert value == '"All <b>Stories</b> & More" <all.all.example.org>'
+    assert parseaddr(value) == ("All <b>Stories</b> & More", "all.all.example.org")
+    assert list_id('Say "hi", Dr. Who') == r'"Say \"hi\", Dr. Who" <all.all.example.org>'
+    assert list_id("Daily Briefing") == "Daily Briefing <all.all.example.org>"
+    assert list_id("Türkiye <Daily>").startswith("=?utf-8?")  # an encoded word, no quotes
