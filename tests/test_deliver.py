@@ -575,3 +575,26 @@ def test_list_id_quotes_a_name_with_specials() -> None:
     assert list_id('Say "hi", Dr. Who') == r'"Say \"hi\", Dr. Who" <all.all.example.org>'
     assert list_id("Daily Briefing") == "Daily Briefing <all.all.example.org>"
     assert list_id("Türkiye <Daily>").startswith("=?utf-8?")  # an encoded word, no quotes
+
+
+def test_a_trimmed_email_fits_gmail_as_sent(smtp: tuple[Sink, int], tmp_path: Path) -> None:
+    sink, port = smtp
+    readers = [
+        Subscriber(email="free@example.net", briefings=("sample",)),
+        Subscriber(email="pro@example.net", tier="pro", briefings=("sample",)),
+    ]
+    loaded = setup(tmp_path, port, readers, made=edition(80, long=True))
+    assert send(loaded).sent == 2
+    for _, data in sink.messages:
+        assert len(data) <= 102 * 1024, f"Gmail clips a message of {len(data):,} bytes"
+        msg = email.message_from_bytes(data, policy=email.policy.default)
+        for kind in ("plain", "html"):
+            assert "more stories in the" in msg.get_body((kind,)).get_content()
+
+
+@given(st.text(alphabet=st.sampled_from("ab =.\r\n\tç😀<>"), max_size=400))
+@settings(max_examples=200, deadline=None)
+def test_render_measures_a_body_as_deliver_encodes_it(body: str) -> None:
+    from briefings import render
+
+    assert render.sent_size(body) == len(deliver._quoted(body))
