@@ -153,7 +153,7 @@ def message(
         ("Subject", _encoded(subject(briefing, edition, timezone))),
         ("Date", format_datetime(now)),
         ("Message-ID", identifier),
-        ("List-Id", f"{_encoded(_one_line(briefing.title))} <{briefing.id}.{domain}>"),
+        ("List-Id", f"{_phrase(briefing.title)} <{briefing.id}.{domain}>"),
         ("List-Unsubscribe", f"<{mailto}>,\r\n <{personal}>"),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ("MIME-Version", "1.0"),
@@ -189,6 +189,20 @@ _LINKS = re.compile(f"({re.escape(UNSUBSCRIBE)}|{re.escape(PREFERENCES)})")
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
+
+
+def _phrase(text: str) -> str:
+    """A display name (RFC 5322 phrase) on one line: RFC 2047 encoded words when it is not
+    ASCII, a quoted string when it holds specials (``<`` in a title would end the name)."""
+    line = _one_line(text)
+    if not line.isascii():
+        return _encoded(line)
+    if _SPECIALS.search(line):
+        return '"' + line.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return line
 
 
 @functools.lru_cache(maxsize=256)

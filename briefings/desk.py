@@ -22,7 +22,7 @@ from http import cookies
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -278,8 +278,13 @@ class _Handler(BaseHTTPRequestHandler):
             if not hmac.compare_digest(given, self.desk.token):
                 self._page(403, "base.html", message="Wrong token.", error=True)
                 return
-            self.send_response(303)
-            self.send_header("Location", parts.path or "/")
+            kept = [
+                (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "token"
+            ]
+            self.send_response(303)  # the same address without the token: view, tier stay
+            self.send_header(
+                "Location", (parts.path or "/") + (f"?{urlencode(kept)}" if kept else "")
+            )
             self.send_header(
                 "Set-Cookie",
                 f"{COOKIE}={self.desk.token}; Path=/; HttpOnly; SameSite=Strict",
@@ -328,7 +333,7 @@ class _Handler(BaseHTTPRequestHandler):
         view = _one_of(query, "view", ("email", "web", "text"))
         tier = _one_of(query, "tier", ("free", "pro"))
         if tail == "/render":
-            files = pipeline.render_edition(config, briefing, edition)
+            files = pipeline.render_edition(config, briefing, edition, sent=view != "web")
             body = files[_FILES[(view, tier)]]
             kind = "text/plain" if view == "text" else "text/html"
             self._send(200, body.encode(), f"{kind}; charset=utf-8", preview=True)

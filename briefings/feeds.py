@@ -155,10 +155,11 @@ def _entry(
     # javascript: and data: go. Without a <link>, feedparser takes a permalink <guid> as
     # the link: only an absolute one is an address ("8" would become feed_url/../8).
     link = web_link(str(item.get("link") or ""), feed_url if item.get("links") else "")
-    title = one_line(html_to_text(str(item.get("title") or "")))
-    summary = html_to_text(str(item.get("summary") or ""))
+    title = one_line(html_to_text(str(item.get("title") or ""), _kind(item, "title_detail")))
+    summary = html_to_text(str(item.get("summary") or ""), _kind(item, "summary_detail"))
     content = "\n\n".join(
-        html_to_text(str(c.get("value") or "")) for c in item.get("content") or []
+        html_to_text(str(c.get("value") or ""), str(c.get("type") or "text/html"))
+        for c in item.get("content") or []
     )
     if not link and not title and not summary:
         return None
@@ -197,6 +198,11 @@ def page_url(entry: Entry) -> str:
     if "#" in entry.canonical_url:
         return ""
     return entry.url.partition("#")[0]
+
+
+def _kind(item: Any, detail: str) -> str:
+    """feedparser's media type of one of an item's texts: ``text/plain`` or an HTML one."""
+    return str((item.get(detail) or {}).get("type") or "text/html")
 
 
 def newest(entries: list[Entry], count: int) -> list[Entry]:

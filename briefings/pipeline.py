@@ -589,12 +589,19 @@ def render_edition(
     env: Any = None,
     titles: Mapping[str, str] | None = None,
     order: Sequence[str] = (),
+    sent: bool = False,
 ) -> dict[str, str]:
     """Every file of an edition, as the build writes it, the sender sends it and the desk
-    shows it: file name → text. ``order`` puts industry sections in a reader's order."""
+    shows it: file name → text. ``order`` puts industry sections in a reader's order.
+
+    ``sent`` renders for a mailbox: links start at ``[delivery] base_url`` (which is
+    ``settings.base_url`` unless set), since a link relative to the edition's folder means
+    nothing there. The files written beside each other keep ``settings.base_url``.
+    """
     if titles is None:
         titles = {t.id: t.title for t in topic_matcher(config).topics.values()}
-    layout = render.Layout.of(briefing, topic_titles=titles, base_url=config.settings.base_url)
+    base_url = config.delivery.base_url if sent else config.settings.base_url
+    layout = render.Layout.of(briefing, topic_titles=titles, base_url=base_url)
     if order:
         topics = tuple(t for t in order if t in briefing.topics) + tuple(
             t for t in briefing.topics if t not in order
@@ -1052,6 +1059,7 @@ class _Bodies:
                 env=self.env,
                 titles=self.titles,
                 order=order,
+                sent=True,
             )
             suffix = ".pro" if tier == "pro" else ""
             self.cache[key] = (files[f"email{suffix}.html"], files[f"email{suffix}.txt"])

@@ -10,9 +10,11 @@ file by file.
 
 from __future__ import annotations
 
+import binascii
 import json
 import re
 import textwrap
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -72,10 +74,37 @@ def environment(override: Path | None = None) -> jinja2.Environment:
 
 
 def _printable(value: Any) -> Any:
-    """Every printed string without control characters: XML (MJML, Atom) cannot hold them."""
+    """Every printed string without control characters (XML, so MJML and Atom, cannot hold
+    them) and without explicit bidi controls (see :func:`plain`)."""
     if isinstance(value, markupsafe.Markup):
-        return markupsafe.Markup(printable(value))
-    return printable(value) if isinstance(value, str) else value
+        return markupsafe.Markup(plain(value))
+    return plain(value) if isinstance(value, str) else value
+
+
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: str) -> str:
+    """``text`` as :func:`text.printable` leaves it, also without explicit bidi embeddings,
+    overrides and isolates (U+202A–U+202E, U+2066–U+2069).
+
+    A feed's unbalanced U+202E would reverse everything after it on the line: the
+    headline, the outlet's name beside it. The templates isolate inserted strings
+    themselves (``dir="auto"``, ``<bdi>``).
+    """
+    return _BIDI_CONTROLS.sub("", printable(text))
+
+
+def right_to_left(text: str) -> bool:
+    """Whether ``text``'s first strong character is right-to-left, as ``dir="auto"`` decides:
+    a Hebrew word inside an English headline leaves it left-to-right."""
+    for character in text:
+        kind = unicodedata.bidirectional(character)
+        if kind == "L":
+            return False
+        if kind in ("R", "AL"):
+            return True
+    return False
 
 
 def wrap(text: str, width: int = 72, indent: str = "") -> str:
@@ -99,12 +128,12 @@ UNSUBSCRIBE_LINK = "https://unsubscribe.invalid/__unsubscribe__"
 PREFERENCES_LINK = "https://preferences.invalid/__preferences__"
 """Placeholders in every email, replaced by each subscriber's own signed links when sent."""
 EMAIL_LIMIT = 100_000
-"""Bytes an email may have: Gmail clips messages over 102 KB (102 × 1,024), and headers and
-the plain-text part need room too."""
+"""Bytes the two bodies of a message may take as sent (:func:`sent_size`). Gmail clips a
+message over 102 KB (104,448 bytes); the rest is room for headers, MIME boundaries and
+each subscriber's own links."""
 TIERS = ("free", "pro")
 MINUTE_MOST = 8
 """A minute edition shows at most this many headlines: readable in sixty seconds."""
-_RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,7 +184,6 @@ def context(
     local = edition.generated_at.astimezone(zone)
     stories = [_story(s, zone) for s in edition.stories]
     kept = stories if shown is None else stories[:shown]
-    locked_all = layout.tier == "pro" and tier == "free"
     web = _edition_url(edition, layout.base_url)
     lead = kept[0] if kept and layout.format in ("daily", "weekly") else None
     rest = kept[1:] if lead else kept
@@ -163,11 +191,8 @@ def context(
     if layout.format == "weekly":
         top, rest = rest[:4], rest[4:]
     sections = [] if layout.format == "minute" else _sections(rest, layout, tier)
-    for item in kept:
-        item["locked"] = locked_all
-    for section in sections:
-        for item in section["stories"]:
-            item["locked"] = locked_all or section["locked"]
+    for item in kept:  # wherever it stands: headlines, lead, top four or a section
+        item["locked"] = tier == "free" and (layout.tier == "pro" or _pro_only(item, layout))
     return {
         "edition": edition,
         "format": layout.format,
@@ -177,6 +202,7 @@ def context(
         "theme": {
             "masthead": layout.theme.masthead,
             "accent": layout.theme.accent,
+            "accent_on_dark": readable_on(layout.theme.accent, DARK_PAPER),
             "logo": layout.theme.logo or edition.title,
         },
         "stories": kept,
@@ -184,8 +210,8 @@ def context(
         "top": top,
         "headlines": kept[:MINUTE_MOST] if layout.format == "minute" else [],
         "sections": sections,
-        "locked": locked_all or any(s["locked"] for s in sections),
-        "note": edition.note,
+        "locked": any(item["locked"] for item in kept),
+        "note": _paragraphs(edition.note),
         "more": len(stories) - len(kept),
         "links": {
             "web": web,
@@ -210,8 +236,8 @@ def render(
         suffix = "" if tier == "free" else ".pro"
         values = context(edition, timezone=timezone, layout=layout, tier=tier)
         files[f"index{suffix}.html"] = _template(env, "web.html", values)
-        files[f"email{suffix}.html"] = _email(edition, env, timezone, layout, tier, values)
-        files[f"email{suffix}.txt"] = _template(env, "email.txt", values)
+        html, text = _email(edition, env, timezone, layout, tier, values)
+        files[f"email{suffix}.html"], files[f"email{suffix}.txt"] = html, text
     files["edition.json"] = edition_json(edition)
     return Rendered(files=files)
 
@@ -223,27 +249,43 @@ def _email(
     layout: Layout,
     tier: str,
     values: dict[str, Any],
-) -> str:
-    """The email, with stories dropped from the end until it is under :data:`EMAIL_LIMIT`."""
-    html = _compile(_template(env, "email.mjml", values))
-    if len(html.encode()) <= EMAIL_LIMIT:
-        return html
+) -> tuple[str, str]:
+    """The email's HTML and text, with stories dropped from the end of both until they take
+    at most :data:`EMAIL_LIMIT` bytes as sent."""
+
+    def made(values: dict[str, Any]) -> tuple[str, str]:
+        return _compile(_template(env, "email.mjml", values)), _template(env, "email.txt", values)
+
+    html, text = made(values)
+    if sent_size(html, text) <= EMAIL_LIMIT:
+        return html, text
     low, high = 1, len(edition.stories) - 1
-    best = ""
+    best: tuple[str, str] | None = None
     while low <= high:  # the most stories that fit
         middle = (low + high) // 2
         trimmed = context(edition, timezone=timezone, layout=layout, tier=tier, shown=middle)
-        candidate = _compile(_template(env, "email.mjml", trimmed))
-        if len(candidate.encode()) <= EMAIL_LIMIT:
+        candidate = made(trimmed)
+        if sent_size(*candidate) <= EMAIL_LIMIT:
             best, low = candidate, middle + 1
         else:
             high = middle - 1
-    if not best:
+    if best is None:
         raise RenderError(
             f"{edition.briefing}: even one story makes an email over "
-            f"{EMAIL_LIMIT:,} bytes; check the email template"
+            f"{EMAIL_LIMIT:,} bytes as sent; check the email templates"
         )
     return best
+
+
+def sent_size(*bodies: str) -> int:
+    """Bytes ``bodies`` take in a message as ``deliver`` encodes them: quoted-printable with
+    CRLF line ends. It is what Gmail measures: 99.4 KB of HTML is 106.7 KB as sent."""
+    total = 0
+    for body in bodies:
+        lines = body.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+        encoded = binascii.b2a_qp(lines, istext=True)
+        total += len(encoded) + encoded.count(b"\n")  # each line end goes as CRLF
+    return total
 
 
 def _compile(mjml_source: str) -> str:
@@ -289,6 +331,60 @@ def _sections(stories: list[dict[str, Any]], layout: Layout, tier: str) -> list[
             }
         )
     return sections
+
+
+DARK_PAPER = "#12181f"
+"""The page colour of the built-in theme in dark mode."""
+
+
+def readable_on(colour: str, background: str, ratio: float = 4.5) -> str:
+    """``colour`` (``#rgb`` or ``#rrggbb``), mixed with white or black in steps of 5 % until
+    text in it has at least ``ratio`` (WCAG 2 contrast) on ``background``.
+
+    A briefing's accent is chosen for a white page: the default #0b5a8a has 2.4:1 on the
+    dark page, and needs lightening to be read there.
+    """
+    mix_with = (255, 255, 255) if _luminance(_rgb(background)) < 0.18 else (0, 0, 0)
+    start, back = _rgb(colour), _luminance(_rgb(background))
+    for step in range(21):
+        mixed = tuple(round(c + (m - c) * step / 20) for c, m in zip(start, mix_with, strict=True))
+        light, dark = sorted((_luminance(mixed), back), reverse=True)
+        if (light + 0.05) / (dark + 0.05) >= ratio:
+            return "#" + "".join(f"{c:02x}" for c in mixed)
+    return "#" + "".join(f"{c:02x}" for c in mix_with)
+
+
+def _rgb(colour: str) -> tuple[int, ...]:
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+    return tuple(int(digits[n : n + 2], 16) for n in (0, 2, 4))
+
+
+def _luminance(rgb: Sequence[int]) -> float:
+    """WCAG 2 relative luminance."""
+    linear = [
+        v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in (c / 255 for c in rgb)
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
+
+
+def _paragraphs(text: str) -> str:
+    """``text`` with its paragraphs split by exactly one blank line, each without spaces at
+    its ends: an editor's note with three blank lines in a row made an empty paragraph."""
+    return "\n\n".join(
+        part.strip() for part in _PARAGRAPH_BREAK.split(text.strip()) if part.strip()
+    )
+
+
+def _pro_only(item: dict[str, Any], layout: Layout) -> bool:
+    """Whether a story belongs to a PRO section: the first of its topics in the layout's order
+    is one of ``pro_sections``, as :func:`_sections` would place it."""
+    home = next((topic for topic in layout.topics if topic in item["topics"]), None)
+    return home is not None and home in layout.pro_sections
 
 
 def _edition_url(edition: Edition, base_url: str) -> str:
@@ -360,17 +456,32 @@ def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
         "url": safe_href(story.url),
         "summary": story.summary,
         "outlet": story.sources[0].feed if story.sources else "",
-        "also": [replace(s, url=safe_href(s.url)) for s in story.sources[1:]],
+        "also": _other_outlets(story.sources),
         "topics": list(story.topics),
         "time_label": f"{local:%d %b %H:%M}",
         "partial": story.partial,
         "updated": story.update,  # not "update": Jinja would find dict.update first
-        "rtl": bool(_RTL.search(story.title)),
+        "rtl": right_to_left(story.title),
         "teaser": _first_sentence(story.summary),
         "image": safe_href(story.image),
         "locked": False,
         "why": ", ".join(sorted({f"{m.term} ({m.field})" for m in story.matches})),
     }
+
+
+def _other_outlets(sources: Sequence[Source]) -> list[Source]:
+    """The first copy of each outlet after the lead's, in order: "also covered by" counts
+    outlets, and a story can hold several articles of one (copies, or two feeds of one
+    outlet). Names are compared as printed, spacing and case aside."""
+    seen = set()
+    others = []
+    for number, source in enumerate(sources):
+        name = " ".join(plain(source.feed).split()).casefold()
+        if name not in seen:
+            seen.add(name)
+            if number:
+                others.append(replace(source, url=safe_href(source.url)))
+    return others
 
 
 def _first_sentence(text: str) -> str:
@@ -461,12 +572,14 @@ def catalogue(
 
 
 def _atom(briefing: Briefing, editions: list[Listed], base_url: str) -> str:
+    """The Atom feed written as ``<briefing>/feed.xml``. Without a base URL its links are
+    relative to that place: an edition is ``<edition>/index.html`` beside it."""
     feed = FeedGenerator()
-    home = f"{base_url}/{briefing.id}/" if base_url else f"{briefing.id}/"
+    home = f"{base_url}/{briefing.id}/" if base_url else ""
     feed.id(home if base_url else f"tag:briefings,2026:{briefing.id}")
-    feed.title(printable(briefing.title))
-    feed.subtitle(printable(briefing.description or briefing.title))
-    feed.link(href=home, rel="alternate")
+    feed.title(plain(briefing.title))
+    feed.subtitle(plain(briefing.description or briefing.title))
+    feed.link(href=home or "index.html", rel="alternate")
     if base_url:
         feed.link(href=f"{home}feed.xml", rel="self")
     feed.language("en")
@@ -474,11 +587,11 @@ def _atom(briefing: Briefing, editions: list[Listed], base_url: str) -> str:
         entry = feed.add_entry()
         url = f"{home}{listed.edition}/index.html"
         entry.id(url if base_url else f"tag:briefings,2026:{briefing.id}/{listed.edition}")
-        entry.title(printable(f"{briefing.title} · {listed.edition}"))
+        entry.title(plain(f"{briefing.title} · {listed.edition}"))
         entry.link(href=url)
         entry.published(listed.generated_at)
         entry.updated(listed.generated_at)
-        entry.summary(printable(" · ".join(listed.headlines)) or "No stories.")
+        entry.summary(plain(" · ".join(listed.headlines)) or "No stories.")
     if not editions:
         feed.updated(datetime.now(UTC))
     atom: bytes = feed.atom_str(pretty=True)

@@ -76,6 +76,26 @@ _DROPPED_WITH_CONTENT = {
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*(?:\n\s*)*")
+# Names that start a tag after "<"; any other "<" is text (see html_to_text).
+_HTML_ELEMENTS = {
+    "a", "abbr", "acronym", "address", "area", "article", "aside", "audio", "b", "base",
+    "basefont", "bdi", "bdo", "big", "blink", "blockquote", "body", "br", "button",
+    "canvas", "caption", "center", "cite", "code", "col", "colgroup", "data", "datalist",
+    "dd", "del", "details", "dfn", "dialog", "dir", "div", "dl", "dt", "em", "embed",
+    "fieldset", "figcaption", "figure", "font", "footer", "form", "frame", "frameset", "h1",
+    "h2", "h3", "h4", "h5", "h6", "head", "header", "hgroup", "hr", "html", "i", "iframe",
+    "image", "img", "input", "ins", "isindex", "kbd", "keygen", "label", "legend", "li",
+    "link", "listing", "main", "map", "mark", "marquee", "math", "menu", "menuitem", "meta",
+    "meter", "nav", "nobr", "noembed", "noframes", "noscript", "object", "ol", "optgroup",
+    "option", "output", "p", "param", "picture", "plaintext", "pre", "progress", "q", "rb",
+    "rp", "rt", "rtc", "ruby", "s", "samp", "script", "search", "section", "select", "slot",
+    "small", "source", "span", "strike", "strong", "style", "sub", "summary", "sup", "svg",
+    "table", "tbody", "td", "template", "textarea", "tfoot", "th", "thead", "time", "title",
+    "tr", "track", "tt", "u", "ul", "var", "video", "wbr", "xmp",
+}  # fmt: skip
+_TAG_OPEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:._-]*)")
+_CELL_GAP = re.compile(r"</t[dh]>\s*<t[dh]>", re.IGNORECASE)
+_CELL = re.compile(r"</?t[dh]>", re.IGNORECASE)
 
 
 def printable(text: str) -> str:
@@ -114,28 +134,42 @@ def safe_href(url: str) -> str:
     return url
 
 
-def html_to_text(markup: str) -> str:
+def html_to_text(markup: str, kind: str = "text/html") -> str:
     """Untrusted HTML → plain text with paragraphs kept as blank-line breaks.
 
     nh3 drops scripts, styles and every attribute first; only then are the few
-    kept block tags turned into line breaks. Text without a tag skips nh3.
+    kept block tags turned into line breaks, and table cells into `` | ``. A ``<``
+    before anything but an HTML element's name (or a namespaced or custom one:
+    ``o:p``, ``my-card``) is text: ``x<y and y>z`` is a comparison. Text without a tag
+    skips nh3, and so does a ``kind`` of ``text/plain`` (feedparser's type for a title
+    that is text), which has no markup and no character references left.
     """
     if not markup:
         return ""
-    if "<" in markup:
+    if kind == "text/plain":
+        markup = markup.replace("\r\n", "\n").replace("\r", "\n")
+    elif "<" in markup:
         cleaned = nh3.clean(
-            markup,
-            tags=_BLOCK_TAGS,
+            _TAG_OPEN.sub(_tag_or_text, markup),
+            tags=_BLOCK_TAGS | {"td", "th"},
             clean_content_tags=_DROPPED_WITH_CONTENT,
             attributes={},
             strip_comments=True,
         )
+        cleaned = _CELL.sub(" ", _CELL_GAP.sub(" | ", cleaned))
         markup = _TAG.sub("", _BLOCK_BREAK.sub("\n\n", cleaned))
     else:  # as an HTML parser reads line ends
         markup = markup.replace("\r\n", "\n").replace("\r", "\n")
-    text = html.unescape(markup) if "&" in markup else markup
+    text = html.unescape(markup) if "&" in markup and kind != "text/plain" else markup
     text = _SPACES.sub(" ", printable(text))
     return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def _tag_or_text(found: re.Match[str]) -> str:
+    name = found[2].lower()
+    if name in _HTML_ELEMENTS or ":" in name or "-" in name:
+        return found[0]
+    return "&lt;" + found[0][1:]
 
 
 def one_line(text: str) -> str:

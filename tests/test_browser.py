@@ -6,15 +6,18 @@ Chromium is Debian's package (``.ci/run`` installs it when absent). Screenshots 
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from briefings import render
+from briefings.model import Source
 
 from .editions import LAYOUTS, NOTE, edition
 
@@ -129,3 +132,170 @@ def test_email_in_a_browser(emails: dict[str, Path], name: str, width: int, tmp_
         profile=tmp_path / "profile",
     )
     assert shot.stat().st_size > 10_000
+
+
+# The web edition measured the same way: how wide it lays out, which way each headline runs,
+# and whether each outlet name stays left of its date.
+WEB_HOST = """<!doctype html><html><head><title>pending</title></head>
+<body style="margin:0"><iframe id="page" src="%(src)s" style="border:0;width:%(width)spx;
+height:2400px"></iframe><script>
+document.getElementById("page").addEventListener("load", event => {
+  const doc = event.target.contentDocument, view = event.target.contentWindow;
+  const words = (element, first, last) => {
+    const range = doc.createRange();
+    const node = [...element.querySelectorAll("*"), element].map(e => e.firstChild)
+      .find(n => n && n.nodeType === 3 && n.data.includes(first) && n.data.includes(last));
+    if (!node) return null;
+    const at = word => { const i = node.data.indexOf(word); range.setStart(node, i);
+      range.setEnd(node, i + word.length); return range.getBoundingClientRect().left; };
+    return at(first) < at(last);
+  };
+  document.title = JSON.stringify({
+    scroll: doc.documentElement.scrollWidth, width: view.innerWidth,
+    headlines: [...doc.querySelectorAll("article h2, article h3")].map(h =>
+      [h.textContent.trim().slice(0, 30), view.getComputedStyle(h).direction]),
+    mixed_in_order: words(doc.querySelector("#story-story0 h2 a"), "Knesset", "resume"),
+    meta_in_order: [...doc.querySelectorAll(".meta")].map(m => {
+      const parts = m.querySelectorAll("bdi");
+      return parts[0].getBoundingClientRect().left < parts[1].getBoundingClientRect().left;
+    }),
+  });
+});
+</script></body></html>"""
+
+
+def measure_web(page: Path, width: int, profile: Path) -> dict[str, Any]:
+    """The web page's metrics at ``width`` px, from WEB_HOST."""
+    host = page.with_name(f"host-{width}-{page.name}")
+    host.write_text(WEB_HOST % {"src": page.name, "width": width}, encoding="utf-8")
+    dom = chromium(
+        "--window-size=800,1200",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        host.as_uri(),
+        profile=profile,
+    )
+    title = dom.split("<title>", 1)[1].split("</title>", 1)[0]
+    metrics: dict[str, Any] = json.loads(html.unescape(title))
+    assert metrics["width"] == width
+    return metrics
+
+
+def test_mixed_scripts_keep_their_order_in_a_browser(tmp_path: Path) -> None:
+    from .test_render import bidi_edition
+
+    files = render.render(
+        bidi_edition(), env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
+    ).files
+    page = tmp_path / "index.html"
+    page.write_text(files["index.html"], encoding="utf-8")
+    metrics = measure_web(page, 390, tmp_path / "profile")
+
+    def direction(start: str) -> str:
+        return next(d for text, d in metrics["headlines"] if text.startswith(start))
+
+    assert direction("Knesset debates the שלום") == "ltr"
+    assert direction("Evil headline reversed here") == "ltr"
+    assert direction("הכנסת אישרה") == "rtl"
+    assert metrics["mixed_in_order"] is True  # "Knesset … resume", left to right
+    assert all(metrics["meta_in_order"]), metrics["meta_in_order"]  # outlet, then date
+
+
+def test_long_words_and_links_do_not_widen_a_phone_screen(
+    emails: dict[str, Path], tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    word = "Kars" + "nakhchivan" * 22  # 224 characters, no break opportunity
+    link = "https://example.org/" + "a1b2c3d4" * 28  # 244 characters
+    made = edition(note=f"{word} {link}")
+    made = replace(
+        made,
+        stories=(
+            replace(made.stories[0], title=f"Rail talks {word}", summary=f"See {link} {word}."),
+            replace(
+                made.stories[1],
+                title=link,
+                sources=(*made.stories[1].sources, Source(feed=word, title="t", url=link)),
+            ),
+            *made.stories[2:],
+        ),
+    )
+    files = render.render(
+        made, env=render.environment(), timezone="UTC", layout=LAYOUTS["weekly"]
+    ).files
+    for name in ("index.html", "index.pro.html"):
+        page = tmp_path / name
+        page.write_text(files[name], encoding="utf-8")
+        metrics = measure_web(page, 390, tmp_path / "profile")
+        assert metrics["scroll"] <= 390, f"{name} scrolls sideways: {metrics['scroll']} px"
+    for name in ("email.html", "email.pro.html"):
+        mail = emails["weekly-free"].with_name(f"long-{name}")
+        mail.write_text(files[name], encoding="utf-8")
+        test_email_in_a_browser({"long": mail}, "long", 375, tmp_path)
+
+
+# Every piece of text against the background it is drawn on, by WCAG's contrast formula:
+# at least 4.5:1, or 3:1 for large text (24 px, or 18.66 px bold).
+CONTRAST_HOST = """<!doctype html><html><head><title>pending</title></head>
+<body style="margin:0">%(frames)s<script>
+const luminance = ([r, g, b]) => {
+  const c = [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+  return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+};
+const rgba = text => text.match(/[\\d.]+/g).map(Number);
+const background = (element, view) => {
+  for (let e = element; e; e = e.parentElement) {
+    const c = rgba(view.getComputedStyle(e).backgroundColor);
+    if (c.length < 4 || c[3] > 0.5) return c.slice(0, 3);
+  }
+  return [255, 255, 255];  // the canvas
+};
+let left = document.querySelectorAll("iframe").length;
+const found = {};
+for (const frame of document.querySelectorAll("iframe")) frame.addEventListener("load", () => {
+  const doc = frame.contentDocument, view = frame.contentWindow, poor = [];
+  for (const e of doc.body.querySelectorAll("*")) {
+    const own = [...e.childNodes].filter(n => n.nodeType === 3 && n.data.trim()).map(n => n.data.trim()).join(" ");
+    if (!own || !e.getClientRects().length) continue;
+    const style = view.getComputedStyle(e);
+    if (style.visibility === "hidden" || Number(style.opacity) === 0) continue;
+    const fg = rgba(style.color).slice(0, 3), bg = background(e, view);
+    const [a, b] = [luminance(fg), luminance(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05), size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) poor.push([own.slice(0, 30), style.color, String(bg), ratio.toFixed(2)]);
+  }
+  found[frame.id] = {poor: poor.slice(0, 8), body: String(rgba(view.getComputedStyle(doc.body).backgroundColor))};
+  if (--left === 0) document.title = JSON.stringify(found);
+});
+</script></body></html>"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_text_is_readable_in_light_and_dark_mode(name: str, scheme: str, tmp_path: Path) -> None:
+    files = render.render(
+        edition(note=NOTE), env=render.environment(), timezone="UTC", layout=LAYOUTS[name]
+    ).files
+    frames = []
+    for file in ("index.html", "email.html", "email.pro.html"):
+        (tmp_path / file).write_text(files[file], encoding="utf-8")
+        frames.append(
+            f'<iframe id="{file}" src="{file}" style="width:600px;height:3000px"></iframe>'
+        )
+    host = tmp_path / "host.html"
+    host.write_text(CONTRAST_HOST % {"frames": "".join(frames)}, encoding="utf-8")
+    dom = chromium(
+        f"--blink-settings=preferredColorScheme={0 if scheme == 'dark' else 1}",
+        "--window-size=800,1200",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        host.as_uri(),
+        profile=tmp_path / "profile",
+    )
+    found = json.loads(html.unescape(dom.split("<title>", 1)[1].split("</title>", 1)[0]))
+    for file, result in found.items():
+        assert result["poor"] == [], f"{name} {file} in {scheme} mode: {result['poor']}"
+        if scheme == "dark" and file.startswith("email"):
+            assert result["body"] == "18,24,31", f"{file}: the page around the email stays light"

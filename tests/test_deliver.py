@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from briefings import config as configuration
 from briefings import deliver, pipeline, unsubscribe
-from briefings.model import Subscriber
+from briefings.model import Edition, Subscriber
 from briefings.store import Store
 
 from .conftest import NOW
@@ -77,7 +77,11 @@ def smtp() -> Iterator[tuple[Sink, int]]:
 
 
 def setup(
-    tmp_path: Path, port: int, subscribers: list[Subscriber], method: str = "smtp"
+    tmp_path: Path,
+    port: int,
+    subscribers: list[Subscriber],
+    method: str = "smtp",
+    made: Edition | None = None,
 ) -> configuration.Config:
     path = tmp_path / "feeds.toml"
     path.write_text(
@@ -102,7 +106,7 @@ subject = "{{title}} — {{date:%a %d %b}}"
     )
     loaded = configuration.load(path)
     store = pipeline.open_store(loaded)
-    made = edition()
+    made = made or edition()
     from briefings import render
 
     files = render.render(
@@ -174,6 +178,52 @@ def test_messages_carry_every_header(smtp: tuple[Sink, int], tmp_path: Path) -> 
         assert "unsubscribe.invalid" not in html
     assert "Upgrade to PRO" in got["free@example.net"].get_body(("html",)).get_content()
     assert "Upgrade to PRO" not in got["pro@example.net"].get_body(("html",)).get_content()
+
+
+def test_a_free_reader_gets_a_pro_lead_as_a_teaser(smtp: tuple[Sink, int], tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    made = edition()
+    pro_lead = replace(
+        made.stories[4],
+        summary=(
+            "The deal was signed in Doha today by both sides. PRO-ONLY-DETAIL: its price terms."
+        ),
+    )
+    made = replace(made, stories=(pro_lead, *made.stories[:4], *made.stories[5:]))
+    sink, port = smtp
+    readers = [
+        Subscriber(email="free@example.net", briefings=("sample",)),
+        Subscriber(email="pro@example.net", tier="pro", briefings=("sample",)),
+    ]
+    loaded = setup(tmp_path, port, readers, made=made)
+    assert send(loaded).sent == 2
+    got = {
+        rcpt: email.message_from_bytes(data, policy=email.policy.default)
+        for rcpt, data in sink.messages
+    }
+    for kind in ("html", "plain"):
+        free = got["free@example.net"].get_body((kind,)).get_content()
+        assert "PRO-ONLY-DETAIL" not in free
+        assert "QatarEnergy signs" in free and "with PRO" in free
+        assert "PRO-ONLY-DETAIL" in got["pro@example.net"].get_body((kind,)).get_content()
+
+
+def test_sent_links_start_at_the_delivery_base_url(smtp: tuple[Sink, int], tmp_path: Path) -> None:
+    sink, port = smtp
+    loaded = setup(tmp_path, port, people(1), made=edition(80, long=True))
+    assert loaded.settings.base_url == ""  # only [delivery] base_url is set
+    assert send(loaded).sent == 1
+    msg = email.message_from_bytes(sink.messages[0][1], policy=email.policy.default)
+    web = "https://briefings.example.org/sample/2026-11-22-1200/index.html"
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert f"View in your browser: {web}" in text
+    assert f'href="{web}"' in html and "web edition</a>" in html
+    assert 'href="index.html"' not in html and 'href="../index.html"' not in html
+    assert 'href="https://briefings.example.org/pro"' in html  # the upgrade link too
+    written = (loaded.settings.output / "sample" / "2026-11-22-1200" / "email.txt").read_text()
+    assert "View in your browser: index.html" in written  # the folder's own copy stays local
 
 
 def test_451_is_retried_and_550_fails_only_that_reader(
@@ -601,3 +651,78 @@ def test_an_unusable_message_fails_only_its_subscriber(
     again = send(loaded)
     assert (again.sent, again.already, again.failed) == (0, 4, [])
     assert len(sink.messages) == 3
+
+
+def test_list_id_quotes_a_name_with_specials() -> None:
+    from email.utils import parseaddr
+
+    from briefings.config import Briefing, Delivery
+
+    def list_id(title: str) -> str:
+        briefing = Briefing(
+            id="all",
+            title=title,
+            description="",
+            topics=(),
+            schedule="0 7 * * *",
+            window=NOW - NOW,
+            repeat_window=NOW - NOW,
+            max_stories=5,
+            min_score=None,
+        )
+        delivery = Delivery(
+            sender="B <b@all.example.org>",
+            method="outbox",
+            outbox=Path("x"),
+            smtp_host="h",
+            smtp_port=25,
+            smtp_security="none",
+            rate=1.0,
+            connections=1,
+            base_url="https://b.example.org",
+            dkim_key=None,
+            dkim_selector="s",
+        )
+        data = deliver.message(
+            edition=edition(),
+            briefing=briefing,
+            subscriber=Subscriber(email="r@example.net"),
+            html="<p>x</p>",
+            text="x",
+            delivery=delivery,
+            secret=b"s" * 20,
+            timezone="UTC",
+            now=NOW,
+        ).data
+        raw = next(line for line in data.split(b"\r\n") if line.startswith(b"List-Id: "))
+        return raw.decode()[len("List-Id: ") :]
+
+    value = list_id("All <b>Stories</b> & More")
+    assert value == '"All <b>Stories</b> & More" <all.all.example.org>'
+    assert parseaddr(value) == ("All <b>Stories</b> & More", "all.all.example.org")
+    assert list_id('Say "hi", Dr. Who') == r'"Say \"hi\", Dr. Who" <all.all.example.org>'
+    assert list_id("Daily Briefing") == "Daily Briefing <all.all.example.org>"
+    assert list_id("Türkiye <Daily>").startswith("=?utf-8?")  # an encoded word, no quotes
+
+
+def test_a_trimmed_email_fits_gmail_as_sent(smtp: tuple[Sink, int], tmp_path: Path) -> None:
+    sink, port = smtp
+    readers = [
+        Subscriber(email="free@example.net", briefings=("sample",)),
+        Subscriber(email="pro@example.net", tier="pro", briefings=("sample",)),
+    ]
+    loaded = setup(tmp_path, port, readers, made=edition(80, long=True))
+    assert send(loaded).sent == 2
+    for _, data in sink.messages:
+        assert len(data) <= 102 * 1024, f"Gmail clips a message of {len(data):,} bytes"
+        msg = email.message_from_bytes(data, policy=email.policy.default)
+        for kind in ("plain", "html"):
+            assert "more stories in the" in msg.get_body((kind,)).get_content()
+
+
+@given(st.text(alphabet=st.sampled_from("ab =.\r\n\tç😀<>"), max_size=400))
+@settings(max_examples=200, deadline=None)
+def test_render_measures_a_body_as_deliver_encodes_it(body: str) -> None:
+    from briefings import render
+
+    assert render.sent_size(body) == len(deliver._quoted(body))

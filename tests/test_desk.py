@@ -300,3 +300,45 @@ def test_template_edits_show_on_reload(served: Served, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert text().startswith("Edited by the desk test")
+
+
+def test_the_token_link_keeps_the_rest_of_its_query(served: Served) -> None:
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any) -> None:
+            return None  # show the redirect itself
+
+    opener = urllib.request.build_opener(Stay)
+    render_url = f"{served.base}/b/daily/2026-11-22-0900/render"
+    for query, where in (
+        (f"view=email&tier=free&token={served.desk.token}", "?view=email&tier=free"),
+        (f"token={served.desk.token}", ""),
+    ):
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            opener.open(f"{render_url}?{query}")
+        assert caught.value.code == 303
+        assert caught.value.headers["Location"] == "/b/daily/2026-11-22-0900/render" + where
+        caught.value.close()
+
+
+@browser_only
+def test_a_long_headline_stays_in_the_story_column(served: Served, browser: Any) -> None:
+    import json
+
+    record = served.store.edition("daily", "2026-11-22-0900")
+    assert record is not None
+    document_path = Path(record.path) / "edition.json"
+    document = json.loads(document_path.read_text(encoding="utf-8"))
+    long_word = "Nakhchivan" * 24
+    document["stories"][0]["title"] = f"Rail talks {long_word}"
+    document["stories"][0]["sources"][0]["feed"] = long_word
+    document_path.write_text(json.dumps(document), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{served.base}/b/daily/2026-11-22-0900?token={served.desk.token}")
+    stories = page.eval_on_selector(".story", "e => e.closest('section').getBoundingClientRect()")
+    preview = page.eval_on_selector("#preview", "e => e.closest('section').getBoundingClientRect()")
+    widest = page.eval_on_selector_all(
+        ".story h3, .story .sources",
+        "all => Math.max(...all.map(e => e.scrollWidth - e.clientWidth))",
+    )
+    assert stories["right"] <= preview["left"], (stories, preview)
+    assert widest <= 0

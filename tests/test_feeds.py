@@ -250,3 +250,29 @@ def test_an_id_is_a_link_only_when_it_is_an_address() -> None:
         "http://127.0.0.1/news/9",
         f"{BASE}/news/10",
     ]
+
+
+def test_plain_text_stays_text_and_stray_brackets_are_text() -> None:
+    body = (
+        b"<rss version='2.0'><channel><title>T</title><item>"
+        b"<title>Why the &lt;iframe&gt; and &lt;script&gt; tags matter to Turkey's tech"
+        b" sector</title><link>http://127.0.0.1/a</link>"
+        b"<description>&lt;p&gt;If x&lt;y and y&gt;z, then x &lt; z.&lt;/p&gt;"
+        b"&lt;table&gt;&lt;tr&gt;&lt;th&gt;Indicator&lt;/th&gt;&lt;th&gt;Value&lt;/th&gt;&lt;/tr&gt;"
+        b"&lt;tr&gt;&lt;td&gt;Inflation&lt;/td&gt;&lt;td&gt;48%&lt;/td&gt;&lt;/tr&gt;&lt;/table&gt;"
+        b"</description></item>"
+        b"<item><title>x&lt;y and y&gt;z</title><link>http://127.0.0.1/b</link></item>"
+        b"</channel></rss>"
+    )
+    first, second = feeds.parse_feed(
+        body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
+    )
+    assert first.title == "Why the <iframe> and <script> tags matter to Turkey's tech sector"
+    assert second.title == "x<y and y>z"
+    assert first.summary == "If x<y and y>z, then x < z.\n\nIndicator | Value\n\nInflation | 48%"
+
+
+def test_html_to_text_reads_plain_text_as_it_is() -> None:
+    assert feeds.html_to_text("AT&amp;T <b>", "text/plain") == "AT&amp;T <b>"
+    assert feeds.html_to_text("<b>Bold</b> and <o:p>office</o:p>") == "Bold and office"
+    assert feeds.html_to_text("<table><tr><td>a</td><td>b</td></tr></table>") == "a | b"

@@ -65,7 +65,7 @@ def test_formats_differ_as_documented() -> None:
             html = layout[name]
             assert ("<script" not in html and "View in browser" in html) or name == "index.html"
             assert "Unsubscribe" in html and "Manage preferences" in html
-        assert 'dir="rtl"' in layout["email.html"]
+        assert 'dir="auto"' in layout["email.html"] and "הכנסת" in layout["email.html"]
 
 
 def test_industry_sections_follow_each_subscribers_priorities() -> None:

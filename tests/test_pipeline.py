@@ -252,12 +252,13 @@ def test_an_old_database_is_migrated(tmp_path: Path) -> None:
 
 
 def test_every_demo_email_is_under_the_gmail_clip(sample_run: SampleRun) -> None:
-    from briefings.render import EMAIL_LIMIT
+    from briefings.render import EMAIL_LIMIT, sent_size
 
     for built in sample_run.built:
-        for name in ("email.html", "email.pro.html"):
-            size = len((built.path / name).read_bytes())
-            assert size <= EMAIL_LIMIT, (built.path, name, size)
+        for suffix in ("", ".pro"):
+            html, text = (built.path / f"email{suffix}.{kind}" for kind in ("html", "txt"))
+            size = sent_size(html.read_text(encoding="utf-8"), text.read_text(encoding="utf-8"))
+            assert size <= EMAIL_LIMIT, (built.path, suffix, size)
 
 
 def test_archive_pages_and_feeds(sample_corpus: corpus.Corpus, tmp_path: Path) -> None:
@@ -278,9 +279,9 @@ def test_archive_pages_and_feeds(sample_corpus: corpus.Corpus, tmp_path: Path) -
     assert page.index(f"{editions[1]}/index.html") < page.index(f"{editions[0]}/index.html")
     feed = feedparser.parse((output / "daily" / "feed.xml").read_bytes())
     assert feed.version == "atom10" and not feed.bozo
-    assert [e.link for e in feed.entries] == [
-        f"daily/{editions[1]}/index.html",
-        f"daily/{editions[0]}/index.html",
+    assert [e.link for e in feed.entries] == [  # relative to feed.xml, in daily/
+        f"{editions[1]}/index.html",
+        f"{editions[0]}/index.html",
     ]
     catalogue = (output / "index.html").read_text()
     assert 'href="daily/index.html"' in catalogue

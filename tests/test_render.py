@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from briefings.errors import RenderError
 from briefings.model import Edition, Source, Story, TopicMatch
 
 from .conftest import NOW
+from .editions import LAYOUTS
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -160,3 +162,200 @@ def test_the_schema_rejects_a_broken_edition(files: dict[str, str]) -> None:
     document["generated_at"] = "2026-11-22 09:00"  # no offset
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, SCHEMA)
+
+
+PRO_DETAIL = "The contract runs to 2041 and its price formula is PRO-ONLY-DETAIL."
+
+
+def energy_first(format: str) -> tuple[Edition, render.Layout]:
+    """A briefing whose PRO section's story is the most covered: it leads."""
+    from dataclasses import replace as changed
+
+    from .editions import TITLES
+    from .editions import edition as fixed
+
+    made = fixed()
+    lead = changed(
+        made.stories[4],
+        title="Pipeline gas deal signed for two decades",
+        topics=("energy",),
+        scores=(("energy", 3.0),),
+        summary=f"A long-term gas deal was signed today in Baku by three parties. {PRO_DETAIL}",
+        sources=tuple(
+            Source(feed=f"Energy Desk {k}", title="Gas deal", url=f"https://e{k}.example/1")
+            for k in range(5)
+        ),
+    )
+    others = tuple(
+        changed(s, topics=("business-tech",), scores=(("business-tech", 3.0),))
+        for s in made.stories[:4]
+    )
+    layout = render.Layout(
+        format=format,
+        topics=("business-tech", "energy"),
+        pro_sections=("energy",),
+        topic_titles=TITLES,
+    )
+    return changed(made, stories=(lead, *others)), layout
+
+
+@pytest.mark.parametrize("format", ["daily", "weekly", "minute"])
+def test_a_pro_story_is_a_teaser_for_free_readers_wherever_it_stands(format: str) -> None:
+    made, layout = energy_first(format)
+    if format == "weekly":  # in the week's top four rather than the lead
+        made = dataclasses.replace(
+            made, stories=(made.stories[1], made.stories[0], *made.stories[2:])
+        )
+    files = render.render(made, env=render.environment(), timezone="UTC", layout=layout).files
+    for name in ("index.html", "email.html", "email.txt"):
+        free = files[name]
+        assert "PRO-ONLY-DETAIL" not in free, f"{format} {name} shows the PRO story in full"
+        assert "https://e0.example/1" not in free, f"{format} {name} links the PRO story"
+        assert "Upgrade to PRO" in free or "Read the whole briefing with PRO" in free, name
+        assert "Pipeline gas deal" in free  # the teaser's headline stays
+        pro = files[name.replace("index", "index.pro").replace("email", "email.pro")]
+        assert "Upgrade to PRO" not in pro
+        if format != "minute":
+            assert "PRO-ONLY-DETAIL" in pro
+    assert "[PRO] Pipeline gas deal" in files["email.txt"]
+
+
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def bidi_edition() -> Edition:
+    from dataclasses import replace as changed
+
+    from .editions import edition as fixed
+
+    made = fixed()
+    mixed = changed(
+        made.stories[0],
+        title="Knesset debates the שלום plan as talks resume",
+        summary="Lawmakers quoted the word שלום twice. The vote is due on Monday next week.",
+    )
+    hostile = changed(
+        made.stories[1],
+        title="\u202eEvil headline reversed\u2066 here",
+        summary="\u202bSummary\u202c with \u2067controls\u2069 inside. A second sentence follows.",
+        sources=tuple(
+            Source(feed=f"\u202eOutlet {k}", title="x", url=f"https://o{k}.example/1")
+            for k in range(2)
+        ),
+    )
+    return changed(made, stories=(mixed, hostile, *made.stories[2:]))
+
+
+def test_bidi_controls_from_feeds_never_reach_a_reader() -> None:
+    files = render.render(
+        bidi_edition(), env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
+    ).files
+    for name, text in files.items():
+        if name == "edition.json":
+            continue  # the data as it came; renderings clean it
+        assert not set(text) & set(BIDI_CONTROLS), name
+        assert "Evil headline reversed here" in text, name
+
+
+def test_headlines_take_their_own_direction_and_inserted_strings_are_isolated() -> None:
+    files = render.render(
+        bidi_edition(), env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
+    ).files
+    web, mail = files["index.html"], files["email.html"]
+    assert 'dir="rtl"' not in web  # one Hebrew word no longer turns a story around
+    assert '<h2 dir="auto">' in web and '<p dir="auto">' in web
+    assert "<bdi>Outlet A</bdi>" in web and "<bdi>22 Nov 09:00</bdi>" in web
+    assert "<bdi>Outlet B</bdi></a>" in web  # also covered by
+    mixed_cell = mail.split('<a href="https://outlet0.example/0"')[0].rsplit("<td", 1)[1]
+    assert "right" not in mixed_cell  # the English headline with a Hebrew word
+    hebrew_cell = mail.split('<a href="https://outlet0.example/5"')[0].rsplit("<td", 1)[1]
+    assert "right" in hebrew_cell  # aligned for clients that ignore dir="auto"
+    assert '<div dir="auto">' in mail and '<span dir="auto">Outlet A</span>' in mail
+    hebrew = render.context(bidi_edition(), timezone="UTC", layout=LAYOUTS["daily"])
+    assert [s["rtl"] for s in hebrew["stories"]][:6] == [False] * 5 + [True]
+
+
+def test_also_covered_by_counts_other_outlets_once_each() -> None:
+    from dataclasses import replace as changed
+
+    from .editions import edition as fixed
+
+    made = fixed()
+    sources = (
+        Source(feed="Kudüs Post", title="a", url="https://kudus.example/1"),
+        Source(feed="Kudüs Post", title="b", url="https://kudus.example/copy"),
+        Source(feed="Baku Daily", title="c", url="https://baku.example/1"),
+        Source(feed="Baku  Daily", title="d", url="https://baku.example/2"),
+        Source(feed="Wire", title="e", url="https://wire.example/1"),
+    )
+    made = changed(made, stories=(changed(made.stories[0], sources=sources), *made.stories[1:]))
+    files = render.render(
+        made, env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
+    ).files
+    web = files["index.html"].split("</article>")[0]
+    assert "Also covered by 2 outlets:" in web
+    assert web.count("Kudüs Post") == 1  # the lead's own outlet, not "also"
+    assert web.count("Baku Daily") == 1 and "https://baku.example/2" not in web
+    assert "Also covered by 2 outlets:" in files["email.html"]
+    assert "Also covered by: Baku Daily, Wire\n" in files["email.txt"]
+
+
+@pytest.mark.parametrize("base_url", ["", "https://briefings.example.org"])
+def test_atom_links_resolve_from_where_the_feed_is(tmp_path: Path, base_url: str) -> None:
+    import xml.etree.ElementTree as ElementTree
+    from urllib.parse import urljoin
+
+    from briefings.config import Briefing
+
+    briefing = Briefing(
+        id="all",
+        title="All Stories",
+        description="",
+        topics=(),
+        schedule="0 7 * * *",
+        window=timedelta(days=1),
+        repeat_window=timedelta(days=7),
+        max_stories=5,
+        min_score=None,
+    )
+    listed = [
+        render.Listed(
+            edition="2026-11-22-1310", title="All", generated_at=NOW, stories=1, headlines=("A",)
+        )
+    ]
+    pages = render.archive(
+        briefing, listed, env=render.environment(), base_url=base_url, timezone="UTC"
+    )
+    folder = tmp_path / "out" / "all"
+    (folder / "2026-11-22-1310").mkdir(parents=True)
+    (folder / "2026-11-22-1310" / "index.html").write_text("edition")
+    for name, text in pages.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    where = base_url + "/all/feed.xml" if base_url else (folder / "feed.xml").as_uri()
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = ElementTree.fromstring(pages["feed.xml"])
+    entry_link = root.find(f"{atom}entry/{atom}link").get("href")
+    home = next(
+        link.get("href") for link in root.findall(f"{atom}link") if link.get("rel") == "alternate"
+    )
+    if base_url:
+        assert entry_link == "https://briefings.example.org/all/2026-11-22-1310/index.html"
+        assert home == "https://briefings.example.org/all/"
+    else:
+        resolved = urljoin(where, entry_link)
+        assert resolved == (folder / "2026-11-22-1310" / "index.html").as_uri()
+        assert urljoin(where, home) in (folder.as_uri() + "/", (folder / "index.html").as_uri())
+
+
+def test_blank_lines_in_a_note_make_no_empty_paragraph() -> None:
+    from dataclasses import replace as changed
+
+    note = "First thought.\n\n\n\n\nSecond thought.\n \n\t\nThird thought.\n\n"
+    made = changed(edition(), note=note)
+    files = render.render(made, env=render.environment(), timezone="UTC").files
+    for name in ("index.html", "email.html"):
+        html = files[name]
+        assert html.count("thought.") == 3
+        assert '<p dir="auto"></p>' not in html and '<div dir="auto"></div>' not in html, name
+        assert '<p dir="auto">Second thought.</p>' in html or "Second thought.</div>" in html
+    assert "First thought.\n\nSecond thought.\n\nThird thought.\n" in files["email.txt"]
