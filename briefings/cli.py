@@ -326,20 +326,28 @@ def topics_explain(config_path: Path, url: str | None, text: str | None, title: 
             summary, body = "", text or ""
         matches, cancelled = matcher.match(title=title, summary=summary, body=body)
     thresholds = matcher.thresholds()
-    out.print(f"title: {title or '(none)'}", markup=False)
+    out.print(f"title: {title or '(none)'}", markup=False, soft_wrap=True)
     totals = topics_module.scores(matches)
     for topic, score in sorted(totals.items(), key=lambda kv: -kv[1]):
         threshold = thresholds.get(topic, topics_module.DEFAULT_MIN_SCORE)
         verdict = "assigned" if score >= threshold else "below threshold"
         out.print(f"\n{topic}: score {score:g} ({verdict}, threshold {threshold:g})", markup=False)
         for match in (m for m in matches if m.topic == topic):
-            out.print(f"  {match.term!r} in {match.field}: +{match.weight:g}", markup=False)
+            out.print(
+                f"  {match.term!r} in {match.field}: +{match.weight:g}",
+                markup=False,
+                soft_wrap=True,
+            )
     if not totals:
         out.print("\nno topic matched")
     if cancelled:
         out.print("\ncancelled:")
         for item in cancelled:
-            out.print(f"  {item.topic}: {item.term!r} in {item.field}: {item.reason}", markup=False)
+            out.print(
+                f"  {item.topic}: {item.term!r} in {item.field}: {item.reason}",
+                markup=False,
+                soft_wrap=True,
+            )
 
 
 @topics.command("test")

@@ -57,6 +57,9 @@ TRACKING_PARAMS = frozenset(
         "at_campaign",
     }
 )
+# The AMP rendering of an article is the article: aggregators and social feeds link to it.
+_AMP_PARAMS = frozenset({("amp", ""), ("amp", "1"), ("amp", "true"), ("outputtype", "amp")})
+_AMP_SUFFIX = re.compile(r"\.amp(\.html?)?$", re.IGNORECASE)
 _SEQUEL = re.compile(r"\b(?:second|another|fresh|renewed|new round|again|latest)\b", re.I)
 _STOP = frozenset(
     [
@@ -180,7 +183,8 @@ class Thresholds:
 
 def canonical_url(url: str) -> str:
     """One spelling per article: lowercase scheme and host, no default port,
-    no fragment, no tracking parameters, remaining parameters sorted."""
+    no fragment, no tracking parameters, remaining parameters sorted, and the
+    article itself for its AMP rendering (``/amp/``, ``?amp=1``, ``.amp``)."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -197,9 +201,20 @@ def canonical_url(url: str) -> str:
     query = sorted(
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
+        if not k.lower().startswith("utm_")
+        and k.lower() not in TRACKING_PARAMS
+        and (k.lower(), v.lower()) not in _AMP_PARAMS
     )
-    return urlunsplit((scheme, host, parts.path or "/", urlencode(query), ""))
+    return urlunsplit((scheme, host, _without_amp(parts.path) or "/", urlencode(query), ""))
+
+
+def _without_amp(path: str) -> str:
+    """``path`` of the article an AMP page renders: without an ``amp`` segment
+    (``/story/amp/``, ``/amp/story/``) or an ``.amp`` suffix (``/story.amp.html``)."""
+    if "amp" not in path.lower():
+        return path
+    path = "/".join(part for part in path.split("/") if part.lower() != "amp")
+    return _AMP_SUFFIX.sub(r"\1", path)
 
 
 Vector = dict[str, float]

@@ -33,6 +33,17 @@ _BOILERPLATE = re.compile(
     r"{0,3}$|updated:|published:|last updated|\d+ min(?:ute)? read)",
     re.IGNORECASE,
 )
+# A page that asks for consent to cookies instead of showing the article (what sites in the
+# EU answer a crawler with): short, about the site's own cookies ("we use cookies"), and
+# asking to accept or manage them. A news item about cookies speaks of someone else's.
+_CONSENT_WORDS = 150
+_COOKIES = re.compile(
+    r"\b(?:we|our partners|(?:this|our) (?:web)?site)\b[^.]{0,60}\bcookies\b", re.IGNORECASE
+)
+_CONSENT = re.compile(
+    r"\b(?:accept|agree|consent|reject|manage (?:your )?(?:preferences|options|settings))",
+    re.IGNORECASE,
+)
 _LANG = re.compile(r"<html[^>]*\blang=[\"']?([A-Za-z]{2,3}(?:-[A-Za-z]{2,4})?)", re.IGNORECASE)
 _CREDIT = re.compile(r"\((?:photo|image|picture)s?\b[^)]*\)", re.IGNORECASE)
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}(?:\([A-Za-z ]+\))?\s*[-–—]\s+")
@@ -127,6 +138,8 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
     text = (getattr(document, "text", None) or "").strip() if document is not None else ""
     if not text:
         raise ExtractionFailed(f"{url}: no article text found on the page")
+    if _consent_wall(text):
+        raise ExtractionFailed(f"{url}: a cookie or consent wall, not the article")
     head = body[:300_000].decode("utf-8", "replace")
     promised = _WORD_COUNT.search(head)
     title = _text(document, "title")
@@ -142,6 +155,14 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
         paywalled=bool(_PAYWALL.search(head)),
         promised_words=int(promised.group(1)) if promised else 0,
     )
+
+
+def _consent_wall(text: str) -> bool:
+    """True when ``text`` is a short request to accept cookies rather than an article: its
+    text would become the story's, longer than the feed's teaser and about nothing."""
+    if len(text.split()) > _CONSENT_WORDS:
+        return False
+    return bool(_COOKIES.search(text) and _CONSENT.search(text))
 
 
 def _html_language(head: str) -> str:

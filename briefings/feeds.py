@@ -34,6 +34,13 @@ _HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 _NON_ASCII = re.compile("[^\x00-\x7f]")
 _CLOSING_TAG = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|rdf)\s*>\Z", re.IGNORECASE)
+# The paragraph WordPress (Yoast) adds to the end of every feed text, in English and Turkish:
+# "The post <title> appeared first on <site>." It is not the article's, and the site's name
+# ("Jerusalem …", "Ankara …") counted for topics.
+_WORDPRESS_TRAILER = re.compile(
+    r"(?:\A|\n\n)(?:The post .+ (?:appeared first|first appeared) on .+"
+    r"|.+ yazısı ilk (?:önce|olarak) .+ üzerinde (?:ortaya çıktı|yayınlandı))\.?\Z"
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,9 +163,11 @@ def _entry(
     # the link: only an absolute one is an address ("8" would become feed_url/../8).
     link = web_link(str(item.get("link") or ""), feed_url if item.get("links") else "")
     title = one_line(html_to_text(str(item.get("title") or ""), _kind(item, "title_detail")))
-    summary = html_to_text(str(item.get("summary") or ""), _kind(item, "summary_detail"))
+    summary = _without_trailer(
+        html_to_text(str(item.get("summary") or ""), _kind(item, "summary_detail"))
+    )
     content = "\n\n".join(
-        html_to_text(str(c.get("value") or ""), str(c.get("type") or "text/html"))
+        _without_trailer(html_to_text(str(c.get("value") or ""), str(c.get("type") or "text/html")))
         for c in item.get("content") or []
     )
     if not link and not title and not summary:
@@ -182,6 +191,13 @@ def _entry(
         published=published or seen_at,
         dated=published is not None,
     )
+
+
+def _without_trailer(text: str) -> str:
+    """``text`` without the closing "The post … appeared first on …" paragraph WordPress
+    adds to feeds; a text that is nothing else is kept."""
+    found = _WORDPRESS_TRAILER.search(text)
+    return text[: found.start()] if found and found.start() else text
 
 
 def _linkless_url(feed_url: str, guid: str) -> str:

@@ -465,7 +465,10 @@ def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
         "teaser": _first_sentence(story.summary),
         "image": safe_href(story.image),
         "locked": False,
-        "why": ", ".join(sorted({f"{m.term} ({m.field})" for m in story.matches})),
+        # the matches of the topics the story has: one below its threshold is no reason
+        "why": ", ".join(
+            sorted({f"{m.term} ({m.field})" for m in story.matches if m.topic in story.topics})
+        ),
     }
 
 

@@ -247,6 +247,8 @@ class Matcher:
         self._phrases = ahocorasick.Automaton()  # every rule's and exclusion's phrases
         keys: defaultdict[str, list[_Term]] = defaultdict(list)
         phrases: set[str] = set()
+        # folded phrase → as its rule spells it, for reasons ("'Thanksgiving' near …")
+        self._spelled: dict[str, str] = {}
         for topic in self.topics.values():
             seen: set[str] = set()  # "Türkiye" and "Türkiyə" fold alike: count once
             entries = (
@@ -261,6 +263,8 @@ class Matcher:
                     else frozenset()
                 )
                 phrases.update(near)
+                for phrase in rule.unless_near if rule else ():
+                    self._spelled.setdefault(_frame(phrase), phrase.strip())
                 for key in _keys(term):
                     if key not in seen:
                         seen.add(key)
@@ -270,6 +274,9 @@ class Matcher:
             for t in self.topics.values()
         }
         self._has_excludes = any(self._excludes.values())
+        for topic in self.topics.values():
+            for phrase in topic.exclude:
+                self._spelled.setdefault(_frame(phrase), phrase.strip())
         for folded in self._excludes.values():
             phrases.update(folded)
         for key, terms in _with_contained(keys).items():
@@ -324,9 +331,9 @@ class Matcher:
         running = f"{summary}\n{body}"
         cancelled: list[Cancelled] = []
         for hit in ruled:
-            reason = _near_reason(hit, folded[hit.field], found.get(hit.field, {}))
+            reason = _near_reason(hit, folded[hit.field], found.get(hit.field, {}), self._spelled)
             if not reason and hit.topic not in unambiguous:
-                reason = _story_reason(hit, in_story, running)
+                reason = _story_reason(hit, in_story, running, self._spelled)
             if reason:
                 cancelled.append(
                     Cancelled(topic=hit.topic, term=hit.term, field=hit.field, reason=reason)
@@ -343,7 +350,7 @@ class Matcher:
                         topic=k[0],
                         term=k[2],
                         field=_FIELDS[k[1]],
-                        reason=f"excluded by {excluded.strip()!r}",
+                        reason=f"excluded by {self._spelled.get(excluded, excluded.strip())!r}",
                     )
                     for k in plain
                     if k[0] == topic_id
@@ -467,7 +474,9 @@ def _with_contained(keys: Mapping[str, list[_Term]]) -> dict[str, tuple[_Term, .
     return expanded
 
 
-def _near_reason(hit: _Hit, text: str, places: Mapping[str, list[int]]) -> str:
+def _near_reason(
+    hit: _Hit, text: str, places: Mapping[str, list[int]], spelled: Mapping[str, str]
+) -> str:
     """A reason when one of the rule's phrases is within its window of the hit, else ''."""
     rule = hit.entry.rule
     candidates = [p for p in places if p in hit.entry.near]
@@ -480,17 +489,18 @@ def _near_reason(hit: _Hit, text: str, places: Mapping[str, list[int]]) -> str:
         for at in places[phrase]:
             word = text.count("  ", 0, at)
             if word + size >= first - rule.window and word <= last + rule.window:
-                return f"{phrase.strip()!r} near {hit.term!r}"
+                return f"{spelled.get(phrase, phrase.strip())!r} near {hit.term!r}"
     return ""
 
 
-def _story_reason(hit: _Hit, in_story: set[str], running: str) -> str:
+def _story_reason(hit: _Hit, in_story: set[str], running: str, spelled: Mapping[str, str]) -> str:
     """Why an ambiguous term means something else in this story, or ''."""
     rule = hit.entry.rule
     assert rule is not None
     elsewhere = next((p for p in sorted(in_story) if p in hit.entry.near), "")
     if elsewhere:
-        return f"{elsewhere.strip()!r} in the story and no unambiguous {hit.topic} term"
+        name = spelled.get(elsewhere, elsewhere.strip())
+        return f"{name!r} in the story and no unambiguous {hit.topic} term"
     if rule.first_name:
         person = _person(running, rule)
         if person:

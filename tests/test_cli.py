@@ -300,3 +300,25 @@ def test_topics_explain_says_what_is_missing() -> None:
     result = CliRunner().invoke(main, ["topics", "explain"])
     assert result.exit_code == 2
     assert "give a URL or --text to explain" in result.output
+
+
+def test_topics_explain_keeps_each_reason_on_one_line_as_the_rule_spells_it() -> None:
+    # Reasons were wrapped at 80 columns when piped ("no unambiguous \nturkey term"), and
+    # named the folded phrase ('thanksgiving') instead of the rule's ('Thanksgiving').
+    result = CliRunner().invoke(
+        main,
+        [
+            "topics",
+            "explain",
+            "--title",
+            "Turkey prices rise before Thanksgiving across the Midwest this week",
+            "--text",
+            "Farmers in Iowa say the cost of a whole turkey has risen again this year.",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "  turkey: 'Turkey' in body: 'Thanksgiving' in the story and no unambiguous "
+        "turkey term\n" in result.output
+    )
+    assert "  turkey: 'Turkey' in title: 'Thanksgiving' near 'Turkey'\n" in result.output

@@ -160,3 +160,36 @@ def test_cosine_of_unit_vectors() -> None:
     assert dedupe.cosine(a, {"quake": 1.0}) == pytest.approx(0.8)
     assert dedupe.cosine(a, {"ankara": 1.0}) == 0.0
     assert dedupe.cosine({}, a) == 0.0
+
+
+@pytest.mark.parametrize(
+    "amp",
+    [
+        "https://ankara.example/2026/11/border-deal/amp/",
+        "https://ankara.example/amp/2026/11/border-deal/",
+        "https://ankara.example/2026/11/border-deal/?amp=1",
+        "https://ankara.example/2026/11/border-deal/?amp",
+        "https://ankara.example/2026/11/border-deal/?outputType=amp",
+        "https://ankara.example/2026/11/border-deal.amp",
+    ],
+)
+def test_an_amp_link_is_the_article_it_renders(amp: str) -> None:
+    # Aggregators and social feeds link to an outlet's AMP page. As another URL it was
+    # another article: "also covered by" named the aggregator, and it counted as a new
+    # outlet that makes a story already sent come back as an update.
+    assert dedupe.canonical_url(amp) == dedupe.canonical_url(
+        "https://ankara.example/2026/11/border-deal" + ("" if amp.endswith(".amp") else "/")
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://ankara.example/energy/ampere-battery-plant/",
+        "https://ankara.example/a?amp=0",
+        "https://ankara.example/example.ampl",
+        "https://ankara.example/sports/amp-up-the-league/",
+    ],
+)
+def test_words_that_begin_with_amp_are_kept(url: str) -> None:
+    assert dedupe.canonical_url(url) == url

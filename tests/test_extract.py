@@ -307,3 +307,61 @@ def test_a_first_paragraph_that_is_the_headline_is_dropped(server: LocalServer) 
     assert (teaser.text, teaser.summary) == ("Short teaser.", "Short teaser.")
     alone = replace(entry, summary="Lebanon ceasefire holds for a second week")
     assert extract.best_article(alone, None, article_id="1").text == alone.summary
+
+
+CONSENT_WALLS = [
+    "<h1>Before you continue</h1><p>We and our partners use cookies and data to deliver"
+    " and maintain our services, measure audience engagement and show personalised"
+    " advertising. Select Accept all to continue, or Reject all to refuse.</p>"
+    "<button>Accept all</button><button>Reject all</button>",
+    "<h2>Your privacy matters</h2><p>This site uses cookies to store information on your"
+    " device, to measure how it is used and to show you content that suits you.</p>"
+    "<p>You can accept them all, or manage your preferences and withdraw your consent at"
+    " any time from the link at the bottom of every page.</p>",
+]
+
+
+@pytest.mark.parametrize("wall", CONSENT_WALLS)
+def test_a_cookie_wall_is_no_article(server: LocalServer, tmp_path: Path, wall: str) -> None:
+    # Sites in the EU answer a crawler with a consent page; its text was longer than the
+    # feed's teaser, so readers got "We and our partners use cookies…" as the summary.
+    server.add(
+        "/wall.html",
+        f"<html><head><title>Consent</title></head><body><div class='consent'>{wall}</div>"
+        "</body></html>",
+        headers={"Content-Type": "text/html"},
+    )
+    teaser = "Netanyahu met his coalition partners in Jerusalem to settle the budget dispute."
+    when = format_datetime(NOW - timedelta(hours=2))
+    feed = (
+        f"<rss version='2.0'><channel><title>T</title><item><title>Coalition talks on the "
+        f"budget</title><link>{server.base}/wall.html</link><pubDate>{when}</pubDate>"
+        f"<description>{teaser}</description></item></channel></rss>"
+    )
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[settings]\nhost_delay = 0\n[[feeds]]\nname = "Ledger"\n'
+        f'url = "{server.add("/feed.xml", feed)}"\n'
+        '[briefings.israel]\ntitle = "Israel"\ntopics = ["israel"]\n'
+        'schedule = "0 7 * * *"\n'
+    )
+    loaded = config.load(path)
+    store = pipeline.open_store(loaded)
+    run = pipeline.Run(config=loaded, store=store, now=NOW)
+    [built] = pipeline.run_once(run)
+    store.close()
+    [failure] = run.report.failures
+    assert (failure.stage, failure.url) == ("page", f"{server.base}/wall.html")
+    assert failure.message == "a cookie or consent wall, not the article"
+    [story] = json.loads((built.path / "edition.json").read_text())["stories"]
+    assert story["summary"] == teaser
+
+
+def test_an_article_about_cookies_is_still_an_article(server: LocalServer) -> None:
+    text = (
+        "The European Commission fined an advertising firm for setting cookies before users"
+        " could accept or reject them, the regulator in Brussels said on Tuesday. "
+    )
+    short = page("Cookie fine", text, repeat=3).encode()  # under the consent wall's 150 words
+    found = fetch_page(server, "/cookies.html", short, "text/html")
+    assert "fined an advertising firm" in found.text

@@ -276,3 +276,28 @@ def test_html_to_text_reads_plain_text_as_it_is() -> None:
     assert feeds.html_to_text("AT&amp;T <b>", "text/plain") == "AT&amp;T <b>"
     assert feeds.html_to_text("<b>Bold</b> and <o:p>office</o:p>") == "Bold and office"
     assert feeds.html_to_text("<table><tr><td>a</td><td>b</td></tr></table>") == "a | b"
+
+
+@pytest.mark.parametrize(
+    "trailer",
+    [
+        "The post <a href='https://x.example/a'>Ankara hails the border deal</a> appeared first"
+        " on <a href='https://x.example'>Jerusalem Ledger</a>.",
+        "The post Ankara hails the border deal first appeared on Jerusalem Ledger.",
+        "<a href='https://x.example/a'>Ankara sınır anlaşmasını övdü</a> yazısı ilk önce"
+        " <a href='https://x.example'>Kudüs Postası</a> üzerinde ortaya çıktı.",
+    ],
+)
+def test_the_wordpress_trailer_is_no_part_of_the_text(trailer: str) -> None:
+    # WordPress (Yoast) ends every feed text with a link to the post and the site; the
+    # site's name ("Jerusalem …") then reads as the story's own words, and counts for topics.
+    teaser = "<p>Ankara welcomed the protocol Baku and Yerevan signed&#8230;</p>"
+    teased, full = rss(
+        "<item><title>Ankara hails the border deal</title><link>/a</link>"
+        f"<description><![CDATA[{teaser} <p>{trailer}</p>]]></description></item>"
+        "<item><title>Ankara hails the border deal</title><link>/b</link>"
+        f"<content:encoded><![CDATA[{teaser}<p>More text.</p><p>{trailer}</p>]]>"
+        "</content:encoded></item>"
+    )
+    assert teased.summary == "Ankara welcomed the protocol Baku and Yerevan signed…"
+    assert full.content == teased.summary + "\n\nMore text."

@@ -359,3 +359,26 @@ def test_blank_lines_in_a_note_make_no_empty_paragraph() -> None:
         assert '<p dir="auto"></p>' not in html and '<div dir="auto"></div>' not in html, name
         assert '<p dir="auto">Second thought.</p>' in html or "Second thought.</div>" in html
     assert "First thought.\n\nSecond thought.\n\nThird thought.\n" in files["email.txt"]
+
+
+def test_why_lists_only_the_topics_the_story_has() -> None:
+    # A story's matches keep every topic it scored on; one below its threshold ("border
+    # guards" in a body: security 0.5) is no reason the story is here.
+    made = edition(stories=1)
+    [lead] = made.stories
+    lead = dataclasses.replace(
+        lead,
+        topics=("turkey",),
+        scores=(("turkey", 3.0), ("security", 0.5)),
+        matches=(
+            TopicMatch(topic="turkey", term="Ankara", field="title", weight=3.0),
+            TopicMatch(topic="security", term="border guards", field="body", weight=0.5),
+        ),
+    )
+    files = render.render(
+        dataclasses.replace(made, stories=(lead,)),
+        env=render.environment(),
+        timezone="Europe/Istanbul",
+    ).files
+    assert "<bdi>Ankara (title)</bdi>" in files["index.html"]
+    assert "border guards" not in files["index.html"]
