@@ -21,10 +21,12 @@ from urllib.parse import urlsplit
 
 import feedparser
 
+from . import dates
 from .errors import FeedParseError
 from .model import Entry
 from .text import html_to_text, one_line, web_link
 
+dates.register()
 FUTURE_SLACK = timedelta(minutes=10)
 # A numeric character reference to a surrogate or past U+10FFFF makes feedparser raise
 # instead of recovering, losing the whole feed for one bad character.
