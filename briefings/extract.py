@@ -263,7 +263,7 @@ def best_article(entry: Entry, page: Page | None, *, article_id: str) -> Article
         if entry.dated or page is None or page.published is None
         else page.published,
         text_source=source,
-        image=page.image if page else "",
+        image=(page.image if page else "") or entry.image,
         language=page.language if page else "",
     )
 

@@ -192,7 +192,25 @@ def _entry(
         author=one_line(str(item.get("author") or "")),
         published=published or seen_at,
         dated=published is not None,
+        image=_image(item, feed_url),
     )
+
+
+def _image(item: Any, feed_url: str) -> str:
+    """The item's picture: its first Media RSS image (``media:content``, then
+    ``media:thumbnail``), else its first image enclosure; an http(s) link or ""."""
+    candidates = [
+        str(m.get("url") or "")
+        for m in item.get("media_content") or []
+        if m.get("medium") == "image" or str(m.get("type") or "").startswith("image/")
+    ]
+    candidates += [str(m.get("url") or "") for m in item.get("media_thumbnail") or []]
+    candidates += [
+        str(e.get("href") or "")
+        for e in item.get("enclosures") or []
+        if str(e.get("type") or "").startswith("image/")
+    ]
+    return next((link for c in candidates if (link := web_link(c, feed_url))), "")
 
 
 def _without_trailer(text: str) -> str:

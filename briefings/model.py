@@ -69,6 +69,8 @@ class Entry:
     published: datetime
     dated: bool
     """False when the feed gave no date and ``published`` is the first-seen time."""
+    image: str = ""
+    """The item's picture as the feed names it (Media RSS, an image enclosure), or ""."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

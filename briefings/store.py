@@ -46,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .errors import StoreError
 from .model import Choice, Edition, EditionRecord, Entry, FeedState, Page, Subscriber
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # Each step brings a database from the version before it to its own; create_all makes new
 # databases at the newest version directly.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -62,6 +62,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     4: (),  # the kept stories: new tables only, which create_all makes
     5: ("ALTER TABLE subscribers ADD COLUMN unsubscribed_from TEXT NOT NULL DEFAULT ''",),
+    6: ("ALTER TABLE entries ADD COLUMN image VARCHAR NOT NULL DEFAULT ''",),
 }
 
 
@@ -110,6 +111,7 @@ entries = Table(
     Column("dated", Boolean, nullable=False),
     Column("first_seen", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime),
+    Column("image", String, nullable=False, default=""),
     Index("ix_entries_published", "published"),
     Index("ix_entries_feed_guid", "feed_id", "guid"),
 )
@@ -470,6 +472,7 @@ class Store:
                         "title": own.title,
                         "summary": own.summary,
                         "content": own.content,
+                        "image": own.image,
                         "updated_at": seen_at,
                     }
                 )
@@ -1003,7 +1006,7 @@ def _with_pages() -> Any:
         pages.c.author.label("page_author"),
         pages.c.site_name,
         pages.c.language,
-        pages.c.image,
+        pages.c.image.label("page_image"),
         pages.c.published.label("page_published"),
         pages.c.url.label("page_url"),
         pages.c.error.label("page_error"),
@@ -1033,6 +1036,7 @@ def _entry_row(entry: Entry, seen_at: datetime) -> dict[str, Any]:
         "published": entry.published,
         "dated": entry.dated,
         "first_seen": seen_at,
+        "image": entry.image,
     }
 
 
@@ -1085,6 +1089,7 @@ def _entry(row: Any) -> Entry:
         author=row.author,
         published=row.published,
         dated=row.dated,
+        image=row.image,
     )
 
 
@@ -1098,7 +1103,7 @@ def _page(row: Any) -> Page | None:
         author=row.page_author or "",
         site_name=row.site_name or "",
         language=row.language or "",
-        image=row.image or "",
+        image=row.page_image or "",
         published=row.page_published,
         paywalled=bool(row.paywalled),
         promised_words=row.promised_words or 0,

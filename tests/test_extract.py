@@ -164,6 +164,27 @@ def test_the_feed_date_wins_over_the_page_date() -> None:
     assert undated.published == NOW - timedelta(days=3)
 
 
+def test_the_page_picture_wins_over_the_feed_picture() -> None:
+    entry = Entry(
+        feed_id="f",
+        guid="g",
+        url="https://x.example/a",
+        canonical_url="https://x.example/a",
+        title="T",
+        summary="short",
+        content="",
+        author="",
+        published=NOW,
+        dated=True,
+        image="https://x.example/feed.jpg",
+    )
+    page = extract.Page(url="u", text="Long text. " * 100, image="https://x.example/page.jpg")
+    assert extract.best_article(entry, page, article_id="1").image == page.image
+    assert extract.best_article(entry, None, article_id="1").image == entry.image
+    no_picture = replace(page, image="")
+    assert extract.best_article(entry, no_picture, article_id="1").image == entry.image
+
+
 ENGLISH = "Officials in Baku said the talks with Yerevan would resume next month in Geneva. "
 
 

@@ -301,3 +301,38 @@ def test_the_wordpress_trailer_is_no_part_of_the_text(trailer: str) -> None:
     )
     assert teased.summary == "Ankara welcomed the protocol Baku and Yerevan signed…"
     assert full.content == teased.summary + "\n\nMore text."
+
+
+MEDIA_RSS = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>Harbour Post</title>
+<link>http://127.0.0.1:8000/</link>
+<item><title>Ferry line to Batumi reopens</title><link>http://127.0.0.1:8000/a</link>
+<media:content url="/img/ferry.jpg" medium="image" width="1200"/>
+<media:thumbnail url="/img/ferry-small.jpg"/></item>
+<item><title>Grain terminal expands</title><link>http://127.0.0.1:8000/b</link>
+<media:content url="/audio/b.mp3" type="audio/mpeg"/>
+<media:thumbnail url="http://127.0.0.1:8000/img/grain.jpg"/></item>
+<item><title>Dock workers vote on a strike</title><link>http://127.0.0.1:8000/c</link>
+<enclosure url="http://127.0.0.1:8000/audio/c.mp3" type="audio/mpeg" length="10"/>
+<enclosure url="http://127.0.0.1:8000/img/dock.png" type="image/png" length="10"/></item>
+<item><title>Port fees to rise</title><link>http://127.0.0.1:8000/d</link>
+<media:thumbnail url="javascript:alert(1)"/></item>
+<item><title>No picture here</title><link>http://127.0.0.1:8000/e</link></item>
+</channel></rss>"""
+
+
+def test_the_feed_picture_of_an_item_is_kept() -> None:
+    entries = feeds.parse_feed(
+        MEDIA_RSS,
+        feed_id="x",
+        url=f"{BASE}/feeds/x.rss",
+        seen_at=SEEN,
+        canonical=dedupe.canonical_url,
+    )
+    assert {e.title: e.image for e in entries} == {
+        "Ferry line to Batumi reopens": f"{BASE}/img/ferry.jpg",
+        "Grain terminal expands": f"{BASE}/img/grain.jpg",
+        "Dock workers vote on a strike": f"{BASE}/img/dock.png",
+        "Port fees to rise": "",
+        "No picture here": "",
+    }

@@ -192,6 +192,31 @@ def test_an_updated_headline_replaces_the_old_one(server: LocalServer, tmp_path:
     store.close()
 
 
+def test_the_feed_picture_reaches_the_article(server: LocalServer, tmp_path: Path) -> None:
+    from briefings import config as configuration
+
+    when = format_datetime(NOW - timedelta(hours=1))
+    url = server.add(
+        "/feed.xml",
+        "<rss version='2.0' xmlns:media='http://search.yahoo.com/mrss/'><channel><title>T</title>"
+        f"<item><title>Rail link to Kars opens</title><link>{server.base}/a</link>"
+        f"<pubDate>{when}</pubDate><media:thumbnail url='/img/kars.jpg'/>"
+        f"<description>{'The first train left Baku for Kars on Sunday. ' * 30}</description>"
+        "</item></channel></rss>",
+    )
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[[feeds]]\nname = "A"\nurl = "{url}"\n'
+        '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
+    )
+    loaded = configuration.load(path)
+    store = pipeline.open_store(loaded)
+    pipeline.fetch_feeds(pipeline.Run(config=loaded, store=store, now=NOW))
+    [article] = pipeline.articles_of(store, since=NOW - timedelta(days=1))
+    assert article.image == f"{server.base}/img/kars.jpg"
+    store.close()
+
+
 def test_carried_urls_are_forgotten_after_the_repeat_window(tmp_path: Path) -> None:
     from briefings.model import Edition, Source, Story
     from briefings.store import Store
@@ -248,7 +273,9 @@ def test_an_old_database_is_migrated(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)
         columns = {row[1] for row in db.execute("PRAGMA table_info(pages)")}
+        entry_columns = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
     assert {"paywalled", "promised_words"} <= columns
+    assert {"updated_at", "image"} <= entry_columns
 
 
 def test_every_demo_email_is_under_the_gmail_clip(sample_run: SampleRun) -> None:
