@@ -482,7 +482,7 @@ def subscribers_import(config_path: Path, file: Path) -> None:
     with errors_to_exit():
         config = configuration.load(config_path)
         try:
-            text = file.read_text(encoding="utf-8-sig")
+            text = subscriber_records.decode_csv(file.read_bytes())
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError([f"{file}: cannot read: {exc}"]) from None
         parsed = subscriber_records.parse_csv(
