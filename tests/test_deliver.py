@@ -76,12 +76,32 @@ def smtp() -> Iterator[tuple[Sink, int]]:
     controller.stop()
 
 
+SAMPLE = """
+[briefings.sample]
+title = "Sample Briefing"
+topics = ["turkey", "caucasus", "israel", "energy"]
+pro_sections = ["energy"]
+schedule = "0 7 * * *"
+subject = "{title} — {date:%a %d %b}"
+"""
+INDUSTRY = """
+[briefings.sample]
+title = "PRO Industries"
+format = "industry"
+tier = "pro"
+topics = ["oil-gas", "banking"]
+schedule = "0 9 * * thu"
+"""
+
+
 def setup(
     tmp_path: Path,
     port: int,
     subscribers: list[Subscriber],
     method: str = "smtp",
     made: Edition | None = None,
+    briefing: str = SAMPLE,
+    layout: str = "daily",
 ) -> configuration.Config:
     path = tmp_path / "feeds.toml"
     path.write_text(
@@ -94,14 +114,7 @@ smtp_port = {port}
 smtp_security = "none"
 rate = 1000
 base_url = "https://briefings.example.org"
-
-[briefings.sample]
-title = "Sample Briefing"
-topics = ["turkey", "caucasus", "israel", "energy"]
-pro_sections = ["energy"]
-schedule = "0 7 * * *"
-subject = "{{title}} — {{date:%a %d %b}}"
-""",
+{briefing}""",
         encoding="utf-8",
     )
     loaded = configuration.load(path)
@@ -110,7 +123,7 @@ subject = "{{title}} — {{date:%a %d %b}}"
     from briefings import render
 
     files = render.render(
-        made, env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
+        made, env=render.environment(), timezone="UTC", layout=LAYOUTS[layout]
     ).files
     folder = pipeline.write_edition(loaded.settings.output / "sample" / made.edition, files)
     store.record_edition(made, path=str(folder))
@@ -726,3 +739,44 @@ def test_render_measures_a_body_as_deliver_encodes_it(body: str) -> None:
     from briefings import render
 
     assert render.sent_size(body) == len(deliver._quoted(body))
+
+
+def test_industry_readers_get_only_the_industries_they_picked(
+    smtp: tuple[Sink, int], tmp_path: Path
+) -> None:
+    sink, port = smtp
+    readers = [
+        Subscriber(
+            email="oil@example.net", tier="pro", briefings=("sample",), industries=("oil-gas",)
+        ),
+        Subscriber(email="all@example.net", tier="pro", briefings=("sample",)),
+        Subscriber(
+            email="elsewhere@example.net",
+            tier="pro",
+            briefings=("sample",),
+            industries=("real-estate",),  # nothing of theirs in this edition's industries
+        ),
+    ]
+    loaded = setup(tmp_path, port, readers, briefing=INDUSTRY, layout="industry")
+    assert send(loaded).sent == 3
+    text = {
+        rcpt: email.message_from_bytes(data, policy=email.policy.default)
+        .get_body(("plain",))
+        .get_content()
+        for rcpt, data in sink.messages
+    }
+    html = {
+        rcpt: email.message_from_bytes(data, policy=email.policy.default)
+        .get_body(("html",))
+        .get_content()
+        for rcpt, data in sink.messages
+    }
+    assert "OIL & GAS" in text["oil@example.net"]
+    assert "QatarEnergy signs" in text["oil@example.net"]
+    assert "BANKING" not in text["oil@example.net"]
+    assert "Central bank trims" not in text["oil@example.net"]
+    assert "Central bank trims" not in html["oil@example.net"]
+    for default in ("all@example.net", "elsewhere@example.net"):  # every industry, in order
+        body = text[default]
+        assert body.index("OIL & GAS") < body.index("BANKING"), default
+        assert "QatarEnergy signs" in body and "Gulf lenders post" in body
