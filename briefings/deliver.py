@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import os
 import re
+import secrets
 import smtplib
 import ssl
 import time
@@ -130,8 +131,10 @@ def message(
     secret: bytes,
     timezone: str,
     now: datetime,
+    test: bool = False,
 ) -> Prepared:
-    """One subscriber's ``multipart/alternative`` message for one edition.
+    """One subscriber's ``multipart/alternative`` message for one edition; ``test`` for an
+    editor's test message, which gets a Message-ID of its own.
 
     Header values are collapsed to one line, non-ASCII ones RFC 2047 encoded, and
     anything else that could break a line is refused. The two bodies are encoded
@@ -144,7 +147,7 @@ def message(
     mailto = f"mailto:unsubscribe@{domain}?subject=unsubscribe%20{briefing.id}%20" + (
         token(secret, subscriber.email, briefing.id)
     )
-    identifier = message_id(edition, subscriber.email, domain)
+    identifier = message_id(edition, subscriber.email, domain, test=test)
     boundary = f"=_briefings_{hashlib.sha256(identifier.encode()).hexdigest()[:24]}"
     sender_name, _ = parseaddr(delivery.sender)
     lines = [
@@ -263,10 +266,17 @@ def _quoted(body: str) -> bytes:
     return binascii.b2a_qp(lines, istext=True).replace(b"\n", b"\r\n")
 
 
-def message_id(edition: Edition, email: str, domain: str) -> str:
+def message_id(edition: Edition, email: str, domain: str, *, test: bool = False) -> str:
     """The same Message-ID for the same edition and subscriber, however often it is tried:
-    receivers that see it twice can tell."""
+    receivers that see it twice can tell.
+
+    A ``test`` message gets a new one each time: Gmail shows one message per Message-ID,
+    so a test to an address that also subscribes would hide the edition itself, or the
+    next test.
+    """
     who = hashlib.sha256(email.lower().encode()).hexdigest()[:16]
+    if test:
+        who = f"test.{secrets.token_hex(8)}.{who}"
     return f"<{edition.briefing}.{edition.edition}.{who}@{domain}>"
 
 

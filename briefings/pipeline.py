@@ -1003,6 +1003,7 @@ def send_edition(
                         secret=secret,
                         timezone=tz,
                         now=now,
+                        test=to is not None,
                     )
                 except deliver.DeliveryError as exc:
                     refuse(subscriber.email, str(exc).removeprefix(f"{subscriber.email}: "))

@@ -780,3 +780,20 @@ def test_industry_readers_get_only_the_industries_they_picked(
         body = text[default]
         assert body.index("OIL & GAS") < body.index("BANKING"), default
         assert "QatarEnergy signs" in body and "Gulf lenders post" in body
+
+
+def test_a_test_message_never_shares_the_real_message_id(
+    smtp: tuple[Sink, int], tmp_path: Path
+) -> None:
+    """Gmail keeps one message per Message-ID: an editor's test to their own address, sent
+    again after a fix or before the edition, would hide the next one."""
+    sink, port = smtp
+    loaded = setup(tmp_path, port, people(1))
+    send(loaded, to="reader0@example.net")
+    send(loaded, to="reader0@example.net")
+    assert send(loaded).sent == 1
+    ids = [
+        email.message_from_bytes(data, policy=email.policy.default)["Message-ID"]
+        for _, data in sink.messages
+    ]
+    assert len(ids) == 3 and len(set(ids)) == 3, ids
