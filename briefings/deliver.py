@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, parseaddr
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -151,12 +151,12 @@ def message(
     boundary = f"=_briefings_{hashlib.sha256(identifier.encode()).hexdigest()[:24]}"
     sender_name, _ = parseaddr(delivery.sender)
     lines = [
-        ("From", formataddr((_one_line(sender_name), sender_address), charset="utf-8")),
-        ("To", formataddr((_one_line(subscriber.name), subscriber.email), charset="utf-8")),
+        ("From", _mailbox("From", sender_name, sender_address)),
+        ("To", _mailbox("To", subscriber.name, subscriber.email)),
         ("Subject", _encoded(subject(briefing, edition, timezone))),
         ("Date", format_datetime(now)),
         ("Message-ID", identifier),
-        ("List-Id", f"{_phrase(briefing.title)} <{briefing.id}.{domain}>"),
+        ("List-Id", f"{_phrase(briefing.title, 'List-Id')} <{briefing.id}.{domain}>"),
         ("List-Unsubscribe", f"<{mailto}>,\r\n <{personal}>"),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ("MIME-Version", "1.0"),
@@ -197,12 +197,28 @@ def _one_line(text: str) -> str:
 _SPECIALS = re.compile(r'[][\\()<>@,:;".]')
 
 
-def _phrase(text: str) -> str:
+_LONG_PHRASE = 60
+"""Characters beyond which an ASCII display name is folded as encoded words too."""
+
+
+def _mailbox(header: str, name: str, address: str) -> str:
+    """``name <address>`` with the name as :func:`_phrase` makes it; the address alone when
+    there is no name."""
+    phrase = _phrase(name, header)
+    return f"{phrase} <{address}>" if phrase else address
+
+
+def _phrase(text: str, header: str) -> str:
     """A display name (RFC 5322 phrase) on one line: RFC 2047 encoded words when it is not
-    ASCII, a quoted string when it holds specials (``<`` in a title would end the name)."""
+    ASCII, a quoted string when it holds specials (``<`` in a title would end the name).
+
+    Encoded words are at most 75 characters, folded onto lines of their own; a long ASCII
+    name is encoded and folded the same way. ``formataddr`` made one encoded word of any
+    length: a 40-character Hebrew name gave 112 characters, a long one passed 998.
+    """
     line = _one_line(text)
-    if not line.isascii():
-        return _encoded(line)
+    if not line.isascii() or len(line) > _LONG_PHRASE:
+        return Header(line, "utf-8", header_name=header).encode(linesep="\r\n", maxlinelen=75)
     if _SPECIALS.search(line):
         return '"' + line.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return line
@@ -210,10 +226,13 @@ def _phrase(text: str) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _encoded(text: str) -> str:
-    """A header value as ASCII: RFC 2047 encoded words when it is not ASCII already."""
+    """A Subject as ASCII: RFC 2047 encoded words when it is not ASCII already.
+
+    ``maxlinelen=75``: at 76 the email package makes 76-character words on continuation
+    lines, one more than RFC 2047 allows."""
     if text.isascii():
         return text
-    return Header(text, "utf-8").encode(linesep="\r\n")
+    return Header(text, "utf-8", header_name="Subject").encode(linesep="\r\n", maxlinelen=75)
 
 
 @functools.lru_cache(maxsize=64)

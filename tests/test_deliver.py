@@ -797,3 +797,67 @@ def test_a_test_message_never_shares_the_real_message_id(
         for _, data in sink.messages
     ]
     assert len(ids) == 3 and len(set(ids)) == 3, ids
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "נועה כהן-לוי בת שבע ממשפחת אברהם",  # 33 characters: one 92-character encoded word
+        "Ayşe Gülşen Öztürk-Şahinoğlu " * 12,
+        "Dana Levi-Montalcini, the Third, of the Long Name Family Society " * 10,
+    ],
+)
+def test_long_display_names_fold_into_short_encoded_words(name: str) -> None:
+    """RFC 2047: an encoded word is at most 75 characters; RFC 5322: a line at most 998 (78
+    recommended). A name from the subscriber file has no length limit."""
+    from email.header import decode_header, make_header
+
+    from briefings.config import Briefing, Delivery
+
+    briefing = Briefing(
+        id="b",
+        title=name,
+        description="",
+        topics=(),
+        schedule="0 7 * * *",
+        window=NOW - NOW,
+        repeat_window=NOW - NOW,
+        max_stories=5,
+        min_score=None,
+    )
+    delivery = Delivery(
+        sender=f'"{name}" <b@example.org>',
+        method="outbox",
+        outbox=Path("x"),
+        smtp_host="h",
+        smtp_port=25,
+        smtp_security="none",
+        rate=1.0,
+        connections=1,
+        base_url="https://b.example.org",
+        dkim_key=None,
+        dkim_selector="s",
+    )
+    data = deliver.message(
+        edition=edition(),
+        briefing=briefing,
+        subscriber=Subscriber(email="r@example.net", name=name),
+        html="<p>x</p>",
+        text="x",
+        delivery=delivery,
+        secret=b"s" * 20,
+        timezone="UTC",
+        now=NOW,
+    ).data
+    head = data.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert max(len(line) for line in head.split("\r\n")) <= 998
+    for field in head.replace("\r\n ", "\n ").split("\r\n"):
+        if field.startswith(("From:", "To:", "Subject:", "List-Id:")):
+            assert max(len(line) for line in field.split("\n")) <= 78, field
+    assert [w for w in head.split() if "=?" in w and len(w) > 75] == []
+    parsed = email.message_from_bytes(data, policy=email.policy.compat32)
+    for header in ("From", "To", "Subject", "List-Id"):
+        decoded = str(make_header(decode_header(parsed[header])))
+        assert " ".join(name.split()) in decoded, header
+        ends = {"From": "<b@example.org>", "To": "<r@example.net>", "List-Id": "<b.example.org>"}
+        assert decoded.endswith(ends.get(header, "Sun 22 Nov")), header
