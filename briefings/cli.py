@@ -630,7 +630,7 @@ def _send(
 ) -> None:
     from . import deliver
 
-    secret = deliver.secret_from_environment()
+    secret = deliver.ready_to_send(config.delivery)
     if to is not None:
         try:
             to = subscriber_records.normal_address(to)
@@ -759,7 +759,7 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
     with errors_to_exit():
         config = configuration.load(config_path)
         if not no_send and not listing:
-            deliver.secret_from_environment()
+            deliver.ready_to_send(config.delivery)
         store = pipeline.open_store(config)
     service = scheduling.Scheduler(config, store, send=not no_send)
     try:
@@ -812,7 +812,7 @@ def approve(config_path: Path, briefing_id: str, edition: str | None, no_send: b
         config = configuration.load(config_path)
         _known_briefings(config, (briefing_id,))
         if not no_send:
-            deliver.secret_from_environment()  # before anything changes
+            deliver.ready_to_send(config.delivery)  # before anything changes
         now = datetime.now(UTC)
         with _opened(config) as store:
             record = scheduling.approve(config, store, briefing_id, edition, now=now)

@@ -888,6 +888,7 @@ def send_edition(
     when some are left (no connection) or in doubt.
     """
     briefing = config.briefing(briefing_id)
+    deliver.check_links(config.delivery)
     report = SendReport(briefing=briefing_id)
     if edition_name is None:
         latest = store.latest_edition(briefing_id)

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 
 from briefings import config as configuration
 from briefings import deliver, pipeline, unsubscribe
+from briefings.errors import ConfigError
 from briefings.model import Edition, Subscriber
 from briefings.store import Store
 
@@ -861,3 +863,23 @@ def test_long_display_names_fold_into_short_encoded_words(name: str) -> None:
         assert " ".join(name.split()) in decoded, header
         ends = {"From": "<b@example.org>", "To": "<r@example.net>", "List-Id": "<b.example.org>"}
         assert decoded.endswith(ends.get(header, "Sun 22 Nov")), header
+
+
+def test_sending_needs_a_base_url_for_the_links(tmp_path: Path) -> None:
+    """Without one, every message went out with ``</unsubscribe?…>`` in List-Unsubscribe
+    (RFC 8058 one-click needs an absolute https link) and "index.html" as its web link."""
+    loaded = setup(tmp_path, 25, people(2), method="outbox")
+    bare = replace(loaded, delivery=replace(loaded.delivery, base_url=""))
+    for options in ({}, {"dry_run": True}, {"to": "editor@example.net"}):
+        with pytest.raises(deliver.DeliveryError, match=r"^delivery\.base_url: "):
+            send(bare, **options)
+    assert not loaded.delivery.outbox.exists() or not list(loaded.delivery.outbox.iterdir())
+    assert send(loaded).sent == 2
+
+
+def test_a_base_url_without_a_scheme_is_a_configuration_error(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.toml"
+    path.write_text('[delivery]\nbase_url = "briefings.example.org"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        configuration.load(path)
+    assert "delivery.base_url: must start with https:// (or http://)" in str(caught.value)
