@@ -490,7 +490,7 @@ def subscribers_import(config_path: Path, file: Path) -> None:
     with errors_to_exit():
         config = configuration.load(config_path)
         try:
-            text = file.read_text(encoding="utf-8-sig")
+            text = subscriber_records.decode_csv(file.read_bytes())
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError([f"{file}: cannot read: {exc}"]) from None
         parsed = subscriber_records.parse_csv(
@@ -638,7 +638,7 @@ def _send(
 ) -> None:
     from . import deliver
 
-    secret = deliver.secret_from_environment()
+    secret = deliver.ready_to_send(config.delivery)
     if to is not None:
         try:
             to = subscriber_records.normal_address(to)
@@ -767,7 +767,7 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
     with errors_to_exit():
         config = configuration.load(config_path)
         if not no_send and not listing:
-            deliver.secret_from_environment()
+            deliver.ready_to_send(config.delivery)
         store = pipeline.open_store(config)
     service = scheduling.Scheduler(config, store, send=not no_send)
     try:
@@ -820,7 +820,7 @@ def approve(config_path: Path, briefing_id: str, edition: str | None, no_send: b
         config = configuration.load(config_path)
         _known_briefings(config, (briefing_id,))
         if not no_send:
-            deliver.secret_from_environment()  # before anything changes
+            deliver.ready_to_send(config.delivery)  # before anything changes
         now = datetime.now(UTC)
         with _opened(config) as store:
             record = scheduling.approve(config, store, briefing_id, edition, now=now)

@@ -122,6 +122,25 @@ def compose(
     )
 
 
+def for_reader(
+    edition: Edition, briefing: Briefing, industries: Sequence[str]
+) -> tuple[Edition, tuple[str, ...]]:
+    """An industry weekly as one PRO reader gets it, and the order of its sections.
+
+    Only the stories of the industries the reader picked, in the reader's order. With no
+    pick among the briefing's topics, or no story of this edition in them, the whole
+    edition in the briefing's order: an empty email helps nobody. Other formats are
+    returned as they are.
+    """
+    if briefing.format != "industry":
+        return edition, ()
+    picks = tuple(i for i in industries if i in briefing.topics)
+    mine = tuple(s for s in edition.stories if set(picks) & set(s.topics))
+    if not mine:
+        return edition, ()
+    return replace(edition, stories=mine), picks
+
+
 def editor_order(choice: Choice | None) -> tuple[int, float]:
     """Pinned stories first, then ranked ones by rank, then the rest (a stable sort)."""
     if choice is None:

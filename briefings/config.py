@@ -800,7 +800,12 @@ def _has_space(checker: _Checker, url: str, where: str) -> bool:
 
 def _base_url(checker: _Checker, url: str, where: str) -> str:
     url = url.strip()
-    return "" if _has_space(checker, url, where) else url.rstrip("/")
+    if _has_space(checker, url, where):
+        return ""
+    if url and not url.lower().startswith(("https://", "http://")):
+        checker.add(where, f"must start with https:// (or http://), not {url!r}")
+        return ""
+    return url.rstrip("/")
 
 
 def _topics(checker: _Checker, raw: Any) -> tuple[UserTopic, ...]:

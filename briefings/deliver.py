@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import os
 import re
+import secrets
 import smtplib
 import ssl
 import time
@@ -23,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, parseaddr
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -85,6 +86,23 @@ def secret_from_environment() -> bytes:
     return value.encode()
 
 
+def check_links(delivery: Delivery) -> None:
+    """Refuse to send without ``[delivery] base_url``: every message's unsubscribe (RFC 8058
+    one-click needs an absolute link), preferences and view-in-browser links start there."""
+    if not delivery.base_url:
+        raise DeliveryError(
+            "delivery.base_url: must be set to send (or settings.base_url): the unsubscribe, "
+            "preferences and view-in-browser links of every message start there"
+        )
+
+
+def ready_to_send(delivery: Delivery) -> bytes:
+    """The secret that signs the links (:func:`secret_from_environment`), once
+    :func:`check_links` passes: what sending needs before anything changes."""
+    check_links(delivery)
+    return secret_from_environment()
+
+
 def token(secret: bytes, email: str, briefing: str) -> str:
     """The signature of (subscriber, briefing) that unsubscribe links carry."""
     digest = hmac.new(secret, f"{email.lower()}\n{briefing}".encode(), hashlib.sha256).digest()
@@ -130,8 +148,10 @@ def message(
     secret: bytes,
     timezone: str,
     now: datetime,
+    test: bool = False,
 ) -> Prepared:
-    """One subscriber's ``multipart/alternative`` message for one edition.
+    """One subscriber's ``multipart/alternative`` message for one edition; ``test`` for an
+    editor's test message, which gets a Message-ID of its own.
 
     Header values are collapsed to one line, non-ASCII ones RFC 2047 encoded, and
     anything else that could break a line is refused. The two bodies are encoded
@@ -144,16 +164,16 @@ def message(
     mailto = f"mailto:unsubscribe@{domain}?subject=unsubscribe%20{briefing.id}%20" + (
         token(secret, subscriber.email, briefing.id)
     )
-    identifier = message_id(edition, subscriber.email, domain)
+    identifier = message_id(edition, subscriber.email, domain, test=test)
     boundary = f"=_briefings_{hashlib.sha256(identifier.encode()).hexdigest()[:24]}"
     sender_name, _ = parseaddr(delivery.sender)
     lines = [
-        ("From", formataddr((_one_line(sender_name), sender_address), charset="utf-8")),
-        ("To", formataddr((_one_line(subscriber.name), subscriber.email), charset="utf-8")),
+        ("From", _mailbox("From", sender_name, sender_address)),
+        ("To", _mailbox("To", subscriber.name, subscriber.email)),
         ("Subject", _encoded(subject(briefing, edition, timezone))),
         ("Date", format_datetime(now)),
         ("Message-ID", identifier),
-        ("List-Id", f"{_phrase(briefing.title)} <{briefing.id}.{domain}>"),
+        ("List-Id", f"{_phrase(briefing.title, 'List-Id')} <{briefing.id}.{domain}>"),
         ("List-Unsubscribe", f"<{mailto}>,\r\n <{personal}>"),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ("MIME-Version", "1.0"),
@@ -194,12 +214,28 @@ def _one_line(text: str) -> str:
 _SPECIALS = re.compile(r'[][\\()<>@,:;".]')
 
 
-def _phrase(text: str) -> str:
+_LONG_PHRASE = 60
+"""Characters beyond which an ASCII display name is folded as encoded words too."""
+
+
+def _mailbox(header: str, name: str, address: str) -> str:
+    """``name <address>`` with the name as :func:`_phrase` makes it; the address alone when
+    there is no name."""
+    phrase = _phrase(name, header)
+    return f"{phrase} <{address}>" if phrase else address
+
+
+def _phrase(text: str, header: str) -> str:
     """A display name (RFC 5322 phrase) on one line: RFC 2047 encoded words when it is not
-    ASCII, a quoted string when it holds specials (``<`` in a title would end the name)."""
+    ASCII, a quoted string when it holds specials (``<`` in a title would end the name).
+
+    Encoded words are at most 75 characters, folded onto lines of their own; a long ASCII
+    name is encoded and folded the same way. ``formataddr`` made one encoded word of any
+    length: a 40-character Hebrew name gave 112 characters, a long one passed 998.
+    """
     line = _one_line(text)
-    if not line.isascii():
-        return _encoded(line)
+    if not line.isascii() or len(line) > _LONG_PHRASE:
+        return Header(line, "utf-8", header_name=header).encode(linesep="\r\n", maxlinelen=75)
     if _SPECIALS.search(line):
         return '"' + line.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return line
@@ -207,10 +243,13 @@ def _phrase(text: str) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _encoded(text: str) -> str:
-    """A header value as ASCII: RFC 2047 encoded words when it is not ASCII already."""
+    """A Subject as ASCII: RFC 2047 encoded words when it is not ASCII already.
+
+    ``maxlinelen=75``: at 76 the email package makes 76-character words on continuation
+    lines, one more than RFC 2047 allows."""
     if text.isascii():
         return text
-    return Header(text, "utf-8").encode(linesep="\r\n")
+    return Header(text, "utf-8", header_name="Subject").encode(linesep="\r\n", maxlinelen=75)
 
 
 @functools.lru_cache(maxsize=64)
@@ -263,10 +302,17 @@ def _quoted(body: str) -> bytes:
     return binascii.b2a_qp(lines, istext=True).replace(b"\n", b"\r\n")
 
 
-def message_id(edition: Edition, email: str, domain: str) -> str:
+def message_id(edition: Edition, email: str, domain: str, *, test: bool = False) -> str:
     """The same Message-ID for the same edition and subscriber, however often it is tried:
-    receivers that see it twice can tell."""
+    receivers that see it twice can tell.
+
+    A ``test`` message gets a new one each time: Gmail shows one message per Message-ID,
+    so a test to an address that also subscribes would hide the edition itself, or the
+    next test.
+    """
     who = hashlib.sha256(email.lower().encode()).hexdigest()[:16]
+    if test:
+        who = f"test.{secrets.token_hex(8)}.{who}"
     return f"<{edition.briefing}.{edition.edition}.{who}@{domain}>"
 
 

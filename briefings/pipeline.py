@@ -888,6 +888,7 @@ def send_edition(
     when some are left (no connection) or in doubt.
     """
     briefing = config.briefing(briefing_id)
+    deliver.check_links(config.delivery)
     report = SendReport(briefing=briefing_id)
     if edition_name is None:
         latest = store.latest_edition(briefing_id)
@@ -1003,6 +1004,7 @@ def send_edition(
                         secret=secret,
                         timezone=tz,
                         now=now,
+                        test=to is not None,
                     )
                 except deliver.DeliveryError as exc:
                     refuse(subscriber.email, str(exc).removeprefix(f"{subscriber.email}: "))
@@ -1034,8 +1036,9 @@ def send_edition(
 
 
 class _Bodies:
-    """The email bodies a subscriber gets: free or PRO, and for PRO industry weeklies in
-    the subscriber's own order of industries (rendered once per distinct order)."""
+    """The email bodies a subscriber gets: free or PRO, and for PRO industry weeklies only
+    the subscriber's industries, in their order (:func:`compose.for_reader`; rendered once
+    per distinct order)."""
 
     def __init__(self, config: Config, briefing: Briefing, edition: Edition) -> None:
         self.config, self.briefing, self.edition = config, briefing, edition
@@ -1045,17 +1048,17 @@ class _Bodies:
 
     def of(self, subscriber: Subscriber) -> tuple[str, str]:
         tier = "pro" if subscriber.tier == "pro" else "free"
-        order = (
-            tuple(subscriber.industries)
-            if (tier == "pro" and self.briefing.format == "industry" and subscriber.industries)
-            else ()
+        edition, order = (
+            composing.for_reader(self.edition, self.briefing, subscriber.industries)
+            if tier == "pro"
+            else (self.edition, ())
         )
         key = (tier, *order)
         if key not in self.cache:
             files = render_edition(
                 self.config,
                 self.briefing,
-                self.edition,
+                edition,
                 env=self.env,
                 titles=self.titles,
                 order=order,

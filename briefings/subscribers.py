@@ -89,30 +89,88 @@ def subscriber(
     )
 
 
+def decode_csv(data: bytes) -> str:
+    """A subscriber file's bytes as text: UTF-8 (with or without Excel's BOM), or UTF-16 with
+    its BOM (Excel's "Unicode Text"). Bytes that are not UTF-8 are kept as lone surrogates,
+    so :func:`parse_csv` refuses their lines alone. ``UnicodeDecodeError`` for bad UTF-16."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "surrogateescape")
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_NOT_DECODED = re.compile("[\udc80-\udcff]")
+DELIMITERS = (",", ";", "\t")
+"""Cell separators, in the order tried on the header: Excel writes ';' where the decimal
+mark is ',', and a tab in "Unicode Text"."""
+
+
+def _cells(line: str, delimiter: str) -> list[str]:
+    """One line's cells; ``csv.Error`` for a quote that is not closed on the line (no cell may
+    span lines: addresses, names and ids hold no line break)."""
+    return next(csv.reader([line], delimiter=delimiter, strict=True), [])
+
+
 def parse_csv(
     text: str, filename: str, *, known_briefings: Sequence[str], known_industries: Sequence[str]
 ) -> Parsed:
-    """Every row of a subscriber CSV; the header row is required."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in reader.fieldnames or []]
+    """Every row of a subscriber CSV; the header row is required.
+
+    Each line is read on its own, so a stray quote or a line that is not UTF-8 costs only
+    that line. The separator is the first of :data:`DELIMITERS` that puts ``email`` among
+    the header's cells; column names ignore case and spaces. Rows with every cell empty are
+    skipped, and an address given again (in any case) is refused with the line it repeats.
+    """
+    lines = _LINE_END.split(text)
+    first = next((n for n, line in enumerate(lines) if line.strip()), 0)
+    header: list[str] = []
+    delimiter = ","
+    for delimiter in DELIMITERS:
+        try:
+            header = [h.strip().lower() for h in _cells(lines[first], delimiter)]
+        except csv.Error:
+            header = []
+        if "email" in header:
+            break
+    else:
+        delimiter = ","
     missing = [c for c in ("email",) if c not in header]
     unknown = [h for h in header if h not in EXPORTED]
-    if missing or unknown:
-        wrong = f"missing column {missing[0]!r}" if missing else f"unknown column {unknown[0]!r}"
+    if missing or unknown or _NOT_DECODED.search(lines[first]):
+        wrong = (
+            f"missing column {missing[0]!r}"
+            if missing
+            else f"unknown column {unknown[0]!r}"
+            if unknown
+            else "the header is not UTF-8 text"
+        )
         return Parsed(
             subscribers=(),
-            problems=(f"{filename}:1: {wrong} (the columns are {','.join(COLUMNS)})",),
+            problems=(f"{filename}:{first + 1}: {wrong} (the columns are {','.join(COLUMNS)})",),
             given={},
         )
-    reader.fieldnames = header
     found: dict[str, Subscriber] = {}
+    lines_of: dict[str, int] = {}
     given: dict[str, frozenset[str]] = {}
     problems = []
-    for row in reader:
-        line = reader.line_num
+    for number, text_line in enumerate(lines[first + 1 :], start=first + 2):
         try:
-            if None in row:
+            undecoded = _NOT_DECODED.search(text_line)
+            if undecoded:
+                byte = ord(undecoded.group()) - 0xDC00
+                raise ValueError(
+                    f"not UTF-8 text (byte 0x{byte:02X}); save the file as UTF-8 "
+                    '(Excel: "CSV UTF-8")'
+                )
+            try:
+                cells = _cells(text_line, delimiter)
+            except csv.Error:
+                raise ValueError("a quote opened on this line is not closed") from None
+            if not any(c.strip() for c in cells):
+                continue  # a blank line, or a spreadsheet's empty row
+            if any(c.strip() for c in cells[len(header) :]):
                 raise ValueError("more fields than columns")
+            row = dict(zip(header, cells, strict=False))
             made = subscriber(
                 email=row.get("email") or "",
                 name=row.get("name") or "",
@@ -124,11 +182,14 @@ def parse_csv(
                 known_briefings=known_briefings,
                 known_industries=known_industries,
             )
+            key = made.email.lower()
+            if key in found:
+                raise ValueError(f"{made.email} is already on line {lines_of[key]}")
         except ValueError as exc:
-            problems.append(f"{filename}:{line}: {exc}")
+            problems.append(f"{filename}:{number}: {exc}")
             continue
-        found[made.email.lower()] = made  # a repeated address: the last row wins
-        given[made.email.lower()] = frozenset(
+        found[key], lines_of[key] = made, number
+        given[key] = frozenset(
             field for field in EXPORTED if field != "email" and (row.get(field) or "").strip()
         )
     return Parsed(subscribers=tuple(found.values()), problems=tuple(problems), given=given)

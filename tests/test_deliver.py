@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 
 from briefings import config as configuration
 from briefings import deliver, pipeline, unsubscribe
+from briefings.errors import ConfigError
 from briefings.model import Edition, Subscriber
 from briefings.store import Store
 
@@ -76,12 +78,32 @@ def smtp() -> Iterator[tuple[Sink, int]]:
     controller.stop()
 
 
+SAMPLE = """
+[briefings.sample]
+title = "Sample Briefing"
+topics = ["turkey", "caucasus", "israel", "energy"]
+pro_sections = ["energy"]
+schedule = "0 7 * * *"
+subject = "{title} — {date:%a %d %b}"
+"""
+INDUSTRY = """
+[briefings.sample]
+title = "PRO Industries"
+format = "industry"
+tier = "pro"
+topics = ["oil-gas", "banking"]
+schedule = "0 9 * * thu"
+"""
+
+
 def setup(
     tmp_path: Path,
     port: int,
     subscribers: list[Subscriber],
     method: str = "smtp",
     made: Edition | None = None,
+    briefing: str = SAMPLE,
+    layout: str = "daily",
 ) -> configuration.Config:
     path = tmp_path / "feeds.toml"
     path.write_text(
@@ -94,14 +116,7 @@ smtp_port = {port}
 smtp_security = "none"
 rate = 1000
 base_url = "https://briefings.example.org"
-
-[briefings.sample]
-title = "Sample Briefing"
-topics = ["turkey", "caucasus", "israel", "energy"]
-pro_sections = ["energy"]
-schedule = "0 7 * * *"
-subject = "{{title}} — {{date:%a %d %b}}"
-""",
+{briefing}""",
         encoding="utf-8",
     )
     loaded = configuration.load(path)
@@ -110,7 +125,7 @@ subject = "{{title}} — {{date:%a %d %b}}"
     from briefings import render
 
     files = render.render(
-        made, env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
+        made, env=render.environment(), timezone="UTC", layout=LAYOUTS[layout]
     ).files
     folder = pipeline.write_edition(loaded.settings.output / "sample" / made.edition, files)
     store.record_edition(made, path=str(folder))
@@ -726,3 +741,145 @@ def test_render_measures_a_body_as_deliver_encodes_it(body: str) -> None:
     from briefings import render
 
     assert render.sent_size(body) == len(deliver._quoted(body))
+
+
+def test_industry_readers_get_only_the_industries_they_picked(
+    smtp: tuple[Sink, int], tmp_path: Path
+) -> None:
+    sink, port = smtp
+    readers = [
+        Subscriber(
+            email="oil@example.net", tier="pro", briefings=("sample",), industries=("oil-gas",)
+        ),
+        Subscriber(email="all@example.net", tier="pro", briefings=("sample",)),
+        Subscriber(
+            email="elsewhere@example.net",
+            tier="pro",
+            briefings=("sample",),
+            industries=("real-estate",),  # nothing of theirs in this edition's industries
+        ),
+    ]
+    loaded = setup(tmp_path, port, readers, briefing=INDUSTRY, layout="industry")
+    assert send(loaded).sent == 3
+    text = {
+        rcpt: email.message_from_bytes(data, policy=email.policy.default)
+        .get_body(("plain",))
+        .get_content()
+        for rcpt, data in sink.messages
+    }
+    html = {
+        rcpt: email.message_from_bytes(data, policy=email.policy.default)
+        .get_body(("html",))
+        .get_content()
+        for rcpt, data in sink.messages
+    }
+    assert "OIL & GAS" in text["oil@example.net"]
+    assert "QatarEnergy signs" in text["oil@example.net"]
+    assert "BANKING" not in text["oil@example.net"]
+    assert "Central bank trims" not in text["oil@example.net"]
+    assert "Central bank trims" not in html["oil@example.net"]
+    for default in ("all@example.net", "elsewhere@example.net"):  # every industry, in order
+        body = text[default]
+        assert body.index("OIL & GAS") < body.index("BANKING"), default
+        assert "QatarEnergy signs" in body and "Gulf lenders post" in body
+
+
+def test_a_test_message_never_shares_the_real_message_id(
+    smtp: tuple[Sink, int], tmp_path: Path
+) -> None:
+    """Gmail keeps one message per Message-ID: an editor's test to their own address, sent
+    again after a fix or before the edition, would hide the next one."""
+    sink, port = smtp
+    loaded = setup(tmp_path, port, people(1))
+    send(loaded, to="reader0@example.net")
+    send(loaded, to="reader0@example.net")
+    assert send(loaded).sent == 1
+    ids = [
+        email.message_from_bytes(data, policy=email.policy.default)["Message-ID"]
+        for _, data in sink.messages
+    ]
+    assert len(ids) == 3 and len(set(ids)) == 3, ids
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "נועה כהן-לוי בת שבע ממשפחת אברהם",  # 33 characters: one 92-character encoded word
+        "Ayşe Gülşen Öztürk-Şahinoğlu " * 12,
+        "Dana Levi-Montalcini, the Third, of the Long Name Family Society " * 10,
+    ],
+)
+def test_long_display_names_fold_into_short_encoded_words(name: str) -> None:
+    """RFC 2047: an encoded word is at most 75 characters; RFC 5322: a line at most 998 (78
+    recommended). A name from the subscriber file has no length limit."""
+    from email.header import decode_header, make_header
+
+    from briefings.config import Briefing, Delivery
+
+    briefing = Briefing(
+        id="b",
+        title=name,
+        description="",
+        topics=(),
+        schedule="0 7 * * *",
+        window=NOW - NOW,
+        repeat_window=NOW - NOW,
+        max_stories=5,
+        min_score=None,
+    )
+    delivery = Delivery(
+        sender=f'"{name}" <b@example.org>',
+        method="outbox",
+        outbox=Path("x"),
+        smtp_host="h",
+        smtp_port=25,
+        smtp_security="none",
+        rate=1.0,
+        connections=1,
+        base_url="https://b.example.org",
+        dkim_key=None,
+        dkim_selector="s",
+    )
+    data = deliver.message(
+        edition=edition(),
+        briefing=briefing,
+        subscriber=Subscriber(email="r@example.net", name=name),
+        html="<p>x</p>",
+        text="x",
+        delivery=delivery,
+        secret=b"s" * 20,
+        timezone="UTC",
+        now=NOW,
+    ).data
+    head = data.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert max(len(line) for line in head.split("\r\n")) <= 998
+    for field in head.replace("\r\n ", "\n ").split("\r\n"):
+        if field.startswith(("From:", "To:", "Subject:", "List-Id:")):
+            assert max(len(line) for line in field.split("\n")) <= 78, field
+    assert [w for w in head.split() if "=?" in w and len(w) > 75] == []
+    parsed = email.message_from_bytes(data, policy=email.policy.compat32)
+    for header in ("From", "To", "Subject", "List-Id"):
+        decoded = str(make_header(decode_header(parsed[header])))
+        assert " ".join(name.split()) in decoded, header
+        ends = {"From": "<b@example.org>", "To": "<r@example.net>", "List-Id": "<b.example.org>"}
+        assert decoded.endswith(ends.get(header, "Sun 22 Nov")), header
+
+
+def test_sending_needs_a_base_url_for_the_links(tmp_path: Path) -> None:
+    """Without one, every message went out with ``</unsubscribe?…>`` in List-Unsubscribe
+    (RFC 8058 one-click needs an absolute https link) and "index.html" as its web link."""
+    loaded = setup(tmp_path, 25, people(2), method="outbox")
+    bare = replace(loaded, delivery=replace(loaded.delivery, base_url=""))
+    for options in ({}, {"dry_run": True}, {"to": "editor@example.net"}):
+        with pytest.raises(deliver.DeliveryError, match=r"^delivery\.base_url: "):
+            send(bare, **options)
+    assert not loaded.delivery.outbox.exists() or not list(loaded.delivery.outbox.iterdir())
+    assert send(loaded).sent == 2
+
+
+def test_a_base_url_without_a_scheme_is_a_configuration_error(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.toml"
+    path.write_text('[delivery]\nbase_url = "briefings.example.org"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        configuration.load(path)
+    assert "delivery.base_url: must start with https:// (or http://)" in str(caught.value)

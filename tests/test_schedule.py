@@ -259,7 +259,8 @@ def test_review_builds_a_draft_that_approve_sends(
     path = catalogue(
         site,
         tmp_path,
-        DAILY + 'review = true\nsend_at = "12:30"\n\n[delivery]\nmethod = "outbox"\n',
+        DAILY
+        + 'review = true\nsend_at = "12:30"\n\n[delivery]\nmethod = "outbox"\nbase_url = "https://b.example.org"\n',
     )
     clock.set(NOW + timedelta(hours=1, minutes=1))  # 10:01
     config = configuration.load(path)
@@ -291,7 +292,11 @@ def test_review_builds_a_draft_that_approve_sends(
 def test_editions_not_approved_by_an_editor_are_never_dispatched(
     site: corpus.Site, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = catalogue(site, tmp_path, DAILY + '\n[delivery]\nmethod = "outbox"\n')
+    path = catalogue(
+        site,
+        tmp_path,
+        DAILY + '\n[delivery]\nmethod = "outbox"\nbase_url = "https://b.example.org"\n',
+    )
     config = configuration.load(path)
     store = pipeline.open_store(config)
     store.save_subscribers([Subscriber(email="r@example.net", briefings=("daily",))], now=NOW)
@@ -374,7 +379,12 @@ def test_approve_without_a_secret_changes_nothing(
 
     from briefings.cli import main
 
-    path = catalogue(site, tmp_path, DAILY + 'review = true\n\n[delivery]\nmethod = "outbox"\n')
+    path = catalogue(
+        site,
+        tmp_path,
+        DAILY
+        + 'review = true\n\n[delivery]\nmethod = "outbox"\nbase_url = "https://b.example.org"\n',
+    )
     clock.set(NOW + timedelta(hours=1, minutes=1))
     scheduling.edition_job(str(path), "daily", False)
     monkeypatch.delenv("BRIEFINGS_SECRET", raising=False)

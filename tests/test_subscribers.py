@@ -209,3 +209,83 @@ def test_an_import_never_resubscribes(write_config: Callable[[str], Path], tmp_p
     cli("import", str(exported), config=other)
     cli("import", str(csv_file), config=other)  # and the old list again
     assert cli("list", config=other) == listed
+
+
+def _import(path: Path, csv_file: Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(
+        main, ["--config", str(path), "subscribers", "import", str(csv_file)]
+    )
+    listed = CliRunner().invoke(main, ["--config", str(path), "subscribers", "list"])
+    return result.exit_code, result.output, listed.output
+
+
+def test_excel_exports_import_as_they_are(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Excel writes a BOM, CRLF, its locale's separator (';' where ',' is the decimal mark,
+    a tab for "Unicode Text" in UTF-16), headers as typed, and empty rows at the end."""
+    path = write_config(CONFIG)
+    semicolons = tmp_path / "excel-semicolons.csv"
+    semicolons.write_bytes(
+        "\ufeffEmail;Name;Tier;Briefings;Industries\r\n"
+        'selin@example.org;Selin Yıldız;PRO;israel;"banking;oil-gas"\r\n'
+        '"aram@example.org";"Aram, Jr.";free;israel;\r\n'
+        ";;;;\r\n;;;;\r\n".encode()
+    )
+    code, output, listed = _import(path, semicolons)
+    assert code == 0, output
+    assert "2 added, 0 updated, 0 rows refused" in output
+    assert "selin@example.org\tpro\tactive\tisrael\n" in listed
+    assert "aram@example.org\tfree\tactive\tisrael\n" in listed
+    tabs = tmp_path / "excel-unicode-text.txt"
+    tabs.write_bytes("email\tname\tbriefings\r\nnoa@example.org\tנועה\tisrael\r\n".encode("utf-16"))
+    code, output, listed = _import(path, tabs)
+    assert code == 0, output
+    assert "noa@example.org\tfree\tactive\tisrael\n" in listed
+
+
+def test_a_line_that_is_not_utf8_is_refused_alone(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    path = write_config(CONFIG)
+    csv_file = tmp_path / "legacy.csv"
+    csv_file.write_bytes(
+        b"email,name,briefings\nayse@example.org,Ay\xfee,israel\nomer@example.org,Omer,israel\n"
+    )
+    code, output, listed = _import(path, csv_file)
+    assert code == 1
+    assert "1 added, 0 updated, 1 rows refused" in output
+    assert f"{csv_file}:2: not UTF-8 text (byte 0xFE); save the file as UTF-8" in output
+    assert "omer@example.org" in listed and "ayse@" not in listed
+
+
+def test_an_unclosed_quote_costs_only_its_line(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    path = write_config(CONFIG)
+    csv_file = tmp_path / "quote.csv"
+    csv_file.write_text(
+        'email,name,briefings\n"dana@example.org,Dana,israel\n'
+        "omer@example.org,Omer,israel\neli@example.org,Eli,israel\n"
+    )
+    code, output, listed = _import(path, csv_file)
+    assert code == 1
+    assert "2 added, 0 updated, 1 rows refused" in output
+    assert f"{csv_file}:2: a quote opened on this line is not closed" in output
+    assert "omer@example.org" in listed and "eli@example.org" in listed
+
+
+def test_an_address_given_twice_is_reported_not_silently_merged(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    path = write_config(CONFIG)
+    csv_file = tmp_path / "twice.csv"
+    csv_file.write_text(
+        "email,name,tier,briefings\nDana@example.org,Dana,free,israel\n"
+        "omer@example.org,Omer,free,israel\ndana@EXAMPLE.org,Dana Levi,pro,industries\n"
+    )
+    code, output, listed = _import(path, csv_file)
+    assert code == 1
+    assert "2 added, 0 updated, 1 rows refused" in output
+    assert f"{csv_file}:4: dana@example.org is already on line 2" in output
+    assert "Dana@example.org\tfree\tactive\tisrael\n" in listed
