@@ -126,13 +126,56 @@ def progress_bars() -> Iterator[RichProgress | None]:
 @click.pass_context
 def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
     """Themed regional news briefings from RSS and Atom feeds."""
+    _logging(verbose=verbose)
+    ctx.obj = config_path
+
+
+def _logging(*, verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    if not verbose:
+    if verbose:
+        logging.getLogger().setLevel(logging.INFO)
+        logging.getLogger("briefings").setLevel(logging.NOTSET)
+    else:
         logging.getLogger("briefings").setLevel(logging.ERROR)
-    ctx.obj = config_path
+
+
+def _config_after_name(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.obj = value
+
+
+def _verbose_after_name(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        _logging(verbose=True)
+
+
+def _global_options_after_names(group: click.Group) -> None:
+    """Let every command also take ``--config`` and ``-v`` after its own name
+    (``briefings check --config x.toml``); given there, they win over the group's."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _global_options_after_names(command)
+            continue
+        command.params += [
+            click.Option(
+                ["--config", "config_path_after"],
+                type=click.Path(path_type=Path),
+                default=None,
+                expose_value=False,
+                callback=_config_after_name,
+                help="The configuration file (as before the command's name).",
+            ),
+            click.Option(
+                ["-v", "--verbose", "verbose_after"],
+                is_flag=True,
+                expose_value=False,
+                callback=_verbose_after_name,
+                help="Log what each step does.",
+            ),
+        ]
 
 
 @main.command()
@@ -987,6 +1030,8 @@ def _fail(lines: Sequence[Any], status: int) -> NoReturn:
         err.print(f"error: {line}", markup=False, soft_wrap=True, style="red")
     sys.exit(status)
 
+
+_global_options_after_names(main)
 
 if __name__ == "__main__":
     main()

@@ -300,3 +300,22 @@ def test_topics_explain_says_what_is_missing() -> None:
     result = CliRunner().invoke(main, ["topics", "explain"])
     assert result.exit_code == 2
     assert "give a URL or --text to explain" in result.output
+
+
+def test_config_and_verbose_work_after_the_command_name_too(
+    write_config: Callable[[str], Path],
+) -> None:
+    path = write_config('[briefings.a]\ntitle = "A"\nschedule = "0 7 * * *"\n')
+    for args in (
+        ["check", "--config", str(path)],
+        ["check", "-v", "--config", str(path)],
+        ["--config", "elsewhere.toml", "check", "--config", str(path)],
+        ["topics", "list", "--config", str(path)],
+    ):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, (args, result.output)
+    result = CliRunner().invoke(main, ["build", "nope", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "briefings.nope: no such briefing (known: a)" in result.output
+    result = CliRunner().invoke(main, ["subscribers", "list", "--config", str(path)])
+    assert result.exit_code == 0, result.output
