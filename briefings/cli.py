@@ -807,10 +807,10 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
     service = scheduling.Scheduler(config, store, send=not no_send)
     try:
         if listing:
-            service.prepare()
-            for job_id, when, zone in sorted(service.jobs(), key=lambda j: j[0]):
-                shown = f"{when:%Y-%m-%d %H:%M} {zone}" if when else "paused"
-                click.echo(f"{job_id:<{max(len(j) for j, _, _ in service.jobs())}}  {shown}")
+            upcoming = sorted(service.upcoming(scheduling.now()), key=lambda u: u.id)
+            width = max(len(u.id) for u in upcoming)
+            for job in upcoming:
+                click.echo(f"{job.id:<{width}}  {job.describe()}")
             return
         stop = threading.Event()
         signals: list[int] = []
