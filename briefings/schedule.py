@@ -300,7 +300,10 @@ def last_slot(briefing: Briefing, moment: datetime, *, within: timedelta) -> dat
     while candidate is not None and candidate <= moment:
         found = candidate
         previous = candidate
-        candidate = trigger.get_next_fire_time(previous, previous + timedelta(seconds=1))
+        # In UTC: a second added to a local time in the hour repeated when summer time ends
+        # lands in its first pass, and the trigger would give the same slot for ever.
+        after = previous.astimezone(UTC) + timedelta(seconds=1)
+        candidate = trigger.get_next_fire_time(previous, after)
     return found or moment
 
 

@@ -450,6 +450,27 @@ def test_a_changed_misfire_grace_reaches_the_stored_jobs(tmp_path: Path, clock: 
     store.close()
 
 
+def test_the_slot_of_a_run_in_the_hour_repeated_when_summer_time_ends(tmp_path: Path) -> None:
+    path = catalogue(
+        None,
+        tmp_path,
+        f"""
+[briefings.hourly]
+title = "Hourly"
+schedule = "0 * * * *"
+timezone = "{JERUSALEM}"
+""",
+    )
+    briefing = configuration.load(path).briefing("hourly")
+    # Israel leaves summer time at 02:00 on 25 October 2026: 01:00-01:59 comes twice.
+    second_one = datetime(2026, 10, 24, 23, 5, tzinfo=UTC)  # 01:05 IST, the second 01:05
+    slot = scheduling.last_slot(briefing, second_one, within=timedelta(hours=1, minutes=1))
+    assert slot.astimezone(UTC) == datetime(2026, 10, 24, 23, tzinfo=UTC)
+    first_one = datetime(2026, 10, 24, 22, 5, tzinfo=UTC)  # 01:05 IDT
+    slot = scheduling.last_slot(briefing, first_one, within=timedelta(hours=1, minutes=1))
+    assert slot.astimezone(UTC) == datetime(2026, 10, 24, 22, tzinfo=UTC)
+
+
 def test_approve_without_a_secret_changes_nothing(
     site: corpus.Site, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
