@@ -190,6 +190,8 @@ def check(config_path: Path) -> None:
         env = render.environment(config.settings.templates)
         for name in render.TEMPLATE_FILES:
             _load_template(env, name)
+    for warning in config.warnings():
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True, style="yellow")
     click.echo(
         f"{config_path}: OK: {len(config.feeds)} feeds, {len(config.briefings)} "
         f"briefings, {len(matcher.topics)} topics"
@@ -691,6 +693,16 @@ def _send(
         )
 
 
+def _can_send(config: configuration.Config) -> None:
+    """Stop, before anything changes, a command that would send but cannot: no secret,
+    or no base URL for the links of mail sent through SMTP."""
+    from . import deliver
+
+    deliver.secret_from_environment()
+    if config.delivery.method == "smtp" and config.unlinked_mail():
+        raise ConfigError([config.unlinked_mail()])
+
+
 def _send_locked(
     config: configuration.Config,
     briefing_ids: Sequence[str],
@@ -796,13 +808,12 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
     import signal
     import threading
 
-    from . import deliver
     from . import schedule as scheduling
 
     with errors_to_exit():
         config = configuration.load(config_path)
         if not no_send and not listing:
-            deliver.secret_from_environment()
+            _can_send(config)
         store = pipeline.open_store(config)
     service = scheduling.Scheduler(config, store, send=not no_send)
     try:
@@ -848,14 +859,13 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
 @click.pass_obj
 def approve(config_path: Path, briefing_id: str, edition: str | None, no_send: bool) -> None:
     """Approve a draft edition: it goes out now, or at the briefing's send_at if later."""
-    from . import deliver
     from . import schedule as scheduling
 
     with errors_to_exit():
         config = configuration.load(config_path)
         _known_briefings(config, (briefing_id,))
         if not no_send:
-            deliver.secret_from_environment()  # before anything changes
+            _can_send(config)  # before anything changes
         now = datetime.now(UTC)
         with _opened(config) as store:
             record = scheduling.approve(config, store, briefing_id, edition, now=now)

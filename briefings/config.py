@@ -483,6 +483,20 @@ class Config:
                 return briefing
         raise KeyError(briefing_id)
 
+    def unlinked_mail(self) -> str:
+        """Why sent emails would carry relative links (no base URL anywhere), or ``""``."""
+        if self.delivery.base_url:
+            return ""
+        return (
+            f"{self.path.name}: delivery.base_url: not set, nor settings.base_url: the links "
+            "in sent emails (view in browser, preferences, unsubscribe) would be relative and "
+            "lead nowhere; set the public address of the output folder"
+        )
+
+    def warnings(self) -> list[str]:
+        """What is valid but likely a mistake, one line each (``check`` prints them)."""
+        return [w for w in (self.unlinked_mail(),) if w]
+
 
 def builtin_topic_ids() -> tuple[str, ...]:
     """The ids of the built-in gazetteer, from its file names."""

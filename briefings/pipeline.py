@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from .config import Briefing, Config
-from .errors import BriefingsError, FetchError, OutputError, StoreError
+from .errors import BriefingsError, ConfigError, FetchError, OutputError, StoreError
 from .fetch import (
     FEED_ACCEPT,
     PAGE_ACCEPT,
@@ -883,10 +883,15 @@ def send_edition(
     stops with a :class:`deliver.DeliveryError`. A message that cannot be made (a
     control character in a name) fails its subscriber only.
 
+    Through SMTP, nothing is sent (a test neither) without a base URL: the links would be
+    relative, which means nothing in a mailbox (:class:`ConfigError`).
+
     A draft is not sent (but a test message is); the edition's status goes to
     *sending*, then *sent* when every message is sent or failed for good, or *failed*
     when some are left (no connection) or in doubt.
     """
+    if not dry_run and config.delivery.method == "smtp" and config.unlinked_mail():
+        raise ConfigError([config.unlinked_mail()])
     briefing = config.briefing(briefing_id)
     report = SendReport(briefing=briefing_id)
     if edition_name is None:

@@ -726,3 +726,50 @@ def test_render_measures_a_body_as_deliver_encodes_it(body: str) -> None:
     from briefings import render
 
     assert render.sent_size(body) == len(deliver._quoted(body))
+
+
+def test_without_a_base_url_smtp_refuses_to_send_and_check_warns(
+    smtp: tuple[Sink, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from briefings.cli import main
+
+    sink, port = smtp
+    loaded = setup(tmp_path, port, people(2))
+    path = loaded.path
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            'base_url = "https://briefings.example.org"\n', ""
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("BRIEFINGS_SECRET", SECRET)
+    problem = (
+        "feeds.toml: delivery.base_url: not set, nor settings.base_url: the links in sent "
+        "emails (view in browser, preferences, unsubscribe) would be relative and lead "
+        "nowhere; set the public address of the output folder"
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 0, result.output
+    assert f"warning: {problem}" in result.output
+    for extra in ([], ["--to", "editor@example.net"]):
+        result = CliRunner().invoke(main, ["--config", str(path), "send", "sample", *extra])
+        assert result.exit_code == 2, result.output
+        assert result.output.strip() == f"error: {problem}"
+    assert sink.messages == []
+    store = pipeline.open_store(configuration.load(path))
+    [record] = store.editions_of("sample")
+    assert record.status == "approved"
+    store.close()
+    result = CliRunner().invoke(main, ["--config", str(path), "send", "sample", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "would send 2" in result.output
+    # The outbox only writes .eml files to look at: it goes on, and check still warns.
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('method = "smtp"', 'method = "outbox"'),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "send", "sample"])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
