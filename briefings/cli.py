@@ -190,7 +190,8 @@ def check(config_path: Path) -> None:
         env = render.environment(config.settings.templates)
         for name in render.TEMPLATE_FILES:
             _load_template(env, name)
-    for warning in config.warnings():
+        pipeline.check_templates(config, now=datetime.now(UTC))
+    for warning in [*config.warnings(), *pipeline.stray_templates(config)]:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True, style="yellow")
     click.echo(
         f"{config_path}: OK: {len(config.feeds)} feeds, {len(config.briefings)} "
