@@ -477,11 +477,15 @@ class Config:
     delivery: Delivery = field(default_factory=lambda: _delivery_defaults())
 
     def briefing(self, briefing_id: str) -> Briefing:
-        """The briefing with this id; ``KeyError`` if there is none."""
+        """The briefing with this id; :class:`ConfigError` if there is none (it may have been
+        taken out of the file since an edition was built)."""
         for briefing in self.briefings:
             if briefing.id == briefing_id:
                 return briefing
-        raise KeyError(briefing_id)
+        known = ", ".join(sorted(b.id for b in self.briefings)) or "none"
+        raise ConfigError(
+            [f"{self.path.name}: briefings.{briefing_id}: no such briefing (known: {known})"]
+        )
 
     def unlinked_mail(self) -> str:
         """Why sent emails would carry relative links (no base URL anywhere), or ``""``."""
