@@ -886,7 +886,8 @@ def _briefings(
                 )
                 zone = timezone
         schedule = values["schedule"] or ""
-        if values["schedule"] is not None:
+        given = isinstance(item, dict) and "schedule" in item  # a missing one is said once
+        if values["schedule"] is not None and given:
             _check_cron(checker, schedule, zone, prefix + "schedule")
         send_at = _clock_time(checker, values["send_at"], prefix + "send_at")
         window = timedelta(hours=24)
