@@ -126,13 +126,56 @@ def progress_bars() -> Iterator[RichProgress | None]:
 @click.pass_context
 def main(ctx: click.Context, config_path: Path, verbose: bool) -> None:
     """Themed regional news briefings from RSS and Atom feeds."""
+    _logging(verbose=verbose)
+    ctx.obj = config_path
+
+
+def _logging(*, verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    if not verbose:
+    if verbose:
+        logging.getLogger().setLevel(logging.INFO)
+        logging.getLogger("briefings").setLevel(logging.NOTSET)
+    else:
         logging.getLogger("briefings").setLevel(logging.ERROR)
-    ctx.obj = config_path
+
+
+def _config_after_name(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.obj = value
+
+
+def _verbose_after_name(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        _logging(verbose=True)
+
+
+def _global_options_after_names(group: click.Group) -> None:
+    """Let every command also take ``--config`` and ``-v`` after its own name
+    (``briefings check --config x.toml``); given there, they win over the group's."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _global_options_after_names(command)
+            continue
+        command.params += [
+            click.Option(
+                ["--config", "config_path_after"],
+                type=click.Path(path_type=Path),
+                default=None,
+                expose_value=False,
+                callback=_config_after_name,
+                help="The configuration file (as before the command's name).",
+            ),
+            click.Option(
+                ["-v", "--verbose", "verbose_after"],
+                is_flag=True,
+                expose_value=False,
+                callback=_verbose_after_name,
+                help="Log what each step does.",
+            ),
+        ]
 
 
 @main.command()
@@ -147,6 +190,9 @@ def check(config_path: Path) -> None:
         env = render.environment(config.settings.templates)
         for name in render.TEMPLATE_FILES:
             _load_template(env, name)
+        pipeline.check_templates(config, now=datetime.now(UTC))
+    for warning in [*config.warnings(), *pipeline.stray_templates(config)]:
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True, style="yellow")
     click.echo(
         f"{config_path}: OK: {len(config.feeds)} feeds, {len(config.briefings)} "
         f"briefings, {len(matcher.topics)} topics"
@@ -638,7 +684,7 @@ def _send(
 ) -> None:
     from . import deliver
 
-    secret = deliver.ready_to_send(config.delivery)
+    secret = deliver.secret_from_environment()
     if to is not None:
         try:
             to = subscriber_records.normal_address(to)
@@ -654,6 +700,16 @@ def _send(
             resend=resend,
             edition_name=edition_name,
         )
+
+
+def _can_send(config: configuration.Config) -> None:
+    """Stop, before anything changes, a command that would send but cannot: no secret,
+    or no base URL for the links of mail sent through SMTP."""
+    from . import deliver
+
+    deliver.secret_from_environment()
+    if config.delivery.method == "smtp" and config.unlinked_mail():
+        raise ConfigError([config.unlinked_mail()])
 
 
 def _send_locked(
@@ -761,21 +817,20 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
     import signal
     import threading
 
-    from . import deliver
     from . import schedule as scheduling
 
     with errors_to_exit():
         config = configuration.load(config_path)
         if not no_send and not listing:
-            deliver.ready_to_send(config.delivery)
+            _can_send(config)
         store = pipeline.open_store(config)
     service = scheduling.Scheduler(config, store, send=not no_send)
     try:
         if listing:
-            service.prepare()
-            for job_id, when, zone in sorted(service.jobs(), key=lambda j: j[0]):
-                shown = f"{when:%Y-%m-%d %H:%M} {zone}" if when else "paused"
-                click.echo(f"{job_id:<{max(len(j) for j, _, _ in service.jobs())}}  {shown}")
+            upcoming = sorted(service.upcoming(scheduling.now()), key=lambda u: u.id)
+            width = max(len(u.id) for u in upcoming)
+            for job in upcoming:
+                click.echo(f"{job.id:<{width}}  {job.describe()}")
             return
         stop = threading.Event()
         signals: list[int] = []
@@ -813,14 +868,13 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
 @click.pass_obj
 def approve(config_path: Path, briefing_id: str, edition: str | None, no_send: bool) -> None:
     """Approve a draft edition: it goes out now, or at the briefing's send_at if later."""
-    from . import deliver
     from . import schedule as scheduling
 
     with errors_to_exit():
         config = configuration.load(config_path)
         _known_briefings(config, (briefing_id,))
         if not no_send:
-            deliver.ready_to_send(config.delivery)  # before anything changes
+            _can_send(config)  # before anything changes
         now = datetime.now(UTC)
         with _opened(config) as store:
             record = scheduling.approve(config, store, briefing_id, edition, now=now)
@@ -995,6 +1049,8 @@ def _fail(lines: Sequence[Any], status: int) -> NoReturn:
         err.print(f"error: {line}", markup=False, soft_wrap=True, style="red")
     sys.exit(status)
 
+
+_global_options_after_names(main)
 
 if __name__ == "__main__":
     main()

@@ -477,11 +477,29 @@ class Config:
     delivery: Delivery = field(default_factory=lambda: _delivery_defaults())
 
     def briefing(self, briefing_id: str) -> Briefing:
-        """The briefing with this id; ``KeyError`` if there is none."""
+        """The briefing with this id; :class:`ConfigError` if there is none (it may have been
+        taken out of the file since an edition was built)."""
         for briefing in self.briefings:
             if briefing.id == briefing_id:
                 return briefing
-        raise KeyError(briefing_id)
+        known = ", ".join(sorted(b.id for b in self.briefings)) or "none"
+        raise ConfigError(
+            [f"{self.path.name}: briefings.{briefing_id}: no such briefing (known: {known})"]
+        )
+
+    def unlinked_mail(self) -> str:
+        """Why sent emails would carry relative links (no base URL anywhere), or ``""``."""
+        if self.delivery.base_url:
+            return ""
+        return (
+            f"{self.path.name}: delivery.base_url: not set, nor settings.base_url: the links "
+            "in sent emails (view in browser, preferences, unsubscribe) would be relative and "
+            "lead nowhere; set the public address of the output folder"
+        )
+
+    def warnings(self) -> list[str]:
+        """What is valid but likely a mistake, one line each (``check`` prints them)."""
+        return [w for w in (self.unlinked_mail(),) if w]
 
 
 def builtin_topic_ids() -> tuple[str, ...]:
@@ -873,7 +891,8 @@ def _briefings(
                 )
                 zone = timezone
         schedule = values["schedule"] or ""
-        if values["schedule"] is not None:
+        given = isinstance(item, dict) and "schedule" in item  # a missing one is said once
+        if values["schedule"] is not None and given:
             _check_cron(checker, schedule, zone, prefix + "schedule")
         send_at = _clock_time(checker, values["send_at"], prefix + "send_at")
         window = timedelta(hours=24)

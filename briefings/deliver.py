@@ -86,23 +86,6 @@ def secret_from_environment() -> bytes:
     return value.encode()
 
 
-def check_links(delivery: Delivery) -> None:
-    """Refuse to send without ``[delivery] base_url``: every message's unsubscribe (RFC 8058
-    one-click needs an absolute link), preferences and view-in-browser links start there."""
-    if not delivery.base_url:
-        raise DeliveryError(
-            "delivery.base_url: must be set to send (or settings.base_url): the unsubscribe, "
-            "preferences and view-in-browser links of every message start there"
-        )
-
-
-def ready_to_send(delivery: Delivery) -> bytes:
-    """The secret that signs the links (:func:`secret_from_environment`), once
-    :func:`check_links` passes: what sending needs before anything changes."""
-    check_links(delivery)
-    return secret_from_environment()
-
-
 def token(secret: bytes, email: str, briefing: str) -> str:
     """The signature of (subscriber, briefing) that unsubscribe links carry."""
     digest = hmac.new(secret, f"{email.lower()}\n{briefing}".encode(), hashlib.sha256).digest()

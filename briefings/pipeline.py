@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from .config import Briefing, Config
-from .errors import BriefingsError, FetchError, OutputError, StoreError
+from .errors import BriefingsError, ConfigError, FetchError, OutputError, StoreError
 from .fetch import (
     FEED_ACCEPT,
     PAGE_ACCEPT,
@@ -615,6 +615,56 @@ def render_edition(
     ).files
 
 
+def check_templates(config: Config, *, now: datetime) -> None:
+    """Render every template as a build would, with a made-up edition of each briefing
+    (free and PRO, as written and as sent), its archive and the catalogue; the first
+    failure is a :class:`render.RenderError` naming the file and line."""
+    env = render.environment(config.settings.templates)
+    titles = {t.id: t.title for t in topic_matcher(config).topics.values()}
+    listings = {}
+    for briefing in config.briefings:
+        edition = render.specimen(briefing, now=now)
+        for sent in (False, True):
+            render_edition(config, briefing, edition, env=env, titles=titles, sent=sent)
+        listed = render.Listed(
+            edition=edition.edition,
+            title=edition.title,
+            generated_at=edition.generated_at,
+            stories=len(edition.stories),
+            headlines=tuple(story.title for story in edition.stories[:3]),
+        )
+        listings[briefing.id] = [listed]
+        render.archive(
+            briefing,
+            [listed],
+            env=env,
+            base_url=config.settings.base_url,
+            timezone=briefing.timezone,
+        )
+    render.catalogue(config.briefings, listings, env=env, timezone=config.settings.timezone)
+
+
+def stray_templates(config: Config) -> list[str]:
+    """Files in ``settings.templates`` named like, but not as, a theme file (``web.htm``):
+    the built-in file is used instead, one line each."""
+    import difflib
+
+    folder = config.settings.templates
+    if folder is None:
+        return []
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.name in render.TEMPLATE_FILES or not path.is_file():
+            continue
+        close = difflib.get_close_matches(path.name, render.TEMPLATE_FILES, n=1, cutoff=0.75)
+        if close:
+            found.append(
+                f"{path}: not a file of the theme (did you mean {close[0]!r}?); "
+                f"the built-in {close[0]} is used"
+            )
+    return found
+
+
 def editor_note(config: Config, briefing_id: str) -> str:
     """The editor's note for the next edition: ``notes/<briefing>.txt`` beside feeds.toml."""
     path = config.path.parent / "notes" / f"{briefing_id}.txt"
@@ -883,12 +933,16 @@ def send_edition(
     stops with a :class:`deliver.DeliveryError`. A message that cannot be made (a
     control character in a name) fails its subscriber only.
 
+    Through SMTP, nothing is sent (a test neither) without a base URL: the links would be
+    relative, which means nothing in a mailbox (:class:`ConfigError`).
+
     A draft is not sent (but a test message is); the edition's status goes to
     *sending*, then *sent* when every message is sent or failed for good, or *failed*
     when some are left (no connection) or in doubt.
     """
+    if not dry_run and config.delivery.method == "smtp" and config.unlinked_mail():
+        raise ConfigError([config.unlinked_mail()])
     briefing = config.briefing(briefing_id)
-    deliver.check_links(config.delivery)
     report = SendReport(briefing=briefing_id)
     if edition_name is None:
         latest = store.latest_edition(briefing_id)

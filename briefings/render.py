@@ -14,10 +14,11 @@ import binascii
 import json
 import re
 import textwrap
+import traceback
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -434,6 +435,8 @@ def edition_json(edition: Edition) -> str:
 def _template(env: jinja2.Environment, name: str, values: dict[str, Any]) -> str:
     try:
         return env.get_template(name).render(values)
+    except RenderError:
+        raise
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
     except jinja2.TemplateNotFound as exc:
@@ -444,7 +447,65 @@ def _template(env: jinja2.Environment, name: str, values: dict[str, Any]) -> str
             "remove the reference"
         ) from None
     except jinja2.UndefinedError as exc:
-        raise RenderError(f"{name}: {exc.message}") from None
+        raise RenderError(f"{_where(exc, name)}: {exc.message}") from None
+    except Exception as exc:  # a template's own runtime error: 1 / 0, a filter given nonsense
+        raise RenderError(f"{_where(exc, name)}: {exc}") from None
+
+
+def _where(exc: BaseException, name: str) -> str:
+    """``file:line`` of the template line that raised ``exc`` (Jinja2 puts the template's
+    frames into the traceback), or ``name`` alone when none is found."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if not frame.filename.endswith(".py") and Path(frame.filename).is_file()
+    ]
+    if not frames:
+        return name
+    return f"{frames[-1].filename}:{frames[-1].lineno}"
+
+
+def specimen(briefing: Briefing, *, now: datetime) -> Edition:
+    """A made-up edition of ``briefing`` that reaches every part of its templates: enough
+    stories for headlines, a lead with its image, a weekly's top four and sections of each
+    of its topics; other outlets, an update, a feed-text-only story, a right-to-left
+    headline, a story of no topic of the briefing, and a note. ``check`` renders it."""
+    topics = [*briefing.topics, *briefing.pro_sections] or ["specimen"]
+    stories = []
+    for n in range(10):
+        outlets = 1 + n % 3
+        title = "כותרת לדוגמה" if n == 3 else f"Specimen story {n + 1}"
+        sources = tuple(
+            Source(feed=f"Outlet {k + 1}", title=title, url=f"https://example.org/{n}/{k}")
+            for k in range(outlets)
+        )
+        topic = topics[n % len(topics)] if n < 9 else "specimen-other"
+        stories.append(
+            Story(
+                id=f"specimen-{n}",
+                title=title,
+                url=sources[0].url,
+                summary=f"What happened in story {n + 1}. Who said what, and what comes next.",
+                published=now - timedelta(hours=n),
+                topics=(topic,),
+                scores=((topic, 3.0),),
+                matches=(TopicMatch(topic=topic, term="Specimen", field="title", weight=3.0),),
+                sources=sources,
+                member_urls=tuple(source.url for source in sources),
+                image="https://example.org/lead.jpg" if n == 0 else "",
+                partial=n == 2,
+                update=n == 1,
+            )
+        )
+    return Edition(
+        briefing=briefing.id,
+        title=briefing.title,
+        description=briefing.description,
+        edition=f"{now:%Y-%m-%d-%H%M}",
+        generated_at=now,
+        stories=tuple(stories),
+        note="The editor's first paragraph.\n\nAnd a second one.",
+    )
 
 
 def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:

@@ -105,6 +105,40 @@ def job_specs(config: Config, *, send: bool) -> list[JobSpec]:
     return specs
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Upcoming:
+    """A job's next run as ``schedule --list`` shows it, in the job's own zone."""
+
+    id: str
+    when: datetime | None
+    """The next run; None for a paused job."""
+    zone: str
+    at_start: bool = False
+    """The job is due already: it runs as soon as the scheduler starts."""
+    missed: datetime | None = None
+    """A run missed while the scheduler was down: made up at start, or skipped."""
+
+    def describe(self) -> str:
+        """``2026-11-23 07:00 Europe/Istanbul``, and what happens to a missed run."""
+        if self.when is None:
+            return "paused"
+        shown = f"{self.when:%Y-%m-%d %H:%M} {self.zone}"
+        if self.at_start and self.missed is None:
+            return f"{shown} (at start)"
+        if self.at_start:
+            return f"{shown} (at start: the run due at {self.missed:%Y-%m-%d %H:%M} was missed)"
+        if self.missed is not None:
+            return (
+                f"{shown} (the run due at {self.missed:%Y-%m-%d %H:%M} was missed by more "
+                "than misfire_grace; it is skipped)"
+            )
+        return shown
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    return None if moment is None else moment.astimezone(zone)
+
+
 class Scheduler:
     """The scheduler of one configuration, its jobs in the store's database."""
 
@@ -136,6 +170,59 @@ class Scheduler:
         self.scheduler.start(paused=True)
         return self._reconcile()
 
+    def upcoming(self, moment: datetime) -> list[Upcoming]:
+        """What starting at ``moment`` would do with each job of the configuration, read
+        from the stored jobs without changing them (``schedule --list``): a stored run that
+        is due already runs at once, if within its misfire grace, or is skipped."""
+        self.scheduler.start(paused=True)
+        stored = {job.id: job for job in self.scheduler.get_jobs()}
+        out = []
+        for spec in self.specs:
+            job = stored.get(spec.id)
+            zone = ZoneInfo(spec.timezone)
+            if job is None or job.name != spec.signature:
+                due = (
+                    moment if spec.id == "fetch" else spec.trigger.get_next_fire_time(None, moment)
+                )
+                if due is None or due > moment:
+                    out.append(Upcoming(id=spec.id, when=_local(due, zone), zone=spec.timezone))
+                else:
+                    out.append(
+                        Upcoming(
+                            id=spec.id, when=_local(moment, zone), zone=spec.timezone, at_start=True
+                        )
+                    )
+                continue
+            due = job.next_run_time
+            if due is None or due > moment:
+                out.append(Upcoming(id=spec.id, when=_local(due, zone), zone=spec.timezone))
+                continue
+            missed = due
+            following = spec.trigger.get_next_fire_time(missed, moment)
+            while following is not None and following <= moment:
+                missed, following = following, spec.trigger.get_next_fire_time(following, moment)
+            grace = job.misfire_grace_time
+            if grace is None or moment - missed <= timedelta(seconds=grace):
+                out.append(
+                    Upcoming(
+                        id=spec.id,
+                        when=_local(moment, zone),
+                        zone=spec.timezone,
+                        at_start=True,
+                        missed=_local(missed, zone),
+                    )
+                )
+            else:
+                out.append(
+                    Upcoming(
+                        id=spec.id,
+                        when=_local(following, zone),
+                        zone=spec.timezone,
+                        missed=_local(missed, zone),
+                    )
+                )
+        return out
+
     def jobs(self) -> list[tuple[str, datetime | None, str]]:
         """(id, next run in the job's own zone, zone name) of every job."""
         zones = {spec.id: spec.timezone for spec in self.specs}
@@ -163,7 +250,12 @@ class Scheduler:
         changes = []
         for spec in self.specs:
             job = stored.pop(spec.id, None)
+            grace = None if spec.misfire_grace is None else int(spec.misfire_grace.total_seconds())
             if job is not None and job.name == spec.signature:
+                if job.misfire_grace_time != grace:
+                    # the same runs, so the stored next run (maybe a missed one) is kept
+                    self.scheduler.modify_job(spec.id, misfire_grace_time=grace)
+                    changes.append(f"changed {spec.id}")
                 continue
             self.scheduler.add_job(
                 spec.func,
@@ -172,9 +264,7 @@ class Scheduler:
                 id=spec.id,
                 name=spec.signature,
                 replace_existing=True,
-                misfire_grace_time=(
-                    None if spec.misfire_grace is None else int(spec.misfire_grace.total_seconds())
-                ),
+                misfire_grace_time=grace,
                 **({"next_run_time": now()} if spec.id == "fetch" else {}),
             )
             changes.append(f"{'changed' if job else 'added'} {spec.id}")
@@ -210,7 +300,10 @@ def last_slot(briefing: Briefing, moment: datetime, *, within: timedelta) -> dat
     while candidate is not None and candidate <= moment:
         found = candidate
         previous = candidate
-        candidate = trigger.get_next_fire_time(previous, previous + timedelta(seconds=1))
+        # In UTC: a second added to a local time in the hour repeated when summer time ends
+        # lands in its first pass, and the trigger would give the same slot for ever.
+        after = previous.astimezone(UTC) + timedelta(seconds=1)
+        candidate = trigger.get_next_fire_time(previous, after)
     return found or moment
 
 

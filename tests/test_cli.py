@@ -322,3 +322,75 @@ def test_topics_explain_keeps_each_reason_on_one_line_as_the_rule_spells_it() ->
         "turkey term\n" in result.output
     )
     assert "  turkey: 'Turkey' in title: 'Thanksgiving' near 'Turkey'\n" in result.output
+
+
+def test_config_and_verbose_work_after_the_command_name_too(
+    write_config: Callable[[str], Path],
+) -> None:
+    path = write_config('[briefings.a]\ntitle = "A"\nschedule = "0 7 * * *"\n')
+    for args in (
+        ["check", "--config", str(path)],
+        ["check", "-v", "--config", str(path)],
+        ["--config", "elsewhere.toml", "check", "--config", str(path)],
+        ["topics", "list", "--config", str(path)],
+    ):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, (args, result.output)
+    result = CliRunner().invoke(main, ["build", "nope", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "briefings.nope: no such briefing (known: a)" in result.output
+    result = CliRunner().invoke(main, ["subscribers", "list", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "message"),
+    [
+        (
+            "web.html",
+            "<h1>{{ edition.title }}</h1>\n{% for item in stories %}{{ item.titel }}{% endfor %}\n",
+            "2: 'dict object' has no attribute 'titel'",
+        ),
+        ("email.txt", "{{ edition.title }}\n{% include 'footer.txt' %}\n", "template not found"),
+        ("archive.html", "{% for e in editions %}\n{{ e.edition.titel }}{% endfor %}", "titel"),
+        ("catalogue.html", "{{ rows | length }}\n\n{{ 1 / 0 }}\n", "3: division by zero"),
+    ],
+)
+def test_check_renders_the_templates_and_finds_what_build_would(
+    write_config: Callable[[str], Path], tmp_path: Path, name: str, source: str, message: str
+) -> None:
+    templates = tmp_path / "mine"
+    templates.mkdir()
+    (templates / name).write_text(source, encoding="utf-8")
+    path = write_config(
+        '[settings]\ntemplates = "mine"\nbase_url = "https://b.example.org"\n\n'
+        '[briefings.daily]\ntitle = "D"\nschedule = "0 7 * * *"\n'
+        '[briefings.pro]\ntitle = "P"\nschedule = "0 7 * * *"\nformat = "industry"\n'
+        'tier = "pro"\n'
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 1, result.output
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("error: ") and message in line
+    if "template not found" not in message:
+        assert line.startswith(f"error: {templates / name}:")
+
+
+def test_check_warns_of_a_file_the_theme_never_reads(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    templates = tmp_path / "mine"
+    templates.mkdir()
+    (templates / "web.htm").write_text("<p>mine</p>\n", encoding="utf-8")
+    (templates / "footer.html").write_text("<p>included</p>\n", encoding="utf-8")
+    path = write_config(
+        '[settings]\ntemplates = "mine"\nbase_url = "https://b.example.org"\n\n'
+        '[briefings.daily]\ntitle = "D"\nschedule = "0 7 * * *"\n'
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: {templates / 'web.htm'}: not a file of the theme (did you mean "
+        "'web.html'?); the built-in web.html is used"
+    ) in result.output
+    assert "footer.html" not in result.output  # may be included by one of them

@@ -345,3 +345,18 @@ def test_a_database_without_its_driver_is_one_line(write_config: Callable[[str],
     assert line.startswith(
         "error: settings.database: postgresql+psycopg: its driver is not installed"
     )
+
+
+def test_a_misspelt_schedule_is_said_once_not_three_times(
+    write_config: Callable[[str], Path],
+) -> None:
+    path = write_config('[briefings.a]\ntitle = "A"\nschedul = "0 7 * * *"\n')
+    with pytest.raises(ConfigError) as caught:
+        config.load(path)
+    assert caught.value.problems == [
+        "feeds.toml: briefings.a.schedul: unknown key (did you mean 'schedule'?)",
+        "feeds.toml: briefings.a.schedule: required key is missing",
+    ]
+    path = write_config('[briefings.a]\ntitle = "A"\nschedule = ""\n')
+    with pytest.raises(ConfigError, match="bad cron line ''"):
+        config.load(path)

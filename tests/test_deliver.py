@@ -196,7 +196,6 @@ def test_messages_carry_every_header(smtp: tuple[Sink, int], tmp_path: Path) -> 
 
 
 def test_a_free_reader_gets_a_pro_lead_as_a_teaser(smtp: tuple[Sink, int], tmp_path: Path) -> None:
-    from dataclasses import replace
 
     made = edition()
     pro_lead = replace(
@@ -298,7 +297,6 @@ def test_outbox_dry_run_test_address_and_min_stories(tmp_path: Path) -> None:
     assert len(files) == 4
     parsed = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    from dataclasses import replace
 
     strict = replace(loaded, briefings=(replace(loaded.briefings[0], min_stories=50),))
     assert send(strict).skipped_reason == "9 stories, fewer than min_stories = 50"
@@ -865,21 +863,56 @@ def test_long_display_names_fold_into_short_encoded_words(name: str) -> None:
         assert decoded.endswith(ends.get(header, "Sun 22 Nov")), header
 
 
-def test_sending_needs_a_base_url_for_the_links(tmp_path: Path) -> None:
-    """Without one, every message went out with ``</unsubscribe?…>`` in List-Unsubscribe
-    (RFC 8058 one-click needs an absolute https link) and "index.html" as its web link."""
-    loaded = setup(tmp_path, 25, people(2), method="outbox")
-    bare = replace(loaded, delivery=replace(loaded.delivery, base_url=""))
-    for options in ({}, {"dry_run": True}, {"to": "editor@example.net"}):
-        with pytest.raises(deliver.DeliveryError, match=r"^delivery\.base_url: "):
-            send(bare, **options)
-    assert not loaded.delivery.outbox.exists() or not list(loaded.delivery.outbox.iterdir())
-    assert send(loaded).sent == 2
-
-
 def test_a_base_url_without_a_scheme_is_a_configuration_error(tmp_path: Path) -> None:
     path = tmp_path / "feeds.toml"
     path.write_text('[delivery]\nbase_url = "briefings.example.org"\n', encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         configuration.load(path)
     assert "delivery.base_url: must start with https:// (or http://)" in str(caught.value)
+
+
+def test_without_a_base_url_smtp_refuses_to_send_and_check_warns(
+    smtp: tuple[Sink, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from briefings.cli import main
+
+    sink, port = smtp
+    loaded = setup(tmp_path, port, people(2))
+    path = loaded.path
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            'base_url = "https://briefings.example.org"\n', ""
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("BRIEFINGS_SECRET", SECRET)
+    problem = (
+        "feeds.toml: delivery.base_url: not set, nor settings.base_url: the links in sent "
+        "emails (view in browser, preferences, unsubscribe) would be relative and lead "
+        "nowhere; set the public address of the output folder"
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 0, result.output
+    assert f"warning: {problem}" in result.output
+    for extra in ([], ["--to", "editor@example.net"]):
+        result = CliRunner().invoke(main, ["--config", str(path), "send", "sample", *extra])
+        assert result.exit_code == 2, result.output
+        assert result.output.strip() == f"error: {problem}"
+    assert sink.messages == []
+    store = pipeline.open_store(configuration.load(path))
+    [record] = store.editions_of("sample")
+    assert record.status == "approved"
+    store.close()
+    result = CliRunner().invoke(main, ["--config", str(path), "send", "sample", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "would send 2" in result.output
+    # The outbox only writes .eml files to look at: it goes on, and check still warns.
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('method = "smtp"', 'method = "outbox"'),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "send", "sample"])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2

@@ -342,3 +342,29 @@ def test_a_long_headline_stays_in_the_story_column(served: Served, browser: Any)
     )
     assert stories["right"] <= preview["left"], (stories, preview)
     assert widest <= 0
+
+
+def test_a_briefing_taken_out_of_feeds_toml_while_the_desk_runs(
+    served: Served, tmp_path: Path
+) -> None:
+    config = tmp_path / "feeds.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text[: text.index("[briefings.daily]")], encoding="utf-8")
+    cookie = {"Cookie": f"{desk.COOKIE}={served.desk.token}"}
+    page = f"{served.base}/b/daily/2026-11-22-0900"
+    for url in (page, f"{page}/render?view=web&tier=free", f"{served.base}/b/nope/2026"):
+        request = urllib.request.Request(url, headers=cookie)
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request)
+        body = caught.value.read().decode()
+        caught.value.close()
+        assert caught.value.code == 404
+        assert "no such briefing" in body
+    request = urllib.request.Request(
+        f"{page}/approve", data=f"token={served.desk.token}".encode(), headers=cookie
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request)  # the change is refused; back to the page, now gone
+    assert "no such briefing" in caught.value.read().decode()
+    caught.value.close()
+    assert served.store.edition("daily", "2026-11-22-0900").status == "draft"  # type: ignore[union-attr]

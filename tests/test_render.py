@@ -147,7 +147,7 @@ def test_template_error_names_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(RenderError, match=r"web.html:2:"):
         render.render(edition(), env=render.environment(tmp_path), timezone="UTC")
     (tmp_path / "web.html").write_text("{{ nonsense.value }}\n")
-    with pytest.raises(RenderError, match=r"web.html: 'nonsense' is undefined"):
+    with pytest.raises(RenderError, match=r"web.html:1: 'nonsense' is undefined"):
         render.render(edition(), env=render.environment(tmp_path), timezone="UTC")
 
 

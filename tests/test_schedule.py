@@ -165,7 +165,7 @@ timezone = "{JERUSALEM}"
     assert set(lines) == {"fetch", "israel", "turkey"}
     assert lines["turkey"].endswith(" 17:00 Europe/Istanbul")
     assert lines["israel"].endswith(" 06:30 Asia/Jerusalem")
-    assert lines["fetch"].endswith(" UTC")
+    assert lines["fetch"].endswith(" UTC (at start)")
 
     # A briefing taken out of feeds.toml loses its job; a changed one is updated.
     text = path.read_text(encoding="utf-8")
@@ -355,7 +355,16 @@ def test_sigterm_during_a_fetch_leaves_the_store_consistent(
     assert result.exit_code == 0, result.output
 
 
-def test_listing_the_jobs_uses_up_no_run(tmp_path: Path) -> None:
+def job_names(database: Path) -> dict[str, str]:
+    """Each stored job's signature, read straight from the table."""
+    import pickle
+
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(f"SELECT id, job_state FROM {scheduling.JOBS_TABLE}")
+        return {job_id: pickle.loads(state)["name"] for job_id, state in rows}
+
+
+def test_listing_the_jobs_uses_up_no_run_and_changes_no_job(tmp_path: Path) -> None:
     path = catalogue(
         None,
         tmp_path,
@@ -367,9 +376,104 @@ def test_listing_the_jobs_uses_up_no_run(tmp_path: Path) -> None:
         result = CliRunner().invoke(main, ["--config", str(path), "schedule", "--list"])
         assert result.exit_code == 0, result.output
         shown.append(dict(line.split(None, 1) for line in result.output.splitlines()))
-        time.sleep(0.2)
-    assert shown[0]["fetch"] == shown[1]["fetch"] == shown[2]["fetch"]  # still due, not run
+    assert all(s["fetch"].endswith(" UTC (at start)") for s in shown)  # still due, not run
     assert set(shown[0]) == {"daily", "dispatch", "fetch"}
+
+    # A scheduler running with --no-send keeps its jobs: --list (which lists the sending
+    # jobs) must not turn them into sending ones, nor add a dispatch job under it.
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    service = scheduling.Scheduler(config, store, send=False)
+    service.start()
+    service.stop(wait=True)
+    store.close()
+    before = job_names(tmp_path / "briefings.db")
+    assert set(before) == {"daily", "fetch"}
+    result = CliRunner().invoke(main, ["--config", str(path), "schedule", "--list"])
+    assert result.exit_code == 0, result.output
+    assert job_names(tmp_path / "briefings.db") == before
+
+
+def test_listing_shows_the_true_next_run_after_a_stop(tmp_path: Path, clock: Clock) -> None:
+    path = catalogue(
+        None,
+        tmp_path,
+        DAILY,
+        feeds='[[feeds]]\nname = "Local"\nurl = "http://127.0.0.1:9/feed.xml"\n',
+    )
+    clock.set(NOW)  # 09:00 UTC
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    service = scheduling.Scheduler(config, store, send=False)
+    service.prepare()  # stored: daily at 10:00, fetch at 09:00
+    service.stop(wait=False)
+    store.close()
+
+    def listed() -> dict[str, str]:
+        args = ["--config", str(path), "schedule", "--list", "--no-send"]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        return dict(line.split(None, 1) for line in result.output.splitlines())
+
+    clock.set(NOW + timedelta(minutes=80))  # 10:20: the 10:00 run is within the grace
+    lines = listed()
+    assert lines["daily"] == (
+        "2026-11-22 10:20 UTC (at start: the run due at 2026-11-22 10:00 was missed)"
+    )
+    assert lines["fetch"] == (
+        "2026-11-22 10:20 UTC (at start: the run due at 2026-11-22 10:15 was missed)"
+    )
+    clock.set(NOW + timedelta(days=2, hours=3))  # 12:00 two days later: beyond the grace
+    lines = listed()
+    assert lines["daily"] == (
+        "2026-11-25 10:00 UTC (the run due at 2026-11-24 10:00 was missed by more than "
+        "misfire_grace; it is skipped)"
+    )
+
+
+def test_a_changed_misfire_grace_reaches_the_stored_jobs(tmp_path: Path, clock: Clock) -> None:
+    path = catalogue(None, tmp_path, DAILY)
+    clock.set(NOW)
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    service = scheduling.Scheduler(config, store, send=False)
+    service.prepare()
+    service.stop(wait=False)
+    store.close()
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('misfire_grace = "1h"', 'misfire_grace = "3h"'),
+        encoding="utf-8",
+    )
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    service = scheduling.Scheduler(config, store, send=False)
+    assert service.prepare() == ["changed daily"]
+    [job] = [j for j in service.scheduler.get_jobs() if j.id == "daily"]
+    assert job.misfire_grace_time == 3 * 3600
+    assert job.next_run_time == datetime(2026, 11, 22, 10, tzinfo=UTC)  # its next run kept
+    service.stop(wait=False)
+    store.close()
+
+
+def test_the_slot_of_a_run_in_the_hour_repeated_when_summer_time_ends(tmp_path: Path) -> None:
+    path = catalogue(
+        None,
+        tmp_path,
+        f"""
+[briefings.hourly]
+title = "Hourly"
+schedule = "0 * * * *"
+timezone = "{JERUSALEM}"
+""",
+    )
+    briefing = configuration.load(path).briefing("hourly")
+    # Israel leaves summer time at 02:00 on 25 October 2026: 01:00-01:59 comes twice.
+    second_one = datetime(2026, 10, 24, 23, 5, tzinfo=UTC)  # 01:05 IST, the second 01:05
+    slot = scheduling.last_slot(briefing, second_one, within=timedelta(hours=1, minutes=1))
+    assert slot.astimezone(UTC) == datetime(2026, 10, 24, 23, tzinfo=UTC)
+    first_one = datetime(2026, 10, 24, 22, 5, tzinfo=UTC)  # 01:05 IDT
+    slot = scheduling.last_slot(briefing, first_one, within=timedelta(hours=1, minutes=1))
+    assert slot.astimezone(UTC) == datetime(2026, 10, 24, 22, tzinfo=UTC)
 
 
 def test_approve_without_a_secret_changes_nothing(
