@@ -462,7 +462,7 @@ def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
         "partial": story.partial,
         "updated": story.update,  # not "update": Jinja would find dict.update first
         "rtl": right_to_left(story.title),
-        "teaser": _first_sentence(story.summary),
+        "teaser": teaser(story.summary),
         "image": safe_href(story.image),
         "locked": False,
         "why": ", ".join(sorted({f"{m.term} ({m.field})" for m in story.matches})),
@@ -484,12 +484,57 @@ def _other_outlets(sources: Sequence[Source]) -> list[Source]:
     return others
 
 
-def _first_sentence(text: str) -> str:
-    words = text.split()
-    for index, word in enumerate(words[:40]):
-        if word.endswith((".", "!", "?")) and index >= 5:
-            return " ".join(words[: index + 1])
-    return " ".join(words[:25]) + (" …" if len(words) > 25 else "")
+TEASER_WORDS = 25
+"""A teaser holds at most this many words of a PRO story's summary ..."""
+TEASER_SHARE = 1 / 3
+"""... and at most this share of it, counted in words and in characters alike."""
+TEASER_CHARACTERS = 150
+"""The most characters of a teaser cut from text without spaces (25 words of English)."""
+UNSPACED = 30
+"""A first "word" this long is text written without spaces (Chinese, Japanese, Thai)."""
+ELLIPSIS = "…"
+
+
+def teaser(summary: str) -> str:
+    """What a free reader sees of a PRO story's ``summary``: its first words, never more
+    than :data:`TEASER_WORDS` nor more than :data:`TEASER_SHARE` of the text (in words
+    and in characters), then an ellipsis. It ends at a sentence end when one falls in the
+    second half of that span. Empty for an empty summary.
+
+    Text written without spaces (Chinese, Japanese, Thai: a first "word" of
+    :data:`UNSPACED` characters or more) is cut by characters instead, never inside a
+    combining sequence. A short summary is never given away whole: two words give ``…``.
+    """
+    words = summary.split()
+    if not words:
+        return ""
+    text = " ".join(words)
+    characters = int(len(text) * TEASER_SHARE)
+    kept = words[: min(TEASER_WORDS, int(len(words) * TEASER_SHARE))]
+    while kept and len(" ".join(kept)) > characters:
+        kept.pop()
+    if kept:
+        ends = [n for n, word in enumerate(kept) if word.endswith((".", "!", "?", "։", "۔", "。"))]
+        if ends and ends[-1] + 1 >= max(2, len(kept) // 2) and ends[-1] + 1 < len(kept):
+            kept = kept[: ends[-1] + 1]
+        return " ".join(kept) + " " + ELLIPSIS
+    if len(words[0]) >= UNSPACED:  # no spaces to cut at: a third of the characters
+        cut = min(characters, TEASER_CHARACTERS)
+        while cut > 0 and _joins_previous(text[cut]):
+            cut -= 1
+        if cut:
+            return text[:cut] + ELLIPSIS
+    return ELLIPSIS
+
+
+def _joins_previous(character: str) -> bool:
+    """Whether ``character`` belongs with the one before it: a combining mark, a zero-width
+    joiner or a variation selector, which a cut before it would orphan."""
+    return (
+        unicodedata.category(character) in ("Mn", "Mc", "Me")
+        or character in "\u200c\u200d"
+        or "\ufe00" <= character <= "\ufe0f"
+    )
 
 
 def _iso(moment: datetime) -> str:

@@ -359,3 +359,55 @@ def test_blank_lines_in_a_note_make_no_empty_paragraph() -> None:
         assert '<p dir="auto"></p>' not in html and '<div dir="auto"></div>' not in html, name
         assert '<p dir="auto">Second thought.</p>' in html or "Second thought.</div>" in html
     assert "First thought.\n\nSecond thought.\n\nThird thought.\n" in files["email.txt"]
+
+
+def teaser_body(teaser: str) -> str:
+    """The words a teaser gives away, without its ellipsis."""
+    assert teaser.endswith("…"), teaser
+    return teaser.removesuffix("…").rstrip()
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Ministers met in Ankara today.",  # five words: the old teaser was all of it
+        "The first sentence of story 1 says what happened. The second adds who said what.",
+        "Kurz. " + "Ein sehr langer zweiter Satz folgt hier mit vielen weiteren Wörtern. " * 6,
+        " ".join(f"word{n}" for n in range(90)) + ".",
+        "הכנסת אישרה את התקציב לאחר דיון ארוך של שעות רבות. השרים הצביעו בעד ההצעה ברוב גדול",
+        "أعلنت الحكومة اليوم عن خطة جديدة لدعم الشركات الصغيرة في المدن الكبرى والقرى",
+        "東京で開かれた会議で、各国の代表は新しい貿易協定について合意した。協定は来年から発効する予定である。",
+        "การประชุมที่กรุงเทพฯวันนี้ตกลงเรื่องการค้าใหม่ระหว่างประเทศเพื่อนบ้านทั้งหมด",
+        "e\u0301" * 60,
+    ],
+)
+def test_a_teaser_withholds_most_of_the_summary(summary: str) -> None:
+    made = render.teaser(summary)
+    given = teaser_body(made)
+    text = " ".join(summary.split())
+    assert text.startswith(given)
+    assert len(given) <= len(text) / 3
+    assert len(given.split()) <= min(25, len(text.split()) / 3) or " " not in text
+    if given and " " in text:  # whole words only
+        assert text[len(given)] == " "
+    assert not given or not render._joins_previous(text[len(given)])
+
+
+def test_a_teaser_of_a_long_summary_is_25_words() -> None:
+    summary = " ".join(f"word{n}" for n in range(90))
+    assert render.teaser(summary) == " ".join(f"word{n}" for n in range(25)) + " …"
+    assert render.teaser("") == ""
+    assert render.teaser("Two words") == "…"
+
+
+def test_a_short_pro_summary_is_not_given_away_in_the_free_files() -> None:
+    made = edition()
+    short = "Baku and Ankara agree PRO-ONLY-DETAIL terms."
+    made = dataclasses.replace(
+        made, stories=tuple(dataclasses.replace(s, summary=short) for s in made.stories)
+    )
+    layout = render.Layout(tier="pro")
+    files = render.render(made, env=render.environment(), timezone="UTC", layout=layout).files
+    for name in ("index.html", "email.html", "email.txt"):
+        assert "PRO-ONLY-DETAIL" not in files[name], name
+        assert "PRO-ONLY-DETAIL" in files[name.replace(".", ".pro.", 1)], name
