@@ -1,5 +1,10 @@
 """An :class:`Edition` → web page, email and plain text, plus ``edition.json``.
 
+Each edition is rendered twice, for free and for PRO readers, and its files fall in two
+sets: the public ones (free renderings, and an ``edition.json`` whose PRO stories are
+teasers), which may be served to anyone, and the private ones (PRO renderings, and the
+whole ``edition.json`` that sending and the desk read back).
+
 Jinja2 with autoescape and ``StrictUndefined``; every value a template prints
 loses its control characters first, and every link to an article must be
 http(s) (the stages upstream ensure both; this is the second lock). The email is MJML compiled by
@@ -36,11 +41,22 @@ from .text import printable, safe_href
 TEMPLATE_FILES = ("web.html", "email.mjml", "email.txt", "archive.html", "catalogue.html")
 
 
+PUBLIC_FILES = ("index.html", "email.html", "email.txt", "edition.json")
+PRIVATE_FILES = ("index.pro.html", "email.pro.html", "email.pro.txt", "edition.json")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rendered:
-    """The files of one edition, as text, keyed by file name."""
+    """The files of one edition, as text, keyed by file name: ``public`` for the output
+    folder (:data:`PUBLIC_FILES`), ``private`` for the private one (:data:`PRIVATE_FILES`)."""
 
-    files: dict[str, str]
+    public: dict[str, str]
+    private: dict[str, str]
+
+    @property
+    def files(self) -> dict[str, str]:
+        """Every rendering by file name; ``edition.json`` is the whole one."""
+        return {**self.public, **self.private}
 
 
 def builtin_templates() -> Path:
@@ -126,7 +142,9 @@ def wrap(text: str, width: int = 72, indent: str = "") -> str:
 
 UNSUBSCRIBE_LINK = "https://unsubscribe.invalid/__unsubscribe__"
 PREFERENCES_LINK = "https://preferences.invalid/__preferences__"
-"""Placeholders in every email, replaced by each subscriber's own signed links when sent."""
+VIEW_LINK = "https://view.invalid/__view__"
+"""Placeholders in every email, replaced by each subscriber's own signed links when sent
+(the view link, to the PRO web edition, only in the PRO rendering)."""
 EMAIL_LIMIT = 100_000
 """Bytes the two bodies of a message may take as sent (:func:`sent_size`). Gmail clips a
 message over 102 KB (104,448 bytes); the rest is room for headers, MIME boundaries and
@@ -151,6 +169,9 @@ class Layout:
     """Where the output folder is published; empty for links relative to the edition."""
     unsubscribe_url: str = UNSUBSCRIBE_LINK
     preferences_url: str = PREFERENCES_LINK
+    view_url: str = VIEW_LINK
+    """The PRO web edition: a PRO reader's own signed link, which ``briefings serve``
+    answers, since it is never in the output folder."""
 
     @classmethod
     def of(
@@ -192,13 +213,17 @@ def context(
         top, rest = rest[:4], rest[4:]
     sections = [] if layout.format == "minute" else _sections(rest, layout, tier)
     for item in kept:  # wherever it stands: headlines, lead, top four or a section
-        item["locked"] = tier == "free" and (layout.tier == "pro" or _pro_only(item, layout))
+        item["locked"] = tier == "free" and is_pro(item["story"], layout)
+    has_pro = layout.tier == "pro" or bool(layout.pro_sections)
+    upgrade = f"{layout.base_url}/pro" if layout.base_url else "#upgrade"
+    # The PRO web page is never public: PRO readers reach it through their own link.
+    pro_web = layout.view_url if has_pro else web
     return {
         "edition": edition,
         "format": layout.format,
         "tier": tier,
         "pro_briefing": layout.tier == "pro",
-        "has_pro": layout.tier == "pro" or bool(layout.pro_sections),
+        "has_pro": has_pro,
         "theme": {
             "masthead": layout.theme.masthead,
             "accent": layout.theme.accent,
@@ -214,11 +239,11 @@ def context(
         "note": _paragraphs(edition.note),
         "more": len(stories) - len(kept),
         "links": {
-            "web": web,
-            "pro_web": web.replace("index.html", "index.pro.html"),
+            "web": pro_web if tier == "pro" else web,
+            "pro_web": pro_web if tier == "pro" else upgrade if has_pro else web,
             "preferences": layout.preferences_url,
             "unsubscribe": layout.unsubscribe_url,
-            "upgrade": f"{layout.base_url}/pro" if layout.base_url else "#upgrade",
+            "upgrade": upgrade,
             "archive": _archive_url(edition, layout.base_url),
         },
         "date_label": f"{local:%A} {local.day} {local:%B %Y}",
@@ -230,16 +255,18 @@ def context(
 def render(
     edition: Edition, *, env: jinja2.Environment, timezone: str, layout: Layout = Layout()
 ) -> Rendered:
-    """Every file of the edition folder: web page, email and text, free and PRO."""
-    files = {}
+    """Every file of the edition: web page, email and text, free (public) and PRO (private),
+    and its ``edition.json``, public (PRO stories as teasers) and whole (private)."""
+    files: dict[str, dict[str, str]] = {}
     for tier in TIERS:
         suffix = "" if tier == "free" else ".pro"
         values = context(edition, timezone=timezone, layout=layout, tier=tier)
-        files[f"index{suffix}.html"] = _template(env, "web.html", values)
+        made = files[tier] = {f"index{suffix}.html": _template(env, "web.html", values)}
         html, text = _email(edition, env, timezone, layout, tier, values)
-        files[f"email{suffix}.html"], files[f"email{suffix}.txt"] = html, text
-    files["edition.json"] = edition_json(edition)
-    return Rendered(files=files)
+        made[f"email{suffix}.html"], made[f"email{suffix}.txt"] = html, text
+    files["free"]["edition.json"] = edition_json(edition, layout=layout)
+    files["pro"]["edition.json"] = edition_json(edition)
+    return Rendered(public=files["free"], private=files["pro"])
 
 
 def _email(
@@ -380,10 +407,13 @@ def _paragraphs(text: str) -> str:
     )
 
 
-def _pro_only(item: dict[str, Any], layout: Layout) -> bool:
-    """Whether a story belongs to a PRO section: the first of its topics in the layout's order
-    is one of ``pro_sections``, as :func:`_sections` would place it."""
-    home = next((topic for topic in layout.topics if topic in item["topics"]), None)
+def is_pro(story: Story, layout: Layout) -> bool:
+    """Whether ``story`` is PRO material, a teaser for free readers: every story of a PRO
+    briefing, and a story of a PRO section, the first of its topics in the layout's order
+    being one of ``pro_sections`` (as :func:`_sections` places it)."""
+    if layout.tier == "pro":
+        return True
+    home = next((topic for topic in layout.topics if topic in story.topics), None)
     return home is not None and home in layout.pro_sections
 
 
@@ -397,9 +427,17 @@ def _archive_url(edition: Edition, base_url: str) -> str:
     return f"{base_url}/{edition.briefing}/index.html" if base_url else "../index.html"
 
 
-def edition_json(edition: Edition) -> str:
-    """The public ``edition.json`` contract (``docs/edition-json.md``)."""
+def edition_json(edition: Edition, *, layout: Layout | None = None) -> str:
+    """The ``edition.json`` contract (``docs/edition-json.md``).
+
+    With a ``layout``, the public document, for free readers: each PRO story
+    (:func:`is_pro`) keeps its headline, outlet and times, but its summary is its
+    :func:`teaser`, and its other sources, image and matches are left out, as in the
+    free rendering. Without one, the whole document (``"tier": "pro"``), kept private.
+    """
+    public = layout is not None
     document = {
+        "tier": "free" if public else "pro",
         "briefing": edition.briefing,
         "title": edition.title,
         "edition": edition.edition,
@@ -407,28 +445,43 @@ def edition_json(edition: Edition) -> str:
         "description": edition.description,
         "note": edition.note,
         "stories": [
-            {
-                "id": story.id,
-                "title": story.title,
-                "url": story.url,
-                "summary": story.summary,
-                "topics": list(story.topics),
-                "published": _iso(story.published),
-                "sources": [
-                    {"feed": s.feed, "title": s.title, "url": s.url} for s in story.sources
-                ],
-                "image": story.image,
-                "partial": story.partial,
-                "update": story.update,
-                "matches": [
-                    {"topic": m.topic, "term": m.term, "field": m.field, "weight": m.weight}
-                    for m in story.matches
-                ],
-            }
+            _story_json(story, pro=layout is not None and is_pro(story, layout), public=public)
             for story in edition.stories
         ],
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _lead_source(story: Story) -> tuple[Source, ...]:
+    """The source whose link is the story's own (the lead comes first)."""
+    return tuple(s for s in story.sources if s.url == story.url)[:1] or story.sources[:1]
+
+
+def _story_json(story: Story, *, pro: bool, public: bool) -> dict[str, Any]:
+    """One story of ``edition.json``; a PRO story of the public document as its teaser."""
+    withheld = public and pro
+    return {
+        "id": story.id,
+        "title": story.title,
+        "url": story.url,
+        "summary": teaser(story.summary) if withheld else story.summary,
+        "topics": list(story.topics),
+        "published": _iso(story.published),
+        "sources": [
+            {"feed": s.feed, "title": s.title, "url": s.url}
+            for s in (_lead_source(story) if withheld else story.sources)
+        ],
+        "image": "" if withheld else story.image,
+        "partial": story.partial,
+        "update": story.update,
+        "locked": withheld,
+        "matches": []
+        if withheld
+        else [
+            {"topic": m.topic, "term": m.term, "field": m.field, "weight": m.weight}
+            for m in story.matches
+        ],
+    }
 
 
 def _template(env: jinja2.Environment, name: str, values: dict[str, Any]) -> str:
@@ -641,6 +694,12 @@ def _atom(briefing: Briefing, editions: list[Listed], base_url: str) -> str:
         feed.updated(datetime.now(UTC))
     atom: bytes = feed.atom_str(pretty=True)
     return atom.decode("utf-8")
+
+
+def is_whole(document: Any) -> bool:
+    """Whether a decoded ``edition.json`` holds every story in full: the private one
+    (``"tier": "pro"``), or one written before there was a public one (no ``tier``)."""
+    return isinstance(document, dict) and document.get("tier", "pro") != "free"
 
 
 def edition_from_json(text: str) -> Edition:

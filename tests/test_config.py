@@ -185,7 +185,10 @@ def test_good_config_resolves_paths_and_defaults(write_config: Callable[[str], P
             "feeds.toml: settings.database: ",
         ),
         (
-            ("[briefings.everything]", "[delivery]\noutbox = 'editions/mail'\n[briefings.everything]"),
+            (
+                "[briefings.everything]",
+                "[delivery]\noutbox = 'editions/mail'\n[briefings.everything]",
+            ),
             "feeds.toml: delivery.outbox: ",
         ),
         (

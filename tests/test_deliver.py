@@ -109,10 +109,10 @@ subject = "{{title}} — {{date:%a %d %b}}"
     made = made or edition()
     from briefings import render
 
-    files = render.render(
+    rendered = render.render(
         made, env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
-    ).files
-    folder = pipeline.write_edition(loaded.settings.output / "sample" / made.edition, files)
+    )
+    _, folder = pipeline.publish(loaded, made, rendered)
     store.record_edition(made, path=str(folder))
     store.save_subscribers(subscribers, now=NOW)
     store.close()
@@ -726,3 +726,94 @@ def test_render_measures_a_body_as_deliver_encodes_it(body: str) -> None:
     from briefings import render
 
     assert render.sent_size(body) == len(deliver._quoted(body))
+
+
+def get(url: str) -> tuple[int, str, Any]:
+    """Status, body and headers of a GET, errors included."""
+    try:
+        with urllib.request.urlopen(url) as response:
+            return int(response.status), response.read().decode(), response.headers
+    except urllib.error.HTTPError as refused:
+        with refused:
+            return refused.code, refused.read().decode(), refused.headers
+
+
+def test_a_pro_reader_views_the_pro_edition_through_serve_and_a_forged_link_sees_nothing(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    made = edition()
+    pro_story = made.stories[4]  # the energy section is PRO
+    hidden = " ".join(pro_story.summary.split()[-8:])
+    readers = [
+        Subscriber(email="pro@example.net", tier="pro", briefings=("sample",)),
+        Subscriber(email="free@example.net", briefings=("sample",)),
+    ]
+    loaded = setup(tmp_path, 25, readers, method="outbox", made=made)
+    assert send(loaded).sent == 2
+    got = {}
+    for path in loaded.delivery.outbox.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        got[str(message["To"])] = message
+    pro_html = got["pro@example.net"].get_body(("html",)).get_content()
+    pro_text = got["pro@example.net"].get_body(("plain",)).get_content()
+    free_html = got["free@example.net"].get_body(("html",)).get_content()
+    prefix = f"{loaded.delivery.base_url}/view?"
+    [link] = {line.split(": ", 1)[1] for line in pro_text.splitlines() if prefix in line}
+    assert link.replace("&", "&amp;") in pro_html  # "View in browser" in the HTML part too
+    assert prefix not in free_html and "index.pro.html" not in free_html + pro_html
+    assert not list(loaded.settings.output.rglob("*.pro.*"))
+
+    store = Store(loaded.settings.database)
+    secret = SECRET.encode()
+    with unsubscribe.running(store, secret, private=loaded.settings.private) as base:
+        here = base + link.removeprefix(loaded.delivery.base_url)
+        status, page, headers = get(here)
+        assert status == 200
+        assert hidden in " ".join(page.split())  # the PRO story in full
+        assert "Upgrade to PRO" not in page
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert "no-store" in headers["Cache-Control"]
+        assert "preferences.invalid" not in page and "/preferences?e=pro%40example.net" in page
+
+        query = {k: v[0] for k, v in parse_qs(urlsplit(here).query).items()}
+
+        def changed(**values: str) -> str:
+            return f"{base}/view?{urlencode({**query, **values})}"
+
+        expired = deliver.view_url(base, secret, "pro@example.net", made, days=-1)
+        other = deliver.view_url(
+            base, secret, "pro@example.net", replace(made, edition="2026-11-23-1200"), days=90
+        )
+        free_link = deliver.view_url(base, secret, "free@example.net", made, days=90)
+        traversal = deliver.view_url(
+            base, secret, "pro@example.net", replace(made, briefing="../sample"), days=90
+        )
+        refused = {
+            "no token": (changed(t=""), 403),
+            "forged token": (changed(t="A" * 24), 403),
+            "signed by another secret": (
+                deliver.view_url(
+                    base, b"another-secret-entirely", "pro@example.net", made, days=90
+                ),
+                403,
+            ),
+            "another reader": (changed(e="free@example.net"), 403),
+            "a later expiry": (changed(x=str(int(query["x"]) + 86400)), 403),
+            "another edition": (changed(d="2026-11-21-1200"), 403),
+            "expired": (expired, 403),
+            "a free reader's own": (free_link, 403),
+            "an edition never built": (other, 404),
+            "a path out of the folder": (traversal, 403),
+            "no query": (f"{base}/view", 403),
+        }
+        for why, (url, expected) in refused.items():
+            status, page, _ = get(url)
+            assert status == expected, why
+            assert hidden not in " ".join(page.split()) and pro_story.title not in page, why
+        store.set_preferences("pro@example.net", briefings=(), industries=(), now=NOW)
+        status, page, _ = get(here)  # unsubscribed from everything: no longer a reader
+        assert status == 403 and hidden not in page
+    store.close()

@@ -411,3 +411,43 @@ def test_a_short_pro_summary_is_not_given_away_in_the_free_files() -> None:
     for name in ("index.html", "email.html", "email.txt"):
         assert "PRO-ONLY-DETAIL" not in files[name], name
         assert "PRO-ONLY-DETAIL" in files[name.replace(".", ".pro.", 1)], name
+
+
+@pytest.mark.parametrize("format", ["daily", "weekly", "minute"])
+def test_the_public_edition_json_has_pro_stories_as_teasers(format: str) -> None:
+    made, layout = energy_first(format)
+    lead = dataclasses.replace(made.stories[0], url="https://e0.example/1")
+    made = dataclasses.replace(made, stories=(lead, *made.stories[1:]))
+    rendered = render.render(made, env=render.environment(), timezone="UTC", layout=layout)
+    assert set(rendered.public) == set(render.PUBLIC_FILES)
+    assert set(rendered.private) == set(render.PRIVATE_FILES)
+    public = json.loads(rendered.public["edition.json"])
+    whole = json.loads(rendered.private["edition.json"])
+    assert_contract(public)
+    assert_contract(whole)
+    assert (public["tier"], whole["tier"]) == ("free", "pro")
+    assert "PRO-ONLY-DETAIL" not in rendered.public["edition.json"]
+    assert "PRO-ONLY-DETAIL" in rendered.private["edition.json"]
+    pro, *free = public["stories"]
+    assert pro["locked"] and pro["summary"] == render.teaser(made.stories[0].summary)
+    assert pro["title"] == "Pipeline gas deal signed for two decades"
+    assert len(pro["sources"]) == 1 and pro["matches"] == [] and pro["image"] == ""
+    assert not any(s["locked"] for s in free)
+    assert [s["summary"] for s in free] == [s.summary for s in made.stories[1:]]
+    assert not any(s["locked"] for s in whole["stories"])
+    again = render.edition_from_json(rendered.private["edition.json"])
+    assert [(s.id, s.summary) for s in again.stories] == [(s.id, s.summary) for s in made.stories]
+    assert not render.is_whole(public) and render.is_whole(whole)
+    assert render.is_whole({k: v for k, v in whole.items() if k != "tier"})  # older versions
+
+
+def test_a_pro_reader_views_the_web_edition_through_a_link_of_their_own() -> None:
+    made, layout = energy_first("daily")
+    files = render.render(made, env=render.environment(), timezone="UTC", layout=layout).files
+    for name in ("email.pro.html", "email.pro.txt"):
+        assert render.VIEW_LINK in files[name]
+        assert "index.pro.html" not in files[name]
+    for name in ("email.html", "email.txt", "index.html"):
+        assert render.VIEW_LINK not in files[name]
+    free = render.render(made, env=render.environment(), timezone="UTC").files
+    assert render.VIEW_LINK not in free["email.pro.html"]  # nothing PRO: the public page
