@@ -670,7 +670,8 @@ def secure_output(config: Config, env: Any = None) -> list[Path]:
     """
     output = config.settings.output
     briefings = {b.id: b for b in config.briefings}
-    changed = []
+    changed: list[Path] = []
+    titles: dict[str, str] = {}
     for briefing_folder in sorted(p for p in output.iterdir() if p.is_dir()):
         if briefing_folder.name.startswith("."):
             continue
@@ -678,18 +679,29 @@ def secure_output(config: Config, env: Any = None) -> list[Path]:
         for folder in sorted(p for p in briefing_folder.iterdir() if p.is_dir()):
             if folder.name.startswith(".") or not _holds_pro(folder):
                 continue
-            _secure_edition(config, briefings.get(briefing_folder.name), folder, env)
+            if not titles:
+                titles = {t.id: t.title for t in topic_matcher(config).topics.values()}
+            briefing = briefings.get(briefing_folder.name)
+            _secure_edition(config, briefing, folder, env=env, titles=titles)
             changed.append(folder)
             log.warning("%s: PRO files moved out of the output folder", folder)
-        if briefing_folder.name not in briefings and not any(briefing_folder.iterdir()):
+        emptied = (
+            briefing_folder.name not in briefings
+            and changed
+            and changed[-1].parent == briefing_folder
+        )
+        if emptied and not any(briefing_folder.iterdir()):
             briefing_folder.rmdir()
     return changed
+
+
+PRO_RENDERINGS = ("index.pro.html", "email.pro.html", "email.pro.txt")
 
 
 def _holds_pro(folder: Path) -> bool:
     """Whether an edition folder in the output holds PRO files: renderings, or a whole
     ``edition.json``."""
-    if any(folder.glob("*.pro.*")):
+    if any((folder / name).exists() for name in PRO_RENDERINGS):
         return True
     try:
         return render.is_whole(json.loads((folder / "edition.json").read_text(encoding="utf-8")))
@@ -697,30 +709,38 @@ def _holds_pro(folder: Path) -> bool:
         return False
 
 
-def _secure_edition(config: Config, briefing: Briefing | None, folder: Path, env: Any) -> None:
+def _secure_edition(
+    config: Config,
+    briefing: Briefing | None,
+    folder: Path,
+    *,
+    env: Any,
+    titles: Mapping[str, str],
+) -> None:
     """Move one edition folder's PRO files from the output to the private folder."""
     _, private = edition_folders(config, folder.parent.name, folder.name)
     make_private_root(config)
     try:
-        found = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir() if p.is_file()}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OutputError(f"{folder}: cannot read an edition to move: {exc}") from None
-    if briefing is None:  # not ours to render again: all of it goes
-        if not private.exists():
-            write_edition(private, found, public=False)
-        shutil.rmtree(folder)
-        return
+        if briefing is None:  # not ours to render again: all of it goes
+            if private.exists():
+                shutil.rmtree(folder)
+            else:
+                private.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(folder, private)  # a rename on one file system
+            return
+    except OSError as exc:
+        raise _output_error(folder, exc) from None
     edition = None
-    for text in (_text(private / "edition.json"), found.get("edition.json")):
+    for text in (_text(private / "edition.json"), _text(folder / "edition.json")):
         with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
             if text is not None and render.is_whole(json.loads(text)):
                 edition = render.edition_from_json(text)
                 break
     if edition is not None:
-        publish(config, edition, render_edition(config, briefing, edition, env=env))
+        publish(config, edition, render_edition(config, briefing, edition, env=env, titles=titles))
         return
     kept = {name: _text(private / name) for name in render.PRIVATE_FILES}
-    pro = {name: text for name, text in found.items() if ".pro." in name}
+    pro = {name: text for name in PRO_RENDERINGS if (text := _text(folder / name)) is not None}
     write_edition(
         private, {**{n: t for n, t in kept.items() if t is not None}, **pro}, public=False
     )
