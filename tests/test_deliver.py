@@ -817,3 +817,40 @@ def test_a_pro_reader_views_the_pro_edition_through_serve_and_a_forged_link_sees
         status, page, _ = get(here)  # unsubscribed from everything: no longer a reader
         assert status == 403 and hidden not in page
     store.close()
+
+
+def test_the_serve_command_answers_a_pro_view_link(tmp_path: Path) -> None:
+    """``briefings serve`` as it is run, in its own process: the signed link from a sent
+    message opens the PRO page; the same link with another edition opens nothing."""
+    made = edition()
+    reader = Subscriber(email="pro@example.net", tier="pro", briefings=("sample",))
+    loaded = setup(tmp_path, 25, [reader], method="outbox", made=made)
+    assert send(loaded).sent == 1
+    [path] = loaded.delivery.outbox.glob("*.eml")
+    text = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    prefix = f"{loaded.delivery.base_url}/view?"
+    [link] = [
+        line.split(": ", 1)[1]
+        for line in text.get_body(("plain",)).get_content().splitlines()
+        if prefix in line
+    ]
+    command = [sys.executable, "-m", "briefings.cli", "--config", str(loaded.path), "serve"]
+    server = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", "0"],
+        env={**os.environ, "BRIEFINGS_SECRET": SECRET, "COLUMNS": "200"},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()
+        base = line.split(" at ", 1)[1].strip().rstrip("/")
+        assert base.startswith("http://127.0.0.1:"), line
+        status, page, _ = get(base + link.removeprefix(loaded.delivery.base_url))
+        assert status == 200 and made.stories[4].summary in " ".join(page.split())
+        other = link.replace(f"d={made.edition}", "d=2026-11-21-1200")
+        status, page, _ = get(base + other.removeprefix(loaded.delivery.base_url))
+        assert status == 403 and made.stories[4].title not in page
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)  # closes its stderr pipe
