@@ -637,6 +637,10 @@ def write_archive(config: Config, env: Any) -> None:
     if output.is_dir():
         sweep(output)
         secure_output(config, env)
+    if config.settings.private.is_dir():  # what a crashed run left there too
+        for folder in config.settings.private.iterdir():
+            if folder.is_dir() and not folder.name.startswith("."):
+                sweep(folder)
     listings = {b.id: render.edition_listing(output / b.id) for b in config.briefings}
     for briefing in config.briefings:
         folder = output / briefing.id

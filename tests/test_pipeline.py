@@ -656,6 +656,9 @@ def test_an_edition_an_earlier_version_wrote_is_read_then_moved_out_of_the_outpu
     old_layout(loaded, made, old)
     retired = replace(made, briefing="retired", edition="2026-11-01-1200")
     old_layout(loaded, retired, output / "retired" / retired.edition)
+    leftover = private / "other" / ".staging-2026-11-22-1200-x"  # a crashed run's
+    leftover.mkdir(parents=True)
+    (leftover / "email.pro.txt").write_text("half", encoding="utf-8")
     partial = output / "sample" / "2026-11-20-1200"  # PRO renderings without their edition.json
     old_layout(loaded, replace(made, edition=partial.name), partial)
     (partial / "edition.json").unlink()
@@ -679,6 +682,7 @@ def test_an_edition_an_earlier_version_wrote_is_read_then_moved_out_of_the_outpu
     assert sorted(p.name for p in old.iterdir()) == sorted(render.PUBLIC_FILES)
     assert json.loads((old / "edition.json").read_text(encoding="utf-8"))["tier"] == "free"
     assert not (output / "retired").exists()  # not configured: moved whole
+    assert not leftover.exists()
     assert sorted(p.name for p in partial.iterdir()) == ["email.html", "email.txt", "index.html"]
     assert (private / "sample" / partial.name / "email.pro.txt").exists()
     assert (private / "retired" / retired.edition / "index.pro.html").exists()
