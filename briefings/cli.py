@@ -304,7 +304,10 @@ def demo(config_path: Path, out_dir: Path) -> None:
         _reset_demo_folder(out_dir)
         with corpus.serve() as site:
             config = site.configure(
-                base, out_dir.resolve() / "briefings.db", out_dir.resolve() / "editions"
+                base,
+                out_dir.resolve() / "briefings.db",
+                out_dir.resolve() / "editions",
+                out_dir.resolve() / "private",
             )
             err.print(
                 f"Serving {len(site.corpus.items)} sample items from "
@@ -319,6 +322,7 @@ def demo(config_path: Path, out_dir: Path) -> None:
     )
     for item in built:
         click.echo(f"  {item.path / 'index.html'}")
+    click.echo(f"PRO renderings and whole editions (never serve these): {config.settings.private}")
 
 
 @main.group()
@@ -774,7 +778,8 @@ def _send_locked(
 @click.option("--port", default=8080, show_default=True)
 @click.pass_obj
 def serve(config_path: Path, host: str, port: int) -> None:
-    """Answer the emails' unsubscribe (RFC 8058 one-click too) and preferences links."""
+    """Answer the emails' unsubscribe (RFC 8058 one-click too), preferences and PRO readers'
+    view-in-browser links."""
     from . import deliver, unsubscribe
 
     with errors_to_exit():
@@ -787,12 +792,21 @@ def serve(config_path: Path, host: str, port: int) -> None:
         industries=tuple((t.id, t.title) for t in matcher.topics.values() if t.kind == "industry"),
     )
     try:
-        httpd = unsubscribe.server(store, secret, choices=choices, host=host, port=port)
+        httpd = unsubscribe.server(
+            store,
+            secret,
+            choices=choices,
+            private=config.settings.private,
+            base_url=config.delivery.base_url,
+            host=host,
+            port=port,
+        )
     except OSError as exc:
         store.close()
         _fail([f"cannot listen on {host}:{port}: {exc.strerror}"], 1)
     err.print(
-        f"Answering unsubscribe and preferences links at http://{host}:{httpd.server_address[1]}/"
+        "Answering unsubscribe, preferences and PRO view links at "
+        f"http://{host}:{httpd.server_address[1]}/"
     )
     try:
         httpd.serve_forever()

@@ -62,7 +62,16 @@ SETTINGS: dict[str, Key] = {
         "path resolves against the folder of feeds.toml.",
     ),
     "output": Key(
-        type=str, default="out", help="Folder the editions are written to, relative to feeds.toml."
+        type=str,
+        default="out",
+        help="Folder the editions are written to for readers, relative to feeds.toml; it may "
+        "be served to the public as is.",
+    ),
+    "private": Key(
+        type=str,
+        default="private",
+        help="Folder, relative to feeds.toml, of what only PRO readers and editors may see: "
+        "the PRO renderings and each whole edition.json; never inside settings.output.",
     ),
     "fetch_interval": Key(
         type=str,
@@ -316,6 +325,12 @@ DELIVERY: dict[str, Key] = {
         help="PEM file of the DKIM private key, relative to feeds.toml; empty: no DKIM signature.",
     ),
     "dkim_selector": Key(type=str, default="briefings", help="The DKIM selector."),
+    "view_days": Key(
+        type=int,
+        default=90,
+        help="Days a PRO reader's own 'View in browser' link (answered by briefings serve) "
+        "works after the edition was built; at least 1.",
+    ),
 }
 SECTIONS = {
     "settings": SETTINGS,
@@ -332,6 +347,8 @@ class Settings:
 
     database: str
     output: Path
+    private: Path
+    """The PRO renderings and whole editions; outside ``output``, which may be public."""
     timezone: str
     templates: Path | None
     base_url: str
@@ -463,6 +480,8 @@ class Delivery:
     base_url: str
     dkim_key: Path | None
     dkim_selector: str
+    view_days: int = 90
+    """Days a PRO reader's signed link to the PRO web edition works."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -532,6 +551,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
     feeds = _feeds(checker, raw.get("feeds", []), root)
     briefings = _briefings(checker, raw.get("briefings", {}), known_topics, settings.timezone)
     delivery = _delivery(checker, raw.get("delivery", {}), root, settings.base_url)
+    _kept_private(checker, settings, delivery)
     checker.raise_if_any()
     return Config(
         delivery=delivery,
@@ -541,6 +561,37 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
         briefings=briefings,
         topics=topics,
     )
+
+
+def _kept_private(checker: _Checker, settings: Settings, delivery: Delivery) -> None:
+    """PRO material stays out of ``settings.output``, which may be served to anyone: the
+    private folder, the outbox of sent messages and a SQLite store may not be inside it
+    (nor the output inside the private folder, where a briefing's folder could be it)."""
+    output = settings.output.resolve()
+    private = settings.private.resolve()
+    if private == output or output in private.parents:
+        checker.add(
+            "settings.private",
+            f"{settings.private} is inside settings.output ({settings.output}), which may be "
+            "served to anyone; choose a folder outside it",
+        )
+    elif private in output.parents:
+        checker.add(
+            "settings.private",
+            f"{settings.private} holds settings.output ({settings.output}); choose two "
+            "separate folders",
+        )
+    places = [("delivery.outbox", delivery.outbox)]
+    if settings.database.startswith("sqlite:///") and settings.database != "sqlite:///:memory:":
+        places.append(("settings.database", Path(settings.database[len("sqlite:///") :])))
+    for key, place in places:
+        resolved = place.resolve()
+        if resolved == output or output in resolved.parents:
+            checker.add(
+                key,
+                f"{place} is inside settings.output ({settings.output}), which may be served "
+                "to anyone; choose a place outside it",
+            )
 
 
 def parse_duration(text: str) -> timedelta:
@@ -654,6 +705,8 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
         if values[name] <= 0:
             checker.add(f"settings.{name}", f"must be greater than zero, got {values[name]!r}")
             values[name] = SETTINGS[name].default
+    if not values["private"].strip():
+        checker.add("settings.private", "must not be empty (the default is 'private')")
     templates = values["templates"]
     if templates and not (root / templates).is_dir():
         checker.add("settings.templates", f"{root / templates}: no such folder")
@@ -661,6 +714,7 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
     return Settings(
         database=_database_url(values["database"], root),
         output=root / values["output"],
+        private=root / (values["private"] or SETTINGS["private"].default),
         timezone=values["timezone"],
         templates=(root / templates) if templates else None,
         base_url=_base_url(checker, values["base_url"], "settings.base_url"),
@@ -713,6 +767,9 @@ def _delivery(checker: _Checker, raw: Any, root: Path, base_url: str) -> Deliver
         values["smtp_port"] = DELIVERY["smtp_port"].default
     if values["connections"] < 1:
         checker.add("delivery.connections", f"must be at least 1, got {values['connections']!r}")
+    if not 1 <= values["view_days"] <= 3650:
+        checker.add("delivery.view_days", f"must be 1 to 3650, got {values['view_days']!r}")
+        values["view_days"] = DELIVERY["view_days"].default
     return Delivery(
         sender=values["from"],
         method=method,
@@ -725,6 +782,7 @@ def _delivery(checker: _Checker, raw: Any, root: Path, base_url: str) -> Deliver
         base_url=_base_url(checker, values["base_url"], "delivery.base_url") or base_url,
         dkim_key=(root / values["dkim_key"]) if values["dkim_key"] else None,
         dkim_selector=values["dkim_selector"],
+        view_days=values["view_days"],
     )
 
 

@@ -141,14 +141,21 @@ class Site:
             for o in self.corpus.outlets
         ]
 
-    def configure(self, base: Config, database: Path, output: Path) -> Config:
-        """``base``'s briefings and topics over this site's feeds, with its own store.
+    def configure(
+        self, base: Config, database: Path, output: Path, private: Path | None = None
+    ) -> Config:
+        """``base``'s briefings and topics over this site's feeds, with its own store,
+        output folder and private folder (``private`` beside ``output`` by default).
 
         The site is ours and on loopback, so the politeness delay between two
         page requests to one host is dropped.
         """
         settings = replace(
-            base.settings, database=f"sqlite:///{database}", output=output, host_delay=0.0
+            base.settings,
+            database=f"sqlite:///{database}",
+            output=output,
+            private=private or output.parent / "private",
+            host_delay=0.0,
         )
         return replace(base, settings=settings, feeds=tuple(self.feeds()))
 

@@ -3,7 +3,10 @@ an outbox folder.
 
 Unsubscribe and preference links carry a token, an HMAC over the subscriber's
 address and the briefing, keyed by ``BRIEFINGS_SECRET``: nobody can unsubscribe
-someone else. Headers are built from values that cannot carry a line break.
+someone else. A PRO reader's "View in browser" link carries another, over the
+address, briefing, edition and the link's expiry: the PRO web edition is never
+public, and ``briefings serve`` shows it only for such a link. Headers are built
+from values that cannot carry a line break.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.header import Header
 from email.utils import format_datetime, parseaddr
 from html import escape
@@ -40,7 +43,9 @@ if TYPE_CHECKING:
 
 UNSUBSCRIBE = "https://unsubscribe.invalid/__unsubscribe__"
 PREFERENCES = "https://preferences.invalid/__preferences__"
-"""Placeholders rendered into every email and replaced per subscriber."""
+VIEW = "https://view.invalid/__view__"
+"""Placeholders rendered into every email and replaced per subscriber (``VIEW``, the PRO
+web edition, is in PRO renderings only)."""
 
 
 class DeliveryError(BriefingsError):
@@ -95,6 +100,33 @@ def token(secret: bytes, email: str, briefing: str) -> str:
 def verify(secret: bytes, email: str, briefing: str, presented: str) -> bool:
     """Whether ``presented`` is the token of this subscriber and briefing."""
     return hmac.compare_digest(token(secret, email, briefing), presented)
+
+
+def view_token(secret: bytes, email: str, briefing: str, edition: str, expires: int) -> str:
+    """The signature of a PRO reader's link to one edition's PRO web page, until
+    ``expires`` (Unix seconds). Its message has five lines, an unsubscribe token's two,
+    so neither can stand for the other."""
+    text = f"view\n{email.lower()}\n{briefing}\n{edition}\n{expires}"
+    digest = hmac.new(secret, text.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def verify_view(
+    secret: bytes, email: str, briefing: str, edition: str, expires: int, presented: str
+) -> bool:
+    """Whether ``presented`` is the view token of this reader, edition and expiry."""
+    return hmac.compare_digest(view_token(secret, email, briefing, edition, expires), presented)
+
+
+def view_url(base_url: str, secret: bytes, email: str, edition: Edition, *, days: int) -> str:
+    """A PRO reader's own link to the PRO web page of ``edition``, which ``briefings serve``
+    answers for ``days`` after the edition was built."""
+    expires = int((edition.generated_at + timedelta(days=days)).timestamp())
+    signed = view_token(secret, email, edition.briefing, edition.edition, expires)
+    query = urlencode(
+        {"e": email, "b": edition.briefing, "d": edition.edition, "x": expires, "t": signed}
+    )
+    return f"{base_url}/view?{query}"
 
 
 def unsubscribe_url(base_url: str, secret: bytes, email: str, briefing: str) -> str:
@@ -166,7 +198,13 @@ def message(
         if _UNSAFE.search(value.replace("\r\n ", "")):
             raise DeliveryError(f"{subscriber.email}: unusable characters in {name}: {value!r}")
     headers = "".join(f"{name}: {value}\r\n" for name, value in lines).encode() + b"\r\n"
-    links = {UNSUBSCRIBE: personal, PREFERENCES: preferences}
+    if subscriber.tier == "pro":
+        web = view_url(
+            delivery.base_url, secret, subscriber.email, edition, days=delivery.view_days
+        )
+    else:  # a free body never holds the placeholder; the public page if one ever did
+        web = f"{delivery.base_url}/{edition.briefing}/{edition.edition}/index.html"
+    links = {UNSUBSCRIBE: personal, PREFERENCES: preferences, VIEW: web}
     parts = b"".join(
         b"--"
         + boundary.encode()
@@ -187,7 +225,7 @@ def message(
 
 _UNSAFE = re.compile(r"[^\x20-\x7e]")
 """What a header line may not hold once its folds are undone: no control, no non-ASCII."""
-_LINKS = re.compile(f"({re.escape(UNSUBSCRIBE)}|{re.escape(PREFERENCES)})")
+_LINKS = re.compile(f"({re.escape(UNSUBSCRIBE)}|{re.escape(PREFERENCES)}|{re.escape(VIEW)})")
 
 
 def _one_line(text: str) -> str:

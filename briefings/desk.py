@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from . import config as configuration
-from . import deliver, editing, pipeline, render
+from . import deliver, editing, pipeline
 from . import schedule as scheduling
 from . import subscribers as subscriber_records
 from .config import Briefing, Config
@@ -77,20 +77,19 @@ class Desk:
         return found
 
     def edition(self, record: EditionRecord) -> Edition:
-        path = Path(record.path) / "edition.json"
-        try:
-            return render.edition_from_json(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise BriefingsError(f"{path}: cannot read the edition: {exc.strerror}") from None
+        """The whole edition (PRO stories in full), from the private folder."""
+        return pipeline.read_edition(
+            self.config(), record.briefing, record.edition, recorded=record.path
+        )
 
     def rewrite(
         self, config: Config, briefing: Briefing, record: EditionRecord, edition: Edition
     ) -> None:
         """Write a revised edition over the old one, keeping its status."""
-        files = pipeline.render_edition(config, briefing, edition)
-        path = pipeline.write_edition(Path(record.path), files)
+        rendered = pipeline.render_edition(config, briefing, edition)
+        _, private = pipeline.publish(config, edition, rendered)
         self.store.record_edition(
-            edition, path=str(path), status=record.status, send_after=record.send_after
+            edition, path=str(private), status=record.status, send_after=record.send_after
         )
 
     # The changes: each returns the message shown to the editor.
@@ -333,7 +332,7 @@ class _Handler(BaseHTTPRequestHandler):
         view = _one_of(query, "view", ("email", "web", "text"))
         tier = _one_of(query, "tier", ("free", "pro"))
         if tail == "/render":
-            files = pipeline.render_edition(config, briefing, edition, sent=view != "web")
+            files = pipeline.render_edition(config, briefing, edition, sent=view != "web").files
             body = files[_FILES[(view, tier)]]
             kind = "text/plain" if view == "text" else "text/html"
             self._send(200, body.encode(), f"{kind}; charset=utf-8", preview=True)

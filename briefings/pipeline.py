@@ -11,6 +11,7 @@ import contextlib
 import errno
 import fcntl
 import importlib.util
+import json
 import logging
 import multiprocessing
 import os
@@ -103,10 +104,12 @@ class Progress(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Built:
-    """One edition written to disk."""
+    """One edition written to disk: ``path`` in the output folder (what free readers see),
+    ``private`` in the private folder (the PRO renderings and the whole edition)."""
 
     edition: Edition
     path: Path
+    private: Path
 
 
 @dataclass(slots=True, kw_only=True)
@@ -570,13 +573,13 @@ def build(
             stories=tuple(analysis.with_matches(run.store, edition.stories)),
             note=editor_note(config, briefing.id) if note is None else note,
         )
-        files = render_edition(config, briefing, edition, env=env, titles=titles)
-        path = write_edition(config.settings.output / briefing.id / edition.edition, files)
+        rendered = render_edition(config, briefing, edition, env=env, titles=titles)
+        path, private = publish(config, edition, rendered)
         run.store.record_edition(
-            edition, path=str(path), status="draft" if briefing.review else "approved"
+            edition, path=str(private), status="draft" if briefing.review else "approved"
         )
         run.report.editions.append(str(path))
-        built.append(Built(edition=edition, path=path))
+        built.append(Built(edition=edition, path=path, private=private))
     write_archive(config, env)
     return built
 
@@ -590,9 +593,9 @@ def render_edition(
     titles: Mapping[str, str] | None = None,
     order: Sequence[str] = (),
     sent: bool = False,
-) -> dict[str, str]:
+) -> render.Rendered:
     """Every file of an edition, as the build writes it, the sender sends it and the desk
-    shows it: file name → text. ``order`` puts industry sections in a reader's order.
+    shows it. ``order`` puts industry sections in a reader's order.
 
     ``sent`` renders for a mailbox: links start at ``[delivery] base_url`` (which is
     ``settings.base_url`` unless set), since a link relative to the edition's folder means
@@ -612,7 +615,7 @@ def render_edition(
         env=env if env is not None else render.environment(config.settings.templates),
         timezone=briefing.timezone,
         layout=layout,
-    ).files
+    )
 
 
 def check_templates(config: Config, *, now: datetime) -> None:
@@ -678,10 +681,16 @@ def editor_note(config: Config, briefing_id: str) -> str:
 
 
 def write_archive(config: Config, env: Any) -> None:
-    """Each briefing's index of editions and Atom feed, and the index of briefings."""
+    """Each briefing's index of editions and Atom feed, and the index of briefings, after
+    moving what earlier versions left in the output folder out of it (:func:`secure_output`)."""
     output = config.settings.output
     if output.is_dir():
         sweep(output)
+        secure_output(config, env)
+    if config.settings.private.is_dir():  # what a crashed run left there too
+        for folder in config.settings.private.iterdir():
+            if folder.is_dir() and not folder.name.startswith("."):
+                sweep(folder)
     listings = {b.id: render.edition_listing(output / b.id) for b in config.briefings}
     for briefing in config.briefings:
         folder = output / briefing.id
@@ -702,6 +711,105 @@ def write_archive(config: Config, env: Any) -> None:
     )
 
 
+def secure_output(config: Config, env: Any = None) -> list[Path]:
+    """Take every PRO file out of the output folder; return the edition folders changed.
+
+    Versions before the private folder wrote each edition's PRO renderings (``*.pro.*``)
+    and its whole ``edition.json`` beside the free files. Such an edition of a configured
+    briefing is written again through :func:`publish`: its whole version goes to the
+    private folder (kept when it is there already), and the output folder gets the free
+    renderings, with today's teasers, and the public ``edition.json``. An edition of a
+    briefing no longer configured moves to the private folder whole, since what is PRO
+    in it cannot be told. Editions written since are left alone.
+    """
+    output = config.settings.output
+    briefings = {b.id: b for b in config.briefings}
+    changed: list[Path] = []
+    titles: dict[str, str] = {}
+    for briefing_folder in sorted(p for p in output.iterdir() if p.is_dir()):
+        if briefing_folder.name.startswith("."):
+            continue
+        sweep(briefing_folder)
+        for folder in sorted(p for p in briefing_folder.iterdir() if p.is_dir()):
+            if folder.name.startswith(".") or not _holds_pro(folder):
+                continue
+            if not titles:
+                titles = {t.id: t.title for t in topic_matcher(config).topics.values()}
+            briefing = briefings.get(briefing_folder.name)
+            _secure_edition(config, briefing, folder, env=env, titles=titles)
+            changed.append(folder)
+            log.warning("%s: PRO files moved out of the output folder", folder)
+        emptied = (
+            briefing_folder.name not in briefings
+            and changed
+            and changed[-1].parent == briefing_folder
+        )
+        if emptied and not any(briefing_folder.iterdir()):
+            briefing_folder.rmdir()
+    return changed
+
+
+PRO_RENDERINGS = ("index.pro.html", "email.pro.html", "email.pro.txt")
+
+
+def _holds_pro(folder: Path) -> bool:
+    """Whether an edition folder in the output holds PRO files: renderings, or a whole
+    ``edition.json``."""
+    if any((folder / name).exists() for name in PRO_RENDERINGS):
+        return True
+    try:
+        return render.is_whole(json.loads((folder / "edition.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _secure_edition(
+    config: Config,
+    briefing: Briefing | None,
+    folder: Path,
+    *,
+    env: Any,
+    titles: Mapping[str, str],
+) -> None:
+    """Move one edition folder's PRO files from the output to the private folder."""
+    _, private = edition_folders(config, folder.parent.name, folder.name)
+    make_private_root(config)
+    try:
+        if briefing is None:  # not ours to render again: all of it goes
+            if private.exists():
+                shutil.rmtree(folder)
+            else:
+                private.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(folder, private)  # a rename on one file system
+            return
+    except OSError as exc:
+        raise _output_error(folder, exc) from None
+    edition = None
+    for text in (_text(private / "edition.json"), _text(folder / "edition.json")):
+        with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+            if text is not None and render.is_whole(json.loads(text)):
+                edition = render.edition_from_json(text)
+                break
+    if edition is not None:
+        publish(config, edition, render_edition(config, briefing, edition, env=env, titles=titles))
+        return
+    kept = {name: _text(private / name) for name in render.PRIVATE_FILES}
+    pro = {name: text for name in PRO_RENDERINGS if (text := _text(folder / name)) is not None}
+    write_edition(
+        private, {**{n: t for n, t in kept.items() if t is not None}, **pro}, public=False
+    )
+    for name in pro:
+        (folder / name).unlink()
+
+
+def _text(path: Path) -> str | None:
+    """The text of ``path``; None when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def write_file(path: Path, text: str) -> None:
     """Write a whole file or nothing: a temporary file, then a rename."""
     temporary = path.with_name(f".{path.name}.tmp")
@@ -714,14 +822,14 @@ def write_file(path: Path, text: str) -> None:
         raise _output_error(path, exc) from None
 
 
-def _output_error(path: Path, exc: OSError) -> OutputError:
+def _output_error(path: Path, exc: OSError, key: str = "settings.output") -> OutputError:
     """One line naming the path, the trouble and what to do about it."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        hint = "free some space there, or set settings.output to another disk"
+        hint = f"free some space there, or set {key} to another disk"
     elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        hint = "make the folder writable, or set settings.output to a writable folder"
+        hint = f"make the folder writable, or set {key} to a writable folder"
     else:
-        hint = "check the folder named in settings.output"
+        hint = f"check the folder named in {key}"
     return OutputError(f"{exc.filename or path}: cannot write: {exc.strerror or exc}; {hint}")
 
 
@@ -841,18 +949,79 @@ REPLACED = ".replaced-"
 """Prefixes of the hidden folders an edition passes through; a crash can leave them."""
 
 
-def write_edition(folder: Path, files: dict[str, str]) -> Path:
+def edition_folders(config: Config, briefing_id: str, edition_id: str) -> tuple[Path, Path]:
+    """Where one edition's files go: (output folder, private folder)."""
+    settings = config.settings
+    return (
+        settings.output / briefing_id / edition_id,
+        settings.private / briefing_id / edition_id,
+    )
+
+
+def publish(config: Config, edition: Edition, rendered: render.Rendered) -> tuple[Path, Path]:
+    """Write an edition's private files, then its public ones; return both folders.
+
+    The private folder comes first: an edition that readers can see always has its whole
+    version beside it for sending. Only the free renderings and the public
+    ``edition.json`` reach the output folder.
+    """
+    public, private = edition_folders(config, edition.briefing, edition.edition)
+    make_private_root(config)
+    private = write_edition(private, rendered.private, public=False)
+    return write_edition(public, rendered.public), private
+
+
+def make_private_root(config: Config) -> None:
+    """Create ``settings.private`` readable by its owner only, if it is missing."""
+    try:
+        config.settings.private.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _output_error(config.settings.private, exc, "settings.private") from None
+
+
+def read_edition(
+    config: Config, briefing_id: str, edition_id: str, *, recorded: str = ""
+) -> Edition:
+    """The whole edition, PRO stories in full, as its build wrote it: from the private
+    folder, or else from ``recorded`` (the store's path) or the output folder when an
+    earlier version wrote it there and no build has moved it yet. A public
+    ``edition.json`` (PRO stories as teasers) is never taken for it."""
+    public, private = edition_folders(config, briefing_id, edition_id)
+    places = [private, *([Path(recorded)] if recorded else []), public]
+    for folder in places:
+        path = folder / "edition.json"
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise BriefingsError(f"{path}: cannot read the edition: {exc.strerror}") from None
+        try:
+            if render.is_whole(json.loads(text)):
+                return render.edition_from_json(text)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BriefingsError(f"{path}: not an edition.json: {exc}") from None
+    raise BriefingsError(
+        f"{briefing_id} {edition_id}: the whole edition is not in {private}; "
+        f"rebuild it (briefings build {briefing_id})"
+    )
+
+
+def write_edition(folder: Path, files: dict[str, str], *, public: bool = True) -> Path:
     """Write the edition folder whole or not at all: a temporary folder, then a rename.
 
     An existing edition of that id is renamed aside first and deleted after, so a crash
     at any moment leaves either edition whole (the old one perhaps hidden), never a mix.
+    A ``public`` folder is made readable by all, for publishing; a private one stays
+    its owner's.
     """
     staging: Path | None = None
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         sweep(folder.parent)
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{folder.name}-", dir=folder.parent))
-        staging.chmod(0o755)  # mkdtemp makes it private; an edition is for publishing
+        if public:
+            staging.chmod(0o755)  # mkdtemp makes it private; an edition is for publishing
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
         old = None
@@ -866,7 +1035,9 @@ def write_edition(folder: Path, files: dict[str, str]) -> Path:
     except OSError as exc:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
-        raise _output_error(folder, exc) from None
+        raise _output_error(
+            folder, exc, "settings.output" if public else "settings.private"
+        ) from None
     return folder
 
 
@@ -952,13 +1123,13 @@ def send_edition(
     record_of = store.edition(briefing_id, edition_name)
     if record_of is None:
         raise BriefingsError(f"{briefing_id}: there is no edition {edition_name}")
-    report.edition, folder = edition_name, Path(record_of.path)
+    report.edition = edition_name
     if record_of.status == "draft" and to is None and not dry_run:
         raise BriefingsError(
             f"{briefing_id} {edition_name}: a draft awaiting review; approve it first "
             f"(briefings approve {briefing_id}, or the desk)"
         )
-    edition = render.edition_from_json((folder / "edition.json").read_text(encoding="utf-8"))
+    edition = read_edition(config, briefing_id, edition_name, recorded=record_of.path)
     if to is None and len(edition.stories) < briefing.min_stories:
         report.skipped_reason = (
             f"{len(edition.stories)} stories, fewer than min_stories = {briefing.min_stories}"
@@ -1118,8 +1289,9 @@ class _Bodies:
                 order=order,
                 sent=True,
             )
+            made = files.private if tier == "pro" else files.public
             suffix = ".pro" if tier == "pro" else ""
-            self.cache[key] = (files[f"email{suffix}.html"], files[f"email{suffix}.txt"])
+            self.cache[key] = (made[f"email{suffix}.html"], made[f"email{suffix}.txt"])
         return self.cache[key]
 
 

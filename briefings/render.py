@@ -1,5 +1,10 @@
 """An :class:`Edition` → web page, email and plain text, plus ``edition.json``.
 
+Each edition is rendered twice, for free and for PRO readers, and its files fall in two
+sets: the public ones (free renderings, and an ``edition.json`` whose PRO stories are
+teasers), which may be served to anyone, and the private ones (PRO renderings, and the
+whole ``edition.json`` that sending and the desk read back).
+
 Jinja2 with autoescape and ``StrictUndefined``; every value a template prints
 loses its control characters first, and every link to an article must be
 http(s) (the stages upstream ensure both; this is the second lock). The email is MJML compiled by
@@ -37,11 +42,22 @@ from .text import printable, safe_href
 TEMPLATE_FILES = ("web.html", "email.mjml", "email.txt", "archive.html", "catalogue.html")
 
 
+PUBLIC_FILES = ("index.html", "email.html", "email.txt", "edition.json")
+PRIVATE_FILES = ("index.pro.html", "email.pro.html", "email.pro.txt", "edition.json")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rendered:
-    """The files of one edition, as text, keyed by file name."""
+    """The files of one edition, as text, keyed by file name: ``public`` for the output
+    folder (:data:`PUBLIC_FILES`), ``private`` for the private one (:data:`PRIVATE_FILES`)."""
 
-    files: dict[str, str]
+    public: dict[str, str]
+    private: dict[str, str]
+
+    @property
+    def files(self) -> dict[str, str]:
+        """Every rendering by file name; ``edition.json`` is the whole one."""
+        return {**self.public, **self.private}
 
 
 def builtin_templates() -> Path:
@@ -127,7 +143,9 @@ def wrap(text: str, width: int = 72, indent: str = "") -> str:
 
 UNSUBSCRIBE_LINK = "https://unsubscribe.invalid/__unsubscribe__"
 PREFERENCES_LINK = "https://preferences.invalid/__preferences__"
-"""Placeholders in every email, replaced by each subscriber's own signed links when sent."""
+VIEW_LINK = "https://view.invalid/__view__"
+"""Placeholders in every email, replaced by each subscriber's own signed links when sent
+(the view link, to the PRO web edition, only in the PRO rendering)."""
 EMAIL_LIMIT = 100_000
 """Bytes the two bodies of a message may take as sent (:func:`sent_size`). Gmail clips a
 message over 102 KB (104,448 bytes); the rest is room for headers, MIME boundaries and
@@ -152,6 +170,9 @@ class Layout:
     """Where the output folder is published; empty for links relative to the edition."""
     unsubscribe_url: str = UNSUBSCRIBE_LINK
     preferences_url: str = PREFERENCES_LINK
+    view_url: str = VIEW_LINK
+    """The PRO web edition: a PRO reader's own signed link, which ``briefings serve``
+    answers, since it is never in the output folder."""
 
     @classmethod
     def of(
@@ -193,13 +214,17 @@ def context(
         top, rest = rest[:4], rest[4:]
     sections = [] if layout.format == "minute" else _sections(rest, layout, tier)
     for item in kept:  # wherever it stands: headlines, lead, top four or a section
-        item["locked"] = tier == "free" and (layout.tier == "pro" or _pro_only(item, layout))
+        item["locked"] = tier == "free" and is_pro(item["story"], layout)
+    has_pro = layout.tier == "pro" or bool(layout.pro_sections)
+    upgrade = f"{layout.base_url}/pro" if layout.base_url else "#upgrade"
+    # The PRO web page is never public: PRO readers reach it through their own link.
+    pro_web = layout.view_url if has_pro else web
     return {
         "edition": edition,
         "format": layout.format,
         "tier": tier,
         "pro_briefing": layout.tier == "pro",
-        "has_pro": layout.tier == "pro" or bool(layout.pro_sections),
+        "has_pro": has_pro,
         "theme": {
             "masthead": layout.theme.masthead,
             "accent": layout.theme.accent,
@@ -215,11 +240,11 @@ def context(
         "note": _paragraphs(edition.note),
         "more": len(stories) - len(kept),
         "links": {
-            "web": web,
-            "pro_web": web.replace("index.html", "index.pro.html"),
+            "web": pro_web if tier == "pro" else web,
+            "pro_web": pro_web if tier == "pro" else upgrade if has_pro else web,
             "preferences": layout.preferences_url,
             "unsubscribe": layout.unsubscribe_url,
-            "upgrade": f"{layout.base_url}/pro" if layout.base_url else "#upgrade",
+            "upgrade": upgrade,
             "archive": _archive_url(edition, layout.base_url),
         },
         "date_label": f"{local:%A} {local.day} {local:%B %Y}",
@@ -231,16 +256,18 @@ def context(
 def render(
     edition: Edition, *, env: jinja2.Environment, timezone: str, layout: Layout = Layout()
 ) -> Rendered:
-    """Every file of the edition folder: web page, email and text, free and PRO."""
-    files = {}
+    """Every file of the edition: web page, email and text, free (public) and PRO (private),
+    and its ``edition.json``, public (PRO stories as teasers) and whole (private)."""
+    files: dict[str, dict[str, str]] = {}
     for tier in TIERS:
         suffix = "" if tier == "free" else ".pro"
         values = context(edition, timezone=timezone, layout=layout, tier=tier)
-        files[f"index{suffix}.html"] = _template(env, "web.html", values)
+        made = files[tier] = {f"index{suffix}.html": _template(env, "web.html", values)}
         html, text = _email(edition, env, timezone, layout, tier, values)
-        files[f"email{suffix}.html"], files[f"email{suffix}.txt"] = html, text
-    files["edition.json"] = edition_json(edition)
-    return Rendered(files=files)
+        made[f"email{suffix}.html"], made[f"email{suffix}.txt"] = html, text
+    files["free"]["edition.json"] = edition_json(edition, layout=layout)
+    files["pro"]["edition.json"] = edition_json(edition)
+    return Rendered(public=files["free"], private=files["pro"])
 
 
 def _email(
@@ -381,10 +408,13 @@ def _paragraphs(text: str) -> str:
     )
 
 
-def _pro_only(item: dict[str, Any], layout: Layout) -> bool:
-    """Whether a story belongs to a PRO section: the first of its topics in the layout's order
-    is one of ``pro_sections``, as :func:`_sections` would place it."""
-    home = next((topic for topic in layout.topics if topic in item["topics"]), None)
+def is_pro(story: Story, layout: Layout) -> bool:
+    """Whether ``story`` is PRO material, a teaser for free readers: every story of a PRO
+    briefing, and a story of a PRO section, the first of its topics in the layout's order
+    being one of ``pro_sections`` (as :func:`_sections` places it)."""
+    if layout.tier == "pro":
+        return True
+    home = next((topic for topic in layout.topics if topic in story.topics), None)
     return home is not None and home in layout.pro_sections
 
 
@@ -398,9 +428,17 @@ def _archive_url(edition: Edition, base_url: str) -> str:
     return f"{base_url}/{edition.briefing}/index.html" if base_url else "../index.html"
 
 
-def edition_json(edition: Edition) -> str:
-    """The public ``edition.json`` contract (``docs/edition-json.md``)."""
+def edition_json(edition: Edition, *, layout: Layout | None = None) -> str:
+    """The ``edition.json`` contract (``docs/edition-json.md``).
+
+    With a ``layout``, the public document, for free readers: each PRO story
+    (:func:`is_pro`) keeps its headline, outlet and times, but its summary is its
+    :func:`teaser`, and its other sources, image and matches are left out, as in the
+    free rendering. Without one, the whole document (``"tier": "pro"``), kept private.
+    """
+    public = layout is not None
     document = {
+        "tier": "free" if public else "pro",
         "briefing": edition.briefing,
         "title": edition.title,
         "edition": edition.edition,
@@ -408,28 +446,43 @@ def edition_json(edition: Edition) -> str:
         "description": edition.description,
         "note": edition.note,
         "stories": [
-            {
-                "id": story.id,
-                "title": story.title,
-                "url": story.url,
-                "summary": story.summary,
-                "topics": list(story.topics),
-                "published": _iso(story.published),
-                "sources": [
-                    {"feed": s.feed, "title": s.title, "url": s.url} for s in story.sources
-                ],
-                "image": story.image,
-                "partial": story.partial,
-                "update": story.update,
-                "matches": [
-                    {"topic": m.topic, "term": m.term, "field": m.field, "weight": m.weight}
-                    for m in story.matches
-                ],
-            }
+            _story_json(story, pro=layout is not None and is_pro(story, layout), public=public)
             for story in edition.stories
         ],
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _lead_source(story: Story) -> tuple[Source, ...]:
+    """The source whose link is the story's own (the lead comes first)."""
+    return tuple(s for s in story.sources if s.url == story.url)[:1] or story.sources[:1]
+
+
+def _story_json(story: Story, *, pro: bool, public: bool) -> dict[str, Any]:
+    """One story of ``edition.json``; a PRO story of the public document as its teaser."""
+    withheld = public and pro
+    return {
+        "id": story.id,
+        "title": story.title,
+        "url": story.url,
+        "summary": teaser(story.summary) if withheld else story.summary,
+        "topics": list(story.topics),
+        "published": _iso(story.published),
+        "sources": [
+            {"feed": s.feed, "title": s.title, "url": s.url}
+            for s in (_lead_source(story) if withheld else story.sources)
+        ],
+        "image": "" if withheld else story.image,
+        "partial": story.partial,
+        "update": story.update,
+        "locked": withheld,
+        "matches": []
+        if withheld
+        else [
+            {"topic": m.topic, "term": m.term, "field": m.field, "weight": m.weight}
+            for m in story.matches
+        ],
+    }
 
 
 def _template(env: jinja2.Environment, name: str, values: dict[str, Any]) -> str:
@@ -523,7 +576,7 @@ def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
         "partial": story.partial,
         "updated": story.update,  # not "update": Jinja would find dict.update first
         "rtl": right_to_left(story.title),
-        "teaser": _first_sentence(story.summary),
+        "teaser": teaser(story.summary),
         "image": safe_href(story.image),
         "locked": False,
         # the matches of the topics the story has: one below its threshold is no reason
@@ -548,12 +601,57 @@ def _other_outlets(sources: Sequence[Source]) -> list[Source]:
     return others
 
 
-def _first_sentence(text: str) -> str:
-    words = text.split()
-    for index, word in enumerate(words[:40]):
-        if word.endswith((".", "!", "?")) and index >= 5:
-            return " ".join(words[: index + 1])
-    return " ".join(words[:25]) + (" …" if len(words) > 25 else "")
+TEASER_WORDS = 25
+"""A teaser holds at most this many words of a PRO story's summary ..."""
+TEASER_SHARE = 1 / 3
+"""... and at most this share of it, counted in words and in characters alike."""
+TEASER_CHARACTERS = 150
+"""The most characters of a teaser cut from text without spaces (25 words of English)."""
+UNSPACED = 30
+"""A first "word" this long is text written without spaces (Chinese, Japanese, Thai)."""
+ELLIPSIS = "…"
+
+
+def teaser(summary: str) -> str:
+    """What a free reader sees of a PRO story's ``summary``: its first words, never more
+    than :data:`TEASER_WORDS` nor more than :data:`TEASER_SHARE` of the text (in words
+    and in characters), then an ellipsis. It ends at a sentence end when one falls in the
+    second half of that span. Empty for an empty summary.
+
+    Text written without spaces (Chinese, Japanese, Thai: a first "word" of
+    :data:`UNSPACED` characters or more) is cut by characters instead, never inside a
+    combining sequence. A short summary is never given away whole: two words give ``…``.
+    """
+    words = summary.split()
+    if not words:
+        return ""
+    text = " ".join(words)
+    characters = int(len(text) * TEASER_SHARE)
+    kept = words[: min(TEASER_WORDS, int(len(words) * TEASER_SHARE))]
+    while kept and len(" ".join(kept)) > characters:
+        kept.pop()
+    if kept:
+        ends = [n for n, word in enumerate(kept) if word.endswith((".", "!", "?", "։", "۔", "。"))]
+        if ends and ends[-1] + 1 >= max(2, len(kept) // 2) and ends[-1] + 1 < len(kept):
+            kept = kept[: ends[-1] + 1]
+        return " ".join(kept) + " " + ELLIPSIS
+    if len(words[0]) >= UNSPACED:  # no spaces to cut at: a third of the characters
+        cut = min(characters, TEASER_CHARACTERS)
+        while cut > 0 and _joins_previous(text[cut]):
+            cut -= 1
+        if cut:
+            return text[:cut] + ELLIPSIS
+    return ELLIPSIS
+
+
+def _joins_previous(character: str) -> bool:
+    """Whether ``character`` belongs with the one before it: a combining mark, a zero-width
+    joiner or a variation selector, which a cut before it would orphan."""
+    return (
+        unicodedata.category(character) in ("Mn", "Mc", "Me")
+        or character in "\u200c\u200d"
+        or "\ufe00" <= character <= "\ufe0f"
+    )
 
 
 def _iso(moment: datetime) -> str:
@@ -660,6 +758,12 @@ def _atom(briefing: Briefing, editions: list[Listed], base_url: str) -> str:
         feed.updated(datetime.now(UTC))
     atom: bytes = feed.atom_str(pretty=True)
     return atom.decode("utf-8")
+
+
+def is_whole(document: Any) -> bool:
+    """Whether a decoded ``edition.json`` holds every story in full: the private one
+    (``"tier": "pro"``), or one written before there was a public one (no ``tier``)."""
+    return isinstance(document, dict) and document.get("tier", "pro") != "free"
 
 
 def edition_from_json(text: str) -> Edition:

@@ -7,10 +7,17 @@ RFC 8058 one-click request mail clients send (body
 saves what the reader receives: briefings and, for PRO readers, industry
 priorities. A token that is not the HMAC of the address and briefing is
 refused, so nobody can change someone else's subscription.
+
+``GET /view?e=…&b=…&d=…&x=…&t=…`` is a PRO reader's "View in browser" link: the PRO
+web page of edition ``d``, read from the private folder, which is never served
+otherwise. It needs a token over all of the address, briefing, edition and expiry
+``x``, a link not yet expired, and a reader who is PRO and active now; anything else
+gets 403 or 404 and no PRO content.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,12 +25,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import deliver
 from .model import Subscriber
 from .store import Store
+
+_BRIEFING_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_EDITION_ID = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{4}$")
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
@@ -35,6 +46,7 @@ margin:0 0 20px;padding:10px 16px}}label{{display:block;margin:6px 0}}
 <body><h1>{title}</h1>{body}</body></html>"""
 
 MAX_FORM = 20_000
+INVALID = "<p>This link is not valid. Use the link in your email.</p>"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,10 +129,15 @@ class _Handler(BaseHTTPRequestHandler):
     store: Store
     secret: bytes
     choices: Choices
+    private: Path | None
+    base_url: str
     now: Callable[[], datetime]
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
+        if urlsplit(self.path).path == "/view":
+            self._view()
+            return
         found = self._request()
         if found is None:
             return
@@ -180,6 +197,64 @@ class _Handler(BaseHTTPRequestHandler):
             note + intro + preferences_form(subscriber, self.choices, self.path),
         )
 
+    def _view(self) -> None:
+        """A PRO reader's own link to the PRO web page of one edition."""
+        query = parse_qs(urlsplit(self.path).query)
+        email, briefing, edition, expires, token = (
+            query.get(k, [""])[0] for k in ("e", "b", "d", "x", "t")
+        )
+        if not (
+            email
+            and token
+            and _BRIEFING_ID.match(briefing)
+            and _EDITION_ID.match(edition)
+            and expires.isdigit()
+            and len(expires) <= 12
+            and deliver.verify_view(self.secret, email, briefing, edition, int(expires), token)
+        ):
+            self._page(
+                403, "Link not valid", "<p>This link is not valid. Use the link in your email.</p>"
+            )
+            return
+        if int(expires) < self.now().timestamp():
+            self._page(
+                403,
+                "Link expired",
+                "<p>This link has expired. The editions are in the archive.</p>",
+            )
+            return
+        reader = self.store.subscriber(email)
+        if reader is None or reader.tier != "pro" or reader.status != "active":
+            self._page(403, "PRO members only", "<p>This page is for PRO members.</p>")
+            return
+        path = (self.private / briefing / edition / "index.pro.html") if self.private else None
+        try:
+            page = path.read_text(encoding="utf-8") if path else None
+        except (OSError, UnicodeDecodeError):
+            page = None
+        if page is None:
+            self._page(404, "Not found", "<p>There is no such edition.</p>")
+            return
+        personal = deliver.unsubscribe_url(self.base_url, self.secret, reader.email, briefing)
+        links = {
+            deliver.UNSUBSCRIBE: personal,
+            deliver.PREFERENCES: personal.replace("/unsubscribe?", "/preferences?", 1),
+        }
+        for placeholder, link in links.items():
+            page = page.replace(placeholder, escape(link))
+        data = page.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "private, no-store")
+        # the address carries the reader's token: never hand it on to the articles' sites
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("X-Robots-Tag", "noindex, nofollow")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Security-Policy", "script-src 'none'; frame-ancestors 'none'")
+        self.end_headers()
+        self.wfile.write(data)
+
     def _request(self) -> tuple[str, str, str] | None:
         parts = urlsplit(self.path)
         if parts.path not in ("/unsubscribe", "/preferences"):
@@ -190,11 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not (email and briefing and token) or not deliver.verify(
             self.secret, email, briefing, token
         ):
-            self._page(
-                403,
-                "Link not valid",
-                "<p>This link is not valid. Use the link in your email.</p>",
-            )
+            self._page(403, "Link not valid", INVALID)
             return None
         return parts.path, email, briefing
 
@@ -204,6 +275,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
+        self.send_header("Referrer-Policy", "no-referrer")
         self.send_header("X-Frame-Options", "DENY")
         self.end_headers()
         self.wfile.write(data)
@@ -217,24 +289,35 @@ def server(
     secret: bytes,
     *,
     choices: Choices = Choices(),
+    private: Path | None = None,
+    base_url: str = "",
     host: str = "127.0.0.1",
     port: int = 8080,
 ) -> ThreadingHTTPServer:
-    """An HTTP server answering unsubscribe and preferences links; call ``serve_forever``."""
+    """An HTTP server answering unsubscribe and preferences links, and PRO readers' view
+    links to the PRO web pages in ``private`` (``settings.private``); ``base_url`` starts
+    the personal links put in those pages. Call ``serve_forever``."""
     handler: type[_Handler] = type("SubscriberPagesHandler", (_Handler,), {})
     handler.store = store
     handler.secret = secret
     handler.choices = choices
+    handler.private = private
+    handler.base_url = base_url
     handler.now = staticmethod(lambda: datetime.now(UTC))
     return ThreadingHTTPServer((host, port), handler)
 
 
 @contextmanager
 def running(
-    store: Store, secret: bytes, *, choices: Choices = Choices(), host: str = "127.0.0.1"
+    store: Store,
+    secret: bytes,
+    *,
+    choices: Choices = Choices(),
+    private: Path | None = None,
+    host: str = "127.0.0.1",
 ) -> Iterator[str]:
     """Serve on a free port for the duration of the block; yields the base URL."""
-    httpd = server(store, secret, choices=choices, host=host, port=0)
+    httpd = server(store, secret, choices=choices, private=private, host=host, port=0)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:

@@ -3,8 +3,14 @@ under test so that they do not share its blind spots."""
 
 from __future__ import annotations
 
+import contextlib
+import html
+import json
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
 
 ACTIVE_TAGS = frozenset(
     {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math",
@@ -80,3 +86,67 @@ def html_problems(text: str) -> list[str]:
     checker.feed(text)
     checker.close()
     return checker.problems
+
+
+def readable_text(path: Path) -> str:
+    """What a file says to whoever fetches it: HTML and XML unescaped, JSON strings
+    decoded, all whitespace one space (so wrapped plain text reads as one line)."""
+    raw = path.read_bytes().decode("utf-8", "replace")
+    if path.suffix == ".json":
+        with contextlib.suppress(ValueError):
+            raw = "\n".join(_strings(json.loads(raw)))
+    return " ".join(html.unescape(raw).split())
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def pro_leaks(output: Path, private: Path, briefings: dict[str, Any]) -> tuple[int, list[str]]:
+    """(PRO stories checked, leaks): each file of ``output`` that is a PRO rendering
+    (``*.pro.*``) or holds a PRO story's whole summary, or its last eight words.
+
+    Which stories are PRO is read from the whole editions in ``private`` and the briefings'
+    configuration (``briefings``: id → Briefing). A story that is PRO in one briefing may
+    be free in another, which then shows it in full: so a briefing's own folder must not
+    hold its PRO stories, and no file at all may hold a story that is PRO wherever it is.
+    Each summary must be found whole in the private folder, so that the check cannot pass
+    by reading the files wrongly.
+    """
+    from briefings import render
+
+    leaks = [f"{p}: a PRO rendering" for p in output.rglob("*.pro.*")]
+    public = {p: readable_text(p) for p in output.rglob("*") if p.is_file()}
+    pro_in: dict[str, list[str]] = {}  # summary → folders of briefings where it is PRO
+    free_somewhere: set[str] = set()
+    for whole in private.glob("*/*/edition.json"):
+        briefing = briefings[whole.parent.parent.name]
+        layout = render.Layout.of(briefing, topic_titles={})
+        edition = render.edition_from_json(whole.read_text(encoding="utf-8"))
+        beside = " ".join(readable_text(p) for p in whole.parent.iterdir())
+        for story in edition.stories:
+            summary = " ".join(story.summary.split())
+            if len(summary.split()) < 3:
+                continue
+            if not render.is_pro(story, layout):
+                free_somewhere.add(summary)
+                continue
+            assert summary in beside, f"{whole}: {story.id}'s summary is not in its PRO files"
+            pro_in.setdefault(summary, []).append(briefing.id)
+    for summary, where in pro_in.items():
+        tail = " ".join(summary.split()[-8:]) if len(summary.split()) >= 24 else summary
+        anywhere = summary not in free_somewhere
+        leaks += [
+            f"{path}: a PRO story: {summary[:60]!r}"
+            for path, text in public.items()
+            if (anywhere or path.relative_to(output).parts[0] in where)
+            and (summary in text or tail in text)
+        ]
+    return len(pro_in), leaks

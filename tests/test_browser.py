@@ -299,3 +299,44 @@ def test_text_is_readable_in_light_and_dark_mode(name: str, scheme: str, tmp_pat
         assert result["poor"] == [], f"{name} {file} in {scheme} mode: {result['poor']}"
         if scheme == "dark" and file.startswith("email"):
             assert result["body"] == "18,24,31", f"{file}: the page around the email stays light"
+
+
+def test_a_pro_reader_opens_the_view_link_in_a_browser(tmp_path: Path) -> None:
+    """The link in a PRO email, opened as a reader opens it: the PRO page in full over a
+    real ``serve``; the same link with its token changed shows nothing of it."""
+    from urllib.parse import quote
+
+    from briefings import deliver, unsubscribe
+    from briefings.model import Subscriber
+    from briefings.store import Store
+
+    from .test_deliver import SECRET, setup
+
+    made = edition()
+    hidden = made.stories[4].summary  # the energy section is PRO
+    reader = Subscriber(email="pro@example.net", tier="pro", briefings=("sample",))
+    loaded = setup(tmp_path, 25, [reader], method="outbox", made=made)
+    store = Store(loaded.settings.database)
+    secret = SECRET.encode()
+    try:
+        with unsubscribe.running(store, secret, private=loaded.settings.private) as base:
+            link = deliver.view_url(base, secret, reader.email, made, days=30)
+            forged = link.replace("&t=", "&t=" + quote("AAAA"), 1)
+            seen = {}
+            for name, url in (("signed", link), ("forged", forged)):
+                dom = chromium(
+                    "--virtual-time-budget=3000", "--dump-dom", url, profile=tmp_path / name
+                )
+                seen[name] = " ".join(html.unescape(dom).split())
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            shot = ARTIFACTS / "pro-view-link.png"
+            chromium(
+                "--window-size=800,1600", f"--screenshot={shot}", link, profile=tmp_path / "shot"
+            )
+    finally:
+        store.close()
+    assert hidden in seen["signed"] and "PRO edition" in seen["signed"]
+    assert "Upgrade to PRO" not in seen["signed"]
+    assert hidden not in seen["forged"] and made.stories[4].title not in seen["forged"]
+    assert "This link is not valid" in seen["forged"]
+    assert shot.stat().st_size > 10_000

@@ -116,6 +116,14 @@ def test_demo_writes_editions_and_prints_their_paths(tmp_path: Path) -> None:
     ]
     assert len(printed) == 12
     assert all(p.exists() for p in printed)
+    from briefings import config
+
+    from .safety import pro_leaks
+
+    shipped = {b.id: b for b in config.load(ROOT / "feeds.toml").briefings}
+    checked, leaks = pro_leaks(out / "editions", out / "private", shipped)
+    assert checked >= 10 and leaks == []
+    assert f"never serve these): {out / 'private'}" in result.output
     again = runner.invoke(main, args)  # a demo can be run again: it starts afresh
     assert again.exit_code == 0
     assert "12 editions built" in again.output

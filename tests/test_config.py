@@ -54,6 +54,8 @@ def test_good_config_resolves_paths_and_defaults(write_config: Callable[[str], P
     root = path.parent.resolve()
     assert loaded.settings.database == f"sqlite:///{root}/data/b.db"
     assert loaded.settings.output == root / "editions"
+    assert loaded.settings.private == root / "private"
+    assert loaded.delivery.view_days == 90
     assert [f.id for f in loaded.feeds] == ["outlet-a", "local-file"]
     assert loaded.feeds[1].url == str(root / "feeds/local.xml")
     israel = loaded.briefing("israel")
@@ -161,6 +163,37 @@ def test_good_config_resolves_paths_and_defaults(write_config: Callable[[str], P
         (
             ('timezone = "Europe/Istanbul"', 'templates = "nowhere"'),
             "feeds.toml: settings.templates: ",
+        ),
+        (
+            ('timezone = "Europe/Istanbul"', 'private = "editions/pro"'),
+            "feeds.toml: settings.private: ",
+        ),
+        (
+            ('timezone = "Europe/Istanbul"', 'private = "editions"'),
+            "feeds.toml: settings.private: ",
+        ),
+        (
+            ('timezone = "Europe/Istanbul"', 'private = "."'),
+            "feeds.toml: settings.private: ",
+        ),
+        (
+            ('timezone = "Europe/Istanbul"', 'private = ""'),
+            "feeds.toml: settings.private: must not be empty",
+        ),
+        (
+            ('database = "sqlite:///data/b.db"', 'database = "editions/b.db"'),
+            "feeds.toml: settings.database: ",
+        ),
+        (
+            (
+                "[briefings.everything]",
+                "[delivery]\noutbox = 'editions/mail'\n[briefings.everything]",
+            ),
+            "feeds.toml: delivery.outbox: ",
+        ),
+        (
+            ("[briefings.everything]", "[delivery]\nview_days = 0\n[briefings.everything]"),
+            "feeds.toml: delivery.view_days: must be 1 to 3650, got 0",
         ),
         (
             ("[briefings.everything]", "[delivery]\nsmtp_port = 99999\n[briefings.everything]"),

@@ -31,10 +31,8 @@ from .test_deliver import SECRET, Sink, people, setup, smtp  # noqa: F401 (smtp 
 
 KILL_POINTS = int(os.environ.get("BRIEFINGS_KILL_POINTS", "20"))
 SEED = int(os.environ.get("BRIEFINGS_KILL_SEED", "20261122"))
-EDITION_FILES = {
-    "index.html", "index.pro.html", "email.html", "email.pro.html", "email.txt",
-    "email.pro.txt", "edition.json",
-}  # fmt: skip
+PUBLIC_FILES = {"index.html", "email.html", "email.txt", "edition.json"}
+PRIVATE_FILES = {"index.pro.html", "email.pro.html", "email.pro.txt", "edition.json"}
 ENV = {**os.environ, "BRIEFINGS_SECRET": SECRET}
 SLOW_FEED = b"<?xml version='1.0'?><rss version='2.0'><channel><title>S</title></channel></rss>"
 
@@ -77,18 +75,19 @@ def canonical_urls(database: Path) -> set[str]:
     return found
 
 
-def assert_whole_editions(output: Path) -> int:
-    """Every visible edition folder is complete and readable; returns how many there are."""
+def assert_whole_editions(output: Path, files: set[str] = PUBLIC_FILES) -> int:
+    """Every visible edition folder is complete and readable (its ``files``, the output
+    folder's or the private one's); returns how many there are."""
     count = 0
     for briefing in (p for p in output.iterdir() if p.is_dir()):
         for edition in briefing.iterdir():
             if edition.name.startswith("."):
                 continue  # hidden: staging or set aside, never listed
             if edition.is_dir():
-                assert {p.name for p in edition.iterdir()} == EDITION_FILES, edition
+                assert {p.name for p in edition.iterdir()} == files, edition
                 document = json.loads((edition / "edition.json").read_text("utf-8"))
                 assert document["edition"] == edition.name
-                for name in EDITION_FILES - {"edition.json"}:
+                for name in files - {"edition.json"}:
                     text = (edition / name).read_text("utf-8")
                     assert text.rstrip().endswith(("</html>", "unsubscribe__")) or name.endswith(
                         ".txt"
@@ -152,6 +151,8 @@ def test_run_once_killed_again_and_again_loses_nothing(site: corpus.Site, tmp_pa
             assert canonical_urls(database) <= expected  # nothing half-made or foreign
         if (crashed_folder / "out").exists():
             assert_whole_editions(crashed_folder / "out")
+        if (crashed_folder / "private").exists():
+            assert_whole_editions(crashed_folder / "private", PRIVATE_FILES)
     assert killed >= KILL_POINTS // 2  # most kills did land mid-run
 
     final = run_to_end(cli(crashed, "run", "--once"))
@@ -160,7 +161,13 @@ def test_run_once_killed_again_and_again_loses_nothing(site: corpus.Site, tmp_pa
     assert canonical_urls(crashed_folder / "briefings.db") == expected
     output = crashed_folder / "out"
     assert assert_whole_editions(output) >= 3
-    leftovers = [p for p in output.rglob(".*") if p.name != ".briefings-demo"]
+    assert assert_whole_editions(crashed_folder / "private", PRIVATE_FILES) >= 3
+    leftovers = [
+        p
+        for folder in (output, crashed_folder / "private")
+        for p in folder.rglob(".*")
+        if p.name != ".briefings-demo"
+    ]
     assert leftovers == []  # staging folders and temporary files swept
     for briefing in ("daily", "caucasus", "turkey"):
         archive = (output / briefing / "index.html").read_text("utf-8")

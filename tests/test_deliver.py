@@ -124,10 +124,8 @@ base_url = "https://briefings.example.org"
     made = made or edition()
     from briefings import render
 
-    files = render.render(
-        made, env=render.environment(), timezone="UTC", layout=LAYOUTS[layout]
-    ).files
-    folder = pipeline.write_edition(loaded.settings.output / "sample" / made.edition, files)
+    rendered = render.render(made, env=render.environment(), timezone="UTC", layout=LAYOUTS[layout])
+    _, folder = pipeline.publish(loaded, made, rendered)
     store.record_edition(made, path=str(folder))
     store.save_subscribers(subscribers, now=NOW)
     store.close()
@@ -916,3 +914,131 @@ def test_without_a_base_url_smtp_refuses_to_send_and_check_warns(
     result = CliRunner().invoke(main, ["--config", str(path), "send", "sample"])
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+
+
+def get(url: str) -> tuple[int, str, Any]:
+    """Status, body and headers of a GET, errors included."""
+    try:
+        with urllib.request.urlopen(url) as response:
+            return int(response.status), response.read().decode(), response.headers
+    except urllib.error.HTTPError as refused:
+        with refused:
+            return refused.code, refused.read().decode(), refused.headers
+
+
+def test_a_pro_reader_views_the_pro_edition_through_serve_and_a_forged_link_sees_nothing(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    made = edition()
+    pro_story = made.stories[4]  # the energy section is PRO
+    hidden = pro_story.summary
+    readers = [
+        Subscriber(email="pro@example.net", tier="pro", briefings=("sample",)),
+        Subscriber(email="free@example.net", briefings=("sample",)),
+    ]
+    loaded = setup(tmp_path, 25, readers, method="outbox", made=made)
+    assert send(loaded).sent == 2
+    got = {}
+    for path in loaded.delivery.outbox.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        got[str(message["To"])] = message
+    pro_html = got["pro@example.net"].get_body(("html",)).get_content()
+    pro_text = got["pro@example.net"].get_body(("plain",)).get_content()
+    free_html = got["free@example.net"].get_body(("html",)).get_content()
+    prefix = f"{loaded.delivery.base_url}/view?"
+    [link] = {line.split(": ", 1)[1] for line in pro_text.splitlines() if prefix in line}
+    assert link.replace("&", "&amp;") in pro_html  # "View in browser" in the HTML part too
+    assert prefix not in free_html and "index.pro.html" not in free_html + pro_html
+    assert not list(loaded.settings.output.rglob("*.pro.*"))
+
+    store = Store(loaded.settings.database)
+    secret = SECRET.encode()
+    with unsubscribe.running(store, secret, private=loaded.settings.private) as base:
+        here = base + link.removeprefix(loaded.delivery.base_url)
+        status, page, headers = get(here)
+        assert status == 200
+        assert hidden in " ".join(page.split())  # the PRO story in full
+        assert "Upgrade to PRO" not in page
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert "no-store" in headers["Cache-Control"]
+        assert "preferences.invalid" not in page and "/preferences?e=pro%40example.net" in page
+
+        query = {k: v[0] for k, v in parse_qs(urlsplit(here).query).items()}
+
+        def changed(**values: str) -> str:
+            return f"{base}/view?{urlencode({**query, **values})}"
+
+        expired = deliver.view_url(base, secret, "pro@example.net", made, days=-1)
+        other = deliver.view_url(
+            base, secret, "pro@example.net", replace(made, edition="2026-11-23-1200"), days=90
+        )
+        free_link = deliver.view_url(base, secret, "free@example.net", made, days=90)
+        traversal = deliver.view_url(
+            base, secret, "pro@example.net", replace(made, briefing="../sample"), days=90
+        )
+        refused = {
+            "no token": (changed(t=""), 403),
+            "forged token": (changed(t="A" * 24), 403),
+            "signed by another secret": (
+                deliver.view_url(
+                    base, b"another-secret-entirely", "pro@example.net", made, days=90
+                ),
+                403,
+            ),
+            "another reader": (changed(e="free@example.net"), 403),
+            "a later expiry": (changed(x=str(int(query["x"]) + 86400)), 403),
+            "another edition": (changed(d="2026-11-21-1200"), 403),
+            "expired": (expired, 403),
+            "a free reader's own": (free_link, 403),
+            "an edition never built": (other, 404),
+            "a path out of the folder": (traversal, 403),
+            "no query": (f"{base}/view", 403),
+        }
+        for why, (url, expected) in refused.items():
+            status, page, _ = get(url)
+            assert status == expected, why
+            assert hidden not in " ".join(page.split()) and pro_story.title not in page, why
+        store.set_preferences("pro@example.net", briefings=(), industries=(), now=NOW)
+        status, page, _ = get(here)  # unsubscribed from everything: no longer a reader
+        assert status == 403 and hidden not in page
+    store.close()
+
+
+def test_the_serve_command_answers_a_pro_view_link(tmp_path: Path) -> None:
+    """``briefings serve`` as it is run, in its own process: the signed link from a sent
+    message opens the PRO page; the same link with another edition opens nothing."""
+    made = edition()
+    reader = Subscriber(email="pro@example.net", tier="pro", briefings=("sample",))
+    loaded = setup(tmp_path, 25, [reader], method="outbox", made=made)
+    assert send(loaded).sent == 1
+    [path] = loaded.delivery.outbox.glob("*.eml")
+    text = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    prefix = f"{loaded.delivery.base_url}/view?"
+    [link] = [
+        line.split(": ", 1)[1]
+        for line in text.get_body(("plain",)).get_content().splitlines()
+        if prefix in line
+    ]
+    command = [sys.executable, "-m", "briefings.cli", "--config", str(loaded.path), "serve"]
+    server = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", "0"],
+        env={**os.environ, "BRIEFINGS_SECRET": SECRET, "COLUMNS": "200"},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()
+        base = line.split(" at ", 1)[1].strip().rstrip("/")
+        assert base.startswith("http://127.0.0.1:"), line
+        status, page, _ = get(base + link.removeprefix(loaded.delivery.base_url))
+        assert status == 200 and made.stories[4].summary in " ".join(page.split())
+        other = link.replace(f"d={made.edition}", "d=2026-11-21-1200")
+        status, page, _ = get(base + other.removeprefix(loaded.delivery.base_url))
+        assert status == 403 and made.stories[4].title not in page
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)  # closes its stderr pipe

@@ -1,4 +1,5 @@
-"""Golden files: a fixed edition of every format rendered to web, email and text.
+"""Golden files: a fixed edition of every format rendered to web, email and text, as the
+output folder (``public/``) and the private folder (``private/``) hold them.
 
 Refresh on purpose, after checking the difference: UPDATE_GOLDEN=1 pytest tests/test_golden.py
 """
@@ -26,18 +27,19 @@ def test_rendering_matches_the_golden_files(name: str) -> None:
         timezone="Europe/Istanbul",
         layout=layout,
     )
-    folder = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        folder.mkdir(parents=True, exist_ok=True)
-        for file, text in made.files.items():
-            (folder / file).write_text(text, encoding="utf-8")
-    expected = sorted(p.name for p in folder.iterdir())
-    assert sorted(made.files) == expected
-    for file, text in made.files.items():
-        assert text == (folder / file).read_text(encoding="utf-8"), (
-            f"{name}/{file} differs from its golden file; if the change is intended, "
-            "refresh with UPDATE_GOLDEN=1"
-        )
+    for place, files in (("public", made.public), ("private", made.private)):
+        folder = GOLDEN / name / place
+        if os.environ.get("UPDATE_GOLDEN"):
+            folder.mkdir(parents=True, exist_ok=True)
+            for file, text in files.items():
+                (folder / file).write_text(text, encoding="utf-8")
+        expected = sorted(p.name for p in folder.iterdir())
+        assert sorted(files) == expected
+        for file, text in files.items():
+            assert text == (folder / file).read_text(encoding="utf-8"), (
+                f"{name}/{place}/{file} differs from its golden file; if the change is "
+                "intended, refresh with UPDATE_GOLDEN=1"
+            )
 
 
 def test_formats_differ_as_documented() -> None:

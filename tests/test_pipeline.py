@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from briefings import corpus, pipeline
+from briefings import corpus, pipeline, render
 from briefings.store import Store
 
 from .conftest import NOW, LocalServer, SampleRun, item_of, sample_config
@@ -282,8 +282,8 @@ def test_every_demo_email_is_under_the_gmail_clip(sample_run: SampleRun) -> None
     from briefings.render import EMAIL_LIMIT, sent_size
 
     for built in sample_run.built:
-        for suffix in ("", ".pro"):
-            html, text = (built.path / f"email{suffix}.{kind}" for kind in ("html", "txt"))
+        for folder, suffix in ((built.path, ""), (built.private, ".pro")):
+            html, text = (folder / f"email{suffix}.{kind}" for kind in ("html", "txt"))
             size = sent_size(html.read_text(encoding="utf-8"), text.read_text(encoding="utf-8"))
             assert size <= EMAIL_LIMIT, (built.path, suffix, size)
 
@@ -615,3 +615,122 @@ def test_items_of_one_page_told_apart_by_fragment_are_all_stored_with_their_own_
     stored = pipeline.articles_of(store, since=NOW - timedelta(days=1))
     assert sorted(a.title for a in stored) == ["Baku signs rail deal", "Quake shakes Gyumri"]
     store.close()
+
+
+def test_no_pro_story_reaches_the_output_folder(sample_run: SampleRun) -> None:
+    from .safety import pro_leaks
+
+    settings = sample_run.config.settings
+    briefings = {b.id: b for b in sample_run.config.briefings}
+    checked, leaks = pro_leaks(settings.output, settings.private, briefings)
+    assert checked >= 10  # the PRO briefings and sections of the shipped catalogue
+    assert leaks == []
+    for built in sample_run.built:
+        assert sorted(p.name for p in built.path.iterdir()) == sorted(render.PUBLIC_FILES)
+        assert sorted(p.name for p in built.private.iterdir()) == sorted(render.PRIVATE_FILES)
+        assert built.private.is_relative_to(settings.private)
+        public = json.loads((built.path / "edition.json").read_text(encoding="utf-8"))
+        assert public["tier"] == "free"
+        assert_contract(public)
+    assert settings.private.stat().st_mode & 0o077 == 0  # its owner's alone
+
+
+def old_layout(loaded: Any, made: Any, folder: Path) -> None:
+    """An edition as versions before the private folder wrote it: every rendering, PRO
+    ones too, and the whole edition.json (without a tier) in the output folder."""
+    from .editions import LAYOUTS
+
+    files = render.render(made, env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"])
+    document = json.loads(files.private["edition.json"])
+    del document["tier"]
+    for story in document["stories"]:
+        del story["locked"]
+    folder.mkdir(parents=True)
+    for name, text in {**files.files, "edition.json": json.dumps(document)}.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def test_an_edition_an_earlier_version_wrote_is_read_then_moved_out_of_the_output(
+    tmp_path: Path,
+) -> None:
+    import email
+    import email.policy
+    import shutil
+    from dataclasses import replace
+
+    from briefings.model import Subscriber
+
+    from .editions import edition
+    from .safety import pro_leaks
+    from .test_deliver import send, setup
+
+    made = edition()
+    pro_story = replace(
+        made.stories[4],
+        summary="QatarEnergy and the utility agreed on LNG for twenty years. Its price "
+        "formula follows Brent with a slope the parties keep to themselves: PRO-ONLY-DETAIL.",
+    )
+    made = replace(made, stories=(*made.stories[:4], pro_story, *made.stories[5:]))
+    readers = [
+        Subscriber(email="pro@example.net", tier="pro", briefings=("sample",)),
+        Subscriber(email="free@example.net", briefings=("sample",)),
+    ]
+    loaded = setup(tmp_path, 25, readers, method="outbox", made=made)
+    output, private = loaded.settings.output, loaded.settings.private
+    shutil.rmtree(output)
+    shutil.rmtree(private)
+    old = output / "sample" / made.edition
+    old_layout(loaded, made, old)
+    retired = replace(made, briefing="retired", edition="2026-11-01-1200")
+    old_layout(loaded, retired, output / "retired" / retired.edition)
+    leftover = private / "other" / ".staging-2026-11-22-1200-x"  # a crashed run's
+    leftover.mkdir(parents=True)
+    (leftover / "email.pro.txt").write_text("half", encoding="utf-8")
+    partial = output / "sample" / "2026-11-20-1200"  # PRO renderings without their edition.json
+    old_layout(loaded, replace(made, edition=partial.name), partial)
+    (partial / "edition.json").unlink()
+    store = Store(loaded.settings.database)
+    store.record_edition(made, path=str(old))  # the store points at the output folder
+    store.close()
+
+    # Before any build, the edition is still read whole from where it was written.
+    whole = pipeline.read_edition(loaded, "sample", made.edition, recorded=str(old))
+    assert whole.stories[4].summary == pro_story.summary
+
+    store = Store(loaded.settings.database)
+    run = pipeline.Run(config=loaded, store=store, now=NOW)
+    assert pipeline.build(run) == []  # no feeds, no new edition: the archive is still written
+    store.close()
+
+    checked, leaks = pro_leaks(
+        output, private, {b.id: b for b in loaded.briefings} | {"retired": loaded.briefings[0]}
+    )
+    assert checked >= 1 and leaks == []
+    assert sorted(p.name for p in old.iterdir()) == sorted(render.PUBLIC_FILES)
+    assert json.loads((old / "edition.json").read_text(encoding="utf-8"))["tier"] == "free"
+    assert not (output / "retired").exists()  # not configured: moved whole
+    assert not leftover.exists()
+    assert sorted(p.name for p in partial.iterdir()) == ["email.html", "email.txt", "index.html"]
+    assert (private / "sample" / partial.name / "email.pro.txt").exists()
+    assert (private / "retired" / retired.edition / "index.pro.html").exists()
+    assert made.edition in (output / "sample" / "index.html").read_text(encoding="utf-8")
+
+    # Everything that reads the edition back still finds it whole.
+    assert send(loaded).sent == 2
+    got = {}
+    for path in loaded.delivery.outbox.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        got[str(message["To"])] = message.get_body(("plain",)).get_content()
+    hidden = " ".join(pro_story.summary.split()[-6:])
+    assert hidden in " ".join(got["pro@example.net"].split())
+    assert hidden not in " ".join(got["free@example.net"].split())
+    again = pipeline.build(
+        pipeline.Run(config=loaded, store=Store(loaded.settings.database), now=NOW)
+    )
+    assert again == []  # a second build finds nothing left to move
+    assert (
+        pro_leaks(output, private, {"sample": loaded.briefings[0], "retired": loaded.briefings[0]})[
+            1
+        ]
+        == []
+    )

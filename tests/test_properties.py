@@ -240,3 +240,16 @@ def test_feed_html_becomes_plain_text(markup: str) -> None:
     assert not any(ord(c) < 32 and c not in "\n\t" for c in text)
     problems = html_problems(render.environment().from_string("<p>{{ t }}</p>").render(t=text))
     assert problems == []
+
+
+@given(st.text(max_size=400))
+def test_a_teaser_gives_away_at_most_a_third(summary: str) -> None:
+    made = render.teaser(summary)
+    text = " ".join(summary.split())
+    if not text:
+        assert made == ""
+        return
+    given = made.removesuffix("…").rstrip()
+    assert made.endswith("…") and text.startswith(given)
+    assert len(given) <= len(text) / 3
+    assert len(given.split()) <= 25

@@ -382,3 +382,95 @@ def test_why_lists_only_the_topics_the_story_has() -> None:
     ).files
     assert "<bdi>Ankara (title)</bdi>" in files["index.html"]
     assert "border guards" not in files["index.html"]
+
+
+def teaser_body(teaser: str) -> str:
+    """The words a teaser gives away, without its ellipsis."""
+    assert teaser.endswith("…"), teaser
+    return teaser.removesuffix("…").rstrip()
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Ministers met in Ankara today.",  # five words: the old teaser was all of it
+        "The first sentence of story 1 says what happened. The second adds who said what.",
+        "Kurz. " + "Ein sehr langer zweiter Satz folgt hier mit vielen weiteren Wörtern. " * 6,
+        " ".join(f"word{n}" for n in range(90)) + ".",
+        "הכנסת אישרה את התקציב לאחר דיון ארוך של שעות רבות. השרים הצביעו בעד ההצעה ברוב גדול",
+        "أعلنت الحكومة اليوم عن خطة جديدة لدعم الشركات الصغيرة في المدن الكبرى والقرى",
+        "東京で開かれた会議で、各国の代表は新しい貿易協定について合意した。協定は来年から発効する予定である。",
+        "การประชุมที่กรุงเทพฯวันนี้ตกลงเรื่องการค้าใหม่ระหว่างประเทศเพื่อนบ้านทั้งหมด",
+        "e\u0301" * 60,
+    ],
+)
+def test_a_teaser_withholds_most_of_the_summary(summary: str) -> None:
+    made = render.teaser(summary)
+    given = teaser_body(made)
+    text = " ".join(summary.split())
+    assert text.startswith(given)
+    assert len(given) <= len(text) / 3
+    assert len(given.split()) <= min(25, len(text.split()) / 3) or " " not in text
+    if given and " " in text:  # whole words only
+        assert text[len(given)] == " "
+    assert not given or not render._joins_previous(text[len(given)])
+
+
+def test_a_teaser_of_a_long_summary_is_25_words() -> None:
+    summary = " ".join(f"word{n}" for n in range(90))
+    assert render.teaser(summary) == " ".join(f"word{n}" for n in range(25)) + " …"
+    assert render.teaser("") == ""
+    assert render.teaser("Two words") == "…"
+
+
+def test_a_short_pro_summary_is_not_given_away_in_the_free_files() -> None:
+    made = edition()
+    short = "Baku and Ankara agree PRO-ONLY-DETAIL terms."
+    made = dataclasses.replace(
+        made, stories=tuple(dataclasses.replace(s, summary=short) for s in made.stories)
+    )
+    layout = render.Layout(tier="pro")
+    files = render.render(made, env=render.environment(), timezone="UTC", layout=layout).files
+    for name in ("index.html", "email.html", "email.txt"):
+        assert "PRO-ONLY-DETAIL" not in files[name], name
+        assert "PRO-ONLY-DETAIL" in files[name.replace(".", ".pro.", 1)], name
+
+
+@pytest.mark.parametrize("format", ["daily", "weekly", "minute"])
+def test_the_public_edition_json_has_pro_stories_as_teasers(format: str) -> None:
+    made, layout = energy_first(format)
+    lead = dataclasses.replace(made.stories[0], url="https://e0.example/1")
+    made = dataclasses.replace(made, stories=(lead, *made.stories[1:]))
+    rendered = render.render(made, env=render.environment(), timezone="UTC", layout=layout)
+    assert set(rendered.public) == set(render.PUBLIC_FILES)
+    assert set(rendered.private) == set(render.PRIVATE_FILES)
+    public = json.loads(rendered.public["edition.json"])
+    whole = json.loads(rendered.private["edition.json"])
+    assert_contract(public)
+    assert_contract(whole)
+    assert (public["tier"], whole["tier"]) == ("free", "pro")
+    assert "PRO-ONLY-DETAIL" not in rendered.public["edition.json"]
+    assert "PRO-ONLY-DETAIL" in rendered.private["edition.json"]
+    pro, *free = public["stories"]
+    assert pro["locked"] and pro["summary"] == render.teaser(made.stories[0].summary)
+    assert pro["title"] == "Pipeline gas deal signed for two decades"
+    assert len(pro["sources"]) == 1 and pro["matches"] == [] and pro["image"] == ""
+    assert not any(s["locked"] for s in free)
+    assert [s["summary"] for s in free] == [s.summary for s in made.stories[1:]]
+    assert not any(s["locked"] for s in whole["stories"])
+    again = render.edition_from_json(rendered.private["edition.json"])
+    assert [(s.id, s.summary) for s in again.stories] == [(s.id, s.summary) for s in made.stories]
+    assert not render.is_whole(public) and render.is_whole(whole)
+    assert render.is_whole({k: v for k, v in whole.items() if k != "tier"})  # older versions
+
+
+def test_a_pro_reader_views_the_web_edition_through_a_link_of_their_own() -> None:
+    made, layout = energy_first("daily")
+    files = render.render(made, env=render.environment(), timezone="UTC", layout=layout).files
+    for name in ("email.pro.html", "email.pro.txt"):
+        assert render.VIEW_LINK in files[name]
+        assert "index.pro.html" not in files[name]
+    for name in ("email.html", "email.txt", "index.html"):
+        assert render.VIEW_LINK not in files[name]
+    free = render.render(made, env=render.environment(), timezone="UTC").files
+    assert render.VIEW_LINK not in free["email.pro.html"]  # nothing PRO: the public page
