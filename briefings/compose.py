@@ -76,6 +76,10 @@ def compose(
     kept whatever the rules above say (if it is among ``stories``) and comes first,
     and ranked stories come before unranked ones in the editor's order. ``edition``
     keeps the id of an edition being rebuilt.
+
+    An industry weekly keeps ``max_stories`` stories of each of its industries, so that a
+    PRO reader's picks fill their own edition; :func:`for_reader` takes what one reader
+    gets, ``max_stories`` in all.
     """
     since = now - briefing.window
     chosen = []
@@ -111,7 +115,11 @@ def compose(
     chosen.sort(key=lambda s: editor_order(decided.get(s.id)))
     pinned = [s for s in chosen if s.id in decided and decided[s.id].pinned]
     others = [s for s in chosen if s not in pinned]
-    kept = {s.id for s in pinned + others[: max(0, briefing.max_stories - len(pinned))]}
+    room = max(0, briefing.max_stories - len(pinned))
+    kept = {s.id for s in pinned + others[:room]}
+    if briefing.format == "industry":
+        for topic in briefing.topics:
+            kept.update([s.id for s in others if topic in s.topics][:room])
     return Edition(
         briefing=briefing.id,
         title=briefing.title,
@@ -125,20 +133,29 @@ def compose(
 def for_reader(
     edition: Edition, briefing: Briefing, industries: Sequence[str]
 ) -> tuple[Edition, tuple[str, ...]]:
-    """An industry weekly as one PRO reader gets it, and the order of its sections.
+    """An industry weekly as one reader gets it, and the order of its sections.
 
-    Only the stories of the industries the reader picked, in the reader's order. With no
-    pick among the briefing's topics, or no story of this edition in them, the whole
-    edition in the briefing's order: an empty email helps nobody. Other formats are
-    returned as they are.
+    ``industries`` are a PRO reader's picks: the reader gets ``max_stories`` stories of
+    those industries, taken from each in turn, best first, and the sections in the
+    reader's order. With no pick among the briefing's topics, or no story of this
+    edition in them, the reader gets the edition's first ``max_stories`` stories in the
+    briefing's order, as the web page and free readers do: an empty email helps nobody.
+    Other formats are returned as they are.
     """
     if briefing.format != "industry":
         return edition, ()
-    picks = tuple(i for i in industries if i in briefing.topics)
-    mine = tuple(s for s in edition.stories if set(picks) & set(s.topics))
-    if not mine:
-        return edition, ()
-    return replace(edition, stories=mine), picks
+    picks = tuple(dict.fromkeys(i for i in industries if i in briefing.topics))
+    queues = [[s for s in edition.stories if pick in s.topics] for pick in picks]
+    if not any(queues):
+        return replace(edition, stories=edition.stories[: briefing.max_stories]), ()
+    taken: set[str] = set()
+    while len(taken) < briefing.max_stories and any(queues):
+        for queue in queues:
+            while queue and queue[0].id in taken:
+                queue.pop(0)
+            if queue and len(taken) < briefing.max_stories:
+                taken.add(queue.pop(0).id)
+    return replace(edition, stories=tuple(s for s in edition.stories if s.id in taken)), picks
 
 
 def editor_order(choice: Choice | None) -> tuple[int, float]:

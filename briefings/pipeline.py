@@ -595,7 +595,9 @@ def render_edition(
     sent: bool = False,
 ) -> render.Rendered:
     """Every file of an edition, as the build writes it, the sender sends it and the desk
-    shows it. ``order`` puts industry sections in a reader's order.
+    shows it. ``order`` is a PRO reader's industries: an industry weekly shows the stories
+    :func:`compose.for_reader` takes for that reader (or for everyone, without), while the
+    whole ``edition.json`` keeps every story the edition holds, for the sender.
 
     ``sent`` renders for a mailbox: links start at ``[delivery] base_url`` (which is
     ``settings.base_url`` unless set), since a link relative to the edition's folder means
@@ -605,17 +607,20 @@ def render_edition(
         titles = {t.id: t.title for t in topic_matcher(config).topics.values()}
     base_url = config.delivery.base_url if sent else config.settings.base_url
     layout = render.Layout.of(briefing, topic_titles=titles, base_url=base_url)
+    shown, order = composing.for_reader(edition, briefing, order)
     if order:
-        topics = tuple(t for t in order if t in briefing.topics) + tuple(
-            t for t in briefing.topics if t not in order
-        )
+        topics = order + tuple(t for t in briefing.topics if t not in order)
         layout = replace(layout, topics=topics)
-    return render.render(
-        edition,
+    rendered = render.render(
+        shown,
         env=env if env is not None else render.environment(config.settings.templates),
         timezone=briefing.timezone,
         layout=layout,
     )
+    if len(shown.stories) == len(edition.stories):  # all of it shown
+        return rendered
+    whole = {**rendered.private, "edition.json": render.edition_json(edition)}
+    return replace(rendered, private=whole)
 
 
 def check_templates(config: Config, *, now: datetime) -> None:
@@ -1273,17 +1278,14 @@ class _Bodies:
 
     def of(self, subscriber: Subscriber) -> tuple[str, str]:
         tier = "pro" if subscriber.tier == "pro" else "free"
-        edition, order = (
-            composing.for_reader(self.edition, self.briefing, subscriber.industries)
-            if tier == "pro"
-            else (self.edition, ())
-        )
+        picks = subscriber.industries if tier == "pro" else ()
+        _, order = composing.for_reader(self.edition, self.briefing, picks)
         key = (tier, *order)
         if key not in self.cache:
             files = render_edition(
                 self.config,
                 self.briefing,
-                edition,
+                self.edition,
                 env=self.env,
                 titles=self.titles,
                 order=order,

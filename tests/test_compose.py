@@ -101,3 +101,37 @@ def test_own_min_score_overrides_topic_thresholds() -> None:
 def test_a_briefing_without_topics_takes_every_story() -> None:
     everything = replace(BRIEFING, topics=(), max_stories=10)
     assert len(build([story(1), story(2, topics=())], briefing=everything).stories) == 2
+
+
+INDUSTRY = replace(
+    BRIEFING,
+    id="industry",
+    topics=("banking", "energy", "defense"),
+    format="industry",
+    max_stories=3,
+    window=timedelta(days=7),
+)
+
+
+def test_an_industry_weekly_keeps_enough_of_every_industry_for_each_reader() -> None:
+    banking = [story(n, outlets=5, topics=("banking",)) for n in range(1, 6)]
+    energy = [story(n, outlets=1, topics=("energy",)) for n in range(6, 10)]
+    both = story(10, outlets=1, hours=2, topics=("energy", "defense"))
+    edition = build([*banking, *energy, both], briefing=INDUSTRY)
+    # three of each industry: the reader of energy alone gets a whole edition too
+    assert ids(edition) == ["s1", "s2", "s3", "s6", "s7", "s8", "s10"]
+
+    everyone, order = compose.for_reader(edition, INDUSTRY, ())
+    assert (ids(everyone), order) == (["s1", "s2", "s3"], ())  # the best three, as before
+    mine, order = compose.for_reader(edition, INDUSTRY, ("energy",))
+    assert (ids(mine), order) == (["s6", "s7", "s8"], ("energy",))
+    # two picks share the room in turn, in the reader's order of sections
+    mine, order = compose.for_reader(edition, INDUSTRY, ("defense", "banking", "defense"))
+    assert (ids(mine), order) == (["s1", "s2", "s10"], ("defense", "banking"))
+    nothing_there, order = compose.for_reader(edition, INDUSTRY, ("shipping",))
+    assert (ids(nothing_there), order) == (["s1", "s2", "s3"], ())
+
+
+def test_other_formats_are_not_cut_per_reader() -> None:
+    edition = build([story(n, outlets=n) for n in range(1, 6)])
+    assert compose.for_reader(edition, BRIEFING, ("turkey",)) == (edition, ())

@@ -31,7 +31,7 @@ from briefings.model import Edition, Subscriber
 from briefings.store import Store
 
 from .conftest import NOW
-from .editions import LAYOUTS, edition
+from .editions import LAYOUTS, STORIES, edition
 
 SECRET = "a-secret-for-tests-only-0123456789"
 
@@ -778,6 +778,46 @@ def test_industry_readers_get_only_the_industries_they_picked(
         body = text[default]
         assert body.index("OIL & GAS") < body.index("BANKING"), default
         assert "QatarEnergy signs" in body and "Gulf lenders post" in body
+
+
+def test_each_industry_reader_gets_max_stories_of_their_own_picks(
+    smtp: tuple[Sink, int], tmp_path: Path
+) -> None:
+    """The edition holds enough of every industry: a reader of banking alone gets two
+    banking stories though neither is among the edition's first two."""
+    sink, port = smtp
+    readers = [
+        Subscriber(
+            email="bank@example.net", tier="pro", briefings=("sample",), industries=("banking",)
+        ),
+        Subscriber(
+            email="both@example.net",
+            tier="pro",
+            briefings=("sample",),
+            industries=("oil-gas", "banking"),
+        ),
+        Subscriber(email="all@example.net", tier="pro", briefings=("sample",)),
+        Subscriber(email="free@example.net", briefings=("sample",)),
+    ]
+    loaded = setup(
+        tmp_path, port, readers, briefing=INDUSTRY + "max_stories = 2\n", layout="industry"
+    )
+    assert send(loaded).sent == 4
+    text = {
+        rcpt: email.message_from_bytes(data, policy=email.policy.default)
+        .get_body(("plain",))
+        .get_content()
+        for rcpt, data in sink.messages
+    }
+    headlines = {n: title for n, (title, _, _) in enumerate(STORIES)}
+
+    def shown(rcpt: str) -> set[int]:
+        return {n for n, title in headlines.items() if title[:30] in text[rcpt]}
+
+    assert shown("bank@example.net") == {2, 8}  # both banking stories
+    assert shown("both@example.net") == {2, 4}  # one of each pick, in turn
+    assert shown("all@example.net") == {0, 1}  # the edition's first two, as the web page
+    assert shown("free@example.net") == {0, 1}
 
 
 def test_a_test_message_never_shares_the_real_message_id(
