@@ -474,3 +474,26 @@ def test_a_pro_reader_views_the_web_edition_through_a_link_of_their_own() -> Non
         assert render.VIEW_LINK not in files[name]
     free = render.render(made, env=render.environment(), timezone="UTC").files
     assert render.VIEW_LINK not in free["email.pro.html"]  # nothing PRO: the public page
+
+
+@pytest.mark.parametrize("layout", ["daily", "weekly"])
+def test_plain_text_lines_stay_under_their_headline_past_story_nine(layout: str) -> None:
+    from .editions import edition as sample_edition
+
+    made = sample_edition(12)
+    long_title = "A headline long enough to need a second line in the plain text part " * 2
+    made = dataclasses.replace(
+        made, stories=tuple(dataclasses.replace(s, title=long_title) for s in made.stories)
+    )
+    text = render.render(
+        made, env=render.environment(), timezone="UTC", layout=LAYOUTS[layout]
+    ).files["email.txt"]
+    lines = text.splitlines()
+    for number in (9, 10, 12):
+        start = next(i for i, line in enumerate(lines) if line.startswith(f"{number}. A headline"))
+        pad = len(f"{number}. ")
+        following = lines[start + 1 : lines.index("", start)]
+        assert following, number
+        for line in following:
+            assert line.startswith(" " * pad) and line[pad] != " ", (number, line)
+    assert all(len(line) <= 72 for line in lines)
