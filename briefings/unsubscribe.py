@@ -133,6 +133,16 @@ class _Handler(BaseHTTPRequestHandler):
     base_url: str
     now: Callable[[], datetime]
     protocol_version = "HTTP/1.1"
+    head = False
+
+    def do_HEAD(self) -> None:
+        """What GET would answer, without the body: mail scanners check links with HEAD,
+        and it changes nothing, as GET does not."""
+        self.head = True
+        try:
+            self.do_GET()
+        finally:
+            self.head = False  # the connection may carry a GET next
 
     def do_GET(self) -> None:
         if urlsplit(self.path).path == "/view":
@@ -146,7 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._preferences(email, saved=False)
             return
         form = (
-            f"<p>Stop sending <strong>{escape(briefing)}</strong> to "
+            f"<p>Stop sending <strong>{escape(self._title(briefing))}</strong> to "
             f'<strong>{escape(email)}</strong>?</p><form method="post" action="'
             f'{escape(self.path)}"><button type="submit">Unsubscribe</button></form>'
             f'<p><a href="{escape(self.path.replace("/unsubscribe?", "/preferences?", 1))}">'
@@ -179,8 +189,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._page(
             200,
             "Unsubscribed",
-            f"<p>{escape(email)} will get no more {escape(briefing)} emails.</p>",
+            f"<p>{escape(email)} will get no more {escape(self._title(briefing))} emails.</p>",
         )
+
+    def _title(self, briefing: str) -> str:
+        """The briefing's title as readers know it; its id when it has left the catalogue."""
+        return next((title for b, title, _ in self.choices.briefings if b == briefing), briefing)
 
     def _preferences(self, email: str, *, saved: bool) -> None:
         subscriber = self.store.subscriber(email)
@@ -253,7 +267,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Content-Security-Policy", "script-src 'none'; frame-ancestors 'none'")
         self.end_headers()
-        self.wfile.write(data)
+        if not self.head:
+            self.wfile.write(data)
 
     def _request(self) -> tuple[str, str, str] | None:
         parts = urlsplit(self.path)
@@ -278,7 +293,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Referrer-Policy", "no-referrer")
         self.send_header("X-Frame-Options", "DENY")
         self.end_headers()
-        self.wfile.write(data)
+        if not self.head:
+            self.wfile.write(data)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -378,6 +378,35 @@ def test_unsubscribe_endpoint(tmp_path: Path) -> None:
     store.close()
 
 
+def test_unsubscribe_pages_name_the_briefing_and_head_changes_nothing(tmp_path: Path) -> None:
+    import http.client
+
+    store = Store(f"sqlite:///{tmp_path}/b.db")
+    store.save_subscribers([Subscriber(email="reader@example.net", briefings=("sample",))], now=NOW)
+    secret = SECRET.encode()
+    choices = unsubscribe.Choices(briefings=(("sample", "Caucasus Weekly", "free"),))
+    with unsubscribe.running(store, secret, choices=choices) as base:
+        good = deliver.unsubscribe_url(base, secret, "reader@example.net", "sample")
+        # a mail scanner checks the link with HEAD, then a GET on the same connection
+        connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=10)
+        target = good.removeprefix(base)
+        connection.request("HEAD", target)
+        head = connection.getresponse()
+        assert (head.status, head.read()) == (200, b"")
+        assert int(head.headers["Content-Length"]) > 0
+        connection.request("GET", target)
+        page = connection.getresponse().read().decode()
+        connection.close()
+        assert "Stop sending <strong>Caucasus Weekly</strong>" in page
+        assert store.list_subscribers()[0].status == "active"
+        request = urllib.request.Request(good, data=b"", method="POST")
+        with urllib.request.urlopen(request) as response:
+            done = response.read().decode()
+        assert "will get no more Caucasus Weekly emails" in done
+        assert store.list_subscribers()[0].status == "unsubscribed"
+    store.close()
+
+
 @pytest.mark.parametrize("method", ["smtp", "outbox"])
 def test_dkim_signatures_verify(smtp: tuple[Sink, int], tmp_path: Path, method: str) -> None:
     import base64
