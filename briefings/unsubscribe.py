@@ -125,6 +125,9 @@ def chosen(
     return briefings, tuple(industry for _, _, industry in sorted(ranked))
 
 
+_HEAD = re.compile(r"<head(?:\s[^>]*)?>", re.IGNORECASE)
+
+
 class _Handler(BaseHTTPRequestHandler):
     store: Store
     secret: bytes
@@ -256,6 +259,11 @@ class _Handler(BaseHTTPRequestHandler):
         }
         for placeholder, link in links.items():
             page = page.replace(placeholder, escape(link))
+        if self.base_url and "<base " not in page:
+            # written for its folder: its relative links (archive, pictures) lead to the
+            # public edition beside it, not to /view
+            folder = escape(f"{self.base_url}/{briefing}/{edition}/")
+            page = _HEAD.sub(lambda head: f'{head.group(0)}<base href="{folder}">', page, count=1)
         data = page.encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -330,10 +338,13 @@ def running(
     *,
     choices: Choices = Choices(),
     private: Path | None = None,
+    base_url: str = "",
     host: str = "127.0.0.1",
 ) -> Iterator[str]:
     """Serve on a free port for the duration of the block; yields the base URL."""
-    httpd = server(store, secret, choices=choices, private=private, host=host, port=0)
+    httpd = server(
+        store, secret, choices=choices, private=private, base_url=base_url, host=host, port=0
+    )
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:

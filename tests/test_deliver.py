@@ -995,6 +995,26 @@ def get(url: str) -> tuple[int, str, Any]:
             return refused.code, refused.read().decode(), refused.headers
 
 
+def test_the_pro_view_page_links_lead_to_the_public_edition(tmp_path: Path) -> None:
+    """The page was written for its folder: without a base, its relative links (the
+    archive, a picture) resolved against /view and led nowhere."""
+    made = edition()
+    readers = [Subscriber(email="pro@example.net", tier="pro", briefings=("sample",))]
+    loaded = setup(tmp_path, 25, readers, method="outbox", made=made)
+    public = "https://briefings.example.org"
+    store = Store(loaded.settings.database)
+    with unsubscribe.running(
+        store, SECRET.encode(), private=loaded.settings.private, base_url=public
+    ) as base:
+        link = deliver.view_url(base, SECRET.encode(), "pro@example.net", made, days=9)
+        status, page, _ = get(link)
+    store.close()
+    assert status == 200
+    assert page.count("<base ") == 1
+    assert f'<base href="{public}/sample/{made.edition}/">' in page
+    assert page.index("<base ") < page.index("</head>") < page.index("<a ")  # in the head
+
+
 def test_a_pro_reader_views_the_pro_edition_through_serve_and_a_forged_link_sees_nothing(
     tmp_path: Path,
 ) -> None:
