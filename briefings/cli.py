@@ -797,6 +797,9 @@ def serve(config_path: Path, host: str, port: int) -> None:
             secret,
             choices=choices,
             private=config.settings.private,
+            pages=lambda briefing, edition, reader: pipeline.pro_page(
+                config, briefing, edition, reader.industries
+            ),
             base_url=config.delivery.base_url,
             host=host,
             port=port,

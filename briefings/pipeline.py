@@ -1012,6 +1012,30 @@ def read_edition(
     )
 
 
+def pro_page(
+    config: Config, briefing_id: str, edition_id: str, industries: Sequence[str]
+) -> str | None:
+    """The PRO web page of an edition as a PRO reader with these ``industries`` gets it:
+    an industry weekly holding stories of their picks is rendered for them, as their email
+    is (:func:`compose.for_reader`); any other page is the one its build wrote to the
+    private folder. None when there is no such edition."""
+    briefing = next((b for b in config.briefings if b.id == briefing_id), None)
+    if briefing is not None and briefing.format == "industry" and industries:
+        try:
+            edition = read_edition(config, briefing_id, edition_id)
+        except BriefingsError:
+            return None
+        if composing.for_reader(edition, briefing, industries)[1]:
+            return render_edition(config, briefing, edition, order=industries).private[
+                "index.pro.html"
+            ]
+    _, private = edition_folders(config, briefing_id, edition_id)
+    try:
+        return (private / "index.pro.html").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def write_edition(folder: Path, files: dict[str, str], *, public: bool = True) -> Path:
     """Write the edition folder whole or not at all: a temporary folder, then a rename.
 

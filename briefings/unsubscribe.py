@@ -125,6 +125,8 @@ def chosen(
     return briefings, tuple(industry for _, _, industry in sorted(ranked))
 
 
+PageSource = Callable[[str, str, Subscriber], str | None]
+"""The PRO web page of (briefing, edition) as one reader gets it, or None."""
 _HEAD = re.compile(r"<head(?:\s[^>]*)?>", re.IGNORECASE)
 
 
@@ -133,6 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
     secret: bytes
     choices: Choices
     private: Path | None
+    pages: PageSource | None
     base_url: str
     now: Callable[[], datetime]
     protocol_version = "HTTP/1.1"
@@ -244,11 +247,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reader is None or reader.tier != "pro" or reader.status != "active":
             self._page(403, "PRO members only", "<p>This page is for PRO members.</p>")
             return
-        path = (self.private / briefing / edition / "index.pro.html") if self.private else None
-        try:
-            page = path.read_text(encoding="utf-8") if path else None
-        except (OSError, UnicodeDecodeError):
-            page = None
+        page = self._pro_page(briefing, edition, reader)
         if page is None:
             self._page(404, "Not found", "<p>There is no such edition.</p>")
             return
@@ -277,6 +276,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if not self.head:
             self.wfile.write(data)
+
+    def _pro_page(self, briefing: str, edition: str, reader: Subscriber) -> str | None:
+        if self.pages is not None:
+            return self.pages(briefing, edition, reader)
+        path = (self.private / briefing / edition / "index.pro.html") if self.private else None
+        try:
+            return path.read_text(encoding="utf-8") if path else None
+        except (OSError, UnicodeDecodeError):
+            return None
 
     def _request(self) -> tuple[str, str, str] | None:
         parts = urlsplit(self.path)
@@ -314,18 +322,21 @@ def server(
     *,
     choices: Choices = Choices(),
     private: Path | None = None,
+    pages: PageSource | None = None,
     base_url: str = "",
     host: str = "127.0.0.1",
     port: int = 8080,
 ) -> ThreadingHTTPServer:
     """An HTTP server answering unsubscribe and preferences links, and PRO readers' view
-    links to the PRO web pages in ``private`` (``settings.private``); ``base_url`` starts
-    the personal links put in those pages. Call ``serve_forever``."""
+    links to the PRO web pages in ``private`` (``settings.private``), or as ``pages`` makes
+    them for each reader; ``base_url`` starts the personal links put in those pages. Call
+    ``serve_forever``."""
     handler: type[_Handler] = type("SubscriberPagesHandler", (_Handler,), {})
     handler.store = store
     handler.secret = secret
     handler.choices = choices
     handler.private = private
+    handler.pages = staticmethod(pages) if pages is not None else None
     handler.base_url = base_url
     handler.now = staticmethod(lambda: datetime.now(UTC))
     return ThreadingHTTPServer((host, port), handler)
@@ -338,12 +349,20 @@ def running(
     *,
     choices: Choices = Choices(),
     private: Path | None = None,
+    pages: PageSource | None = None,
     base_url: str = "",
     host: str = "127.0.0.1",
 ) -> Iterator[str]:
     """Serve on a free port for the duration of the block; yields the base URL."""
     httpd = server(
-        store, secret, choices=choices, private=private, base_url=base_url, host=host, port=0
+        store,
+        secret,
+        choices=choices,
+        private=private,
+        pages=pages,
+        base_url=base_url,
+        host=host,
+        port=0,
     )
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

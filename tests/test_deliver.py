@@ -16,6 +16,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -1013,6 +1014,55 @@ def test_the_pro_view_page_links_lead_to_the_public_edition(tmp_path: Path) -> N
     assert page.count("<base ") == 1
     assert f'<base href="{public}/sample/{made.edition}/">' in page
     assert page.index("<base ") < page.index("</head>") < page.index("<a ")  # in the head
+
+
+def test_an_industry_reader_views_the_page_of_their_own_picks(tmp_path: Path) -> None:
+    """ "View in browser" shows what the reader's email shows: their industries only."""
+    made = edition()
+    readers = [
+        Subscriber(
+            email="bank@example.net", tier="pro", briefings=("sample",), industries=("banking",)
+        ),
+        Subscriber(email="all@example.net", tier="pro", briefings=("sample",)),
+    ]
+    loaded = setup(
+        tmp_path,
+        25,
+        readers,
+        method="outbox",
+        made=made,
+        briefing=INDUSTRY + "max_stories = 2\n",
+        layout="industry",
+    )
+    store = Store(loaded.settings.database)
+    secret = SECRET.encode()
+    with unsubscribe.running(
+        store,
+        secret,
+        private=loaded.settings.private,
+        pages=lambda b, e, reader: pipeline.pro_page(loaded, b, e, reader.industries),
+    ) as base:
+        pages = {
+            who: get(deliver.view_url(base, secret, who, made, days=9))
+            for who in ("bank@example.net", "all@example.net")
+        }
+        missing = get(
+            deliver.view_url(
+                base, secret, "bank@example.net", replace(made, edition="2026-01-01-0000"), days=9
+            )
+        )
+    store.close()
+    headlines = {n: title for n, (title, _, _) in enumerate(STORIES)}
+
+    def shown(page: str) -> set[int]:
+        return {n for n, title in headlines.items() if escape(title) in page}
+
+    assert pages["bank@example.net"][0] == 200
+    assert shown(pages["bank@example.net"][1]) == {2, 8}  # as in their email
+    written = (loaded.settings.private / "sample" / made.edition / "index.pro.html").read_text()
+    assert shown(pages["all@example.net"][1]) == shown(written)  # the page the build wrote
+    assert shown(written) > {2, 8}
+    assert missing[0] == 404
 
 
 def test_a_pro_reader_views_the_pro_edition_through_serve_and_a_forged_link_sees_nothing(
