@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import email.utils
 import re
+import string
 import tomllib
 import unicodedata
 from collections.abc import Mapping
@@ -1019,6 +1020,10 @@ def _choice(checker: _Checker, value: str, choices: tuple[str, ...], where: str)
 
 def _subject(checker: _Checker, template: str, where: str) -> str:
     try:
+        # {title.__class__…} would reach into the program: only the three names, as they are
+        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+        if fields - {"title", "date", "count"}:
+            raise KeyError(sorted(fields - {"title", "date", "count"})[0])
         line = template.format(title="T", date=datetime(2026, 5, 14, tzinfo=UTC), count=3)
     except (KeyError, IndexError, ValueError, AttributeError) as exc:
         checker.add(

@@ -230,6 +230,14 @@ def test_good_config_resolves_paths_and_defaults(write_config: Callable[[str], P
             ),
             "feeds.toml: topics.mine.terms: needs at least one term",
         ),
+        (
+            ("max_stories = 5", 'max_stories = 5\nsubject = "{title.__class__.__init__}"'),
+            "feeds.toml: briefings.israel.subject: bad subject template",
+        ),
+        (
+            ("max_stories = 5", 'max_stories = 5\nsubject = "{date.tzinfo}"'),
+            "feeds.toml: briefings.israel.subject: bad subject template",
+        ),
     ],
 )
 def test_each_error_names_its_key(
