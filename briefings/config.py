@@ -519,7 +519,12 @@ class Config:
 
     def warnings(self) -> list[str]:
         """What is valid but likely a mistake, one line each (``check`` prints them)."""
-        return [w for w in (self.unlinked_mail(),) if w]
+        missing = [
+            f"{self.path.name}: feeds[{index}].url: no such file {feed.url} (yet?)"
+            for index, feed in enumerate(self.feeds)
+            if not feed.url.startswith(("http://", "https://")) and not Path(feed.url).is_file()
+        ]
+        return [w for w in (self.unlinked_mail(), *missing) if w]
 
 
 def builtin_topic_ids() -> tuple[str, ...]:

@@ -293,6 +293,20 @@ def test_check_command_exits_2_with_one_line_per_problem(
     )
 
 
+def test_check_warns_of_a_local_feed_file_that_is_not_there(
+    write_config: Callable[[str], Path],
+) -> None:
+    path = write_config(GOOD)
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 0, result.output
+    missing = path.parent / "feeds" / "local.xml"
+    assert f"warning: feeds.toml: feeds[1].url: no such file {missing} (yet?)" in result.output
+    missing.parent.mkdir()
+    missing.write_text("<rss/>", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert "no such file" not in result.output
+
+
 def test_urls_lose_the_whitespace_around_them(write_config: Callable[[str], Path]) -> None:
     text = GOOD.replace(
         'url = "https://example.org/feed.xml"', 'url = " https://example.org/feed.xml\\n"'
