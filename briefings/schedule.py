@@ -15,7 +15,9 @@ late (coalesced); a later one is skipped with a log line.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,7 +36,7 @@ from . import compose as composing
 from . import config as configuration
 from . import deliver, pipeline
 from .config import Briefing, Config
-from .errors import BriefingsError
+from .errors import BriefingsError, StoreError
 from .model import EditionRecord
 from .store import Store
 
@@ -157,9 +159,16 @@ class Scheduler:
         self.scheduler.add_listener(
             self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_MISSED | EVENT_JOB_ERROR
         )
+        self._held: int | None = None
+        """The descriptor holding :func:`lock_path` while started."""
 
     def start(self) -> list[str]:
-        """Start with the configuration's jobs; returns what changed in the stored jobs."""
+        """Start with the configuration's jobs; returns what changed in the stored jobs.
+
+        Raises :class:`StoreError` when another scheduler runs on the same store: both
+        would run every job.
+        """
+        self._held = _hold(lock_path(self.config))
         self.scheduler.start(paused=True)
         changes = self._reconcile()
         self.scheduler.resume()
@@ -244,6 +253,9 @@ class Scheduler:
             with contextlib.suppress(KeyError):
                 self.scheduler.remove_jobstore("default", shutdown=False)
             self.scheduler.shutdown(wait=wait)
+        if self._held is not None:
+            os.close(self._held)  # closing drops the lock
+            self._held = None
 
     def _reconcile(self) -> list[str]:
         stored = {job.id: job for job in self.scheduler.get_jobs()}
@@ -288,6 +300,33 @@ class Scheduler:
             self.runs.append((event.job_id, "error"))
         else:
             self.runs.append((event.job_id, "executed"))
+
+
+def lock_path(config: Config) -> Path:
+    """The file a running scheduler holds locked, beside the store's run lock."""
+    run = pipeline.lock_path(config)
+    return run.with_name(run.name.removesuffix(".lock") + ".schedule.lock")
+
+
+def _hold(path: Path) -> int:
+    """Lock ``path`` for as long as this process keeps the returned descriptor open."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the lock file: {exc.strerror}") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip()
+        os.close(handle)
+        raise StoreError(
+            f"{path}: another briefings schedule (pid {holder or 'unknown'}) runs on this "
+            "database; stop it first"
+        ) from None
+    os.ftruncate(handle, 0)
+    os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+    return handle
 
 
 def last_slot(briefing: Briefing, moment: datetime, *, within: timedelta) -> datetime:

@@ -505,3 +505,36 @@ def test_approve_without_a_secret_changes_nothing(
     store = pipeline.open_store(configuration.load(path))
     assert [e.status for e in store.editions_of("daily")] == ["sent"]
     store.close()
+
+
+def test_a_second_scheduler_on_the_same_store_refuses_to_start(tmp_path: Path) -> None:
+    path = catalogue(None, tmp_path, DAILY)
+    command = [sys.executable, "-m", "briefings.cli", "--config", str(path), "schedule"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    first = subprocess.Popen([*command, "--no-send"], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert first.stderr is not None
+        assert "Scheduling" in first.stderr.readline()  # started, holding its lock
+        second = subprocess.run(
+            [*command, "--no-send"], capture_output=True, text=True, env=env, timeout=30
+        )
+        assert second.returncode == 1, second.stderr
+        assert f"another briefings schedule (pid {first.pid})" in second.stderr
+        assert "Scheduling" not in second.stderr
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=60) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+        first.communicate()
+    # the lock goes with its process: a scheduler starts again, and `run` is not held up
+    again = subprocess.Popen([*command, "--no-send"], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert again.stderr is not None
+        assert "Scheduling" in again.stderr.readline()
+        again.send_signal(signal.SIGINT)
+        assert again.wait(timeout=60) == 0
+    finally:
+        if again.poll() is None:
+            again.kill()
+        again.communicate()
