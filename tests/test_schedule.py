@@ -538,3 +538,35 @@ def test_a_second_scheduler_on_the_same_store_refuses_to_start(tmp_path: Path) -
         if again.poll() is None:
             again.kill()
         again.communicate()
+
+
+def test_an_edition_due_while_another_command_holds_the_store_is_built_after(
+    site: corpus.Site, tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = catalogue(site, tmp_path, DAILY)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("[settings]\n", "[settings]\nlock_wait = 0.2\n"),
+        encoding="utf-8",
+    )
+    config = configuration.load(path)
+    caplog.set_level(logging.WARNING, logger="briefings.schedule")
+    with pipeline.run_lock(config):  # e.g. `briefings run --once`, or the desk rebuilding
+        clock.set(NOW)
+        service, store = start_service(path)
+        until(lambda: ("fetch", "error") in service.runs)
+        clock.set(NOW + timedelta(hours=1, seconds=30))  # 10:00:30, the edition is due
+        service.scheduler.wakeup()
+        until(lambda: ("daily", "error") in service.runs)
+        [retry] = [job for job in service.jobs() if job[0] == "daily:retry"]
+        assert retry[1] == datetime(2026, 11, 22, 10, 1, 30, tzinfo=UTC)
+    assert not store.editions_of("daily")
+    stop_service(service, store)  # a restart keeps the retry
+
+    clock.set(NOW + timedelta(hours=1, minutes=2))
+    service, store = start_service(path)
+    until(lambda: ("daily:retry", "executed") in service.runs, 120)
+    [made] = store.editions_of("daily")
+    assert made.edition == "2026-11-22-1000" and made.stories > 0  # its slot, not 10:02
+    assert "daily:retry" not in [job[0] for job in service.jobs()]
+    assert any("the store is busy" in r.getMessage() for r in caplog.records)
+    stop_service(service, store)
