@@ -368,3 +368,19 @@ def test_a_briefing_taken_out_of_feeds_toml_while_the_desk_runs(
     assert "no such briefing" in caught.value.read().decode()
     caught.value.close()
     assert served.store.edition("daily", "2026-11-22-0900").status == "draft"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("length", ["-1", "abc", "²", "9" * 30])
+def test_a_bad_content_length_is_refused_at_once(served: Served, length: str) -> None:
+    import socket
+
+    token = served.desk.token
+    request = (
+        f"POST /b/daily/2026-11-22-0900/approve HTTP/1.1\r\nHost: 127.0.0.1:{served.desk.port}\r\n"
+        f"Content-Length: {length}\r\n\r\ntoken={token}"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", served.desk.port), timeout=30) as connection:
+        connection.sendall(request)  # and stays open: a body of -1 bytes never ends
+        answer = connection.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 4"), answer[:80]
+    assert served.store.edition("daily", "2026-11-22-0900").status == "draft"  # type: ignore[union-attr]
