@@ -863,7 +863,8 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-        changes = service.start()
+        with errors_to_exit():
+            changes = service.start()
         err.print(
             f"Scheduling {len(service.specs)} jobs"
             + (f" ({', '.join(changes)})" if changes else "")

@@ -373,8 +373,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         if not self._trusted():
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        given_length = (self.headers.get("Content-Length") or "0").strip()
+        if not re.fullmatch(r"[0-9]{1,9}", given_length):  # -1 would read until the client hangs up
+            self.close_connection = True
+            self._page(400, "base.html", message="Bad Content-Length.", error=True)
+            return
+        length = int(given_length)
         if length > MAX_FORM:
+            self.close_connection = True  # the unread body is no next request
             self._page(413, "base.html", message="Form too large.", error=True)
             return
         form = parse_qs(self.rfile.read(length).decode("utf-8", "replace")) if length else {}

@@ -741,6 +741,7 @@ def _atom(briefing: Briefing, editions: list[Listed], base_url: str) -> str:
     feed.id(home if base_url else f"tag:briefings,2026:{briefing.id}")
     feed.title(plain(briefing.title))
     feed.subtitle(plain(briefing.description or briefing.title))
+    feed.author({"name": plain(briefing.title)})  # RFC 4287: a feed has an author
     feed.link(href=home or "index.html", rel="alternate")
     if base_url:
         feed.link(href=f"{home}feed.xml", rel="self")

@@ -15,7 +15,9 @@ late (coalesced); a later one is skipped with a log line.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,13 +30,14 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MI
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from . import compose as composing
 from . import config as configuration
 from . import deliver, pipeline
 from .config import Briefing, Config
-from .errors import BriefingsError
+from .errors import BriefingsError, StoreError
 from .model import EditionRecord
 from .store import Store
 
@@ -157,9 +160,16 @@ class Scheduler:
         self.scheduler.add_listener(
             self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_MISSED | EVENT_JOB_ERROR
         )
+        self._held: int | None = None
+        """The descriptor holding :func:`lock_path` while started."""
 
     def start(self) -> list[str]:
-        """Start with the configuration's jobs; returns what changed in the stored jobs."""
+        """Start with the configuration's jobs; returns what changed in the stored jobs.
+
+        Raises :class:`StoreError` when another scheduler runs on the same store: both
+        would run every job.
+        """
+        self._held = _hold(lock_path(self.config))
         self.scheduler.start(paused=True)
         changes = self._reconcile()
         self.scheduler.resume()
@@ -244,6 +254,9 @@ class Scheduler:
             with contextlib.suppress(KeyError):
                 self.scheduler.remove_jobstore("default", shutdown=False)
             self.scheduler.shutdown(wait=wait)
+        if self._held is not None:
+            os.close(self._held)  # closing drops the lock
+            self._held = None
 
     def _reconcile(self) -> list[str]:
         stored = {job.id: job for job in self.scheduler.get_jobs()}
@@ -268,12 +281,41 @@ class Scheduler:
                 **({"next_run_time": now()} if spec.id == "fetch" else {}),
             )
             changes.append(f"{'changed' if job else 'added'} {spec.id}")
+        editions = {b.id for b in self.config.briefings}
         for job_id in stored:
+            if job_id.endswith(RETRY) and job_id.removesuffix(RETRY) in editions:
+                continue  # a put-off edition, still wanted
             self.scheduler.remove_job(job_id)
             changes.append(f"removed {job_id}")
         for change in changes:
             log.info("job %s", change)
         return changes
+
+    def _retry(self, briefing_id: str, slot: datetime) -> None:
+        """Try an edition the busy store put off again, as job ``<briefing>:retry``, until
+        its slot is more than ``misfire_grace`` late."""
+        grace = self.config.settings.misfire_grace
+        when = now() + RETRY_AFTER
+        if when - slot > grace:
+            log.error(
+                "%s: the edition due at %s was not built: the store stayed busy", briefing_id, slot
+            )
+            return
+        log.warning(
+            "%s: the store is busy; the edition due at %s is tried again at %s",
+            briefing_id,
+            slot,
+            when,
+        )
+        self.scheduler.add_job(
+            edition_job,
+            DateTrigger(run_date=when, timezone=UTC),
+            args=(str(self.config.path.resolve()), briefing_id, self.send, slot.isoformat()),
+            id=f"{briefing_id}{RETRY}",
+            name=f"retry {slot.isoformat()}",
+            replace_existing=True,
+            misfire_grace_time=int(grace.total_seconds()),
+        )
 
     def _on_event(self, event: JobEvent) -> None:
         if event.code == EVENT_JOB_MISSED:
@@ -286,8 +328,37 @@ class Scheduler:
         elif event.code == EVENT_JOB_ERROR:
             log.error("%s: failed: %s", event.job_id, event.exception)
             self.runs.append((event.job_id, "error"))
+            if isinstance(event.exception, Busy) and event.exception.slot is not None:
+                self._retry(event.exception.briefing, event.exception.slot)
         else:
             self.runs.append((event.job_id, "executed"))
+
+
+def lock_path(config: Config) -> Path:
+    """The file a running scheduler holds locked, beside the store's run lock."""
+    run = pipeline.lock_path(config)
+    return run.with_name(run.name.removesuffix(".lock") + ".schedule.lock")
+
+
+def _hold(path: Path) -> int:
+    """Lock ``path`` for as long as this process keeps the returned descriptor open."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the lock file: {exc.strerror}") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip()
+        os.close(handle)
+        raise StoreError(
+            f"{path}: another briefings schedule (pid {holder or 'unknown'}) runs on this "
+            "database; stop it first"
+        ) from None
+    os.ftruncate(handle, 0)
+    os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+    return handle
 
 
 def last_slot(briefing: Briefing, moment: datetime, *, within: timedelta) -> datetime:
@@ -307,11 +378,33 @@ def last_slot(briefing: Briefing, moment: datetime, *, within: timedelta) -> dat
     return found or moment
 
 
+class Busy(StoreError):
+    """Another command held the store's lock for longer than ``settings.lock_wait``."""
+
+    def __init__(self, message: str, *, briefing: str = "", slot: datetime | None = None):
+        super().__init__(message)
+        self.briefing = briefing
+        self.slot = slot
+        """The edition's slot, for an edition job: it is tried again (see ``RETRY_AFTER``)."""
+
+
+RETRY = ":retry"
+"""The suffix of the job that tries a put-off edition again."""
+RETRY_AFTER = timedelta(minutes=1)
+"""How soon an edition job that found the store busy is tried again, within its grace."""
+
+
 @contextmanager
-def _run(config_path: str) -> Iterator[pipeline.Run]:
+def _run(
+    config_path: str, *, briefing: str = "", slot: datetime | None = None
+) -> Iterator[pipeline.Run]:
     """One job's run, holding the store's lock (as ``run``, ``build`` and ``send`` do)."""
     config = configuration.load(Path(config_path))
-    with pipeline.run_lock(config):
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(pipeline.run_lock(config))
+        except StoreError as exc:
+            raise Busy(str(exc), briefing=briefing, slot=slot) from None
         store = pipeline.open_store(config)
         try:
             yield pipeline.Run(config=config, store=store, now=now())
@@ -335,15 +428,18 @@ def fetch_job(config_path: str) -> None:
         )
 
 
-def edition_job(config_path: str, briefing_id: str, send: bool) -> None:
-    """Fetch, build this briefing's edition of the current slot, and send it unless it
-    waits for review."""
-    with _run(config_path) as run:
-        briefing = run.config.briefing(briefing_id)
-        slot = last_slot(
-            briefing, run.now, within=run.config.settings.misfire_grace + timedelta(minutes=1)
-        )
-        name = composing.edition_id(slot, briefing.timezone)
+def edition_job(config_path: str, briefing_id: str, send: bool, slot: str = "") -> None:
+    """Fetch, build this briefing's edition of the current slot (or of ``slot``, an ISO
+    time, when a busy store put it off), and send it unless it waits for review."""
+    config = configuration.load(Path(config_path))
+    briefing = config.briefing(briefing_id)
+    due = (
+        datetime.fromisoformat(slot)
+        if slot
+        else last_slot(briefing, now(), within=config.settings.misfire_grace + timedelta(minutes=1))
+    )
+    with _run(config_path, briefing=briefing_id, slot=due) as run:
+        name = composing.edition_id(due, briefing.timezone)
         pipeline.fetch_feeds(run)
         pipeline.fetch_pages(run)
         built = pipeline.build(run, [briefing_id], names={briefing_id: name})

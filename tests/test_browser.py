@@ -340,3 +340,60 @@ def test_a_pro_reader_opens_the_view_link_in_a_browser(tmp_path: Path) -> None:
     assert hidden not in seen["forged"] and made.stories[4].title not in seen["forged"]
     assert "This link is not valid" in seen["forged"]
     assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_archive_and_the_catalogue_are_readable_in_light_and_dark_mode(
+    scheme: str, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from briefings.config import Briefing
+
+    briefing = Briefing(
+        id="daily",
+        title="Daily Briefing",
+        description="The day's main stories.",
+        topics=(),
+        schedule="0 7 * * *",
+        window=timedelta(days=1),
+        repeat_window=timedelta(days=7),
+        max_stories=5,
+        min_score=None,
+    )  # the default theme: a dark blue accent
+    listed = [
+        render.Listed(
+            edition="2026-11-22-0700",
+            title="Daily Briefing",
+            generated_at=datetime(2026, 11, 22, 7, tzinfo=UTC),
+            stories=2,
+            headlines=("Rail talks resume", "Gas deal signed"),
+        )
+    ]
+    env = render.environment()
+    pages = {
+        "archive.html": render.archive(briefing, listed, env=env, base_url="", timezone="UTC")[
+            "index.html"
+        ],
+        "catalogue.html": render.catalogue([briefing], {"daily": listed}, env=env, timezone="UTC"),
+    }
+    frames = []
+    for file, text in pages.items():
+        (tmp_path / file).write_text(text, encoding="utf-8")
+        frames.append(
+            f'<iframe id="{file}" src="{file}" style="width:600px;height:900px"></iframe>'
+        )
+    host = tmp_path / "host.html"
+    host.write_text(CONTRAST_HOST % {"frames": "".join(frames)}, encoding="utf-8")
+    dom = chromium(
+        f"--blink-settings=preferredColorScheme={0 if scheme == 'dark' else 1}",
+        "--window-size=800,1200",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        host.as_uri(),
+        profile=tmp_path / "profile",
+    )
+    found = json.loads(html.unescape(dom.split("<title>", 1)[1].split("</title>", 1)[0]))
+    assert set(found) == set(pages)
+    for file, result in found.items():
+        assert result["poor"] == [], f"{file} in {scheme} mode: {result['poor']}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import threading
@@ -368,3 +369,47 @@ def test_a_briefing_taken_out_of_feeds_toml_while_the_desk_runs(
     assert "no such briefing" in caught.value.read().decode()
     caught.value.close()
     assert served.store.edition("daily", "2026-11-22-0900").status == "draft"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("length", ["-1", "abc", "²", "9" * 30])
+def test_a_bad_content_length_is_refused_at_once(served: Served, length: str) -> None:
+    import socket
+
+    token = served.desk.token
+    request = (
+        f"POST /b/daily/2026-11-22-0900/approve HTTP/1.1\r\nHost: 127.0.0.1:{served.desk.port}\r\n"
+        f"Content-Length: {length}\r\n\r\ntoken={token}"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", served.desk.port), timeout=30) as connection:
+        connection.sendall(request)  # and stays open: a body of -1 bytes never ends
+        answer = connection.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 4"), answer[:80]
+    assert served.store.edition("daily", "2026-11-22-0900").status == "draft"  # type: ignore[union-attr]
+
+
+@browser_only
+def test_the_desk_on_a_phone_with_right_to_left_headlines(served: Served, browser: Any) -> None:
+    import json
+
+    record = served.store.edition("daily", "2026-11-22-0900")
+    assert record is not None
+    document_path = Path(record.path) / "edition.json"
+    document = json.loads(document_path.read_text(encoding="utf-8"))
+    hebrew = "הממשלה אישרה את תקציב הרכבת 2026"
+    arabic = "وزراء الطاقة يجتمعون في بغداد"
+    document["stories"][0]["title"] = hebrew
+    document["stories"][1]["title"] = arabic
+    document_path.write_text(json.dumps(document), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 320, "height": 700})
+    page.goto(f"{served.base}/?token={served.desk.token}")
+    for url in (f"{served.base}/", f"{served.base}/b/daily/2026-11-22-0900"):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, url
+        levels = page.eval_on_selector_all("h1, h2, h3", "all => all.map(e => +e.tagName[1])")
+        assert levels[0] == 1 and levels.count(1) == 1, (url, levels)
+        assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), (url, levels)
+    directions = page.eval_on_selector_all(
+        ".story h3 a", "all => all.map(e => [e.textContent, getComputedStyle(e).direction])"
+    )
+    assert [hebrew, "rtl"] in directions and [arabic, "rtl"] in directions
+    assert all(d == "ltr" for t, d in directions if t not in (hebrew, arabic))

@@ -497,3 +497,49 @@ def test_plain_text_lines_stay_under_their_headline_past_story_nine(layout: str)
         for line in following:
             assert line.startswith(" " * pad) and line[pad] != " ", (number, line)
     assert all(len(line) <= 72 for line in lines)
+
+
+def test_the_atom_feed_is_valid_atom_a_feed_reader_takes() -> None:
+    import xml.etree.ElementTree as ElementTree
+
+    import feedparser
+
+    from briefings.config import Briefing
+
+    briefing = Briefing(
+        id="caucasus",
+        title="Caucasus Briefing",
+        description="Azerbaijan, Armenia and Georgia.",
+        topics=(),
+        schedule="0 7 * * *",
+        window=timedelta(days=1),
+        repeat_window=timedelta(days=7),
+        max_stories=5,
+        min_score=None,
+    )
+    listed = [
+        render.Listed(
+            edition=f"2026-11-2{n}-0700",
+            title="Caucasus Briefing",
+            generated_at=NOW + timedelta(days=n),
+            stories=1,
+            headlines=(f"Border commission meets, round {n}",),
+        )
+        for n in (2, 1)
+    ]
+    for editions in (listed, []):
+        atom = render.archive(
+            briefing, editions, env=render.environment(), base_url="", timezone="UTC"
+        )["feed.xml"]
+        ns = {"a": "http://www.w3.org/2005/Atom"}
+        root = ElementTree.fromstring(atom)
+        # RFC 4287 4.1.1: a feed whose entries have no author has one itself
+        assert root.findtext("a:author/a:name", namespaces=ns) == "Caucasus Briefing"
+        for element in ("id", "title", "updated"):
+            assert root.find(f"a:{element}", ns) is not None
+        parsed = feedparser.parse(atom.encode("utf-8"))
+        assert not parsed.bozo and parsed.version == "atom10"
+        assert [e.title for e in parsed.entries] == [
+            f"Caucasus Briefing · {e.edition}" for e in editions
+        ]
+        assert all(e.id and e.updated and e.summary for e in parsed.entries)

@@ -505,3 +505,68 @@ def test_approve_without_a_secret_changes_nothing(
     store = pipeline.open_store(configuration.load(path))
     assert [e.status for e in store.editions_of("daily")] == ["sent"]
     store.close()
+
+
+def test_a_second_scheduler_on_the_same_store_refuses_to_start(tmp_path: Path) -> None:
+    path = catalogue(None, tmp_path, DAILY)
+    command = [sys.executable, "-m", "briefings.cli", "--config", str(path), "schedule"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    first = subprocess.Popen([*command, "--no-send"], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert first.stderr is not None
+        assert "Scheduling" in first.stderr.readline()  # started, holding its lock
+        second = subprocess.run(
+            [*command, "--no-send"], capture_output=True, text=True, env=env, timeout=30
+        )
+        assert second.returncode == 1, second.stderr
+        assert f"another briefings schedule (pid {first.pid})" in second.stderr
+        assert "Scheduling" not in second.stderr
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=60) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+        first.communicate()
+    # the lock goes with its process: a scheduler starts again, and `run` is not held up
+    again = subprocess.Popen([*command, "--no-send"], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert again.stderr is not None
+        assert "Scheduling" in again.stderr.readline()
+        again.send_signal(signal.SIGINT)
+        assert again.wait(timeout=60) == 0
+    finally:
+        if again.poll() is None:
+            again.kill()
+        again.communicate()
+
+
+def test_an_edition_due_while_another_command_holds_the_store_is_built_after(
+    site: corpus.Site, tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = catalogue(site, tmp_path, DAILY)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("[settings]\n", "[settings]\nlock_wait = 0.2\n"),
+        encoding="utf-8",
+    )
+    config = configuration.load(path)
+    caplog.set_level(logging.WARNING, logger="briefings.schedule")
+    with pipeline.run_lock(config):  # e.g. `briefings run --once`, or the desk rebuilding
+        clock.set(NOW)
+        service, store = start_service(path)
+        until(lambda: ("fetch", "error") in service.runs)
+        clock.set(NOW + timedelta(hours=1, seconds=30))  # 10:00:30, the edition is due
+        service.scheduler.wakeup()
+        until(lambda: ("daily", "error") in service.runs)
+        [retry] = [job for job in service.jobs() if job[0] == "daily:retry"]
+        assert retry[1] == datetime(2026, 11, 22, 10, 1, 30, tzinfo=UTC)
+    assert not store.editions_of("daily")
+    stop_service(service, store)  # a restart keeps the retry
+
+    clock.set(NOW + timedelta(hours=1, minutes=2))
+    service, store = start_service(path)
+    until(lambda: ("daily:retry", "executed") in service.runs, 120)
+    [made] = store.editions_of("daily")
+    assert made.edition == "2026-11-22-1000" and made.stories > 0  # its slot, not 10:02
+    assert "daily:retry" not in [job[0] for job in service.jobs()]
+    assert any("the store is busy" in r.getMessage() for r in caplog.records)
+    stop_service(service, store)
