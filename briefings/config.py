@@ -96,6 +96,12 @@ SETTINGS: dict[str, Key] = {
         help="Public address of the output folder (e.g. https://briefings.example.org), for "
         "'view in browser' links; empty: links relative to the edition.",
     ),
+    "upgrade_url": Key(
+        type=str,
+        default="",
+        help="Where 'Upgrade to PRO' leads readers: your subscription page (https://…) or a "
+        "mailto: address; empty: the upgrade block has no button.",
+    ),
     "templates": Key(
         type=str,
         default="",
@@ -355,6 +361,8 @@ class Settings:
     base_url: str
     user_agent: str
     timeout: float
+    upgrade_url: str = ""
+    """Where "Upgrade to PRO" leads; empty: no link."""
     concurrency: int
     max_bytes: int
     retries: int
@@ -724,6 +732,9 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
         timezone=values["timezone"],
         templates=(root / templates) if templates else None,
         base_url=_base_url(checker, values["base_url"], "settings.base_url"),
+        upgrade_url=_absolute_url(
+            checker, values["upgrade_url"], "settings.upgrade_url", mail=True
+        ),
         user_agent=values["user_agent"],
         timeout=float(values["timeout"]),
         concurrency=values["concurrency"],
@@ -881,13 +892,21 @@ def _has_space(checker: _Checker, url: str, where: str) -> bool:
 
 
 def _base_url(checker: _Checker, url: str, where: str) -> str:
+    return _absolute_url(checker, url, where).rstrip("/")
+
+
+def _absolute_url(checker: _Checker, url: str, where: str, *, mail: bool = False) -> str:
+    """``url`` without the blanks around it, if it is absolute (http(s), or ``mailto:`` where
+    ``mail`` allows it); else "" and a problem reported."""
     url = url.strip()
     if _has_space(checker, url, where):
         return ""
-    if url and not url.lower().startswith(("https://", "http://")):
-        checker.add(where, f"must start with https:// (or http://), not {url!r}")
+    schemes = ("https://", "http://", "mailto:") if mail else ("https://", "http://")
+    if url and not url.lower().startswith(schemes):
+        also = ", or mailto:" if mail else ""
+        checker.add(where, f"must start with https:// (or http://{also}), not {url!r}")
         return ""
-    return url.rstrip("/")
+    return url
 
 
 def _topics(checker: _Checker, raw: Any) -> tuple[UserTopic, ...]:

@@ -606,7 +606,12 @@ def render_edition(
     if titles is None:
         titles = {t.id: t.title for t in topic_matcher(config).topics.values()}
     base_url = config.delivery.base_url if sent else config.settings.base_url
-    layout = render.Layout.of(briefing, topic_titles=titles, base_url=base_url)
+    layout = render.Layout.of(
+        briefing,
+        topic_titles=titles,
+        base_url=base_url,
+        upgrade_url=config.settings.upgrade_url,
+    )
     shown, order = composing.for_reader(edition, briefing, order)
     if order:
         topics = order + tuple(t for t in briefing.topics if t not in order)

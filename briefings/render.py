@@ -173,12 +173,20 @@ class Layout:
     view_url: str = VIEW_LINK
     """The PRO web edition: a PRO reader's own signed link, which ``briefings serve``
     answers, since it is never in the output folder."""
+    upgrade_url: str = ""
+    """Where "Upgrade to PRO" leads (``settings.upgrade_url``); empty: no button."""
 
     @classmethod
     def of(
-        cls, briefing: Briefing, *, topic_titles: Mapping[str, str], base_url: str = ""
+        cls,
+        briefing: Briefing,
+        *,
+        topic_titles: Mapping[str, str],
+        base_url: str = "",
+        upgrade_url: str = "",
     ) -> Layout:
         return cls(
+            upgrade_url=upgrade_url,
             format=briefing.format,
             tier=briefing.tier,
             pro_sections=briefing.pro_sections,
@@ -216,7 +224,7 @@ def context(
     for item in kept:  # wherever it stands: headlines, lead, top four or a section
         item["locked"] = tier == "free" and is_pro(item["story"], layout)
     has_pro = layout.tier == "pro" or bool(layout.pro_sections)
-    upgrade = f"{layout.base_url}/pro" if layout.base_url else "#upgrade"
+    upgrade = layout.upgrade_url
     # The PRO web page is never public: PRO readers reach it through their own link.
     pro_web = layout.view_url if has_pro else web
     return {
@@ -241,7 +249,7 @@ def context(
         "more": len(stories) - len(kept),
         "links": {
             "web": pro_web if tier == "pro" else web,
-            "pro_web": pro_web if tier == "pro" else upgrade if has_pro else web,
+            "pro_web": pro_web if tier == "pro" else (upgrade or web) if has_pro else web,
             "preferences": layout.preferences_url,
             "unsubscribe": layout.unsubscribe_url,
             "upgrade": upgrade,

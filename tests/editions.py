@@ -90,6 +90,7 @@ LAYOUTS = {
         topics=("turkey", "caucasus", "israel", "energy"),
         pro_sections=("energy",),
         topic_titles=TITLES,
+        upgrade_url="https://briefings.example.org/subscribe",
     ),
     "minute": Layout(
         format="minute",
@@ -103,6 +104,7 @@ LAYOUTS = {
         topics=("oil-gas", "banking"),
         topic_titles=TITLES,
         theme=Theme(masthead="#3b0a45", accent="#a4337a", logo="PRO Industries"),
+        upgrade_url="https://briefings.example.org/subscribe?plan=industries",
     ),
 }
 NOTE = (

@@ -231,6 +231,10 @@ def test_good_config_resolves_paths_and_defaults(write_config: Callable[[str], P
             "feeds.toml: topics.mine.terms: needs at least one term",
         ),
         (
+            ('timezone = "Europe/Istanbul"', 'timezone = "UTC"\nupgrade_url = "/subscribe"'),
+            "feeds.toml: settings.upgrade_url: must start with https:// (or http://, or mailto:)",
+        ),
+        (
             ("max_stories = 5", 'max_stories = 5\nsubject = "{title.__class__.__init__}"'),
             "feeds.toml: briefings.israel.subject: bad subject template",
         ),
@@ -415,3 +419,12 @@ def test_a_misspelt_schedule_is_said_once_not_three_times(
     path = write_config('[briefings.a]\ntitle = "A"\nschedule = ""\n')
     with pytest.raises(ConfigError, match="bad cron line ''"):
         config.load(path)
+
+
+def test_an_upgrade_url_may_be_a_mail_address(write_config: Callable[[str], Path]) -> None:
+    text = GOOD.replace(
+        'timezone = "Europe/Istanbul"',
+        'timezone = "UTC"\nupgrade_url = " mailto:members@example.org?subject=PRO "',
+    )
+    loaded = config.load(write_config(text))
+    assert loaded.settings.upgrade_url == "mailto:members@example.org?subject=PRO"

@@ -109,6 +109,9 @@ def setup(
     path = tmp_path / "feeds.toml"
     path.write_text(
         f"""
+[settings]
+upgrade_url = "https://briefings.example.org/subscribe"
+
 [delivery]
 from = "Briefings <briefings@example.org>"
 method = "{method}"
@@ -234,7 +237,7 @@ def test_sent_links_start_at_the_delivery_base_url(smtp: tuple[Sink, int], tmp_p
     assert f"View in your browser: {web}" in text
     assert f'href="{web}"' in html and "web edition</a>" in html
     assert 'href="index.html"' not in html and 'href="../index.html"' not in html
-    assert 'href="https://briefings.example.org/pro"' in html  # the upgrade link too
+    assert 'href="https://briefings.example.org/subscribe"' in html  # settings.upgrade_url
     written = (loaded.settings.output / "sample" / "2026-11-22-1200" / "email.txt").read_text()
     assert "View in your browser: index.html" in written  # the folder's own copy stays local
 

@@ -543,3 +543,29 @@ def test_the_atom_feed_is_valid_atom_a_feed_reader_takes() -> None:
             f"Caucasus Briefing · {e.edition}" for e in editions
         ]
         assert all(e.id and e.updated and e.summary for e in parsed.entries)
+
+
+def test_without_an_upgrade_url_there_is_no_dead_upgrade_button() -> None:
+    made = edition()
+    layout = dataclasses.replace(LAYOUTS["daily"], upgrade_url="")
+    energy = dataclasses.replace(made.stories[0], topics=("energy",))
+    made = dataclasses.replace(made, stories=(energy, *made.stories[1:]))
+    free = render.render(made, env=render.environment(), timezone="UTC", layout=layout).public
+    assert "Read the whole briefing with PRO" in free["index.html"]
+    for name in ("index.html", "email.html", "email.txt"):
+        assert "#upgrade" not in free[name] and '/pro"' not in free[name], name
+        assert "Upgrade to PRO</a>" not in free[name], name
+    assert "Read the whole briefing with PRO.\n" in free["email.txt"]
+    with_url = render.render(
+        made, env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
+    ).public
+    for name in ("index.html", "email.html", "email.txt"):
+        assert "https://briefings.example.org/subscribe" in with_url[name], name
+
+
+def test_the_public_page_carries_no_placeholder_links() -> None:
+    rendered = render.render(
+        edition(), env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
+    )
+    assert ".invalid/" not in rendered.public["index.html"]
+    assert render.PREFERENCES_LINK in rendered.private["index.pro.html"]  # serve fills them in
