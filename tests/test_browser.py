@@ -58,7 +58,7 @@ document.getElementById("email").addEventListener("load", event => {
   document.title = JSON.stringify({
     scroll: doc.documentElement.scrollWidth, width: view.innerWidth,
     images: images.length,
-    no_alt: images.filter(i => !i.getAttribute("alt")).length,
+    no_alt: images.filter(i => !i.hasAttribute("alt")).length,  // alt="": decorative
     no_size: images.filter(i => !i.getAttribute("width") || !i.getAttribute("height")).length,
     overlaps: overlaps.slice(0, 5),
   });
