@@ -283,6 +283,12 @@ TOPIC: dict[str, Key] = {
         help="Rules for ambiguous terms: [[topics.ID.context]] with term, unless_near, window, "
         "first_name and not_names, as in the built-in gazetteer.",
     ),
+    "ignore": Key(
+        type=list,
+        default=[],
+        help="Phrases that hold a term but are not the topic ('Iran-Contra'): where one "
+        "stands, the term in it does not count.",
+    ),
     "exclude": Key(
         type=list,
         default=[],
@@ -469,6 +475,7 @@ class UserTopic:
     description: str
     terms: tuple[str, ...]
     weak: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     context: tuple[ContextRule, ...] = ()
     min_score: float = 2.0
@@ -937,6 +944,7 @@ def _topics(checker: _Checker, raw: Any) -> tuple[UserTopic, ...]:
                 description=values["description"],
                 terms=terms,
                 weak=checker.strings(values["weak"], prefix + "weak"),
+                ignore=checker.strings(values["ignore"], prefix + "ignore"),
                 exclude=checker.strings(values["exclude"], prefix + "exclude"),
                 context=tuple(rules),
                 min_score=float(values["min_score"]),

@@ -53,7 +53,33 @@ HEBREW_PREFIXES = (
 )
 ARABIC_PREFIXES = ("و", "ب", "ل", "ف", "ك", "وب", "ول", "فب", "لل")
 TOPIC_KEYS = frozenset(
-    {"id", "title", "kind", "description", "terms", "weak", "context", "min_score"}
+    {"id", "title", "kind", "description", "terms", "weak", "ignore", "context", "min_score"}
+)
+# Words that Title Case may leave in lower case: a title with two other lower-case words is
+# in sentence case, so a capital in it says something ("Israel Adesanya returns").
+SMALL_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "but",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "of",
+        "on",
+        "or",
+        "over",
+        "the",
+        "to",
+        "via",
+        "vs",
+        "with",
+    ]
 )
 
 
@@ -67,6 +93,9 @@ class Topic:
     description: str
     terms: tuple[str, ...]
     weak: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    """Phrases that hold a term but are not the topic ("Iran-Contra"): the term in them is
+    not counted."""
     context: tuple[ContextRule, ...] = ()
     exclude: tuple[str, ...] = ()
     min_score: float = DEFAULT_MIN_SCORE
@@ -146,7 +175,7 @@ def topic_from_toml(text: str, filename: str) -> Topic:
     for key in ("id", "title", "terms"):
         if key not in raw:
             problems.append(f"{filename}:1: required key {key!r} is missing")
-    for key in ("terms", "weak"):
+    for key in ("terms", "weak", "ignore"):
         values = raw.get(key, [])
         if not isinstance(values, list):
             problems.append(f"{filename}:{_line_of(text, key)}: {key} must be an array of strings")
@@ -179,6 +208,7 @@ def topic_from_toml(text: str, filename: str) -> Topic:
         description=str(raw.get("description", "")),
         terms=tuple(raw["terms"]),
         weak=tuple(raw.get("weak", ())),
+        ignore=tuple(raw.get("ignore", ())),
         context=tuple(rules),
         min_score=float(min_score),
     )
@@ -202,6 +232,7 @@ def user_topic(topic: UserTopic) -> Topic:
         description=topic.description,
         terms=topic.terms,
         weak=topic.weak,
+        ignore=topic.ignore,
         exclude=topic.exclude,
         context=topic.context,
         min_score=topic.min_score,
@@ -216,6 +247,8 @@ class _Term:
     weight: float
     near: frozenset[str] = frozenset()
     """The rule's ``unless_near`` phrases, folded once."""
+    ignored: bool = False
+    """An ``ignore`` phrase: where it is the longest match, nothing counts."""
 
     def key(self, field_order: int) -> tuple[str, int, str, float]:
         """What :func:`_aggregate` counts: one key per topic, field, term."""
@@ -252,11 +285,12 @@ class Matcher:
         for topic in self.topics.values():
             seen: set[str] = set()  # "Türkiye" and "Türkiyə" fold alike: count once
             entries = (
-                [(t, None, 1.0) for t in topic.terms]
-                + [(t, None, WEAK_WEIGHT) for t in topic.weak]
-                + [(r.term, r, 1.0) for r in topic.context]
+                [(t, None, 1.0, False) for t in topic.terms]
+                + [(t, None, WEAK_WEIGHT, False) for t in topic.weak]
+                + [(r.term, r, 1.0, False) for r in topic.context]
+                + [(t, None, 0.0, True) for t in topic.ignore]
             )
-            for term, rule, weight in entries:
+            for term, rule, weight, ignored in entries:
                 near = (
                     frozenset(p for p in map(_frame, rule.unless_near) if p.strip())
                     if (rule)
@@ -268,7 +302,7 @@ class Matcher:
                 for key in _keys(term):
                     if key not in seen:
                         seen.add(key)
-                        keys[key].append(_Term(topic.id, term, rule, weight, near))
+                        keys[key].append(_Term(topic.id, term, rule, weight, near, ignored))
         self._excludes = {
             t.id: tuple(p for p in map(_frame, t.exclude) if p.strip())
             for t in self.topics.values()
@@ -310,11 +344,21 @@ class Matcher:
         }
         plain: list[tuple[str, int, str, float]] = []  # the unambiguous matches, as counted
         ruled: list[_Hit] = []  # matches of ambiguous terms, judged below
+        ignored: list[Cancelled] = []  # "Iran-Contra": the term inside it is not counted
         long_body = folded["body"].count("  ") + 1 > LONG_BODY_WORDS
         body_starts: list[tuple[str, int]] = []
         for order, (name, text) in enumerate(folded.items()):
             for start, stop, terms in self._scan(text):
                 for entry in terms:
+                    if entry.ignored:
+                        cancelled_here = Cancelled(
+                            topic=entry.topic,
+                            term=entry.term,
+                            field=name,
+                            reason="ignored: a phrase that is not this topic",
+                        )
+                        ignored.append(cancelled_here)
+                        continue
                     if entry.rule is not None:
                         ruled.append(_Hit(name, entry, start, stop))
                         continue
@@ -329,11 +373,12 @@ class Matcher:
         )
         in_story = {phrase for places in found.values() for phrase in places}
         running = f"{summary}\n{body}"
-        cancelled: list[Cancelled] = []
+        headline = title if _sentence_case(title) else ""
+        cancelled: list[Cancelled] = ignored
         for hit in ruled:
             reason = _near_reason(hit, folded[hit.field], found.get(hit.field, {}), self._spelled)
             if not reason and hit.topic not in unambiguous:
-                reason = _story_reason(hit, in_story, running, self._spelled)
+                reason = _story_reason(hit, in_story, (headline, running), self._spelled)
             if reason:
                 cancelled.append(
                     Cancelled(topic=hit.topic, term=hit.term, field=hit.field, reason=reason)
@@ -493,7 +538,9 @@ def _near_reason(
     return ""
 
 
-def _story_reason(hit: _Hit, in_story: set[str], running: str, spelled: Mapping[str, str]) -> str:
+def _story_reason(
+    hit: _Hit, in_story: set[str], running: tuple[str, str], spelled: Mapping[str, str]
+) -> str:
     """Why an ambiguous term means something else in this story, or ''."""
     rule = hit.entry.rule
     assert rule is not None
@@ -502,22 +549,42 @@ def _story_reason(hit: _Hit, in_story: set[str], running: str, spelled: Mapping[
         name = spelled.get(elsewhere, elsewhere.strip())
         return f"{name!r} in the story and no unambiguous {hit.topic} term"
     if rule.first_name:
-        person = _person(running, rule)
+        person = _person(*running, rule)
         if person:
             return f"{hit.term!r} is a first name here ({person!r})"
     return ""
 
 
-def _person(text: str, rule: ContextRule) -> str:
-    """A "Term Surname" in running text when every use of the term is one, else ''."""
+def _sentence_case(title: str) -> bool:
+    """Whether a title is in sentence case, where a capital marks a name, not Title Case."""
+    words = re.findall(r"[^\W\d_][\w'’-]*", title)
+    lower = [w for w in words if w[0].islower() and w.lower() not in SMALL_WORDS]
+    return len(lower) >= 2
+
+
+def _person(title: str, running: str, rule: ContextRule) -> str:
+    """A "Term Surname" when every use of the term in running text is one, else ''.
+
+    A title in sentence case (``title``; '' otherwise) may show the name, as in
+    "Israel Adesanya returns"; a bare use there ("Jordan retires") proves nothing.
+    """
+    names, only_names = _names(running, rule)
+    if not only_names:
+        return ""
+    shown = names or _names(title, rule)[0]
+    return shown[0] if shown else ""
+
+
+def _names(text: str, rule: ContextRule) -> tuple[list[str], bool]:
+    """The "Term Surname" uses in ``text``, and whether every use is one."""
     pattern = re.compile(rf"(?<!\w)(?i:{re.escape(rule.term)})(?!\w)(?:[ \t]+([A-Z][\w'’-]+))?")
     names = []
     for match in pattern.finditer(text):
         after = match.group(1)
         if not after or after in rule.not_names:
-            return ""
-        names.append(f"{match.group(0)}")
-    return names[0] if names else ""
+            return [], False
+        names.append(match.group(0))
+    return names, True
 
 
 def _body_spread(starts: list[tuple[str, int]], body: str) -> dict[str, float]:

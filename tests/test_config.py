@@ -273,6 +273,7 @@ def test_user_topic_usable_by_briefing(write_config: Callable[[str], Path]) -> N
 [topics.water]
 title = "Water"
 terms = ["Euphrates", "dam*"]
+ignore = ["Dam Square"]
 exclude = ["Hoover Dam"]
 
 [briefings.water]
@@ -283,6 +284,7 @@ schedule = "0 9 * * mon"
     )
     loaded = config.load(write_config(text))
     assert loaded.topics[0].terms == ("Euphrates", "dam*")
+    assert loaded.topics[0].ignore == ("Dam Square",)
     assert loaded.briefing("water").topics == ("water",)
 
 

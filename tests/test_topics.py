@@ -139,6 +139,36 @@ def test_user_topic_terms_prefixes_and_exclusions() -> None:
     assert "water" not in score(matcher, title="Amsterdam")  # a prefix still starts a word
 
 
+def test_ignored_phrases_hide_the_term_inside_them(matcher: topics.Matcher) -> None:
+    found, cancelled = matcher.match(
+        title="New documentary revisits the Iran-Contra affair",
+        summary="The film follows the Reagan-era arms sales.",
+        body="",
+    )
+    assert "iran" not in topics.scores(found)
+    assert [(c.topic, c.term, c.field) for c in cancelled] == [("iran", "Iran-Contra", "title")]
+    assert score(matcher, title="Iran and the US resume talks").get("iran", 0) >= 2
+    assert "israel" not in score(matcher, title="Israeli-born chef opens a bistro in Lyon")
+    water = UserTopic(
+        id="water", title="Water", description="", terms=("dam*",), ignore=("Dam Square",)
+    )
+    user = topics.Matcher([topics.user_topic(water)])
+    assert "water" not in score(user, title="Crowds gather on Dam Square")
+    assert score(user, title="Dam Square and two new dams").get("water") == 3.0
+
+
+def test_a_sentence_case_title_shows_a_first_name(matcher: topics.Matcher) -> None:
+    person = score(matcher, title="Israel Adesanya returns to the octagon in Perth")
+    assert "israel" not in person
+    # Title Case capitalises every word, so there the capital proves nothing.
+    assert score(matcher, title="Israel Strikes Back At Critics").get("israel", 0) >= 2
+    # A bare use in a title neither shows nor rules out a person.
+    assert score(matcher, title="Israel says talks will resume").get("israel", 0) >= 2
+    assert "jordan" not in score(
+        matcher, title="Jordan retires", summary="", body="Jordan Mensah will coach."
+    )
+
+
 def test_sample_corpus_labels(sample_corpus: Any, matcher: topics.Matcher) -> None:
     """Every corpus item's expected topics are found, and hard negatives are not."""
     hits = misses = false = 0
