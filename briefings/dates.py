@@ -58,7 +58,13 @@ _MONTHS = {
     for name in names.split()
 }
 _ENGLISH = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_WORD = re.compile(r"[^\W\d_]+\.?")
+# The names English does not share ("May" is feedparser's), as lower() leaves them in any
+# case: "KASIM".lower() is "kasim", not "kasım".
+_FOREIGN = {
+    name.replace("ı", "i"): number
+    for name, number in _MONTHS.items()
+    if name != _ENGLISH[number - 1]
+}
 _WEEKDAY = re.compile(r"^\s*[^\W\d_]+\.?\s*,\s*")  # "Cmt, ", "Сб, ", "Sat, "
 _OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\s*$", re.IGNORECASE)
 _ZONE_NAME = re.compile(r"\b([A-Za-z]{3,4})\s*$")
@@ -67,25 +73,22 @@ _ZONE_NAME = re.compile(r"\b([A-Za-z]{3,4})\s*$")
 def parse(value: str) -> time.struct_time | None:
     """``value`` as a UTC time when it is a date in one of the spellings this module
     reads, else None (feedparser's own readers then try it)."""
-    text = _WEEKDAY.sub("", value.strip(), count=1)
+    words = _WEEKDAY.sub("", value.strip(), count=1).split()
     known = False
-
-    def month(found: re.Match[str]) -> str:
-        nonlocal known
-        number = _MONTHS.get(found.group(0).rstrip(".").replace("İ", "i").lower())
-        if number is None:
-            return found.group(0)
-        english = _ENGLISH[number - 1]
-        known = known or found.group(0).rstrip(".").lower() != english  # "May" is English
-        return english.title()
-
-    text = _WORD.sub(month, text)
-    offset = _OFFSET.search(text)
+    for index, word in enumerate(words):
+        if word[:1].isdigit():
+            continue  # days, years, times: most of a date
+        number = _FOREIGN.get(word.rstrip(".,").replace("İ", "i").lower().replace("ı", "i"))
+        if number is not None:
+            words[index] = _ENGLISH[number - 1].title()
+            known = True
+    text = " ".join(words)
+    offset = _OFFSET.search(text) if text[-1:].isdigit() else None  # "… GMT+3"
     if offset:
         sign, hours, minutes = offset.groups()
         text = f"{text[: offset.start()]}{sign}{int(hours):02d}{minutes or '00'}"
         known = True
-    else:
+    elif text[-1:].isalpha():
         zone = _ZONE_NAME.search(text)
         if zone and zone.group(1).lower() in _ZONES:
             text = f"{text[: zone.start()]}{_ZONES[zone.group(1).lower()]}"

@@ -199,16 +199,18 @@ def _entry(
 def _image(item: Any, feed_url: str) -> str:
     """The item's picture: its first Media RSS image (``media:content``, then
     ``media:thumbnail``), else its first image enclosure; an http(s) link or ""."""
+    # dict.get: FeedParserDict's own get maps keys, and works "enclosures" out of the links
+    # on every call; this runs for every item of every feed.
     candidates = [
         str(m.get("url") or "")
-        for m in item.get("media_content") or []
+        for m in dict.get(item, "media_content") or []
         if m.get("medium") == "image" or str(m.get("type") or "").startswith("image/")
     ]
-    candidates += [str(m.get("url") or "") for m in item.get("media_thumbnail") or []]
+    candidates += [str(m.get("url") or "") for m in dict.get(item, "media_thumbnail") or []]
     candidates += [
         str(e.get("href") or "")
-        for e in item.get("enclosures") or []
-        if str(e.get("type") or "").startswith("image/")
+        for e in dict.get(item, "links") or []
+        if e.get("rel") == "enclosure" and str(e.get("type") or "").startswith("image/")
     ]
     return next((link for c in candidates if (link := web_link(c, feed_url))), "")
 
@@ -216,6 +218,8 @@ def _image(item: Any, feed_url: str) -> str:
 def _without_trailer(text: str) -> str:
     """``text`` without the closing "The post … appeared first on …" paragraph WordPress
     adds to feeds; a text that is nothing else is kept."""
+    if "first on" not in text and "appeared on" not in text and "yazısı ilk" not in text:
+        return text  # the search below looks at every paragraph of every item
     found = _WORDPRESS_TRAILER.search(text)
     return text[: found.start()] if found and found.start() else text
 
