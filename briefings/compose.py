@@ -19,8 +19,11 @@ NEW_OUTLETS = 2
 
 
 def edition_id(moment: datetime, timezone: str) -> str:
-    """``2026-11-22-0700``: the edition's local date and time, sortable and path-safe."""
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d-%H%M")
+    """``2026-11-22-0700``: the edition's local date and time, sortable and path-safe. In
+    the hour that repeats when summer time ends, the second pass is ``2026-10-25-0100-2``:
+    an hourly briefing has two editions there."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return local.strftime("%Y-%m-%d-%H%M") + ("-2" if local.fold else "")
 
 
 def relevance(story: Story, topics: Iterable[str]) -> float:

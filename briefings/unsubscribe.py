@@ -34,7 +34,7 @@ from .model import Subscriber
 from .store import Store
 
 _BRIEFING_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-_EDITION_ID = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{4}$")
+_EDITION_ID = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{4}(?:-2)?$")
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>

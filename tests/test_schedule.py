@@ -18,8 +18,8 @@ import apscheduler.schedulers.base
 import pytest
 from click.testing import CliRunner
 
+from briefings import compose, corpus, pipeline
 from briefings import config as configuration
-from briefings import corpus, pipeline
 from briefings import schedule as scheduling
 from briefings.cli import main
 from briefings.model import Subscriber
@@ -474,6 +474,14 @@ timezone = "{JERUSALEM}"
     first_one = datetime(2026, 10, 24, 22, 5, tzinfo=UTC)  # 01:05 IDT
     slot = scheduling.last_slot(briefing, first_one, within=timedelta(hours=1, minutes=1))
     assert slot.astimezone(UTC) == datetime(2026, 10, 24, 22, tzinfo=UTC)
+    # both 01:00 editions are kept, in the order they ran, and sort between 00:00 and 02:00
+    moments = [datetime(2026, 10, 24, 21, tzinfo=UTC) + timedelta(hours=n) for n in range(4)]
+    names = [compose.edition_id(moment, JERUSALEM) for moment in moments]
+    assert names == ["2026-10-25-0000", "2026-10-25-0100", "2026-10-25-0100-2", "2026-10-25-0200"]
+    assert sorted(names) == names
+    from briefings import unsubscribe
+
+    assert all(unsubscribe._EDITION_ID.match(name) for name in names)  # PRO view links
 
 
 def test_approve_without_a_secret_changes_nothing(
