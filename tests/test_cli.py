@@ -402,6 +402,11 @@ def test_check_warns_of_a_file_the_theme_never_reads(
         "'web.html'?); the built-in web.html is used"
     ) in result.output
     assert "footer.html" not in result.output  # may be included by one of them
+    # beside a web.html of its own, the built-in file is not used: no such warning
+    (templates / "web.html").write_text("{{ edition.title }}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 0, result.output
+    assert "web.htm" not in result.output
 
 
 @pytest.mark.parametrize("missing", ["secret", "base_url"])
