@@ -6,8 +6,8 @@ import email
 import email.policy
 import os
 import quopri
-import signal
 import re
+import signal
 import socket
 import subprocess
 import sys
