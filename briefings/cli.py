@@ -249,6 +249,9 @@ def build(config_path: Path, briefing_ids: tuple[str, ...]) -> None:
 @click.pass_obj
 def run(config_path: Path, once: bool, and_send: bool, briefing_ids: tuple[str, ...]) -> None:
     """Run the whole pipeline once."""
+    if and_send:
+        with errors_to_exit():
+            _can_send(configuration.load(config_path))  # before anything is fetched or built
     built = _run_step(config_path, briefing_ids, pipeline.run_once)
     if and_send and built:
         with errors_to_exit():

@@ -913,6 +913,13 @@ def _absolute_url(checker: _Checker, url: str, where: str, *, mail: bool = False
         also = ", or mailto:" if mail else ""
         checker.add(where, f"must start with https:// (or http://{also}), not {url!r}")
         return ""
+    if url.lower().startswith("mailto:"):
+        if not url[len("mailto:") :].split("?", 1)[0]:
+            checker.add(where, f"no address in {url!r} (e.g. 'mailto:members@example.org')")
+            return ""
+    elif url and not urlsplit(url).netloc:
+        checker.add(where, f"no host in {url!r} (e.g. 'https://briefings.example.org')")
+        return ""
     return url
 
 

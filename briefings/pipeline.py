@@ -659,7 +659,8 @@ def check_templates(config: Config, *, now: datetime) -> None:
 
 def stray_templates(config: Config) -> list[str]:
     """Files in ``settings.templates`` named like, but not as, a theme file (``web.htm``):
-    the built-in file is used instead, one line each."""
+    the built-in file is used instead, one line each. Beside a file of the right name
+    (``web.htm`` beside ``web.html``) it is not: theirs is used."""
     import difflib
 
     folder = config.settings.templates
@@ -670,7 +671,7 @@ def stray_templates(config: Config) -> list[str]:
         if path.name in render.TEMPLATE_FILES or not path.is_file():
             continue
         close = difflib.get_close_matches(path.name, render.TEMPLATE_FILES, n=1, cutoff=0.75)
-        if close:
+        if close and not (folder / close[0]).is_file():  # else theirs is used, not ours
             found.append(
                 f"{path}: not a file of the theme (did you mean {close[0]!r}?); "
                 f"the built-in {close[0]} is used"

@@ -161,11 +161,12 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/preferences":
             self._preferences(email, saved=False)
             return
+        here = self._relative()
         form = (
             f"<p>Stop sending <strong>{escape(self._title(briefing))}</strong> to "
             f'<strong>{escape(email)}</strong>?</p><form method="post" action="'
-            f'{escape(self.path)}"><button type="submit">Unsubscribe</button></form>'
-            f'<p><a href="{escape(self.path.replace("/unsubscribe?", "/preferences?", 1))}">'
+            f'{escape(here)}"><button type="submit">Unsubscribe</button></form>'
+            f'<p><a href="{escape(here.replace("unsubscribe?", "preferences?", 1))}">'
             "Choose what you receive instead</a></p>"
         )
         self._page(200, "Unsubscribe", form)
@@ -198,6 +199,13 @@ class _Handler(BaseHTTPRequestHandler):
             f"<p>{escape(email)} will get no more {escape(self._title(briefing))} emails.</p>",
         )
 
+    def _relative(self) -> str:
+        """This page's address relative to itself (``unsubscribe?e=…``): behind a web server
+        at a base URL with a path (``https://example.org/news``), ``/unsubscribe`` would
+        lead to the site's root."""
+        parts = urlsplit(self.path)
+        return parts.path.rsplit("/", 1)[-1] + (f"?{parts.query}" if parts.query else "")
+
     def _title(self, briefing: str) -> str:
         """The briefing's title as readers know it; its id when it has left the catalogue."""
         return next((title for b, title, _ in self.choices.briefings if b == briefing), briefing)
@@ -214,7 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._page(
             200,
             "Your briefings",
-            note + intro + preferences_form(subscriber, self.choices, self.path),
+            note + intro + preferences_form(subscriber, self.choices, self._relative()),
         )
 
     def _view(self) -> None:

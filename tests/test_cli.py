@@ -402,3 +402,48 @@ def test_check_warns_of_a_file_the_theme_never_reads(
         "'web.html'?); the built-in web.html is used"
     ) in result.output
     assert "footer.html" not in result.output  # may be included by one of them
+    # beside a web.html of its own, the built-in file is not used: no such warning
+    (templates / "web.html").write_text("{{ edition.title }}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 0, result.output
+    assert "web.htm" not in result.output
+
+
+@pytest.mark.parametrize("missing", ["secret", "base_url"])
+def test_run_once_send_that_cannot_send_stops_before_it_builds(
+    server: LocalServer,
+    write_config: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+    missing: str,
+) -> None:
+    """`run --once --send` fetched and built every edition, then refused to send: the
+    newsroom was left with built, unsent editions the next run would not build again."""
+    feed = server.add("/f.xml", rss(server.base, ("/a", "Erdoğan hosts Aliyev in Ankara", LONG)))
+    base = "" if missing == "base_url" else 'base_url = "https://b.example.org"\n'
+    path = write_config(f"""
+[settings]
+{base}
+[[feeds]]
+name = "Good"
+url = "{feed}"
+
+[briefings.turkey]
+title = "Turkey Briefing"
+topics = ["turkey"]
+schedule = "0 8 * * mon-fri"
+
+[delivery]
+method = "smtp"
+smtp_host = "127.0.0.1"
+smtp_port = 9
+""")
+    if missing == "secret":
+        monkeypatch.delenv("BRIEFINGS_SECRET", raising=False)
+    else:
+        monkeypatch.setenv("BRIEFINGS_SECRET", "s" * 20)
+    result = CliRunner().invoke(main, ["--config", str(path), "run", "--once", "--send"])
+    expected = (1, "BRIEFINGS_SECRET") if missing == "secret" else (2, "delivery.base_url")
+    assert result.exit_code == expected[0], result.output
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("error: ") and expected[1] in line
+    assert not (path.parent / "out").exists()

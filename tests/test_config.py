@@ -235,6 +235,18 @@ def test_good_config_resolves_paths_and_defaults(write_config: Callable[[str], P
             "feeds.toml: settings.upgrade_url: must start with https:// (or http://, or mailto:)",
         ),
         (
+            ('timezone = "Europe/Istanbul"', 'timezone = "UTC"\nupgrade_url = "https://"'),
+            "feeds.toml: settings.upgrade_url: no host in 'https://'",
+        ),
+        (
+            ('timezone = "Europe/Istanbul"', 'timezone = "UTC"\nupgrade_url = "mailto:"'),
+            "feeds.toml: settings.upgrade_url: no address in 'mailto:'",
+        ),
+        (
+            ('timezone = "Europe/Istanbul"', 'timezone = "UTC"\nbase_url = "http:///news"'),
+            "feeds.toml: settings.base_url: no host in 'http:///news'",
+        ),
+        (
             ("max_stories = 5", 'max_stories = 5\nsubject = "{title.__class__.__init__}"'),
             "feeds.toml: briefings.israel.subject: bad subject template",
         ),

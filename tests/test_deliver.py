@@ -6,6 +6,7 @@ import email
 import email.policy
 import os
 import quopri
+import re
 import signal
 import socket
 import subprocess
@@ -1184,3 +1185,32 @@ def test_the_serve_command_answers_a_pro_view_link(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.communicate(timeout=10)  # closes its stderr pipe
+
+
+def test_the_pages_forms_and_links_stay_under_a_base_url_with_a_path(tmp_path: Path) -> None:
+    """Behind a web server at https://example.org/news, the links are .../news/unsubscribe;
+    the pages' forms posted to /unsubscribe and /preferences at the site's root instead."""
+    from urllib.parse import urljoin
+
+    store = Store(f"sqlite:///{tmp_path}/b.db")
+    store.save_subscribers([Subscriber(email="reader@example.net", briefings=("sample",))], now=NOW)
+    secret = SECRET.encode()
+    public = "https://example.org/news"
+    with unsubscribe.running(store, secret) as base:
+        link = deliver.unsubscribe_url(base, secret, "reader@example.net", "sample")
+        as_sent = deliver.unsubscribe_url(public, secret, "reader@example.net", "sample")
+        for page_link, sent_link in (
+            (link, as_sent),
+            (
+                link.replace("/unsubscribe?", "/preferences?"),
+                as_sent.replace("/unsubscribe?", "/preferences?"),
+            ),
+        ):
+            status, page, _ = get(page_link)
+            assert status == 200
+            targets = re.findall(r'(?:action|href)="([^"]+)"', page)
+            assert targets
+            for target in targets:
+                resolved = urljoin(sent_link, target.replace("&amp;", "&"))
+                assert resolved.startswith(public + "/"), (target, resolved)
+    store.close()
