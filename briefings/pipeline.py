@@ -574,11 +574,15 @@ def build(
             note=editor_note(config, briefing.id) if note is None else note,
         )
         rendered = render_edition(config, briefing, edition, env=env, titles=titles)
-        path, private = publish(config, edition, rendered)
+        # a draft stays private until an editor approves it (:func:`publish_approved`)
+        draft = briefing.review and (before is None or before.status == "draft")
+        path, private = publish(config, edition, rendered, public=not draft)
         run.store.record_edition(
             edition, path=str(private), status="draft" if briefing.review else "approved"
         )
-        run.report.editions.append(str(path))
+        run.report.editions.append(
+            f"{private} (a draft: public once approved)" if draft else str(path)
+        )
         built.append(Built(edition=edition, path=path, private=private))
     write_archive(config, env)
     return built
@@ -969,17 +973,35 @@ def edition_folders(config: Config, briefing_id: str, edition_id: str) -> tuple[
     )
 
 
-def publish(config: Config, edition: Edition, rendered: render.Rendered) -> tuple[Path, Path]:
-    """Write an edition's private files, then its public ones; return both folders.
+def publish(
+    config: Config, edition: Edition, rendered: render.Rendered, *, public: bool = True
+) -> tuple[Path, Path]:
+    """Write an edition's private files, then its public ones unless ``public`` is False (a
+    draft); return both folders.
 
     The private folder comes first: an edition that readers can see always has its whole
     version beside it for sending. Only the free renderings and the public
     ``edition.json`` reach the output folder.
     """
-    public, private = edition_folders(config, edition.briefing, edition.edition)
+    output, private = edition_folders(config, edition.briefing, edition.edition)
     make_private_root(config)
     private = write_edition(private, rendered.private, public=False)
-    return write_edition(public, rendered.public), private
+    if not public:
+        return output, private
+    return write_edition(output, rendered.public), private
+
+
+def publish_approved(config: Config, briefing_id: str, edition_id: str) -> Path:
+    """Write an approved draft's public files, read back from its whole edition, and the
+    archive pages that list it; return its folder in the output folder."""
+    briefing = config.briefing(briefing_id)
+    edition = read_edition(config, briefing_id, edition_id)
+    env = render.environment(config.settings.templates)
+    rendered = render_edition(config, briefing, edition, env=env)
+    output, _ = edition_folders(config, briefing_id, edition_id)
+    path = write_edition(output, rendered.public)
+    write_archive(config, env)
+    return path
 
 
 def make_private_root(config: Config) -> None:

@@ -537,6 +537,7 @@ def approve(
         raise BriefingsError(f"{briefing_id}: there is no edition {edition}")
     if record.status != "draft":
         raise BriefingsError(f"{briefing_id} {edition}: already {record.status}, not a draft")
+    pipeline.publish_approved(config, briefing_id, edition)  # all of it, or not approved
     store.move_edition(
         briefing_id,
         edition,

@@ -268,9 +268,17 @@ def test_review_builds_a_draft_that_approve_sends(
     scheduling.edition_job(str(path), "daily", False)
     [draft] = store.editions_of("daily")
     assert (draft.edition, draft.status) == ("2026-11-22-1000", "draft")
+    # a draft is the editors' until approved: not in the output folder, its archive or feed
+    public = config.settings.output / "daily"
+    assert (config.settings.private / "daily" / draft.edition / "edition.json").is_file()
+    assert not (public / draft.edition).exists()
+    assert draft.edition not in (public / "feed.xml").read_text() if public.exists() else True
     assert scheduling.dispatch(config, store, now=clock.moment) == []  # drafts wait
     approved = scheduling.approve(config, store, "daily", None, now=clock.moment)
     assert approved.status == "approved"
+    assert (public / draft.edition / "index.html").is_file()
+    assert f"{draft.edition}/index.html" in (public / "index.html").read_text()
+    assert draft.edition in (public / "feed.xml").read_text()
     assert approved.send_after == datetime(2026, 11, 22, 12, 30, tzinfo=UTC)
     assert store.due_editions(clock.moment) == []  # not before send_at
     assert [e.edition for e in store.due_editions(approved.send_after)] == ["2026-11-22-1000"]
