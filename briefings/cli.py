@@ -556,7 +556,11 @@ def subscribers_import(config_path: Path, file: Path) -> None:
             added, updated = store.save_subscribers(
                 parsed.subscribers, now=datetime.now(UTC), given=parsed.given
             )
-    click.echo(f"{added} added, {updated} updated, {len(parsed.problems)} rows refused")
+    unchanged = len(parsed.subscribers) - added - updated
+    click.echo(
+        f"{added} added, {updated} updated, {unchanged} unchanged, "
+        f"{len(parsed.problems)} rows refused"
+    )
     for problem in parsed.problems:
         err.print(f"error: {problem}", markup=False, style="red", soft_wrap=True)
     if parsed.problems:
@@ -612,10 +616,10 @@ def subscribers_add(
         except ValueError as exc:
             raise ConfigError([f"subscriber {email!r}: {exc}"]) from None
         with _opened(config) as store:
-            added, _ = store.save_subscribers(
+            added, updated = store.save_subscribers(
                 [made], now=datetime.now(UTC), given={made.email.lower(): given}
             )
-    click.echo(f"{'added' if added else 'updated'} {made.email}")
+    click.echo(f"{'added' if added else 'updated' if updated else 'unchanged'} {made.email}")
 
 
 @subscribers.command("remove")

@@ -662,7 +662,8 @@ class Store:
         now: datetime,
         given: Mapping[str, Collection[str]] | None = None,
     ) -> tuple[int, int]:
-        """Add new subscribers and update known ones (by address); (added, updated).
+        """Add new subscribers and update known ones (by address); (added, updated). A known
+        subscriber the source changes nothing of is left alone and counts in neither.
 
         ``given`` names, per lowercased address, the fields the source gave (name,
         tier, briefings, industries, status); a known subscriber keeps the others.
@@ -708,6 +709,8 @@ class Store:
                 if "status" in fields and item.status != "active" and row.status == "active":
                     values["status"] = item.status
                 values["unsubscribed_from"] = ";".join(sorted(left))
+                if all(getattr(row, k) == v for k, v in values.items() if k != "updated_at"):
+                    continue  # the same again: an import run twice changes nothing
                 conn.execute(
                     update(subscribers).where(subscribers.c.email_key == key).values(**values)
                 )

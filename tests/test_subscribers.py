@@ -72,12 +72,12 @@ def test_import_is_idempotent_and_never_resubscribes(
     runner = CliRunner()
     first = runner.invoke(main, ["--config", str(path), "subscribers", "import", str(csv_file)])
     assert first.exit_code == 1  # some rows were refused
-    assert "2 added, 0 updated, 4 rows refused" in first.output
+    assert "2 added, 0 updated, 0 unchanged, 4 rows refused" in first.output
     assert f"{csv_file}:4: 'not-an-address' is not an email address" in first.output
     store = Store(f"sqlite:///{tmp_path}/briefings.db")
     store.set_status("dana@example.org", "unsubscribed", now=NOW)
     again = runner.invoke(main, ["--config", str(path), "subscribers", "import", str(csv_file)])
-    assert "0 added, 2 updated" in again.output
+    assert "0 added, 0 updated, 2 unchanged, 4 rows refused" in again.output  # changes nothing
     statuses = {s.email: s.status for s in store.list_subscribers()}
     assert statuses == {"dana@example.org": "unsubscribed", "omer@example.org": "active"}
     store.close()
@@ -108,6 +108,7 @@ def test_add_list_export_remove(write_config: Callable[[str], Path], tmp_path: P
         == "added nino@example.org\n"
     )
     assert cli("add", "NINO@example.org", "--briefing", "israel") == "updated NINO@example.org\n"
+    assert cli("add", "NINO@example.org", "--briefing", "israel") == "unchanged NINO@example.org\n"
     assert "NINO@example.org\tpro\tactive\tisrael" in cli("list", "--briefing", "israel")
     exported = cli("export")
     assert exported.splitlines()[0] == "email,name,tier,briefings,industries,status,unsubscribed"
@@ -234,7 +235,7 @@ def test_excel_exports_import_as_they_are(
     )
     code, output, listed = _import(path, semicolons)
     assert code == 0, output
-    assert "2 added, 0 updated, 0 rows refused" in output
+    assert "2 added, 0 updated, 0 unchanged, 0 rows refused" in output
     assert "selin@example.org\tpro\tactive\tisrael\n" in listed
     assert "aram@example.org\tfree\tactive\tisrael\n" in listed
     tabs = tmp_path / "excel-unicode-text.txt"
@@ -254,7 +255,7 @@ def test_a_line_that_is_not_utf8_is_refused_alone(
     )
     code, output, listed = _import(path, csv_file)
     assert code == 1
-    assert "1 added, 0 updated, 1 rows refused" in output
+    assert "1 added, 0 updated, 0 unchanged, 1 rows refused" in output
     assert f"{csv_file}:2: not UTF-8 text (byte 0xFE); save the file as UTF-8" in output
     assert "omer@example.org" in listed and "ayse@" not in listed
 
@@ -270,7 +271,7 @@ def test_an_unclosed_quote_costs_only_its_line(
     )
     code, output, listed = _import(path, csv_file)
     assert code == 1
-    assert "2 added, 0 updated, 1 rows refused" in output
+    assert "2 added, 0 updated, 0 unchanged, 1 rows refused" in output
     assert f"{csv_file}:2: a quote opened on this line is not closed" in output
     assert "omer@example.org" in listed and "eli@example.org" in listed
 
@@ -286,6 +287,6 @@ def test_an_address_given_twice_is_reported_not_silently_merged(
     )
     code, output, listed = _import(path, csv_file)
     assert code == 1
-    assert "2 added, 0 updated, 1 rows refused" in output
+    assert "2 added, 0 updated, 0 unchanged, 1 rows refused" in output
     assert f"{csv_file}:4: dana@example.org is already on line 2" in output
     assert "Dana@example.org\tfree\tactive\tisrael\n" in listed
