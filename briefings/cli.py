@@ -320,7 +320,7 @@ def demo(config_path: Path, out_dir: Path) -> None:
                 built = pipeline.run_once(current)
     _summary(current.report, quiet=True)
     click.echo(
-        f"{len(built)} editions built from {current.report.feeds} feeds, "
+        f"{_count(len(built), 'edition')} built from {current.report.feeds} feeds, "
         f"{current.report.entries_new} entries, {current.report.stories} stories:"
     )
     for item in built:
@@ -1037,12 +1037,17 @@ def _known_briefings(config: configuration.Config, wanted: Sequence[str]) -> Non
         )
 
 
+def _count(number: int, noun: str) -> str:
+    """``1 edition``, ``2 editions``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _summary(report: RunReport, *, quiet: bool = False) -> None:
     if not quiet:
         parts = [
             f"{report.feeds} feeds" if report.feeds else "",
             f"{report.entries_new} new entries" if report.feeds else "",
-            f"{len(report.editions)} editions" if report.editions or report.stories else "",
+            _count(len(report.editions), "edition") if report.editions or report.stories else "",
         ]
         line = ", ".join(p for p in parts if p)
         if line:
