@@ -461,9 +461,12 @@ def evaluate(
 
 def _keys(term: str) -> list[str]:
     """The folded keys of a term: a trailing ``*`` leaves the end open; Hebrew and
-    Arabic terms also get their proclitic forms."""
+    Arabic terms also get their proclitic forms; a Georgian term ending in ``ი`` loses
+    it and is left open, as the language's case endings replace it."""
     prefix = term.endswith("*")
     bare = term[:-1] if prefix else term
+    if _georgian_stem(bare):
+        bare, prefix = bare[:-1], True
     variants = [bare]
     first = bare[:1]
     if "\u0590" <= first <= "\u05ff":
@@ -478,6 +481,14 @@ def _keys(term: str) -> list[str]:
         if key.strip():
             keys.append(key.rstrip() if prefix else key)
     return keys
+
+
+def _georgian_stem(term: str) -> bool:
+    """Whether ``term`` is a Georgian noun whose final ``ი`` (the nominative ending)
+    gives way to its other cases: თბილისი, თბილისში (in Tbilisi), თბილისის (of Tbilisi).
+    A last word of four letters or fewer keeps it, so the open stem stays specific."""
+    last = term.rsplit(" ", 1)[-1]
+    return len(last) > 4 and last.endswith("ი") and "\u10d0" <= last[0] <= "\u10ff"
 
 
 def _frame(text: str) -> str:

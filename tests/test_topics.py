@@ -232,6 +232,15 @@ def test_hebrew_and_arabic_proclitics(matcher: topics.Matcher) -> None:
     assert score(matcher, title="Выборы в Азербайджане").get("caucasus", 0) >= 2
 
 
+def test_georgian_case_endings(matcher: topics.Matcher) -> None:
+    """A Georgian noun's final -ი gives way to its case endings; the stem still matches."""
+    for title in ("თბილისში საპროტესტო აქცია", "ბათუმის პორტი", "აფხაზეთში არჩევნები"):
+        assert score(matcher, title=title).get("caucasus", 0) >= 2, title
+    assert score(matcher, title="თბილისი").get("caucasus", 0) >= 2
+    # a short word keeps its ending: its stem would be too broad
+    assert topics._georgian_stem("თბილისი") and not topics._georgian_stem("ოთხი")
+
+
 def test_a_passing_mention_in_a_long_article_is_not_enough(matcher: topics.Matcher) -> None:
     filler = (
         "European farm ministers argued for hours over subsidies, fertiliser costs and the "
