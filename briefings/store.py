@@ -327,6 +327,14 @@ IN_CHUNK = 500
 """URLs per ``IN (…)`` list: well under SQLite's limit on bound parameters."""
 
 
+class _Newer(Exception):
+    """A database a newer version of briefings made: left untouched."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(version)
+        self.version = version
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedUpdate:
     """What one fetch of a feed brought: new validators and entries, or an error."""
@@ -354,12 +362,21 @@ class Store:
                 metadata.create_all(conn)
                 found = conn.execute(select(meta.c.value).where(meta.c.key == "schema")).first()
                 version = SCHEMA_VERSION if fresh or found is None else int(found[0])
+                if version > SCHEMA_VERSION:
+                    raise _Newer(version)
                 for step in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in MIGRATIONS[step]:
                         if not _already_there(conn, statement):
                             conn.execute(text(statement))
                 conn.execute(meta.delete().where(meta.c.key == "schema"))
                 conn.execute(insert(meta).values(key="schema", value=str(SCHEMA_VERSION)))
+        except _Newer as newer:
+            self.engine.dispose()
+            raise StoreError(
+                f"{self.where}: the database is at schema version {newer.version}, newer than "
+                f"this briefings knows (version {SCHEMA_VERSION}); upgrade briefings, or restore "
+                "a backup made before the newer version ran"
+            ) from None
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"{self.where}: cannot open the database: {exc.__class__.__name__}: "
