@@ -388,6 +388,8 @@ class Busy(StoreError):
         """The edition's slot, for an edition job: it is tried again (see ``RETRY_AFTER``)."""
 
 
+RESUME_WITHIN = timedelta(days=1)
+"""How old an edition whose sending stopped half-way may be for dispatch to finish it."""
 RETRY = ":retry"
 """The suffix of the job that tries a put-off edition again."""
 RETRY_AFTER = timedelta(minutes=1)
@@ -466,9 +468,25 @@ def dispatch_job(config_path: str) -> None:
 
 def dispatch(config: Config, store: Store, *, now: datetime) -> list[pipeline.SendReport]:
     """Send the editions editors approved that are due, each claimed first so that no
-    other process sends it too."""
+    other process sends it too; and finish those whose sending stopped half-way.
+
+    Every sender holds the store's lock, as the caller must: an edition still marked
+    *sending* is one whose process ended mid-send (killed, or the machine went down). If
+    it was built in the last :data:`RESUME_WITHIN`, the subscribers its ledger has no line
+    for get it now; those whose message was in flight are held back, in doubt, as
+    ``send`` does.
+    """
     reports = []
     known = {b.id for b in config.briefings}
+    for record in store.stranded_editions(now - RESUME_WITHIN):
+        if record.briefing not in known:
+            continue
+        log.warning(
+            "%s %s: its sending stopped half-way (the process ended); sending to the rest",
+            record.briefing,
+            record.edition,
+        )
+        reports.append(send_record(config, store, record, now=now))
     for record in store.due_editions(now):
         if record.briefing not in known:
             continue

@@ -897,6 +897,17 @@ class Store:
         with self.engine.connect() as conn:
             return [_edition_record(row) for row in conn.execute(query)]
 
+    def stranded_editions(self, since: datetime) -> list[EditionRecord]:
+        """Editions built since ``since`` still marked *sending*, oldest first: a caller
+        holding the run lock knows that their sender stopped half-way."""
+        query = (
+            select(editions)
+            .where(editions.c.status == "sending", editions.c.generated_at >= since)
+            .order_by(editions.c.generated_at)
+        )
+        with self.engine.connect() as conn:
+            return [_edition_record(row) for row in conn.execute(query)]
+
     def choices(self, briefing: str) -> list[Choice]:
         """The editor's standing decisions about the stories of a briefing."""
         query = select(choices).where(choices.c.briefing == briefing)

@@ -26,6 +26,8 @@ from briefings.model import Subscriber
 
 from .conftest import NOW, LocalServer
 from .test_cli import LONG, rss
+from .test_crash import ENV, cli
+from .test_deliver import SECRET, Sink, people, setup, smtp  # noqa: F401 (smtp is a fixture)
 
 ISTANBUL = "Europe/Istanbul"
 JERUSALEM = "Asia/Jerusalem"
@@ -586,3 +588,39 @@ def test_an_edition_due_while_another_command_holds_the_store_is_built_after(
     assert "daily:retry" not in [job[0] for job in service.jobs()]
     assert any("the store is busy" in r.getMessage() for r in caplog.records)
     stop_service(service, store)
+
+
+def test_an_edition_whose_sender_died_mid_send_is_finished_by_dispatch(
+    smtp: tuple[Sink, int],  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from collections import Counter
+
+    sink, port = smtp
+    loaded = setup(tmp_path, port, people(10))
+    process = subprocess.Popen(
+        cli(loaded.path, "send", "sample"),
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    sink.kill_after = (4, process.pid)  # it dies with the 4th message in flight
+    assert process.wait(timeout=120) == -signal.SIGKILL
+    store = pipeline.open_store(loaded)
+    latest = store.latest_edition("sample")
+    assert latest is not None
+    name = latest[0]
+    assert store.edition("sample", name).status == "sending"  # type: ignore[union-attr]
+    monkeypatch.setenv("BRIEFINGS_SECRET", SECRET)
+    caplog.set_level(logging.INFO, logger="briefings.schedule")
+    with pipeline.run_lock(loaded):  # as dispatch_job holds it
+        [report] = scheduling.dispatch(loaded, store, now=datetime.now(UTC))
+    assert report.sent == 6 and report.already == 3 and len(report.in_doubt) == 1
+    delivered = Counter(rcpt for rcpt, _ in sink.messages)
+    assert len(delivered) == 10 and max(delivered.values()) == 1  # nobody twice, nobody left
+    assert store.edition("sample", name).status == "failed"  # type: ignore[union-attr]
+    assert f"sample {name}: its sending stopped half-way (the process ended)" in caplog.text
+    assert scheduling.dispatch(loaded, store, now=datetime.now(UTC)) == []  # once
+    store.close()
