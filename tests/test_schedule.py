@@ -624,3 +624,38 @@ def test_an_edition_whose_sender_died_mid_send_is_finished_by_dispatch(
     assert f"sample {name}: its sending stopped half-way (the process ended)" in caplog.text
     assert scheduling.dispatch(loaded, store, now=datetime.now(UTC)) == []  # once
     store.close()
+
+
+def test_a_stop_puts_an_edition_waiting_behind_a_running_job_back_for_its_slot(
+    server: LocalServer, tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = server.add(
+        "/f.xml", rss(server.base, ("/a", "Ankara and Baku sign railway deal", LONG)), delay=3
+    )
+    server.add("/a", f"<html><body><p>{LONG}</p></body></html>")
+    path = catalogue(None, tmp_path, DAILY, feeds=f'[[feeds]]\nname = "Outlet"\nurl = "{url}"\n')
+    caplog.set_level(logging.WARNING, logger="briefings.schedule")
+    clock.set(NOW)
+    service, store = start_service(path)  # the fetch at start takes 3 s
+    until(lambda: any(p == "/f.xml" for p, _ in server.times))
+    clock.set(NOW + timedelta(hours=1, seconds=30))  # 10:00:30: the edition falls due
+    service.scheduler.wakeup()
+    until(lambda: service.executor._pending == 2)  # waiting behind the fetch
+    stop_service(service, store)  # as SIGTERM does
+    assert ("fetch", "executed") in service.runs  # the job in hand finished
+    assert ("daily", "put back") in service.runs
+    assert ("daily", "executed") not in service.runs
+    assert not store.editions_of("daily")
+    assert any(
+        "daily: the scheduler is stopping; the edition due at 2026-11-22 10:00:00+00:00 is put "
+        "back" in r.getMessage()
+        for r in caplog.records
+    )
+    assert job_names(tmp_path / "briefings.db")["daily:retry"] == "retry 2026-11-22T10:00:00+00:00"
+
+    clock.set(NOW + timedelta(hours=1, minutes=5))  # restarted at 10:05
+    service, store = start_service(path)
+    until(lambda: ("daily:retry", "executed") in service.runs, 60)
+    [made] = store.editions_of("daily")
+    assert made.edition == "2026-11-22-1000" and made.stories == 1
+    stop_service(service, store)
