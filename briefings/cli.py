@@ -230,6 +230,48 @@ def fetch(config_path: Path, feeds_only: bool) -> None:
 
 
 @main.command()
+@click.option(
+    "--vacuum", is_flag=True, help="Then give the room freed back to the disk (SQLite VACUUM)."
+)
+@click.pass_obj
+def prune(config_path: Path, vacuum: bool) -> None:
+    """Forget what is older than settings.retention now (run, fetch and schedule do it once
+    a day), and with --vacuum shrink the database file."""
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        before = pipeline.kept_since(config, datetime.now(UTC))
+        if before is None and not vacuum:
+            click.echo("settings.retention is 'forever': nothing is pruned")
+            return
+        with pipeline.run_lock(config), _run(config, None) as run:
+            done = pipeline.prune(run, force=True) or {}
+            size = _size(config)
+            if vacuum:
+                run.store.vacuum()
+        if before is not None:
+            counts = ", ".join(f"{n:,} {table}" for table, n in done.items() if n) or "nothing"
+            click.echo(f"pruned what is older than {before:%Y-%m-%d %H:%M} UTC: {counts}")
+        if vacuum and size is not None:
+            click.echo(
+                f"{config.settings.database.removeprefix('sqlite:///')}: "
+                f"{_megabytes(size)} before, {_megabytes(_size(config) or 0)} after"
+            )
+
+
+def _size(config: configuration.Config) -> int | None:
+    """The bytes of a SQLite store and its write-ahead log; None for a server database."""
+    url = config.settings.database
+    if not url.startswith("sqlite:///"):
+        return None
+    path = Path(url.removeprefix("sqlite:///"))
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB"
+
+
+@main.command()
 @click.argument("briefing_ids", nargs=-1)
 @click.pass_obj
 def build(config_path: Path, briefing_ids: tuple[str, ...]) -> None:

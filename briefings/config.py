@@ -85,6 +85,13 @@ SETTINGS: dict[str, Key] = {
         help="An edition missed while briefings schedule was down still runs once on restart "
         "if it is at most this late; a later one is skipped with a log line.",
     ),
+    "retention": Key(
+        type=str,
+        default="90d",
+        help="How long the store keeps articles, their pages and stories, what editions "
+        "carried and the delivery ledger of sent editions, e.g. 90d; never less than the "
+        "briefings' windows need; 'forever' keeps everything.",
+    ),
     "timezone": Key(
         type=str,
         default="UTC",
@@ -380,6 +387,8 @@ class Settings:
     misfire_grace: timedelta = timedelta(hours=1)
     max_items: int = 500
     lock_wait: float = 10.0
+    retention: timedelta | None = timedelta(days=90)
+    """How long old rows are kept in the store; None: for ever."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -755,6 +764,11 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
         misfire_grace=_positive_duration(checker, values, "misfire_grace", "settings."),
         max_items=values["max_items"],
         lock_wait=float(values["lock_wait"]),
+        retention=(
+            None
+            if values["retention"].strip() == "forever"
+            else _positive_duration(checker, values, "retention", "settings.")
+        ),
     )
 
 

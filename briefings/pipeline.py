@@ -56,7 +56,7 @@ from .model import (
     Subscriber,
     TopicMatch,
 )
-from .store import FeedUpdate, Store
+from .store import PRUNED, FeedUpdate, Store
 
 
 def _lazy(name: str) -> ModuleType:
@@ -223,10 +223,47 @@ def _worker_start() -> None:
 
 
 def run_once(run: Run, briefing_ids: Sequence[str] = ()) -> list[Built]:
-    """Fetch every feed, extract, then build one edition of each briefing."""
+    """Fetch every feed, extract, then build one edition of each briefing (and prune the
+    store, once a day)."""
     fetch_feeds(run)
     fetch_pages(run)
-    return build(run, briefing_ids)
+    built = build(run, briefing_ids)
+    prune(run)
+    return built
+
+
+PRUNE_EVERY = timedelta(days=1)
+"""How often ``run``, ``fetch`` and the scheduler's fetch prune the store by themselves."""
+
+
+def kept_since(config: Config, now: datetime) -> datetime | None:
+    """The oldest moment the store keeps (``settings.retention`` back, or more when a
+    briefing's window or repeat window needs more); None: everything is kept."""
+    retention = config.settings.retention
+    if retention is None:
+        return None
+    needed = max(
+        _longest_window(config) + EVENT_MARGIN + dedupe.Thresholds().copy_window,
+        max((b.repeat_window for b in config.briefings), default=timedelta(0)),
+    )
+    return now - max(retention, needed)
+
+
+def prune(run: Run, *, force: bool = False) -> dict[str, int] | None:
+    """Forget what is older than :func:`kept_since` (:meth:`Store.prune`), unless the store
+    was pruned less than :data:`PRUNE_EVERY` ago and not ``force``; rows deleted per
+    table, or None when it was not done."""
+    before = kept_since(run.config, run.now)
+    if before is None:
+        return None
+    done = run.store.prune(before=before, now=run.now, every=None if force else PRUNE_EVERY)
+    if done is not None:
+        log.info(
+            "pruned the store of what is older than %s: %s",
+            f"{before:%Y-%m-%d %H:%M} UTC",
+            ", ".join(f"{n} {table}" for table, n in done.items() if n) or "nothing",
+        )
+    return done
 
 
 def fetch_feeds(run: Run) -> None:
@@ -883,12 +920,14 @@ def analyse(run: Run) -> int:
     """
     since = run.now - _longest_window(run.config) - EVENT_MARGIN
     if not run.store.to_analyse(since):
+        prune(run)
         return 0
     matcher = topic_matcher(run.config)
     done = analysis.analyse(
         run.store, run.config, matcher, since=since, **_analysis_workers(run.config)
     )
     analysis.prune(run.store, before=since - dedupe.Thresholds().copy_window, now=run.now)
+    prune(run)
     return done
 
 
@@ -1203,6 +1242,11 @@ def send_edition(
     if resend and to is None and not dry_run:
         store.forget_deliveries(briefing_id, report.edition)
     ledger = {} if to is not None else store.ledger(briefing_id, report.edition)
+    if PRUNED in ledger:
+        raise BriefingsError(
+            f"{briefing_id} {edition_name}: sent long ago, and who got it was pruned from the "
+            "store (settings.retention); --resend sends it to every subscriber again"
+        )
     bodies = _Bodies(config, briefing, edition)
     tz = briefing.timezone
     record = to is None

@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -149,11 +150,12 @@ class Scheduler:
         self.config = config
         self.send = send
         self.specs = job_specs(config, send=send)
+        self.executor = _Executor()
         self.runs: list[tuple[str, str]] = []
         """(job id, outcome: executed, missed or error), in order, for reports and tests."""
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE)},
-            executors={"default": ThreadPoolExecutor(1)},
+            executors={"default": self.executor},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=UTC,
         )
@@ -170,6 +172,7 @@ class Scheduler:
         would run every job.
         """
         self._held = _hold(lock_path(self.config))
+        STOPPING.clear()
         self.scheduler.start(paused=True)
         changes = self._reconcile()
         self.scheduler.resume()
@@ -246,14 +249,23 @@ class Scheduler:
     def stop(self, *, wait: bool = True) -> None:
         """Stop; with ``wait``, after the job in hand has finished.
 
-        The job store is let go first: APScheduler's loop looks for due jobs once more
+        Runs that fell due while it ran and wait behind it do not start: an edition's is
+        put back as ``<briefing>:retry`` for its slot (see :data:`STOPPING`), which the
+        next start runs while its slot is within ``misfire_grace``; a fetch or dispatch
+        just waits for the next start.
+
+        The job store is let go next: APScheduler's loop looks for due jobs once more
         after shutting down its executors, and would use up a due run without running it.
         """
         if self.scheduler.running:
             self.scheduler.pause()
+            STOPPING.set()
+            if wait:
+                self.executor.wait_idle()
             with contextlib.suppress(KeyError):
                 self.scheduler.remove_jobstore("default", shutdown=False)
             self.scheduler.shutdown(wait=wait)
+            STOPPING.clear()
         if self._held is not None:
             os.close(self._held)  # closing drops the lock
             self._held = None
@@ -291,22 +303,29 @@ class Scheduler:
             log.info("job %s", change)
         return changes
 
-    def _retry(self, briefing_id: str, slot: datetime) -> None:
-        """Try an edition the busy store put off again, as job ``<briefing>:retry``, until
-        its slot is more than ``misfire_grace`` late."""
+    def _retry(self, briefing_id: str, slot: datetime, *, stopping: bool = False) -> None:
+        """Try an edition the busy store (or a stop) put off again, as job
+        ``<briefing>:retry``, until its slot is more than ``misfire_grace`` late."""
         grace = self.config.settings.misfire_grace
-        when = now() + RETRY_AFTER
+        when = now() + (timedelta(0) if stopping else RETRY_AFTER)
+        why = "the scheduler stopped" if stopping else "the store stayed busy"
         if when - slot > grace:
-            log.error(
-                "%s: the edition due at %s was not built: the store stayed busy", briefing_id, slot
-            )
+            log.error("%s: the edition due at %s was not built: %s", briefing_id, slot, why)
             return
-        log.warning(
-            "%s: the store is busy; the edition due at %s is tried again at %s",
-            briefing_id,
-            slot,
-            when,
-        )
+        if stopping:
+            log.warning(
+                "%s: the scheduler is stopping; the edition due at %s is put back for the next "
+                "start (within misfire_grace of its slot)",
+                briefing_id,
+                slot,
+            )
+        else:
+            log.warning(
+                "%s: the store is busy; the edition due at %s is tried again at %s",
+                briefing_id,
+                slot,
+                when,
+            )
         self.scheduler.add_job(
             edition_job,
             DateTrigger(run_date=when, timezone=UTC),
@@ -326,12 +345,58 @@ class Scheduler:
             )
             self.runs.append((event.job_id, "missed"))
         elif event.code == EVENT_JOB_ERROR:
+            if isinstance(event.exception, Stopped):
+                self.runs.append((event.job_id, "put back"))
+                if event.exception.slot is not None:
+                    self._retry(event.exception.briefing, event.exception.slot, stopping=True)
+                return
             log.error("%s: failed: %s", event.job_id, event.exception)
             self.runs.append((event.job_id, "error"))
             if isinstance(event.exception, Busy) and event.exception.slot is not None:
                 self._retry(event.exception.briefing, event.exception.slot)
         else:
             self.runs.append((event.job_id, "executed"))
+
+
+class _Executor(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler has no types
+    """APScheduler's pool of one thread, counting the runs handed to it that have not
+    ended (the one running and those waiting behind it), listeners included."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self._pending = 0
+        self._settled = threading.Condition()
+
+    def wait_idle(self) -> None:
+        """Wait until every run handed over has ended and its listeners have run."""
+        with self._settled:
+            self._settled.wait_for(lambda: self._pending == 0)
+
+    def _do_submit_job(self, job: Any, run_times: Any) -> None:
+        with self._settled:
+            self._pending += 1
+        try:
+            super()._do_submit_job(job, run_times)
+        except BaseException:
+            self._ended()
+            raise
+
+    def _run_job_success(self, job_id: str, events: Any) -> None:
+        try:
+            super()._run_job_success(job_id, events)
+        finally:
+            self._ended()
+
+    def _run_job_error(self, job_id: str, exc: BaseException, traceback: Any = None) -> None:
+        try:
+            super()._run_job_error(job_id, exc, traceback)
+        finally:
+            self._ended()
+
+    def _ended(self) -> None:
+        with self._settled:
+            self._pending -= 1
+            self._settled.notify_all()
 
 
 def lock_path(config: Config) -> Path:
@@ -388,6 +453,15 @@ class Busy(StoreError):
         """The edition's slot, for an edition job: it is tried again (see ``RETRY_AFTER``)."""
 
 
+class Stopped(Busy):
+    """A run that fell due while another ran, not started because the scheduler is
+    stopping; an edition's is put back for its slot."""
+
+
+STOPPING = threading.Event()
+"""Set while a scheduler stops: runs still waiting for the executor end at once."""
+RESUME_WITHIN = timedelta(days=1)
+"""How old an edition whose sending stopped half-way may be for dispatch to finish it."""
 RETRY = ":retry"
 """The suffix of the job that tries a put-off edition again."""
 RETRY_AFTER = timedelta(minutes=1)
@@ -415,6 +489,8 @@ def _run(
 def fetch_job(config_path: str) -> None:
     """Fetch every feed and the pages of new entries, and place the new articles in their
     stories, so that an edition's build finds them ready."""
+    if STOPPING.is_set():
+        raise Stopped("the scheduler is stopping")
     with _run(config_path) as run:
         pipeline.fetch_feeds(run)
         pipeline.fetch_pages(run)
@@ -438,6 +514,8 @@ def edition_job(config_path: str, briefing_id: str, send: bool, slot: str = "") 
         if slot
         else last_slot(briefing, now(), within=config.settings.misfire_grace + timedelta(minutes=1))
     )
+    if STOPPING.is_set():
+        raise Stopped("the scheduler is stopping", briefing=briefing_id, slot=due)
     with _run(config_path, briefing=briefing_id, slot=due) as run:
         name = composing.edition_id(due, briefing.timezone)
         pipeline.fetch_feeds(run)
@@ -460,15 +538,33 @@ def edition_job(config_path: str, briefing_id: str, send: bool, slot: str = "") 
 
 def dispatch_job(config_path: str) -> None:
     """Send every approved edition whose time has come."""
+    if STOPPING.is_set():
+        raise Stopped("the scheduler is stopping")
     with _run(config_path) as run:
         dispatch(run.config, run.store, now=run.now)
 
 
 def dispatch(config: Config, store: Store, *, now: datetime) -> list[pipeline.SendReport]:
     """Send the editions editors approved that are due, each claimed first so that no
-    other process sends it too."""
+    other process sends it too; and finish those whose sending stopped half-way.
+
+    Every sender holds the store's lock, as the caller must: an edition still marked
+    *sending* is one whose process ended mid-send (killed, or the machine went down). If
+    it was built in the last :data:`RESUME_WITHIN`, the subscribers its ledger has no line
+    for get it now; those whose message was in flight are held back, in doubt, as
+    ``send`` does.
+    """
     reports = []
     known = {b.id for b in config.briefings}
+    for record in store.stranded_editions(now - RESUME_WITHIN):
+        if record.briefing not in known:
+            continue
+        log.warning(
+            "%s %s: its sending stopped half-way (the process ended); sending to the rest",
+            record.briefing,
+            record.edition,
+        )
+        reports.append(send_record(config, store, record, now=now))
     for record in store.due_editions(now):
         if record.briefing not in known:
             continue

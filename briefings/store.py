@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .errors import StoreError
 from .model import Choice, Edition, EditionRecord, Entry, FeedState, Page, Subscriber
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # Each step brings a database from the version before it to its own; create_all makes new
 # databases at the newest version directly.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -63,6 +63,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     4: (),  # the kept stories: new tables only, which create_all makes
     5: ("ALTER TABLE subscribers ADD COLUMN unsubscribed_from TEXT NOT NULL DEFAULT ''",),
     6: ("ALTER TABLE entries ADD COLUMN image VARCHAR NOT NULL DEFAULT ''",),
+    7: ("ALTER TABLE entries ADD COLUMN last_seen DATETIME",),
 }
 
 
@@ -112,6 +113,8 @@ entries = Table(
     Column("first_seen", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime),
     Column("image", String, nullable=False, default=""),
+    # the last fetch that listed it (a day old at most while listed); None before schema 7
+    Column("last_seen", UTCDateTime),
     Index("ix_entries_published", "published"),
     Index("ix_entries_feed_guid", "feed_id", "guid"),
 )
@@ -325,6 +328,18 @@ _STALE = text(
 """An article whose text changed is analysed again (it keeps its story)."""
 IN_CHUNK = 500
 """URLs per ``IN (…)`` list: well under SQLite's limit on bound parameters."""
+SEEN_EVERY = timedelta(days=1)
+"""How stale ``entries.last_seen`` may be before a fetch that lists the entry updates it."""
+PRUNED = "*"
+"""The ledger line that stands for the lines of an edition :meth:`Store.prune` forgot."""
+
+
+class _Newer(Exception):
+    """A database a newer version of briefings made: left untouched."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(version)
+        self.version = version
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -354,12 +369,21 @@ class Store:
                 metadata.create_all(conn)
                 found = conn.execute(select(meta.c.value).where(meta.c.key == "schema")).first()
                 version = SCHEMA_VERSION if fresh or found is None else int(found[0])
+                if version > SCHEMA_VERSION:
+                    raise _Newer(version)
                 for step in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in MIGRATIONS[step]:
                         if not _already_there(conn, statement):
                             conn.execute(text(statement))
                 conn.execute(meta.delete().where(meta.c.key == "schema"))
                 conn.execute(insert(meta).values(key="schema", value=str(SCHEMA_VERSION)))
+        except _Newer as newer:
+            self.engine.dispose()
+            raise StoreError(
+                f"{self.where}: the database is at schema version {newer.version}, newer than "
+                f"this briefings knows (version {SCHEMA_VERSION}); upgrade briefings, or restore "
+                "a backup made before the newer version ran"
+            ) from None
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"{self.where}: cannot open the database: {exc.__class__.__name__}: "
@@ -458,6 +482,20 @@ class Store:
         fresh = [found[0] for url, found in by_url.items() if url not in known]
         if fresh:
             conn.execute(insert(entries), [_entry_row(e, seen_at) for e in fresh])
+        listed = list(known)
+        for chunk in range(0, len(listed), IN_CHUNK):
+            # still listed by a feed, so kept by prune; written at most once a day an entry
+            conn.execute(
+                update(entries)
+                .where(
+                    entries.c.canonical_url.in_(listed[chunk : chunk + IN_CHUNK]),
+                    or_(
+                        entries.c.last_seen.is_(None),
+                        entries.c.last_seen < seen_at - SEEN_EVERY,
+                    ),
+                )
+                .values(last_seen=seen_at)
+            )
         changed = []
         for url, row in known.items():
             own = next((e for e in by_url[url] if e.feed_id == row.feed_id), None)
@@ -859,6 +897,17 @@ class Store:
         with self.engine.connect() as conn:
             return [_edition_record(row) for row in conn.execute(query)]
 
+    def stranded_editions(self, since: datetime) -> list[EditionRecord]:
+        """Editions built since ``since`` still marked *sending*, oldest first: a caller
+        holding the run lock knows that their sender stopped half-way."""
+        query = (
+            select(editions)
+            .where(editions.c.status == "sending", editions.c.generated_at >= since)
+            .order_by(editions.c.generated_at)
+        )
+        with self.engine.connect() as conn:
+            return [_edition_record(row) for row in conn.execute(query)]
+
     def choices(self, briefing: str) -> list[Choice]:
         """The editor's standing decisions about the stories of a briefing."""
         query = select(choices).where(choices.c.briefing == briefing)
@@ -991,6 +1040,102 @@ class Store:
             )
         return True
 
+    def prune(
+        self, *, before: datetime, now: datetime, every: timedelta | None = None
+    ) -> dict[str, int] | None:
+        """Forget what no build, repeat check or resumed send can need any more, in one
+        transaction; rows deleted per table. With ``every``, only if the last pruning is
+        at least that old (None when it is not).
+
+        * entries published before ``before`` and not listed by a feed since (a feed that
+          still lists one would bring it back as new), with their analyses, index rows,
+          pages and sightings, and the kept stories left with no article;
+        * what editions carried before ``before``;
+        * the delivery ledger of editions built before ``before`` that are sent or
+          skipped: their lines become one :data:`PRUNED` line, so that ``send`` knows the
+          ledger is gone. Editions still sending or failed keep theirs.
+
+        Editions, subscribers, editors' choices and notes, and feeds are kept.
+        """
+        done: dict[str, int] = {}
+        old = select(entries.c.id).where(
+            entries.c.published < before,
+            func.coalesce(entries.c.last_seen, entries.c.first_seen) < before,
+        )
+        gone_url = entries.c.canonical_url
+        with self.engine.begin() as conn:
+            last = conn.execute(select(meta.c.value).where(meta.c.key == "store_pruned")).scalar()
+            if every is not None and last is not None and now - _moment(last) < every:
+                return None
+            conn.execute(meta.delete().where(meta.c.key == "store_pruned"))
+            conn.execute(insert(meta).values(key="store_pruned", value=now.isoformat()))
+            ids = list(conn.execute(old).scalars())
+            for table in (analyses, story_bands, story_keys):
+                done[table.name] = 0
+            done["entries"] = 0
+            for start in range(0, len(ids), IN_CHUNK):
+                part = ids[start : start + IN_CHUNK]
+                done["analyses"] += conn.execute(
+                    analyses.delete().where(analyses.c.entry_id.in_(part))
+                ).rowcount
+                done["story_bands"] += conn.execute(
+                    story_bands.delete().where(story_bands.c.entry_id.in_(part))
+                ).rowcount
+                done["story_keys"] += conn.execute(
+                    story_keys.delete().where(story_keys.c.entry_id.in_(part))
+                ).rowcount
+                done["entries"] += conn.execute(
+                    entries.delete().where(entries.c.id.in_(part))
+                ).rowcount
+            done["stories"] = conn.execute(
+                stories.delete().where(stories.c.id.not_in(select(analyses.c.story)))
+            ).rowcount
+            done["pages"] = conn.execute(
+                pages.delete().where(
+                    pages.c.fetched_at < before, pages.c.url.not_in(select(gone_url))
+                )
+            ).rowcount
+            done["sightings"] = conn.execute(
+                sightings.delete().where(sightings.c.canonical_url.not_in(select(gone_url)))
+            ).rowcount
+            done["carried"] = conn.execute(
+                carried.delete().where(carried.c.sent_at < before)
+            ).rowcount
+            finished = conn.execute(
+                select(editions.c.briefing, editions.c.edition).where(
+                    editions.c.generated_at < before, editions.c.status.in_(("sent", "skipped"))
+                )
+            ).all()
+            done["deliveries"] = 0
+            for briefing, edition in finished:
+                ledger = and_(deliveries.c.briefing == briefing, deliveries.c.edition == edition)
+                lines = conn.execute(
+                    deliveries.delete().where(ledger, deliveries.c.email_key != PRUNED)
+                ).rowcount
+                if lines:
+                    done["deliveries"] += lines
+                    conn.execute(
+                        insert(deliveries)
+                        .prefix_with("OR IGNORE", dialect="sqlite")
+                        .values(
+                            briefing=briefing,
+                            edition=edition,
+                            email_key=PRUNED,
+                            status="pruned",
+                            updated_at=now,
+                        )
+                    )
+        return done
+
+    def vacuum(self) -> None:
+        """Rewrite a SQLite file to hold only its rows: what :meth:`prune` freed is given
+        back to the disk. Needs free space as large as the file, and the file to itself."""
+        if not self.url.startswith("sqlite"):
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables, for reports and tests."""
         with self.engine.connect() as conn:
@@ -1039,8 +1184,15 @@ def _entry_row(entry: Entry, seen_at: datetime) -> dict[str, Any]:
         "published": entry.published,
         "dated": entry.dated,
         "first_seen": seen_at,
+        "last_seen": seen_at,
         "image": entry.image,
     }
+
+
+def _moment(stamp: str) -> datetime:
+    """An ISO time kept in ``meta``, aware."""
+    found = datetime.fromisoformat(stamp)
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
 def _already_there(conn: Any, statement: str) -> bool:

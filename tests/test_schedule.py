@@ -26,6 +26,8 @@ from briefings.model import Subscriber
 
 from .conftest import NOW, LocalServer
 from .test_cli import LONG, rss
+from .test_crash import ENV, cli
+from .test_deliver import SECRET, Sink, people, setup, smtp  # noqa: F401 (smtp is a fixture)
 
 ISTANBUL = "Europe/Istanbul"
 JERUSALEM = "Asia/Jerusalem"
@@ -585,4 +587,75 @@ def test_an_edition_due_while_another_command_holds_the_store_is_built_after(
     assert made.edition == "2026-11-22-1000" and made.stories > 0  # its slot, not 10:02
     assert "daily:retry" not in [job[0] for job in service.jobs()]
     assert any("the store is busy" in r.getMessage() for r in caplog.records)
+    stop_service(service, store)
+
+
+def test_an_edition_whose_sender_died_mid_send_is_finished_by_dispatch(
+    smtp: tuple[Sink, int],  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from collections import Counter
+
+    sink, port = smtp
+    loaded = setup(tmp_path, port, people(10))
+    process = subprocess.Popen(
+        cli(loaded.path, "send", "sample"),
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    sink.kill_after = (4, process.pid)  # it dies with the 4th message in flight
+    assert process.wait(timeout=120) == -signal.SIGKILL
+    store = pipeline.open_store(loaded)
+    latest = store.latest_edition("sample")
+    assert latest is not None
+    name = latest[0]
+    assert store.edition("sample", name).status == "sending"  # type: ignore[union-attr]
+    monkeypatch.setenv("BRIEFINGS_SECRET", SECRET)
+    caplog.set_level(logging.INFO, logger="briefings.schedule")
+    with pipeline.run_lock(loaded):  # as dispatch_job holds it
+        [report] = scheduling.dispatch(loaded, store, now=datetime.now(UTC))
+    assert report.sent == 6 and report.already == 3 and len(report.in_doubt) == 1
+    delivered = Counter(rcpt for rcpt, _ in sink.messages)
+    assert len(delivered) == 10 and max(delivered.values()) == 1  # nobody twice, nobody left
+    assert store.edition("sample", name).status == "failed"  # type: ignore[union-attr]
+    assert f"sample {name}: its sending stopped half-way (the process ended)" in caplog.text
+    assert scheduling.dispatch(loaded, store, now=datetime.now(UTC)) == []  # once
+    store.close()
+
+
+def test_a_stop_puts_an_edition_waiting_behind_a_running_job_back_for_its_slot(
+    server: LocalServer, tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = server.add(
+        "/f.xml", rss(server.base, ("/a", "Ankara and Baku sign railway deal", LONG)), delay=3
+    )
+    server.add("/a", f"<html><body><p>{LONG}</p></body></html>")
+    path = catalogue(None, tmp_path, DAILY, feeds=f'[[feeds]]\nname = "Outlet"\nurl = "{url}"\n')
+    caplog.set_level(logging.WARNING, logger="briefings.schedule")
+    clock.set(NOW)
+    service, store = start_service(path)  # the fetch at start takes 3 s
+    until(lambda: any(p == "/f.xml" for p, _ in server.times))
+    clock.set(NOW + timedelta(hours=1, seconds=30))  # 10:00:30: the edition falls due
+    service.scheduler.wakeup()
+    until(lambda: service.executor._pending == 2)  # waiting behind the fetch
+    stop_service(service, store)  # as SIGTERM does
+    assert ("fetch", "executed") in service.runs  # the job in hand finished
+    assert ("daily", "put back") in service.runs
+    assert ("daily", "executed") not in service.runs
+    assert not store.editions_of("daily")
+    assert any(
+        "daily: the scheduler is stopping; the edition due at 2026-11-22 10:00:00+00:00 is put "
+        "back" in r.getMessage()
+        for r in caplog.records
+    )
+    assert job_names(tmp_path / "briefings.db")["daily:retry"] == "retry 2026-11-22T10:00:00+00:00"
+
+    clock.set(NOW + timedelta(hours=1, minutes=5))  # restarted at 10:05
+    service, store = start_service(path)
+    until(lambda: ("daily:retry", "executed") in service.runs, 60)
+    [made] = store.editions_of("daily")
+    assert made.edition == "2026-11-22-1000" and made.stories == 1
     stop_service(service, store)
