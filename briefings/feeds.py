@@ -24,7 +24,7 @@ import feedparser
 from . import dates
 from .errors import FeedParseError
 from .model import Entry
-from .text import html_to_text, one_line, web_link
+from .text import head_tags, html_to_text, one_line, web_link
 
 dates.register()
 FUTURE_SLACK = timedelta(minutes=10)
@@ -105,7 +105,7 @@ def parse_feed(
             url, f"malformed feed: {type(exc).__name__}: {one_line(str(exc))[:120]}"
         ) from None
     if not parsed.entries and not parsed.get("version"):
-        raise FeedParseError(url, _not_a_feed_reason(body, content_type, parsed))
+        raise FeedParseError(url, _not_a_feed_reason(body, content_type, parsed, url))
     if parsed.get("bozo") and _truncated(body):
         # feedparser recovers what it can, but the last items of a cut-off feed are garbage
         raise FeedParseError(
@@ -323,9 +323,16 @@ def _truncated(body: bytes) -> bool:
             return not _CLOSING_TAG.search(body, max(0, end - 64), end)
 
 
-def _not_a_feed_reason(body: bytes, content_type: str, parsed: Any) -> str:
+def _not_a_feed_reason(body: bytes, content_type: str, parsed: Any, url: str) -> str:
     head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if b"<html" in head or b"<!doctype html" in head or "html" in content_type:
+        advertised = advertised_feeds(body, url)
+        if advertised:
+            shown = ", ".join(advertised[:3]) + (" …" if len(advertised) > 3 else "")
+            return (
+                "not a feed: got an HTML page, which names its feeds; put one of them in "
+                f"feeds.toml: {shown}"
+            )
         return "not a feed: got an HTML page (is the URL the site rather than its feed?)"
     if not head:
         return "not a feed: empty response"
@@ -335,6 +342,24 @@ def _not_a_feed_reason(body: bytes, content_type: str, parsed: Any) -> str:
     if problem is not None:
         return f"malformed feed: {one_line(str(problem))[:160]}"
     return "not a feed: no RSS or Atom elements found"
+
+
+_FEED_TYPES = frozenset(
+    {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml"}
+)
+
+
+def advertised_feeds(body: bytes, url: str) -> list[str]:
+    """The feeds an HTML page names (``<link rel="alternate" type="application/rss+xml"
+    href>`` and the like), as absolute http(s) links resolved against ``url``."""
+    found: list[str] = []
+    for tag in head_tags(body[:500_000].decode("utf-8", "replace"), "link"):
+        rel = tag.get("rel", "").lower().split()
+        kind = tag.get("type", "").lower().split(";")[0].strip()
+        link = web_link(tag.get("href", ""), url)
+        if "alternate" in rel and kind in _FEED_TYPES and link and link not in found:
+            found.append(link)
+    return found
 
 
 def _first_words(text: str, count: int = 12) -> str:

@@ -336,3 +336,25 @@ def test_the_feed_picture_of_an_item_is_kept() -> None:
         "Port fees to rise": "",
         "No picture here": "",
     }
+
+
+def test_a_site_page_names_the_feeds_it_advertises() -> None:
+    """An editor who pastes the site's address instead of its feed's learns the feed's."""
+    page = (
+        b"<!doctype html><html><head><title>Daily Sabah</title>"
+        b"<link rel='stylesheet' href='/site.css'>"
+        b'<link rel="alternate" type="application/rss+xml" title="All &amp; more" '
+        b'href="/rss/all.xml">'
+        b'<LINK REL="alternate" TYPE="application/atom+xml" HREF="https://cdn.example.org/a.atom">'
+        b'<link rel="alternate" hreflang="tr" href="/tr/">'
+        b'<link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">'
+        b"</head><body><a href='/rss/other.xml'>RSS</a></body></html>"
+    )
+    with pytest.raises(FeedParseError) as caught:
+        feeds.parse_feed(
+            page, feed_id="x", url=f"{BASE}/home/", seen_at=SEEN, canonical=dedupe.canonical_url
+        )
+    assert caught.value.reason == (
+        "not a feed: got an HTML page, which names its feeds; put one of them in feeds.toml: "
+        f"{BASE}/rss/all.xml, https://cdn.example.org/a.atom"
+    )
