@@ -418,6 +418,9 @@ def _follow(
     """The response at the end of the redirects, and how long to wait before a retry
     (``None``: no retry; ``-1``: back off by the default schedule)."""
     url = request.url
+    moved = ""
+    """Where the permanent redirects (301, 308) the request began with lead."""
+    permanent = True
     for _ in range(options.max_redirects + 1):
         if not request.allow_private and _host(url) != request.trusted_host:
             _check_address(url)
@@ -425,8 +428,13 @@ def _follow(
             location = response.headers.get("Location")
             if response.is_redirect and location:
                 url = urljoin(url, location)
+                permanent = permanent and response.status_code in (301, 308)
+                moved = url if permanent else moved
                 continue
-            return _read(request, response, options)
+            result, retry_after = _read(request, response, options)
+            if moved and result.status != "error":
+                result = replace(result, moved_to=moved)
+            return result, retry_after
     return _error(request.url, f"more than {options.max_redirects} redirects"), None
 
 

@@ -52,6 +52,9 @@ class Fetched:
     body_hash: str | None = None
     """The fingerprint of the body as it arrived (``fetch.body_hash``). A body whose
     fingerprint is the stored one comes back ``not_modified``, without its bytes."""
+    moved_to: str = ""
+    """Where the URL has moved for good: the end of the permanent redirects (301, 308)
+    the request began with, or ""."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -344,6 +344,10 @@ class _Ingest:
         if result.status == "error":
             self._ready(result.url, FeedUpdate(url=result.url, state=None, error=result.error))
             return
+        if result.moved_to:
+            message = f"moved permanently to {result.moved_to}; put that URL in feeds.toml"
+            self.run.report.failures.append(Failure(stage="feed", url=result.url, message=message))
+            log.warning("%s: %s", result.url, message)
         state = self.states.get(result.url)
         digest = None
         if result.status == "ok":
