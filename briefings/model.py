@@ -92,6 +92,9 @@ class Page:
     """The page says its article is for subscribers only."""
     promised_words: int = 0
     """The article's length as the page declares it (JSON-LD ``wordCount``), 0 if unknown."""
+    canonical: str = ""
+    """The article's own URL as the page names it (``<link rel="canonical">``, else
+    ``og:url``), when that is an http(s) link on the page's own site; else ""."""
     error: str = ""
     """Why extraction failed; the text is then empty."""
 

@@ -226,6 +226,25 @@ def head_tags(markup: str, name: str) -> list[dict[str, str]]:
     return found
 
 
+_SAME_SITE_PREFIXES = ("www.", "m.", "mobile.", "amp.")
+
+
+def same_site(link: str, other: str) -> bool:
+    """Whether two links are on one site: the same host once a ``www.``, ``m.``,
+    ``mobile.`` or ``amp.`` is set aside, or one a subdomain of the other."""
+    hosts = []
+    for found in (link, other):
+        try:
+            host = (urlsplit(found).hostname or "").rstrip(".")
+        except ValueError:
+            return False
+        for prefix in _SAME_SITE_PREFIXES:
+            host = host.removeprefix(prefix)
+        hosts.append(host)
+    a, b = hosts
+    return bool(a and b) and (a == b or a.endswith("." + b) or b.endswith("." + a))
+
+
 def parse_json_lines(
     lines: Iterable[str], filename: str, convert: Callable[[dict[str, Any]], T]
 ) -> tuple[list[T], list[str]]:
