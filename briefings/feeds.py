@@ -87,6 +87,7 @@ def parse_feed(
     content_type: str = "",
 ) -> list[Entry]:
     """Parse one feed body; raise :class:`FeedParseError` if it is no feed at all."""
+    body, content_type = _charset_by_evidence(body, content_type)
     headers = {"content-type": content_type} if content_type else {}
     body = _repaired_utf8(body, content_type)
     # No base URI is given: relative links are resolved against the feed's URL in _entry
@@ -277,6 +278,44 @@ def _repaired_utf8(body: bytes, content_type: str) -> bytes:
     if len(_NON_ASCII.findall(text)) - invalid <= invalid:
         return body
     return _ESCAPED_BYTE.sub("\ufffd", text).encode("utf-8")
+
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def _charset_by_evidence(body: bytes, content_type: str) -> tuple[bytes, str]:
+    """``body`` and ``content_type`` with a charset the body itself proves, where the HTTP
+    header says another: a byte order mark, or valid UTF-8 that its XML declaration says
+    is UTF-8. Servers label every file with their own default (``windows-1254``), and
+    feedparser believes the header of a ``text/xml`` feed over the document."""
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            text = body[len(bom) :].decode(codec, errors="replace")
+            body = _XML_ENCODING_TEXT.sub(r"\1utf-8", text, count=1).encode("utf-8")
+            return body, _with_utf8(content_type)
+    header = _HTTP_CHARSET.search(content_type)
+    if header is not None and _is_utf8(header.group(1)):
+        return body, content_type  # the common case: nothing to settle
+    declared = _XML_ENCODING.search(body[:512])
+    if declared and _is_utf8(declared.group(1).decode()) and not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return body, content_type
+        return body, _with_utf8(content_type)
+    return body, content_type
+
+
+_XML_ENCODING_TEXT = re.compile(r"^(\s*<\?xml[^>]*?\bencoding\s*=\s*[\"'])[\w.:-]+")
+
+
+def _with_utf8(content_type: str) -> str:
+    """``content_type`` saying ``charset=utf-8``."""
+    if not content_type:
+        return ""
+    if _HTTP_CHARSET.search(content_type):
+        return _HTTP_CHARSET.sub("charset=utf-8", content_type, count=1)
+    return f"{content_type}; charset=utf-8"
 
 
 def _is_utf8(label: str) -> bool:

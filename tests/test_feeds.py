@@ -358,3 +358,51 @@ def test_a_site_page_names_the_feeds_it_advertises() -> None:
         "not a feed: got an HTML page, which names its feeds; put one of them in feeds.toml: "
         f"{BASE}/rss/all.xml, https://cdn.example.org/a.atom"
     )
+
+
+TURKISH_ITEM = (
+    "<rss version='2.0'><channel><title>T</title><item><title>Erdoğan İzmir'de; şeker ı</title>"
+    f"<link>{BASE}/a</link></item></channel></rss>"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        # the server's default charset on a UTF-8 feed that says so, with a BOM or without
+        (b"\xef\xbb\xbf<?xml version='1.0' encoding='utf-8'?>", "text/xml; charset=windows-1254"),
+        (b"<?xml version='1.0' encoding='UTF-8'?>", "text/xml; charset=windows-1254"),
+        (b"<?xml version='1.0' encoding='utf-8'?>", "application/rss+xml; charset=ISO-8859-9"),
+        # a BOM over an XML declaration copied from elsewhere
+        (b"\xef\xbb\xbf<?xml version='1.0' encoding='windows-1254'?>", "application/xml"),
+        # UTF-16 with its BOM, served as text/xml (US-ASCII, says RFC 3023) or as UTF-8
+        ("<?xml version='1.0' encoding='utf-16'?>".encode("utf-16"), "text/xml"),
+        ("<?xml version='1.0' encoding='utf-16'?>".encode("utf-16"), "text/xml; charset=utf-8"),
+    ],
+)
+def test_what_the_body_proves_beats_the_server_s_charset(body: bytes, content_type: str) -> None:
+    """A BOM, or valid UTF-8 whose declaration says UTF-8, is UTF-8 whatever the server's
+    default charset says: Turkish titles came out as "ErdoÄŸan" or the feed was refused."""
+    codec = "utf-16-le" if body.startswith(b"\xff\xfe") else "utf-8"
+    [entry] = feeds.parse_feed(
+        body + TURKISH_ITEM.encode(codec),
+        feed_id="x",
+        url=f"{BASE}/feed",
+        seen_at=SEEN,
+        canonical=dedupe.canonical_url,
+        content_type=content_type,
+    )
+    assert entry.title == "Erdoğan İzmir'de; şeker ı"
+
+
+def test_a_feed_in_the_charset_its_server_declares_is_read_in_it() -> None:
+    for declaration in (b"", b"<?xml version='1.0' encoding='utf-8'?>"):  # a wrong one
+        [entry] = feeds.parse_feed(
+            declaration + TURKISH_ITEM.encode("cp1254"),
+            feed_id="x",
+            url=f"{BASE}/feed",
+            seen_at=SEEN,
+            canonical=dedupe.canonical_url,
+            content_type="text/xml; charset=windows-1254",
+        )
+        assert entry.title == "Erdoğan İzmir'de; şeker ı"
