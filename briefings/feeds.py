@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import feedparser
 
@@ -165,6 +165,7 @@ def _entry(
     # javascript: and data: go. Without a <link>, feedparser takes a permalink <guid> as
     # the link: only an absolute one is an address ("8" would become feed_url/../8).
     link = web_link(str(item.get("link") or ""), feed_url if item.get("links") else "")
+    link = _unwrapped(link)
     title = one_line(html_to_text(str(item.get("title") or ""), _kind(item, "title_detail")))
     summary = _without_trailer(
         html_to_text(str(item.get("summary") or ""), _kind(item, "summary_detail"))
@@ -195,6 +196,29 @@ def _entry(
         dated=published is not None,
         image=_image(item, feed_url),
     )
+
+
+_GOOGLE = re.compile(r"(?:^|\.)google\.(?:com|co)?(?:\.?[a-z]{2})?$")
+_REDIRECTORS = (
+    (_GOOGLE, "/url", ("url", "q")),  # Google Alerts, Google News' older links
+    (re.compile(r"(?:^|\.)bing\.com$"), "/news/apiclick.aspx", ("url",)),  # Bing News
+)
+
+
+def _unwrapped(link: str) -> str:
+    """The article an aggregator's redirect ``link`` carries in its query
+    (``https://www.google.com/url?…&url=https://outlet/article``), or ``link`` itself:
+    readers get the outlet's link, and the article is known as the outlet's own."""
+    if "url" not in link.lower():
+        return link  # the test below parses every link of every feed
+    parts = urlsplit(link)
+    host = (parts.hostname or "").lower()
+    for hosts, path, keys in _REDIRECTORS:
+        if hosts.search(host) and parts.path.lower() == path:
+            query = dict(parse_qsl(parts.query))
+            target = next((web_link(query[k]) for k in keys if query.get(k)), "")
+            return target or link
+    return link
 
 
 def _image(item: Any, feed_url: str) -> str:

@@ -406,3 +406,33 @@ def test_a_feed_in_the_charset_its_server_declares_is_read_in_it() -> None:
             content_type="text/xml; charset=windows-1254",
         )
         assert entry.title == "Erdoğan İzmir'de; şeker ı"
+
+
+def test_an_alert_s_redirect_link_is_the_article_it_carries() -> None:
+    """Google Alerts and Bing News feeds link through their redirectors: readers got the
+    redirector's link, and the outlet's own feed's item was another article."""
+    alerts = (
+        "<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
+        "<id>tag:google.com,2005:reader/user/1/state/com.google/alerts/2</id>"
+        "<title>Google Alert - Azerbaijan</title><updated>2026-11-22T08:00:00Z</updated>"
+        "<entry><id>tag:google.com,2013:googlealerts/feed:1</id>"
+        "<title type='html'>&lt;b&gt;Azerbaijan&lt;/b&gt; and Armenia sign border deal</title>"
+        "<link href='https://www.google.com/url?rct=j&amp;sa=t&amp;url=https://www.dailysabah."
+        "com/world/caucasus/border-deal%3Futm_source%3Dalerts&amp;ct=ga&amp;cd=CAIyGj&amp;"
+        "usg=AOvVaw3'/><published>2026-11-22T07:00:00Z</published>"
+        "<updated>2026-11-22T07:00:00Z</updated><content type='html'>Baku …</content></entry>"
+        "<entry><id>tag:google.com,2013:googlealerts/feed:2</id><title>Bing</title>"
+        "<link href='http://www.bing.com/news/apiclick.aspx?ref=FexRss&amp;aid=&amp;tid=9&amp;"
+        "url=https%3a%2f%2fwww.aa.com.tr%2fen%2fturkiye%2fbaku%2f123&amp;c=5&amp;mkt=en-us'/>"
+        "<updated>2026-11-22T07:00:00Z</updated></entry>"
+        "<entry><id>3</id><title>Hostile</title>"
+        "<link href='https://www.google.com/url?q=javascript:alert(1)'/>"
+        "<updated>2026-11-22T07:00:00Z</updated></entry></feed>"
+    ).encode()
+    alert, bing, hostile = feeds.parse_feed(
+        alerts, feed_id="x", url=f"{BASE}/alerts", seen_at=SEEN, canonical=dedupe.canonical_url
+    )
+    assert alert.url == "https://www.dailysabah.com/world/caucasus/border-deal?utm_source=alerts"
+    assert alert.canonical_url == "https://www.dailysabah.com/world/caucasus/border-deal"
+    assert (bing.url, bing.canonical_url) == ("https://www.aa.com.tr/en/turkiye/baku/123",) * 2
+    assert hostile.url == "https://www.google.com/url?q=javascript:alert(1)"  # left as it is
