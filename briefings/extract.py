@@ -12,10 +12,11 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from .errors import BriefingsError
 from .model import Article, Entry, Page, TextSource
-from .text import fold, html_to_text, one_line, printable, web_link
+from .text import fold, head_tags, html_to_text, one_line, printable, same_site, web_link
 
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)]))\s+(?=[A-Z0-9\"“‘(«])")
 PAYWALL_WORDS = 250
@@ -154,7 +155,54 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
         published=_page_date(_field(document, "date"), markup, url),
         paywalled=bool(_PAYWALL.search(head)),
         promised_words=int(promised.group(1)) if promised else 0,
+        canonical=declared_url(markup, url),
     )
+
+
+def declared_url(markup: str, url: str) -> str:
+    """The URL the page at ``url`` names as its own: ``<link rel="canonical">``, else
+    ``og:url``, resolved against ``url``. Only an http(s) link on the page's own site
+    (the same host, ``www.`` and ``m.`` aside, or a parent or child of it) counts, and
+    not the site's front page unless the page is that: sites that name their front page
+    on every article would make every article one."""
+    named = [
+        tag.get("href", "")
+        for tag in head_tags(markup, "link")
+        if "canonical" in tag.get("rel", "").lower().split()
+    ] + [
+        tag.get("content", "")
+        for tag in head_tags(markup, "meta")
+        if tag.get("property", tag.get("name", "")).lower() == "og:url"
+    ]
+    for candidate in named:
+        link = web_link(candidate, url)
+        if link:
+            return link if same_site(link, url) and not _front_page(link, url) else ""
+    return ""
+
+
+def identity(page: Page, requested: str) -> str:
+    """The URL that identifies the article of ``page``, fetched as ``requested``: the URL
+    the page names, else where ``requested`` redirected to (an aggregator's link); ""
+    when neither says more than ``requested``."""
+    if page.canonical:
+        return page.canonical
+    if page.url != requested and not _front_page(page.url, requested):
+        return page.url
+    return ""
+
+
+def _front_page(link: str, page: str) -> bool:
+    """Whether ``link`` is a site's front page (of one of its languages, ``/en/``) and
+    ``page`` is not."""
+
+    def front(found: str) -> bool:
+        parts = urlsplit(found)
+        path = parts.path.strip("/")
+        # "/en/", "/tr/", "/ar/": the front page of one language
+        return "/" not in path and len(path) <= 5 and not parts.query
+
+    return front(link) and not front(page)
 
 
 def _consent_wall(text: str) -> bool:

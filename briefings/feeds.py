@@ -17,14 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import feedparser
 
 from . import dates
 from .errors import FeedParseError
 from .model import Entry
-from .text import html_to_text, one_line, web_link
+from .text import head_tags, html_to_text, one_line, web_link
 
 dates.register()
 FUTURE_SLACK = timedelta(minutes=10)
@@ -87,6 +87,7 @@ def parse_feed(
     content_type: str = "",
 ) -> list[Entry]:
     """Parse one feed body; raise :class:`FeedParseError` if it is no feed at all."""
+    body, content_type = _charset_by_evidence(body, content_type)
     headers = {"content-type": content_type} if content_type else {}
     body = _repaired_utf8(body, content_type)
     # No base URI is given: relative links are resolved against the feed's URL in _entry
@@ -105,7 +106,7 @@ def parse_feed(
             url, f"malformed feed: {type(exc).__name__}: {one_line(str(exc))[:120]}"
         ) from None
     if not parsed.entries and not parsed.get("version"):
-        raise FeedParseError(url, _not_a_feed_reason(body, content_type, parsed))
+        raise FeedParseError(url, _not_a_feed_reason(body, content_type, parsed, url))
     if parsed.get("bozo") and _truncated(body):
         # feedparser recovers what it can, but the last items of a cut-off feed are garbage
         raise FeedParseError(
@@ -164,6 +165,7 @@ def _entry(
     # javascript: and data: go. Without a <link>, feedparser takes a permalink <guid> as
     # the link: only an absolute one is an address ("8" would become feed_url/../8).
     link = web_link(str(item.get("link") or ""), feed_url if item.get("links") else "")
+    link = _unwrapped(link)
     title = one_line(html_to_text(str(item.get("title") or ""), _kind(item, "title_detail")))
     summary = _without_trailer(
         html_to_text(str(item.get("summary") or ""), _kind(item, "summary_detail"))
@@ -194,6 +196,29 @@ def _entry(
         dated=published is not None,
         image=_image(item, feed_url),
     )
+
+
+_GOOGLE = re.compile(r"(?:^|\.)google\.(?:com|co)?(?:\.?[a-z]{2})?$")
+_REDIRECTORS = (
+    (_GOOGLE, "/url", ("url", "q")),  # Google Alerts, Google News' older links
+    (re.compile(r"(?:^|\.)bing\.com$"), "/news/apiclick.aspx", ("url",)),  # Bing News
+)
+
+
+def _unwrapped(link: str) -> str:
+    """The article an aggregator's redirect ``link`` carries in its query
+    (``https://www.google.com/url?…&url=https://outlet/article``), or ``link`` itself:
+    readers get the outlet's link, and the article is known as the outlet's own."""
+    if "url" not in link.lower():
+        return link  # the test below parses every link of every feed
+    parts = urlsplit(link)
+    host = (parts.hostname or "").lower()
+    for hosts, path, keys in _REDIRECTORS:
+        if hosts.search(host) and parts.path.lower() == path:
+            query = dict(parse_qsl(parts.query))
+            target = next((web_link(query[k]) for k in keys if query.get(k)), "")
+            return target or link
+    return link
 
 
 def _image(item: Any, feed_url: str) -> str:
@@ -279,6 +304,44 @@ def _repaired_utf8(body: bytes, content_type: str) -> bytes:
     return _ESCAPED_BYTE.sub("\ufffd", text).encode("utf-8")
 
 
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def _charset_by_evidence(body: bytes, content_type: str) -> tuple[bytes, str]:
+    """``body`` and ``content_type`` with a charset the body itself proves, where the HTTP
+    header says another: a byte order mark, or valid UTF-8 that its XML declaration says
+    is UTF-8. Servers label every file with their own default (``windows-1254``), and
+    feedparser believes the header of a ``text/xml`` feed over the document."""
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            text = body[len(bom) :].decode(codec, errors="replace")
+            body = _XML_ENCODING_TEXT.sub(r"\1utf-8", text, count=1).encode("utf-8")
+            return body, _with_utf8(content_type)
+    header = _HTTP_CHARSET.search(content_type)
+    if header is not None and _is_utf8(header.group(1)):
+        return body, content_type  # the common case: nothing to settle
+    declared = _XML_ENCODING.search(body[:512])
+    if declared and _is_utf8(declared.group(1).decode()) and not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return body, content_type
+        return body, _with_utf8(content_type)
+    return body, content_type
+
+
+_XML_ENCODING_TEXT = re.compile(r"^(\s*<\?xml[^>]*?\bencoding\s*=\s*[\"'])[\w.:-]+")
+
+
+def _with_utf8(content_type: str) -> str:
+    """``content_type`` saying ``charset=utf-8``."""
+    if not content_type:
+        return ""
+    if _HTTP_CHARSET.search(content_type):
+        return _HTTP_CHARSET.sub("charset=utf-8", content_type, count=1)
+    return f"{content_type}; charset=utf-8"
+
+
 def _is_utf8(label: str) -> bool:
     try:
         return codecs.lookup(label).name == "utf-8"
@@ -323,9 +386,16 @@ def _truncated(body: bytes) -> bool:
             return not _CLOSING_TAG.search(body, max(0, end - 64), end)
 
 
-def _not_a_feed_reason(body: bytes, content_type: str, parsed: Any) -> str:
+def _not_a_feed_reason(body: bytes, content_type: str, parsed: Any, url: str) -> str:
     head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if b"<html" in head or b"<!doctype html" in head or "html" in content_type:
+        advertised = advertised_feeds(body, url)
+        if advertised:
+            shown = ", ".join(advertised[:3]) + (" …" if len(advertised) > 3 else "")
+            return (
+                "not a feed: got an HTML page, which names its feeds; put one of them in "
+                f"feeds.toml: {shown}"
+            )
         return "not a feed: got an HTML page (is the URL the site rather than its feed?)"
     if not head:
         return "not a feed: empty response"
@@ -335,6 +405,24 @@ def _not_a_feed_reason(body: bytes, content_type: str, parsed: Any) -> str:
     if problem is not None:
         return f"malformed feed: {one_line(str(problem))[:160]}"
     return "not a feed: no RSS or Atom elements found"
+
+
+_FEED_TYPES = frozenset(
+    {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml"}
+)
+
+
+def advertised_feeds(body: bytes, url: str) -> list[str]:
+    """The feeds an HTML page names (``<link rel="alternate" type="application/rss+xml"
+    href>`` and the like), as absolute http(s) links resolved against ``url``."""
+    found: list[str] = []
+    for tag in head_tags(body[:500_000].decode("utf-8", "replace"), "link"):
+        rel = tag.get("rel", "").lower().split()
+        kind = tag.get("type", "").lower().split(";")[0].strip()
+        link = web_link(tag.get("href", ""), url)
+        if "alternate" in rel and kind in _FEED_TYPES and link and link not in found:
+            found.append(link)
+    return found
 
 
 def _first_words(text: str, count: int = 12) -> str:

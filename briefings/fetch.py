@@ -30,7 +30,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -290,8 +290,27 @@ def fetch_one(
             _deadline.at = None
         if retry_after is None or attempt > options.retries:
             return result
+        if retry_after > options.max_wait:
+            # Waiting the most allowed and asking again would only be refused again, and
+            # would hold a fetching thread that long.
+            asked = _span(retry_after)
+            return replace(
+                result,
+                error=f"{result.error}; not retried: the server asks for a wait of {asked}",
+            )
         wait = retry_after if retry_after >= 0 else options.backoff * 2 ** (attempt - 1)
         time.sleep(min(wait, options.max_wait))
+
+
+def _span(seconds: float) -> str:
+    """``seconds`` for a reader: ``45s``, ``20 min``, ``3 h``, ``2 days``."""
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172_800:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86_400:.0f} days"
 
 
 class _Deadline(threading.local):
@@ -399,6 +418,9 @@ def _follow(
     """The response at the end of the redirects, and how long to wait before a retry
     (``None``: no retry; ``-1``: back off by the default schedule)."""
     url = request.url
+    moved = ""
+    """Where the permanent redirects (301, 308) the request began with lead."""
+    permanent = True
     for _ in range(options.max_redirects + 1):
         if not request.allow_private and _host(url) != request.trusted_host:
             _check_address(url)
@@ -406,8 +428,13 @@ def _follow(
             location = response.headers.get("Location")
             if response.is_redirect and location:
                 url = urljoin(url, location)
+                permanent = permanent and response.status_code in (301, 308)
+                moved = url if permanent else moved
                 continue
-            return _read(request, response, options)
+            result, retry_after = _read(request, response, options)
+            if moved and result.status != "error":
+                result = replace(result, moved_to=moved)
+            return result, retry_after
     return _error(request.url, f"more than {options.max_redirects} redirects"), None
 
 

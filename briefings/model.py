@@ -52,6 +52,9 @@ class Fetched:
     body_hash: str | None = None
     """The fingerprint of the body as it arrived (``fetch.body_hash``). A body whose
     fingerprint is the stored one comes back ``not_modified``, without its bytes."""
+    moved_to: str = ""
+    """Where the URL has moved for good: the end of the permanent redirects (301, 308)
+    the request began with, or ""."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,6 +92,9 @@ class Page:
     """The page says its article is for subscribers only."""
     promised_words: int = 0
     """The article's length as the page declares it (JSON-LD ``wordCount``), 0 if unknown."""
+    canonical: str = ""
+    """The article's own URL as the page names it (``<link rel="canonical">``, else
+    ``og:url``), when that is an http(s) link on the page's own site; else ""."""
     error: str = ""
     """Why extraction failed; the text is then empty."""
 

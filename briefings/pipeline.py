@@ -81,6 +81,7 @@ if TYPE_CHECKING:
 
     from . import analysis, dedupe, deliver, extract, feeds, render, topics
     from . import compose as composing
+    from . import text as texts
 else:
     analysis = _lazy("briefings.analysis")
     composing = _lazy("briefings.compose")
@@ -89,6 +90,7 @@ else:
     extract = _lazy("briefings.extract")
     feeds = _lazy("briefings.feeds")
     render = _lazy("briefings.render")
+    texts = _lazy("briefings.text")
     topics = _lazy("briefings.topics")
 
 log = logging.getLogger("briefings")
@@ -381,6 +383,10 @@ class _Ingest:
         if result.status == "error":
             self._ready(result.url, FeedUpdate(url=result.url, state=None, error=result.error))
             return
+        if result.moved_to:
+            message = f"moved permanently to {result.moved_to}; put that URL in feeds.toml"
+            self.run.report.failures.append(Failure(stage="feed", url=result.url, message=message))
+            log.warning("%s: %s", result.url, message)
         state = self.states.get(result.url)
         digest = None
         if result.status == "ok":
@@ -547,14 +553,26 @@ def fetch_pages(run: Run) -> None:
                 )
             except extract.ExtractionFailed as exc:
                 error = str(exc).removeprefix(f"{result.final_url or result.url}: ")
+        # The page may say which article it is (its canonical URL, or where an
+        # aggregator's link led): the entry is then stored as that article, one with the
+        # same article reached directly or through another feed.
+        found = extract.identity(page, result.url) if page is not None else ""
         for entry in group:
+            stored_as = entry.canonical_url
             if page is None:
                 run.report.failures.append(Failure(stage="page", url=entry.url, message=error))
             else:
                 run.report.pages_fetched += 1
                 if extract.is_partial(page):
                     run.report.pages_partial += 1
-            run.store.save_page(entry.canonical_url, page, fetched_at=run.now, error=error)
+                if found:
+                    stored_as = run.store.identify(
+                        entry.canonical_url,
+                        dedupe.canonical_url(found),
+                        found,
+                        offsite=not texts.same_site(entry.url, found),
+                    )
+            run.store.save_page(stored_as, page, fetched_at=run.now, error=error)
 
 
 def build(

@@ -8,7 +8,7 @@ and which URLs each briefing has already carried.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .errors import StoreError
 from .model import Choice, Edition, EditionRecord, Entry, FeedState, Page, Subscriber
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # Each step brings a database from the version before it to its own; create_all makes new
 # databases at the newest version directly.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -64,6 +64,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     5: ("ALTER TABLE subscribers ADD COLUMN unsubscribed_from TEXT NOT NULL DEFAULT ''",),
     6: ("ALTER TABLE entries ADD COLUMN image VARCHAR NOT NULL DEFAULT ''",),
     7: ("ALTER TABLE entries ADD COLUMN last_seen DATETIME",),
+    8: (),  # aliases: a new table only
 }
 
 
@@ -125,6 +126,17 @@ sightings = Table(
     Column("feed_id", String, nullable=False),
     UniqueConstraint("canonical_url", "feed_id"),
 )
+aliases = Table(
+    "aliases",
+    metadata,
+    Column("url", String, primary_key=True),
+    Column("canonical_url", String, nullable=False),
+    Column("feed_id", String, nullable=False),
+    Column("offsite", Boolean, nullable=False, default=False),
+)
+"""A feed's link (canonical form) whose page showed it to be the article at
+``canonical_url``: an aggregator's redirect (``offsite``: the link is on another site),
+a link with extra parameters."""
 pages = Table(
     "pages",
     metadata,
@@ -464,21 +476,48 @@ class Store:
         if not new:
             return 0, 0
         # Entries of several feeds may share a URL: the first stored owns it, and only
-        # the owner's own copy may update it.
+        # the owner's own copy may update it. A link whose page named another URL as the
+        # article's (an alias) is that article.
+        linked = list({e.canonical_url for e in new})
+        aliased: dict[str, str] = {}
+        offsite: set[str] = set()
+        for chunk in range(0, len(linked), IN_CHUNK):
+            query = select(aliases).where(aliases.c.url.in_(linked[chunk : chunk + IN_CHUNK]))
+            for row in conn.execute(query):
+                aliased[row.url] = row.canonical_url
+                if row.offsite:
+                    offsite.add(row.url)
+        # (article, feed) of the articles a feed links to on their own site
+        direct = {
+            (aliased.get(e.canonical_url, e.canonical_url), e.feed_id)
+            for e in new
+            if e.canonical_url not in offsite
+        }
+        if aliased:
+            new = [
+                replace(e, canonical_url=aliased.get(e.canonical_url, e.canonical_url)) for e in new
+            ]
         by_url: dict[str, list[Entry]] = {}
         for entry in new:
             by_url.setdefault(entry.canonical_url, []).append(entry)
         urls = list(by_url)
         known: dict[str, Any] = {}
+        reached: set[tuple[str, str]] = set()
+        """(canonical URL, feed) of articles a feed reached through another site's link."""
         for chunk in range(0, len(urls), IN_CHUNK):
+            part = urls[chunk : chunk + IN_CHUNK]
             query = select(
                 entries.c.canonical_url,
                 entries.c.feed_id,
                 entries.c.title,
                 entries.c.summary,
                 entries.c.content,
-            ).where(entries.c.canonical_url.in_(urls[chunk : chunk + IN_CHUNK]))
+            ).where(entries.c.canonical_url.in_(part))
             known |= {row.canonical_url: row for row in conn.execute(query)}
+            query = select(aliases.c.canonical_url, aliases.c.feed_id).where(
+                aliases.c.canonical_url.in_(part), aliases.c.offsite.is_(True)
+            )
+            reached |= {(row.canonical_url, row.feed_id) for row in conn.execute(query)}
         fresh = [found[0] for url, found in by_url.items() if url not in known]
         if fresh:
             conn.execute(insert(entries), [_entry_row(e, seen_at) for e in fresh])
@@ -497,7 +536,27 @@ class Store:
                 .values(last_seen=seen_at)
             )
         changed = []
-        for url, row in known.items():
+        for url, row in list(known.items()):
+            if (url, row.feed_id) in reached:
+                # The owner reached it through another site (an aggregator): a feed that
+                # links to it on its own site, the outlet's, takes it over.
+                outlet = next(
+                    (
+                        e
+                        for e in by_url[url]
+                        if e.feed_id != row.feed_id and (url, e.feed_id) in direct
+                    ),
+                    None,
+                )
+                if outlet is not None:
+                    taken = _entry_row(outlet, seen_at)
+                    del taken["first_seen"]
+                    conn.execute(
+                        update(entries).where(entries.c.canonical_url == url),
+                        {**taken, "updated_at": seen_at},
+                    )
+                    conn.execute(_STALE, {"url": url})
+                    continue
             own = next((e for e in by_url[url] if e.feed_id == row.feed_id), None)
             if own is not None and (own.title, own.summary, own.content) != (
                 row.title,
@@ -572,6 +631,107 @@ class Store:
             conn.execute(pages.delete().where(pages.c.url == canonical_url))
             conn.execute(insert(pages).values(**row))
             conn.execute(_STALE, {"url": canonical_url})
+
+    def identify(self, canonical_url: str, found: str, link: str, *, offsite: bool) -> str:
+        """Record that the entry stored under ``canonical_url`` is the article at ``found``
+        (the canonical form of what its page names as its own URL, ``link``); return the
+        canonical URL it is stored under now. ``offsite``: the entry's link is on another
+        site than the article (an aggregator's).
+
+        With no entry at ``found``, the entry moves there and links to ``link``. An entry
+        of another feed there is the same article: one of them is dropped, and its feed
+        becomes a sighting of the other. The one dropped is this one, unless the other
+        came from another site and this one did not: the outlet's own feed keeps the
+        article. An entry of the same feed there is another item: nothing changes.
+        The feed's link is kept as an alias, so that the feed's next fetch finds the
+        article.
+        """
+        if found == canonical_url:
+            return canonical_url
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(entries).where(entries.c.canonical_url == canonical_url)
+            ).first()
+            if row is None:
+                return canonical_url
+            there = conn.execute(
+                select(entries.c.id, entries.c.feed_id).where(entries.c.canonical_url == found)
+            ).first()
+            if there is not None and there.feed_id == row.feed_id:
+                return canonical_url  # two items of one feed: a login or consent page
+            moved = {"old": canonical_url, "new": found}
+            if there is None:
+                conn.execute(
+                    update(entries)
+                    .where(entries.c.id == row.id)
+                    .values(canonical_url=found, url=link)
+                )
+            else:
+                self._drop_entry(conn, row.id)
+                conn.execute(_SIGHTING, {"canonical_url": found, "feed_id": row.feed_id})
+                reached = conn.execute(
+                    select(aliases.c.url).where(
+                        aliases.c.canonical_url == found,
+                        aliases.c.feed_id == there.feed_id,
+                        aliases.c.offsite.is_(True),
+                    )
+                ).first()
+                if reached is not None and not offsite:
+                    # The one there came through another site (an aggregator), and this
+                    # one is the outlet's own: it keeps the article, with this one's
+                    # headline and text.
+                    taken = {
+                        c: getattr(row, c)
+                        for c in ("feed_id", "guid", "title", "summary", "content", "author")
+                    } | {"published": row.published, "dated": row.dated, "image": row.image}
+                    conn.execute(
+                        update(entries)
+                        .where(entries.c.id == there.id)
+                        .values(**taken, url=link, updated_at=row.first_seen)
+                    )
+            conn.execute(_STALE, {"url": found})  # its kept story holds the old link
+            conn.execute(pages.delete().where(pages.c.url == canonical_url))
+            conn.execute(
+                text(
+                    "INSERT INTO sightings (canonical_url, feed_id) SELECT :new, feed_id "
+                    "FROM sightings WHERE canonical_url = :old "
+                    "ON CONFLICT (canonical_url, feed_id) DO NOTHING"
+                ),
+                moved,
+            )
+            conn.execute(sightings.delete().where(sightings.c.canonical_url == canonical_url))
+            conn.execute(carried.update().where(carried.c.url == canonical_url).values(url=found))
+            conn.execute(
+                aliases.update().where(aliases.c.canonical_url == canonical_url),
+                {"canonical_url": found},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO aliases (url, canonical_url, feed_id, offsite) "
+                    "VALUES (:old, :new, :feed, :offsite) ON CONFLICT (url) DO UPDATE SET "
+                    "canonical_url = excluded.canonical_url, offsite = excluded.offsite"
+                ),
+                moved | {"feed": row.feed_id, "offsite": offsite},
+            )
+        return found
+
+    @staticmethod
+    def _drop_entry(conn: Connection, entry_id: int) -> None:
+        """Forget one entry and its analysis; the others of its story are analysed again,
+        so that the story is made again without it."""
+        story = conn.execute(
+            select(analyses.c.story).where(analyses.c.entry_id == entry_id)
+        ).scalar()
+        conn.execute(analyses.delete().where(analyses.c.entry_id == entry_id))
+        conn.execute(story_bands.delete().where(story_bands.c.entry_id == entry_id))
+        conn.execute(story_keys.delete().where(story_keys.c.entry_id == entry_id))
+        conn.execute(entries.delete().where(entries.c.id == entry_id))
+        if story is not None:
+            others = conn.execute(
+                analyses.update().where(analyses.c.story == story).values(stale=True)
+            ).rowcount
+            if not others:
+                conn.execute(stories.delete().where(stories.c.id == story))
 
     def entries_since(self, since: datetime) -> list[tuple[int, Entry, Page | None]]:
         """(row id, entry, extracted page or None) of every entry published since ``since``."""

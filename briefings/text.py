@@ -203,6 +203,48 @@ def fold_words(text: str) -> list[str]:
     return fold(text).split()
 
 
+_HEAD_TAG = re.compile(r"<(link|meta)\b([^<>]*)>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""([^\s=/<>"']+)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
+_HEAD_END = re.compile(r"<body\b|</head\s*>", re.IGNORECASE)
+
+
+def head_tags(markup: str, name: str) -> list[dict[str, str]]:
+    """The attributes of each ``<link>`` or ``<meta>`` tag (``name``) in the head of an HTML
+    page, names lowercased, values unescaped; what follows ``<body`` is not read."""
+    end = _HEAD_END.search(markup, 0, 500_000)
+    head = markup[: end.start() if end else 500_000]
+    found = []
+    for tag in _HEAD_TAG.finditer(head):
+        if tag.group(1).lower() != name:
+            continue
+        found.append(
+            {
+                key.lower(): html.unescape(next((v for v in values if v), ""))
+                for key, *values in _ATTRIBUTE.findall(tag.group(2))
+            }
+        )
+    return found
+
+
+_SAME_SITE_PREFIXES = ("www.", "m.", "mobile.", "amp.")
+
+
+def same_site(link: str, other: str) -> bool:
+    """Whether two links are on one site: the same host once a ``www.``, ``m.``,
+    ``mobile.`` or ``amp.`` is set aside, or one a subdomain of the other."""
+    hosts = []
+    for found in (link, other):
+        try:
+            host = (urlsplit(found).hostname or "").rstrip(".")
+        except ValueError:
+            return False
+        for prefix in _SAME_SITE_PREFIXES:
+            host = host.removeprefix(prefix)
+        hosts.append(host)
+    a, b = hosts
+    return bool(a and b) and (a == b or a.endswith("." + b) or b.endswith("." + a))
+
+
 def parse_json_lines(
     lines: Iterable[str], filename: str, convert: Callable[[dict[str, Any]], T]
 ) -> tuple[list[T], list[str]]:

@@ -447,3 +447,35 @@ smtp_port = 9
     [line] = result.output.strip().splitlines()
     assert line.startswith("error: ") and expected[1] in line
     assert not (path.parent / "out").exists()
+
+
+def test_a_feed_that_moved_for_good_is_reported_with_its_new_url(
+    server: LocalServer, write_config: Callable[[str], Path]
+) -> None:
+    """A 301 or 308 was followed in silence, so editors never learned to update feeds.toml."""
+    new = server.add(
+        "/rss/news.xml",
+        rss(server.base, ("/a", "Erdoğan hosts Aliyev in Ankara", LONG)),
+        conditional=True,
+    )
+    old = server.add("/rss.php", status=301, headers={"Location": "/rss/v2"})
+    server.add("/rss/v2", status=308, headers={"Location": "/rss/news.xml"})
+    chained = server.add("/feed", status=308, headers={"Location": "/feed-today"})
+    server.add("/feed-today", status=302, headers={"Location": "/rss/news.xml"})
+    passing = server.add("/latest", status=302, headers={"Location": "/rss/news.xml"})
+    feeds = "".join(
+        f'[[feeds]]\nname = "{n}"\nurl = "{u}"\n\n'
+        for n, u in [("Old", old), ("Chained", chained), ("Passing", passing)]
+    )
+    path = write_config(feeds)
+    for _ in range(2):  # the second fetch is answered 304, and still reported
+        result = CliRunner().invoke(main, ["--config", str(path), "fetch", "--feeds-only"])
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        assert f"  feed {old}: moved permanently to {new}; put that URL in feeds.toml" in lines
+        assert (
+            f"  feed {chained}: moved permanently to {server.url('/feed-today')}; put that URL "
+            "in feeds.toml"
+        ) in lines
+        assert "2 problems:" in lines  # a temporary redirect is no news
+    assert [s for p, s in server.hits if p == "/rss/news.xml"] == [200] * 3 + [304] * 3

@@ -386,3 +386,49 @@ def test_an_article_about_cookies_is_still_an_article(server: LocalServer) -> No
     short = page("Cookie fine", text, repeat=3).encode()  # under the consent wall's 150 words
     found = fetch_page(server, "/cookies.html", short, "text/html")
     assert "fined an advertising firm" in found.text
+
+
+ARTICLE = "https://www.dailysabah.com/politics/diplomacy/ankara-baku-rail?utm_source=rss"
+
+
+@pytest.mark.parametrize(
+    ("head", "named"),
+    [
+        ('<link rel="canonical" href="/politics/ankara-baku-rail">', "politics/ankara-baku-rail"),
+        (
+            "<link href='https://dailysabah.com/news?id=5&amp;p=1' rel='Canonical'>",
+            "/news?id=5&p=1",
+        ),
+        (
+            '<meta property="og:url" content="https://m.dailysabah.com/world/rail">',
+            "m.dailysabah.com/world/rail",
+        ),
+        ('<link rel="canonical" href="https://www.sabah.com.tr/world/rail">', ""),  # another site
+        ('<link rel="canonical" href="https://www.dailysabah.com/">', ""),  # the front page
+        ('<meta property="og:url" content="https://www.dailysabah.com">', ""),
+        ('<link rel="canonical" href="javascript:alert(1)">', ""),
+        ('<link rel="alternate" href="https://www.dailysabah.com/world/b">', ""),
+        ("", ""),
+    ],
+)
+def test_the_url_a_page_names_as_its_own(head: str, named: str) -> None:
+    found = extract.extract_page(
+        page("Ankara and Baku sign rail deal", TURKISH, head=head).encode(),
+        url=ARTICLE,
+        content_type="text/html; charset=utf-8",
+    ).canonical
+    assert found.endswith(named) if named else found == ""
+    if named:
+        assert found.startswith("https://")
+
+
+def test_an_aggregator_s_redirect_is_identified_by_where_it_led() -> None:
+    landed = extract.Page(url="https://www.aa.com.tr/en/turkiye/x/123", text="t")
+    link = "https://news.google.com/rss/articles/CBMi?oc=5"
+    assert extract.identity(landed, link) == landed.url
+    assert extract.identity(replace(landed, canonical="https://www.aa.com.tr/x"), link) == (
+        "https://www.aa.com.tr/x"
+    )
+    assert extract.identity(landed, landed.url) == ""  # no redirect: nothing more known
+    front = replace(landed, url="https://www.aa.com.tr/en/")  # a removed article's redirect
+    assert extract.identity(front, "https://www.aa.com.tr/en/turkiye/y/9") == ""

@@ -336,3 +336,103 @@ def test_the_feed_picture_of_an_item_is_kept() -> None:
         "Port fees to rise": "",
         "No picture here": "",
     }
+
+
+def test_a_site_page_names_the_feeds_it_advertises() -> None:
+    """An editor who pastes the site's address instead of its feed's learns the feed's."""
+    page = (
+        b"<!doctype html><html><head><title>Daily Sabah</title>"
+        b"<link rel='stylesheet' href='/site.css'>"
+        b'<link rel="alternate" type="application/rss+xml" title="All &amp; more" '
+        b'href="/rss/all.xml">'
+        b'<LINK REL="alternate" TYPE="application/atom+xml" HREF="https://cdn.example.org/a.atom">'
+        b'<link rel="alternate" hreflang="tr" href="/tr/">'
+        b'<link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">'
+        b"</head><body><a href='/rss/other.xml'>RSS</a></body></html>"
+    )
+    with pytest.raises(FeedParseError) as caught:
+        feeds.parse_feed(
+            page, feed_id="x", url=f"{BASE}/home/", seen_at=SEEN, canonical=dedupe.canonical_url
+        )
+    assert caught.value.reason == (
+        "not a feed: got an HTML page, which names its feeds; put one of them in feeds.toml: "
+        f"{BASE}/rss/all.xml, https://cdn.example.org/a.atom"
+    )
+
+
+TURKISH_ITEM = (
+    "<rss version='2.0'><channel><title>T</title><item><title>Erdoğan İzmir'de; şeker ı</title>"
+    f"<link>{BASE}/a</link></item></channel></rss>"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        # the server's default charset on a UTF-8 feed that says so, with a BOM or without
+        (b"\xef\xbb\xbf<?xml version='1.0' encoding='utf-8'?>", "text/xml; charset=windows-1254"),
+        (b"<?xml version='1.0' encoding='UTF-8'?>", "text/xml; charset=windows-1254"),
+        (b"<?xml version='1.0' encoding='utf-8'?>", "application/rss+xml; charset=ISO-8859-9"),
+        # a BOM over an XML declaration copied from elsewhere
+        (b"\xef\xbb\xbf<?xml version='1.0' encoding='windows-1254'?>", "application/xml"),
+        # UTF-16 with its BOM, served as text/xml (US-ASCII, says RFC 3023) or as UTF-8
+        ("<?xml version='1.0' encoding='utf-16'?>".encode("utf-16"), "text/xml"),
+        ("<?xml version='1.0' encoding='utf-16'?>".encode("utf-16"), "text/xml; charset=utf-8"),
+    ],
+)
+def test_what_the_body_proves_beats_the_server_s_charset(body: bytes, content_type: str) -> None:
+    """A BOM, or valid UTF-8 whose declaration says UTF-8, is UTF-8 whatever the server's
+    default charset says: Turkish titles came out as "ErdoÄŸan" or the feed was refused."""
+    codec = "utf-16-le" if body.startswith(b"\xff\xfe") else "utf-8"
+    [entry] = feeds.parse_feed(
+        body + TURKISH_ITEM.encode(codec),
+        feed_id="x",
+        url=f"{BASE}/feed",
+        seen_at=SEEN,
+        canonical=dedupe.canonical_url,
+        content_type=content_type,
+    )
+    assert entry.title == "Erdoğan İzmir'de; şeker ı"
+
+
+def test_a_feed_in_the_charset_its_server_declares_is_read_in_it() -> None:
+    for declaration in (b"", b"<?xml version='1.0' encoding='utf-8'?>"):  # a wrong one
+        [entry] = feeds.parse_feed(
+            declaration + TURKISH_ITEM.encode("cp1254"),
+            feed_id="x",
+            url=f"{BASE}/feed",
+            seen_at=SEEN,
+            canonical=dedupe.canonical_url,
+            content_type="text/xml; charset=windows-1254",
+        )
+        assert entry.title == "Erdoğan İzmir'de; şeker ı"
+
+
+def test_an_alert_s_redirect_link_is_the_article_it_carries() -> None:
+    """Google Alerts and Bing News feeds link through their redirectors: readers got the
+    redirector's link, and the outlet's own feed's item was another article."""
+    alerts = (
+        "<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
+        "<id>tag:google.com,2005:reader/user/1/state/com.google/alerts/2</id>"
+        "<title>Google Alert - Azerbaijan</title><updated>2026-11-22T08:00:00Z</updated>"
+        "<entry><id>tag:google.com,2013:googlealerts/feed:1</id>"
+        "<title type='html'>&lt;b&gt;Azerbaijan&lt;/b&gt; and Armenia sign border deal</title>"
+        "<link href='https://www.google.com/url?rct=j&amp;sa=t&amp;url=https://www.dailysabah."
+        "com/world/caucasus/border-deal%3Futm_source%3Dalerts&amp;ct=ga&amp;cd=CAIyGj&amp;"
+        "usg=AOvVaw3'/><published>2026-11-22T07:00:00Z</published>"
+        "<updated>2026-11-22T07:00:00Z</updated><content type='html'>Baku …</content></entry>"
+        "<entry><id>tag:google.com,2013:googlealerts/feed:2</id><title>Bing</title>"
+        "<link href='http://www.bing.com/news/apiclick.aspx?ref=FexRss&amp;aid=&amp;tid=9&amp;"
+        "url=https%3a%2f%2fwww.aa.com.tr%2fen%2fturkiye%2fbaku%2f123&amp;c=5&amp;mkt=en-us'/>"
+        "<updated>2026-11-22T07:00:00Z</updated></entry>"
+        "<entry><id>3</id><title>Hostile</title>"
+        "<link href='https://www.google.com/url?q=javascript:alert(1)'/>"
+        "<updated>2026-11-22T07:00:00Z</updated></entry></feed>"
+    ).encode()
+    alert, bing, hostile = feeds.parse_feed(
+        alerts, feed_id="x", url=f"{BASE}/alerts", seen_at=SEEN, canonical=dedupe.canonical_url
+    )
+    assert alert.url == "https://www.dailysabah.com/world/caucasus/border-deal?utm_source=alerts"
+    assert alert.canonical_url == "https://www.dailysabah.com/world/caucasus/border-deal"
+    assert (bing.url, bing.canonical_url) == ("https://www.aa.com.tr/en/turkiye/baku/123",) * 2
+    assert hostile.url == "https://www.google.com/url?q=javascript:alert(1)"  # left as it is

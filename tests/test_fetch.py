@@ -238,3 +238,25 @@ def test_trickled_headers_time_out() -> None:
     listener.close()
     assert (result.status, result.error) == ("error", "timed out after 0.5s")
     assert took < 1.5
+
+
+def test_a_retry_after_longer_than_the_longest_wait_is_not_waited_for(
+    server: LocalServer,
+) -> None:
+    """A 503 asking for an hour's rest failed after sleeping 30 s per retry, and said not why."""
+    url = server.add(
+        "/resting", FEED, fail_first=5, fail_status=503, fail_headers={"Retry-After": "3600"}
+    )
+    later = "Wed, 21 Oct 2099 07:28:00 GMT"
+    dated = server.add("/dated", FEED, fail_first=5, fail_headers={"Retry-After": later})
+    started = time.monotonic()
+    resting, far = fetch_all(
+        [Request(url=url), Request(url=dated)], FetchOptions(retries=2, max_wait=2)
+    )
+    assert time.monotonic() - started < 1.5
+    assert resting.error == (
+        "HTTP 503 Service Unavailable; not retried: the server asks for a wait of 60 min"
+    )
+    assert far.error.startswith("HTTP 429 Too Many Requests; not retried: the server asks ")
+    assert far.error.endswith(" days")
+    assert len(server.times) == 2  # each asked once

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -734,3 +735,174 @@ def test_an_edition_an_earlier_version_wrote_is_read_then_moved_out_of_the_outpu
         ]
         == []
     )
+
+
+def _aggregated(server: LocalServer, tmp_path: Path, feeds: list[str]) -> Any:
+    """An outlet's feed and an aggregator's (Google News-like: its link, on another host,
+    redirects to the outlet's article, whose page names its canonical URL) on 127.0.0.1;
+    the configuration of the ``feeds`` named, in that order."""
+    from briefings import config as configuration
+
+    when = format_datetime(NOW - timedelta(hours=2))
+    text = "Turkish and Israeli envoys met in Baku on Tuesday to restore ambassadors. " * 3
+    port = server.base.rsplit(":", 1)[1]
+
+    def rss(title: str, link: str, description: str) -> str:
+        return (
+            f"<rss version='2.0'><channel><title>T</title><item><title>{title}</title>"
+            f"<link>{link}</link><pubDate>{when}</pubDate>"
+            f"<description>{description}</description></item></channel></rss>"
+        )
+
+    urls = {
+        "outlet": server.add(
+            "/toi/feed.xml",
+            rss("Israel and Turkey restore envoys", f"{server.base}/toi/envoys?from=rss", text),
+        ),
+        "aggregator": server.add(
+            "/gn/rss",
+            rss(
+                "Israel and Turkey restore envoys - Times of Israel",
+                f"http://localhost:{port}/rss/articles/CBMiQ2h0?oc=5",
+                "Israel and Turkey restore envoys  Times of Israel",
+            ),
+        ),
+    }
+    server.add(
+        "/rss/articles/CBMiQ2h0",
+        status=302,
+        headers={"Location": f"{server.base}/toi/envoys?from=gn"},
+    )
+    server.add(
+        "/toi/envoys",
+        "<html><head><title>Israel and Turkey restore envoys</title>"
+        "<link rel='canonical' href='/toi/envoys'></head><body><article><h1>Envoys</h1><p>"
+        + "Turkish and Israeli envoys met in Baku on Tuesday to restore ambassadors. " * 20
+        + "</p></article></body></html>",
+        headers={"Content-Type": "text/html; charset=utf-8"},
+    )
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        "[settings]\nallow_private_networks = true\n\n"
+        + "".join(
+            f'[[feeds]]\nname = "{ {"outlet": "Times of Israel"}.get(n, "Google News") }"\n'
+            f'url = "{urls[n]}"\n'
+            for n in feeds
+        )
+        + '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
+    )
+    return configuration.load(path)
+
+
+def test_an_article_reached_through_an_aggregator_is_the_outlet_s_own(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """The aggregator's redirect link and the outlet's link were two articles: the
+    aggregator led the story, with its redirect as the link, "also covered by" the outlet."""
+    config = _aggregated(server, tmp_path, ["aggregator", "outlet"])
+    store = pipeline.open_store(config)
+    run = pipeline.Run(config=config, store=store, now=NOW)
+    [built] = pipeline.run_once(run)
+    [story] = built.edition.stories
+    assert story.url == f"{server.base}/toi/envoys"
+    assert [(s.feed, s.url) for s in story.sources] == [("Times of Israel", story.url)]
+    [(_, entry, page)] = store.entries_since(NOW - timedelta(days=1))
+    assert (entry.feed_id, entry.canonical_url) == ("times-of-israel", story.url)
+    assert page is not None
+    # The aggregator's next fetch brings the same item: it is known, not a new article.
+    server.routes["/gn/rss"].body += b"<!-- changed -->"
+    again = pipeline.Run(config=config, store=store, now=NOW + timedelta(minutes=20))
+    pipeline.fetch_feeds(again)
+    assert (again.report.entries_seen, again.report.entries_new) == (1, 0)
+    assert len(store.entries_since(NOW - timedelta(days=1))) == 1
+    store.close()
+
+
+def test_the_outlet_s_feed_takes_over_an_article_an_aggregator_brought_first(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    alone = _aggregated(server, tmp_path, ["aggregator"])
+    store = pipeline.open_store(alone)
+    [first] = pipeline.run_once(pipeline.Run(config=alone, store=store, now=NOW))
+    [story] = first.edition.stories
+    # Alone, the aggregator's article is the outlet's page, not the redirect.
+    assert story.url == f"{server.base}/toi/envoys"
+    assert [s.feed for s in story.sources] == ["Google News"]
+    both = _aggregated(server, tmp_path, ["aggregator", "outlet"])
+    later = NOW + timedelta(minutes=30)
+    run = pipeline.Run(config=both, store=store, now=later)
+    pipeline.fetch_feeds(run)
+    pipeline.fetch_pages(run)
+    [story] = pipeline.gather_stories(store, both, now=later)
+    assert [(s.feed, s.url) for s in story.sources] == [("Times of Israel", story.url)]
+    assert story.title == "Israel and Turkey restore envoys"
+    store.close()
+
+
+def test_an_aggregator_s_article_placed_before_its_page_was_read_leaves_its_story(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    config = _aggregated(server, tmp_path, ["aggregator", "outlet"])
+    server.add("/rss/articles/CBMiQ2h0", status=503)  # the redirect fails this time
+    store = pipeline.open_store(config)
+    first = pipeline.Run(
+        config=replace(config, settings=replace(config.settings, retries=0)), store=store, now=NOW
+    )
+    pipeline.fetch_feeds(first)
+    pipeline.fetch_pages(first)
+    stories = pipeline.gather_stories(store, config, now=NOW)
+    assert sorted(s.feed for story in stories for s in story.sources) == [
+        "Google News",
+        "Times of Israel",
+    ]
+    server.add(
+        "/rss/articles/CBMiQ2h0",
+        status=302,
+        headers={"Location": f"{server.base}/toi/envoys?from=gn"},
+    )
+    later = NOW + pipeline.PAGE_RETRY + timedelta(minutes=5)
+    second = pipeline.Run(config=config, store=store, now=later)
+    pipeline.fetch_feeds(second)
+    pipeline.fetch_pages(second)
+    [story] = pipeline.gather_stories(store, config, now=later)
+    assert [(s.feed, s.url) for s in story.sources] == [
+        ("Times of Israel", f"{server.base}/toi/envoys")
+    ]
+    store.close()
+
+
+def test_two_items_of_one_feed_that_land_on_one_page_stay_two(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """A site that sends every link to its sign-in page must not make its articles one."""
+    from briefings import config as configuration
+
+    when = format_datetime(NOW - timedelta(hours=2))
+    items = "".join(
+        f"<item><title>{title}</title><link>{server.base}/news/{n}</link>"
+        f"<pubDate>{when}</pubDate><description>Teaser.</description></item>"
+        for n, title in [(1, "Baku hosts talks"), (2, "Yerevan answers")]
+    )
+    feed = server.add("/feed.xml", f"<rss version='2.0'><channel>{items}</channel></rss>")
+    for n in (1, 2):
+        server.add(f"/news/{n}", status=302, headers={"Location": f"/account/sign-in?n={n}"})
+    server.add(
+        "/account/sign-in",
+        "<html><head><link rel='canonical' href='/account/sign-in'></head><body><article><p>"
+        + "Sign in to read the whole story from our newsroom in the Caucasus today. " * 20
+        + "</p></article></body></html>",
+        headers={"Content-Type": "text/html"},
+    )
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[[feeds]]\nname = "A"\nurl = "{feed}"\n'
+        '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
+    )
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    run = pipeline.Run(config=config, store=store, now=NOW)
+    pipeline.fetch_feeds(run)
+    pipeline.fetch_pages(run)
+    titles = sorted(e.title for _, e, _ in store.entries_since(NOW - timedelta(days=1)))
+    assert titles == ["Baku hosts talks", "Yerevan answers"]
+    store.close()
