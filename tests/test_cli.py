@@ -447,3 +447,21 @@ smtp_port = 9
     [line] = result.output.strip().splitlines()
     assert line.startswith("error: ") and expected[1] in line
     assert not (path.parent / "out").exists()
+
+
+def test_check_names_a_template_that_is_not_utf8(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    templates = tmp_path / "mine"
+    templates.mkdir()
+    # An editor's file saved as Windows-1252: "Türkiye" holds the byte 0xfc.
+    (templates / "archive.html").write_bytes("<h1>Türkiye</h1>\n".encode("cp1252"))
+    path = write_config(
+        '[settings]\ntemplates = "mine"\n\n[briefings.daily]\ntitle = "D"\nschedule = "0 7 * * *"\n'
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 1, result.output
+    assert result.output.strip().splitlines() == [
+        f"error: {templates / 'archive.html'}: not UTF-8 text "
+        "(byte 5: invalid start byte); save it as UTF-8"
+    ]
