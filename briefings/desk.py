@@ -70,6 +70,22 @@ class Desk:
         """The configuration, read again so that edits to feeds.toml show."""
         return configuration.load(self.config_path)
 
+    def failed_feeds(self, config: Config) -> list[dict[str, str]]:
+        """The feeds of ``config`` whose last fetch failed, with the error and its local
+        time: what the editor should know before trusting an edition."""
+        errors = self.store.feed_errors(feed.url for feed in config.feeds)
+        zone = ZoneInfo(config.settings.timezone)
+        return [
+            {
+                "name": feed.name,
+                "url": feed.url,
+                "error": errors[feed.url][0],
+                "when": f"{errors[feed.url][1].astimezone(zone):%Y-%m-%d %H:%M} {zone.key}",
+            }
+            for feed in config.feeds
+            if feed.url in errors
+        ]
+
     def record(self, briefing: str, edition: str) -> EditionRecord:
         found = self.store.edition(briefing, edition)
         if found is None:
@@ -312,7 +328,13 @@ class _Handler(BaseHTTPRequestHandler):
                 {"briefing": b, "editions": desk.store.editions_of(b.id, limit=5)}
                 for b in config.briefings
             ]
-            self._page(200, "index.html", rows=rows, message=_flash(query))
+            self._page(
+                200,
+                "index.html",
+                rows=rows,
+                failed_feeds=desk.failed_feeds(config),
+                message=_flash(query),
+            )
             return
         found = _BRIEFING.match(path)
         if found:
@@ -356,6 +378,7 @@ class _Handler(BaseHTTPRequestHandler):
             stories=story_rows(edition, choices),
             dropped=[c for c in choices if c.dropped],
             changes=editing.diff(edition, previous),
+            failed_feeds=desk.failed_feeds(config),
             previous=previous,
             view=view,
             tier=tier,

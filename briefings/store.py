@@ -395,6 +395,15 @@ class Store:
             for r in rows
         }
 
+    def feed_errors(self, urls: Iterable[str]) -> dict[str, tuple[str, datetime]]:
+        """The feeds among ``urls`` whose last fetch failed: their error and when."""
+        wanted = list(urls)
+        query = select(feeds.c.url, feeds.c.error, feeds.c.checked_at).where(
+            feeds.c.url.in_(wanted), feeds.c.error != ""
+        )
+        with self.engine.connect() as conn:
+            return {r.url: (r.error, r.checked_at) for r in conn.execute(query) if r.checked_at}
+
     def save_feeds(self, updates: Sequence[FeedUpdate], *, checked_at: datetime) -> tuple[int, int]:
         """Record a batch of fetched feeds and store their entries, in one transaction;
         return (new entries, updated entries).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import threading
 import urllib.error
@@ -22,7 +23,7 @@ from briefings import corpus, desk, editing, pipeline, render
 from briefings.model import Choice
 from briefings.store import Store
 
-from .conftest import NOW
+from .conftest import NOW, LocalServer
 from .editions import edition
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -413,3 +414,70 @@ def test_the_desk_on_a_phone_with_right_to_left_headlines(served: Served, browse
     )
     assert [hebrew, "rtl"] in directions and [arabic, "rtl"] in directions
     assert all(d == "ltr" for t, d in directions if t not in (hebrew, arabic))
+
+
+def page_text(url: str, token: str) -> tuple[int, str]:
+    """The status and text of a desk page, as the editor's browser gets it."""
+    request = urllib.request.Request(url, headers={"Cookie": f"{desk.COOKIE}={token}"})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return int(response.status), response.read().decode()
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode()
+        exc.close()
+        return exc.code, body
+
+
+def test_the_editor_sees_which_feeds_failed(
+    served: Served, server: LocalServer, tmp_path: Path
+) -> None:
+    gone = server.url("/gone.xml")  # nothing answers there: 404
+    site = server.add(
+        "/site",
+        "<!doctype html><html><body>Home</body></html>",
+        headers={"Content-Type": "text/html"},
+    )
+    working = server.add("/working.xml", rss_of(server.base))
+    config_path = tmp_path / "feeds.toml"
+    config_path.write_text(
+        CONFIG.format(
+            feeds="".join(
+                f'[[feeds]]\nname = "{name}"\nurl = "{url}"\n\n'
+                for name, url in [
+                    ("Working Outlet", working),
+                    ("Gone Outlet", gone),
+                    ("Home Page Outlet", site),
+                ]
+            )
+        ),
+        encoding="utf-8",
+    )
+    config = configuration.load(config_path)
+    run = pipeline.Run(config=config, store=served.store, now=NOW + timedelta(minutes=5))
+    pipeline.fetch_feeds(run)
+    token = served.desk.token
+    status, front = page_text(f"{served.base}/", token)
+    assert status == 200
+    assert "Gone Outlet" in front and "HTTP 404 Not Found" in front
+    assert "Home Page Outlet" in front and "not a feed" in front
+    status, edition_page = page_text(f"{served.base}/b/daily/2026-11-22-0900", token)
+    assert status == 200
+    assert " 2 feeds failed at the last fetch: Gone Outlet, Home Page Outlet." in " ".join(
+        re.sub(r"<[^>]+>", "", edition_page).split()
+    )
+    assert "Working Outlet" not in front
+    # The next fetch that succeeds clears it; the working feeds were never listed.
+    server.add("/gone.xml", rss_of(server.base))
+    server.add("/site", rss_of(server.base))
+    pipeline.fetch_feeds(
+        pipeline.Run(config=config, store=served.store, now=NOW + timedelta(minutes=20))
+    )
+    status, front = page_text(f"{served.base}/", token)
+    assert "Gone Outlet" not in front and "failed at the last fetch" not in front
+
+
+def rss_of(base: str) -> str:
+    return (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
+        f"<link>{base}/</link></channel></rss>"
+    )
