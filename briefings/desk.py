@@ -32,7 +32,7 @@ from . import deliver, editing, pipeline
 from . import schedule as scheduling
 from . import subscribers as subscriber_records
 from .config import Briefing, Config
-from .errors import BriefingsError
+from .errors import BriefingsError, ConfigError
 from .model import Edition, EditionRecord, Story
 from .store import Store
 
@@ -53,6 +53,11 @@ _FILES = {
 }
 
 
+class InvalidConfig(ConfigError):
+    """feeds.toml, read again for a request, is invalid: the desk shows its problems until
+    it is fixed."""
+
+
 @dataclass(slots=True, kw_only=True)
 class Desk:
     """What the desk's requests share: configuration, store, token, and a lock that lets
@@ -68,7 +73,10 @@ class Desk:
 
     def config(self) -> Config:
         """The configuration, read again so that edits to feeds.toml show."""
-        return configuration.load(self.config_path)
+        try:
+            return configuration.load(self.config_path)
+        except ConfigError as exc:
+            raise InvalidConfig(exc.problems) from None
 
     def failed_feeds(self, config: Config) -> list[dict[str, str]]:
         """The feeds of ``config`` whose last fetch failed, with the error and its local
@@ -317,6 +325,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             self._get(parts.path, query)
+        except InvalidConfig as exc:
+            self._page(
+                500,
+                "base.html",
+                message=f"{self.desk.config_path.name} has problems. Fix them and reload "
+                "this page: the desk reads the file on every request, so no restart is needed.",
+                problems=exc.problems,
+                error=True,
+            )
         except BriefingsError as exc:
             self._page(404, "base.html", message=str(exc), error=True)
 
@@ -446,6 +463,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _page(self, status: int, template: str, **values: Any) -> None:
         values.setdefault("message", "")
         values.setdefault("error", False)
+        values.setdefault("problems", [])
         body = self.pages.get_template(template).render(**values).encode()
         self._send(status, body, "text/html; charset=utf-8")
 

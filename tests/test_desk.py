@@ -481,3 +481,30 @@ def rss_of(base: str) -> str:
         "<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
         f"<link>{base}/</link></channel></rss>"
     )
+
+
+def test_a_broken_feeds_toml_while_the_desk_runs_is_shown_then_picked_up(
+    served: Served, tmp_path: Path
+) -> None:
+    config_path = tmp_path / "feeds.toml"
+    good = config_path.read_text(encoding="utf-8")
+    # Two mistakes an editor makes while the desk is open: a misspelt key, a quoted number.
+    config_path.write_text(
+        good.replace('window = "3d"', 'windw = "3d"').replace(
+            "max_stories = 8", 'max_stories = "8"'
+        ),
+        encoding="utf-8",
+    )
+    token = served.desk.token
+    for url in (f"{served.base}/", f"{served.base}/b/daily/2026-11-22-0900"):
+        status, body = page_text(url, token)
+        assert status == 500
+        problems = re.findall(r"<li>(.*?)</li>", body)
+        assert problems == [
+            "feeds.toml: briefings.daily.windw: unknown key (did you mean &#39;window&#39;?)",
+            "feeds.toml: briefings.daily.max_stories: expected an integer, got str &#39;8&#39;",
+        ]
+        assert "no restart is needed" in body
+    config_path.write_text(good, encoding="utf-8")
+    status, body = page_text(f"{served.base}/b/daily/2026-11-22-0900", token)
+    assert status == 200
