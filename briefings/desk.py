@@ -16,6 +16,7 @@ import logging
 import re
 import secrets
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import cookies
@@ -227,8 +228,24 @@ class Desk:
         return record
 
 
-def story_rows(edition: Edition, choices: list[Any]) -> list[dict[str, Any]]:
-    """What the desk shows of each story: the story, the editor's choice, why it is in."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Why:
+    """One topic of a story, as the desk explains it."""
+
+    topic: str
+    score: float
+    terms: str
+    """The strongest matched terms, with field and weight."""
+    reason: bool
+    """Whether the topic is one the briefing admits stories by."""
+
+
+def story_rows(
+    edition: Edition, choices: list[Any], *, reasons: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """What the desk shows of each story: the story, the editor's choice, why it is in.
+    ``reasons`` are the topics the briefing takes stories by (its ``topics`` and
+    ``within``): they come first in the explanation."""
     rows = []
     for story in edition.stories:
         choice = editing.choice_of(story, choices)
@@ -237,7 +254,7 @@ def story_rows(edition: Edition, choices: list[Any]) -> list[dict[str, Any]]:
             {
                 "story": story,
                 "choice": choice,
-                "why": _why(story),
+                "why": _why(story, reasons),
                 "actions": [
                     ("up", "↑", ""),
                     ("down", "↓", ""),
@@ -249,7 +266,7 @@ def story_rows(edition: Edition, choices: list[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _why(story: Story) -> list[tuple[str, float, str]]:
+def _why(story: Story, reasons: Sequence[str]) -> list[Why]:
     scores = dict(story.scores)
     out = []
     for topic in story.topics:
@@ -262,8 +279,16 @@ def _why(story: Story) -> list[tuple[str, float, str]]:
         listed = ", ".join(f"{k} {v:g}" for k, v in ranked[:WHY_TERMS])
         if len(ranked) > WHY_TERMS:
             listed += f", and {len(ranked) - WHY_TERMS} more"
-        out.append((topic, scores.get(topic, 0.0), listed or "no terms recorded"))
-    return out
+        out.append(
+            Why(
+                topic=topic,
+                score=scores.get(topic, 0.0),
+                terms=listed or "no terms recorded",
+                reason=topic in reasons,
+            )
+        )
+    order = {topic: index for index, topic in enumerate(reasons)}
+    return sorted(out, key=lambda why: order.get(why.topic, len(order)))  # stable
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -392,7 +417,7 @@ class _Handler(BaseHTTPRequestHandler):
             base=f"/b/{briefing_id}/{name}",
             token=desk.token,
             editable=record.status not in ("sending", "sent", "failed"),
-            stories=story_rows(edition, choices),
+            stories=story_rows(edition, choices, reasons=(*briefing.topics, *briefing.within)),
             dropped=[c for c in choices if c.dropped],
             changes=editing.diff(edition, previous),
             failed_feeds=desk.failed_feeds(config),

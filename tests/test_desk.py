@@ -20,7 +20,7 @@ import pytest
 
 from briefings import config as configuration
 from briefings import corpus, desk, editing, pipeline, render
-from briefings.model import Choice
+from briefings.model import Choice, TopicMatch
 from briefings.store import Store
 
 from .conftest import NOW, LocalServer
@@ -508,3 +508,37 @@ def test_a_broken_feeds_toml_while_the_desk_runs_is_shown_then_picked_up(
     config_path.write_text(good, encoding="utf-8")
     status, body = page_text(f"{served.base}/b/daily/2026-11-22-0900", token)
     assert status == 200
+
+
+def test_why_puts_the_briefings_own_topics_first() -> None:
+    from .editions import story
+
+    # A Turkey briefing's story that also scored, higher, on two topics the briefing lacks.
+    found = story(1, "Turkey's central bank holds its policy rate", ("turkey",), 1)
+    found = replace(
+        found,
+        topics=("business-tech", "turkey", "banking"),
+        scores=(("business-tech", 12.2), ("turkey", 8.0), ("banking", 7.0)),
+        matches=(
+            TopicMatch(topic="business-tech", term="central bank", field="title", weight=3.0),
+            TopicMatch(topic="turkey", term="Turkey", field="title", weight=3.0),
+            TopicMatch(topic="turkey", term="Istanbul", field="summary", weight=1.5),
+            TopicMatch(topic="banking", term="central bank", field="title", weight=3.0),
+        ),
+    )
+    [row] = desk.story_rows(
+        replace(edition(1), stories=(found,)), [], reasons=("caucasus", "turkey")
+    )
+    assert [(w.topic, w.reason) for w in row["why"]] == [
+        ("turkey", True),
+        ("business-tech", False),
+        ("banking", False),
+    ]
+    assert row["why"][0].terms == "Turkey (title) 3, Istanbul (summary) 1.5"
+    # A briefing of every story: no topic is the reason, and the order is the story's.
+    [row] = desk.story_rows(replace(edition(1), stories=(found,)), [], reasons=())
+    assert [(w.topic, w.reason) for w in row["why"]] == [
+        ("business-tech", False),
+        ("turkey", False),
+        ("banking", False),
+    ]
