@@ -542,6 +542,13 @@ def _template(env: jinja2.Environment, name: str, values: dict[str, Any]) -> str
         raise _unloadable(env, name, exc) from None
     except jinja2.UndefinedError as exc:
         raise RenderError(f"{_where(exc, name)}: {exc.message}") from None
+    except RecursionError as exc:  # {% extends "web.html" %} in the editor's own web.html
+        where = _where(exc, name).rsplit(":", 1)[0]
+        raise RenderError(
+            f"{where}: extends, includes or calls itself without end; a file in "
+            f"settings.templates replaces the built-in one of its name, so it cannot build "
+            "on it: copy the built-in file and change the copy"
+        ) from None
     except Exception as exc:  # a template's own runtime error: 1 / 0, a filter given nonsense
         raise RenderError(f"{_where(exc, name)}: {exc}") from None
 

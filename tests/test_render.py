@@ -614,3 +614,15 @@ def test_the_documented_context_is_the_context_templates_get(tmp_path: Path) -> 
     assert set(theme) == set(re.findall(r"`([a-z_]+)`", row.split("|")[2]))
     row = next(line for line in documented.splitlines() if line.startswith("| `links` |"))
     assert set(links) == set(re.findall(r"`([a-z_]+)`", row.split("|")[2].split(".")[0]))
+
+
+def test_a_template_that_extends_itself_is_one_clear_line(tmp_path: Path) -> None:
+    # An editor who wants the built-in page with one change writes what works in Pelican.
+    (tmp_path / "web.html").write_text('{% extends "web.html" %}\n')
+    with pytest.raises(RenderError) as caught:
+        render.render(edition(), env=render.environment(tmp_path), timezone="UTC")
+    assert str(caught.value) == (
+        f"{tmp_path / 'web.html'}: extends, includes or calls itself without end; a file in "
+        "settings.templates replaces the built-in one of its name, so it cannot build on it: "
+        "copy the built-in file and change the copy"
+    )
