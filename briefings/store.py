@@ -46,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .errors import StoreError
 from .model import Choice, Edition, EditionRecord, Entry, FeedState, Page, Subscriber
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # Each step brings a database from the version before it to its own; create_all makes new
 # databases at the newest version directly.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -63,6 +63,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     4: (),  # the kept stories: new tables only, which create_all makes
     5: ("ALTER TABLE subscribers ADD COLUMN unsubscribed_from TEXT NOT NULL DEFAULT ''",),
     6: ("ALTER TABLE entries ADD COLUMN image VARCHAR NOT NULL DEFAULT ''",),
+    7: ("ALTER TABLE choices ADD COLUMN title TEXT NOT NULL DEFAULT ''",),
 }
 
 
@@ -162,6 +163,7 @@ choices = Table(
     Column("pinned", Boolean, nullable=False, default=False),
     Column("rank", Integer),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("title", Text, nullable=False, default=""),
     UniqueConstraint("briefing", "story_id"),
 )
 notes = Table(
@@ -879,6 +881,7 @@ class Store:
                     dropped=row.dropped,
                     pinned=row.pinned,
                     rank=row.rank,
+                    title=row.title,
                 )
                 for row in conn.execute(query)
             ]
@@ -902,6 +905,7 @@ class Store:
                             pinned=choice.pinned,
                             rank=choice.rank,
                             updated_at=now,
+                            title=choice.title,
                         )
                     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import os
 import re
@@ -542,3 +543,20 @@ def test_why_puts_the_briefings_own_topics_first() -> None:
         ("turkey", False),
         ("banking", False),
     ]
+
+
+def test_a_dropped_story_is_listed_by_its_headline(served: Served) -> None:
+    record = served.store.edition("daily", "2026-11-22-0900")
+    assert record is not None
+    dropped = served.desk.edition(record).stories[1]
+    served.desk.change_story("daily", "2026-11-22-0900", dropped.id, "drop")
+    status, body = page_text(f"{served.base}/b/daily/2026-11-22-0900", served.desk.token)
+    assert status == 200
+    listed = body[body.index("Dropped by the editor") :]
+    assert html.escape(dropped.title) in listed  # not only its URL
+    assert f'aria-label="Restore: {html.escape(dropped.title)}"' in listed
+    served.desk.change_story("daily", "2026-11-22-0900", dropped.id, "restore")
+    assert (
+        "Dropped by the editor"
+        not in page_text(f"{served.base}/b/daily/2026-11-22-0900", served.desk.token)[1]
+    )
