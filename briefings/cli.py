@@ -189,7 +189,7 @@ def check(config_path: Path) -> None:
         matcher = pipeline.topic_matcher(config)
         env = render.environment(config.settings.templates)
         for name in render.TEMPLATE_FILES:
-            _load_template(env, name)
+            render.load(env, name)
         pipeline.check_templates(config, now=datetime.now(UTC))
     for warning in [*config.warnings(), *pipeline.stray_templates(config)]:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True, style="yellow")
@@ -197,20 +197,6 @@ def check(config_path: Path) -> None:
         f"{config_path}: OK: {len(config.feeds)} feeds, {len(config.briefings)} "
         f"briefings, {len(matcher.topics)} topics"
     )
-
-
-def _load_template(env: Any, name: str) -> None:
-    """Compile one template, its errors as ``build`` reports them: one line, file and line."""
-    import jinja2
-
-    from .errors import RenderError
-
-    try:
-        env.get_template(name)
-    except jinja2.TemplateSyntaxError as exc:
-        raise RenderError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
-    except jinja2.TemplateNotFound as exc:
-        raise RenderError(f"template not found: {exc.name} (wanted by {name})") from None
 
 
 @main.command()

@@ -721,11 +721,7 @@ def _settings(checker: _Checker, raw: Any, root: Path) -> Settings:
     try:
         ZoneInfo(values["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
-        checker.add(
-            "settings.timezone",
-            f"unknown time zone {values['timezone']!r} "
-            "(use an IANA name such as 'Europe/Istanbul')",
-        )
+        checker.add("settings.timezone", _unknown_zone(values["timezone"], "Europe/Istanbul"))
         values["timezone"] = "UTC"
     for name in ("retries", "host_delay", "lock_wait", "processes", "extract_below"):
         if values[name] < 0:
@@ -997,10 +993,7 @@ def _briefings(
             try:
                 ZoneInfo(zone)
             except (ZoneInfoNotFoundError, ValueError):
-                checker.add(
-                    prefix + "timezone",
-                    f"unknown time zone {zone!r} (use an IANA name such as 'Asia/Jerusalem')",
-                )
+                checker.add(prefix + "timezone", _unknown_zone(zone, "Asia/Jerusalem"))
                 zone = timezone
         schedule = values["schedule"] or ""
         given = isinstance(item, dict) and "schedule" in item  # a missing one is said once
@@ -1197,6 +1190,19 @@ def _placeholder(key: Key) -> Any:
     """An empty value of a required key's type, so that checking goes on after a problem."""
     kind = key.type[0] if isinstance(key.type, tuple) else key.type
     return kind()
+
+
+def _unknown_zone(zone: str, example: str) -> str:
+    """The problem with an unknown time zone: the IANA zone it resembles, case and spaces
+    aside, or else an example."""
+    import zoneinfo
+
+    names = {name.lower(): name for name in zoneinfo.available_timezones()}
+    wanted = zone.strip().lower()
+    close = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.8)
+    if close:
+        return f"unknown time zone {zone!r} (did you mean {names[close[0]]!r}?)"
+    return f"unknown time zone {zone!r} (use an IANA name such as {example!r})"
 
 
 def _hint(word: str, choices: Any) -> str:

@@ -16,6 +16,7 @@ import logging
 import re
 import secrets
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import cookies
@@ -32,7 +33,7 @@ from . import deliver, editing, pipeline
 from . import schedule as scheduling
 from . import subscribers as subscriber_records
 from .config import Briefing, Config
-from .errors import BriefingsError
+from .errors import BriefingsError, ConfigError
 from .model import Edition, EditionRecord, Story
 from .store import Store
 
@@ -53,6 +54,11 @@ _FILES = {
 }
 
 
+class InvalidConfig(ConfigError):
+    """feeds.toml, read again for a request, is invalid: the desk shows its problems until
+    it is fixed."""
+
+
 @dataclass(slots=True, kw_only=True)
 class Desk:
     """What the desk's requests share: configuration, store, token, and a lock that lets
@@ -68,7 +74,26 @@ class Desk:
 
     def config(self) -> Config:
         """The configuration, read again so that edits to feeds.toml show."""
-        return configuration.load(self.config_path)
+        try:
+            return configuration.load(self.config_path)
+        except ConfigError as exc:
+            raise InvalidConfig(exc.problems) from None
+
+    def failed_feeds(self, config: Config) -> list[dict[str, str]]:
+        """The feeds of ``config`` whose last fetch failed, with the error and its local
+        time: what the editor should know before trusting an edition."""
+        errors = self.store.feed_errors(feed.url for feed in config.feeds)
+        zone = ZoneInfo(config.settings.timezone)
+        return [
+            {
+                "name": feed.name,
+                "url": feed.url,
+                "error": errors[feed.url][0],
+                "when": f"{errors[feed.url][1].astimezone(zone):%Y-%m-%d %H:%M} {zone.key}",
+            }
+            for feed in config.feeds
+            if feed.url in errors
+        ]
 
     def record(self, briefing: str, edition: str) -> EditionRecord:
         found = self.store.edition(briefing, edition)
@@ -203,8 +228,24 @@ class Desk:
         return record
 
 
-def story_rows(edition: Edition, choices: list[Any]) -> list[dict[str, Any]]:
-    """What the desk shows of each story: the story, the editor's choice, why it is in."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Why:
+    """One topic of a story, as the desk explains it."""
+
+    topic: str
+    score: float
+    terms: str
+    """The strongest matched terms, with field and weight."""
+    reason: bool
+    """Whether the topic is one the briefing admits stories by."""
+
+
+def story_rows(
+    edition: Edition, choices: list[Any], *, reasons: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """What the desk shows of each story: the story, the editor's choice, why it is in.
+    ``reasons`` are the topics the briefing takes stories by (its ``topics`` and
+    ``within``): they come first in the explanation."""
     rows = []
     for story in edition.stories:
         choice = editing.choice_of(story, choices)
@@ -213,7 +254,7 @@ def story_rows(edition: Edition, choices: list[Any]) -> list[dict[str, Any]]:
             {
                 "story": story,
                 "choice": choice,
-                "why": _why(story),
+                "why": _why(story, reasons),
                 "actions": [
                     ("up", "↑", ""),
                     ("down", "↓", ""),
@@ -225,7 +266,7 @@ def story_rows(edition: Edition, choices: list[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _why(story: Story) -> list[tuple[str, float, str]]:
+def _why(story: Story, reasons: Sequence[str]) -> list[Why]:
     scores = dict(story.scores)
     out = []
     for topic in story.topics:
@@ -238,8 +279,16 @@ def _why(story: Story) -> list[tuple[str, float, str]]:
         listed = ", ".join(f"{k} {v:g}" for k, v in ranked[:WHY_TERMS])
         if len(ranked) > WHY_TERMS:
             listed += f", and {len(ranked) - WHY_TERMS} more"
-        out.append((topic, scores.get(topic, 0.0), listed or "no terms recorded"))
-    return out
+        out.append(
+            Why(
+                topic=topic,
+                score=scores.get(topic, 0.0),
+                terms=listed or "no terms recorded",
+                reason=topic in reasons,
+            )
+        )
+    order = {topic: index for index, topic in enumerate(reasons)}
+    return sorted(out, key=lambda why: order.get(why.topic, len(order)))  # stable
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -301,6 +350,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             self._get(parts.path, query)
+        except InvalidConfig as exc:
+            self._page(
+                500,
+                "base.html",
+                message=f"{self.desk.config_path.name} has problems. Fix them and reload "
+                "this page: the desk reads the file on every request, so no restart is needed.",
+                problems=exc.problems,
+                error=True,
+            )
         except BriefingsError as exc:
             self._page(404, "base.html", message=str(exc), error=True)
 
@@ -312,7 +370,13 @@ class _Handler(BaseHTTPRequestHandler):
                 {"briefing": b, "editions": desk.store.editions_of(b.id, limit=5)}
                 for b in config.briefings
             ]
-            self._page(200, "index.html", rows=rows, message=_flash(query))
+            self._page(
+                200,
+                "index.html",
+                rows=rows,
+                failed_feeds=desk.failed_feeds(config),
+                message=_flash(query),
+            )
             return
         found = _BRIEFING.match(path)
         if found:
@@ -353,9 +417,10 @@ class _Handler(BaseHTTPRequestHandler):
             base=f"/b/{briefing_id}/{name}",
             token=desk.token,
             editable=record.status not in ("sending", "sent", "failed"),
-            stories=story_rows(edition, choices),
+            stories=story_rows(edition, choices, reasons=(*briefing.topics, *briefing.within)),
             dropped=[c for c in choices if c.dropped],
             changes=editing.diff(edition, previous),
+            failed_feeds=desk.failed_feeds(config),
             previous=previous,
             view=view,
             tier=tier,
@@ -423,6 +488,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _page(self, status: int, template: str, **values: Any) -> None:
         values.setdefault("message", "")
         values.setdefault("error", False)
+        values.setdefault("problems", [])
         body = self.pages.get_template(template).render(**values).encode()
         self._send(status, body, "text/html; charset=utf-8")
 

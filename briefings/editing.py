@@ -48,8 +48,8 @@ def decide(edition: Edition, choices: Sequence[Choice], story_id: str, action: s
         if choice is None or action != "restore":
             raise ValueError(f"no story {story_id!r} in edition {edition.edition}")
         return [replace(choice, dropped=False)]
-    current = choice_of(story, choices) or Choice(story_id=story.id, urls=tuple(story.member_urls))
-    current = replace(current, story_id=story.id, urls=tuple(story.member_urls))
+    current = choice_of(story, choices) or Choice(story_id=story.id)
+    current = replace(current, story_id=story.id, urls=story.member_urls, title=story.title)
     if action in ("drop", "restore"):
         return [replace(current, dropped=action == "drop", pinned=False)]
     if action in ("pin", "unpin"):
@@ -61,8 +61,10 @@ def decide(edition: Edition, choices: Sequence[Choice], story_id: str, action: s
     changed = []
     for rank, sid in enumerate(order):
         other = by_id[sid]
-        base = choice_of(other, choices) or Choice(story_id=sid, urls=tuple(other.member_urls))
-        changed.append(replace(base, story_id=sid, urls=tuple(other.member_urls), rank=rank))
+        base = choice_of(other, choices) or Choice(story_id=sid)
+        changed.append(
+            replace(base, story_id=sid, urls=other.member_urls, title=other.title, rank=rank)
+        )
     return changed
 
 

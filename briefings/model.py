@@ -205,6 +205,8 @@ class Choice:
     pinned: bool = False
     rank: int | None = None
     """The editor's position for the story; ranked stories come before the others."""
+    title: str = ""
+    """The story's headline when the editor chose, for the desk's list of dropped stories."""
 
     def concerns(self, story: Story) -> bool:
         """Whether this choice is about ``story``."""

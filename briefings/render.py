@@ -493,22 +493,62 @@ def _story_json(story: Story, *, pro: bool, public: bool) -> dict[str, Any]:
     }
 
 
-def _template(env: jinja2.Environment, name: str, values: dict[str, Any]) -> str:
+def load(env: jinja2.Environment, name: str) -> jinja2.Template:
+    """The template ``name``, compiled; a file that cannot be read or compiled is a
+    :class:`RenderError` of one line naming the file (and line, for a syntax error)."""
     try:
-        return env.get_template(name).render(values)
+        return env.get_template(name)
+    except (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound, UnicodeDecodeError) as exc:
+        raise _unloadable(env, name, exc) from None
+    except OSError as exc:
+        raise RenderError(f"{_found(env, name)}: cannot read: {exc.strerror or exc}") from None
+
+
+def _unloadable(env: jinja2.Environment, name: str, exc: Exception) -> RenderError:
+    """One line for a template (``name``, or one it includes) that cannot be loaded."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return RenderError(f"{exc.filename or name}:{exc.lineno}: {exc.message}")
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return RenderError(
+            f"template not found: {exc.name} (wanted by {name}; looked in "
+            f"{', '.join(_folders(env))}); add the file to settings.templates or "
+            "remove the reference"
+        )
+    assert isinstance(exc, UnicodeDecodeError)  # an editor's file saved as Windows-1252
+    return RenderError(
+        f"{_found(env, name)}: not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8"
+    )
+
+
+def _folders(env: jinja2.Environment) -> list[str]:
+    return [str(folder) for folder in getattr(env.loader, "searchpath", [])]
+
+
+def _found(env: jinja2.Environment, name: str) -> str:
+    """The file the loader reads for ``name``: the first folder that has it."""
+    for folder in _folders(env):
+        if (Path(folder) / name).is_file():
+            return str(Path(folder) / name)
+    return name
+
+
+def _template(env: jinja2.Environment, name: str, values: dict[str, Any]) -> str:
+    template = load(env, name)
+    try:
+        return template.render(values)
     except RenderError:
         raise
-    except jinja2.TemplateSyntaxError as exc:
-        raise RenderError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
-    except jinja2.TemplateNotFound as exc:
-        folders = getattr(env.loader, "searchpath", [])
-        raise RenderError(
-            f"template not found: {exc.name} (wanted by {name}; looked in "
-            f"{', '.join(map(str, folders))}); add the file to settings.templates or "
-            "remove the reference"
-        ) from None
+    except (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound) as exc:  # an included file
+        raise _unloadable(env, name, exc) from None
     except jinja2.UndefinedError as exc:
         raise RenderError(f"{_where(exc, name)}: {exc.message}") from None
+    except RecursionError as exc:  # {% extends "web.html" %} in the editor's own web.html
+        where = _where(exc, name).rsplit(":", 1)[0]
+        raise RenderError(
+            f"{where}: extends, includes or calls itself without end; a file in "
+            f"settings.templates replaces the built-in one of its name, so it cannot build "
+            "on it: copy the built-in file and change the copy"
+        ) from None
     except Exception as exc:  # a template's own runtime error: 1 / 0, a filter given nonsense
         raise RenderError(f"{_where(exc, name)}: {exc}") from None
 

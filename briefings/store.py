@@ -46,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .errors import StoreError
 from .model import Choice, Edition, EditionRecord, Entry, FeedState, Page, Subscriber
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 # Each step brings a database from the version before it to its own; create_all makes new
 # databases at the newest version directly.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -65,6 +65,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     6: ("ALTER TABLE entries ADD COLUMN image VARCHAR NOT NULL DEFAULT ''",),
     7: ("ALTER TABLE entries ADD COLUMN last_seen DATETIME",),
     8: (),  # aliases: a new table only
+    9: ("ALTER TABLE choices ADD COLUMN title TEXT NOT NULL DEFAULT ''",),
 }
 
 
@@ -177,6 +178,7 @@ choices = Table(
     Column("pinned", Boolean, nullable=False, default=False),
     Column("rank", Integer),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("title", Text, nullable=False, default=""),
     UniqueConstraint("briefing", "story_id"),
 )
 notes = Table(
@@ -430,6 +432,15 @@ class Store:
             )
             for r in rows
         }
+
+    def feed_errors(self, urls: Iterable[str]) -> dict[str, tuple[str, datetime]]:
+        """The feeds among ``urls`` whose last fetch failed: their error and when."""
+        wanted = list(urls)
+        query = select(feeds.c.url, feeds.c.error, feeds.c.checked_at).where(
+            feeds.c.url.in_(wanted), feeds.c.error != ""
+        )
+        with self.engine.connect() as conn:
+            return {r.url: (r.error, r.checked_at) for r in conn.execute(query) if r.checked_at}
 
     def save_feeds(self, updates: Sequence[FeedUpdate], *, checked_at: datetime) -> tuple[int, int]:
         """Record a batch of fetched feeds and store their entries, in one transaction;
@@ -1079,6 +1090,7 @@ class Store:
                     dropped=row.dropped,
                     pinned=row.pinned,
                     rank=row.rank,
+                    title=row.title,
                 )
                 for row in conn.execute(query)
             ]
@@ -1102,6 +1114,7 @@ class Store:
                             pinned=choice.pinned,
                             rank=choice.rank,
                             updated_at=now,
+                            title=choice.title,
                         )
                     )
 

@@ -479,3 +479,21 @@ def test_a_feed_that_moved_for_good_is_reported_with_its_new_url(
         ) in lines
         assert "2 problems:" in lines  # a temporary redirect is no news
     assert [s for p, s in server.hits if p == "/rss/news.xml"] == [200] * 3 + [304] * 3
+
+
+def test_check_names_a_template_that_is_not_utf8(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    templates = tmp_path / "mine"
+    templates.mkdir()
+    # An editor's file saved as Windows-1252: "Türkiye" holds the byte 0xfc.
+    (templates / "archive.html").write_bytes("<h1>Türkiye</h1>\n".encode("cp1252"))
+    path = write_config(
+        '[settings]\ntemplates = "mine"\n\n[briefings.daily]\ntitle = "D"\nschedule = "0 7 * * *"\n'
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 1, result.output
+    assert result.output.strip().splitlines() == [
+        f"error: {templates / 'archive.html'}: not UTF-8 text "
+        "(byte 5: invalid start byte); save it as UTF-8"
+    ]

@@ -442,3 +442,28 @@ def test_an_upgrade_url_may_be_a_mail_address(write_config: Callable[[str], Path
     )
     loaded = config.load(write_config(text))
     assert loaded.settings.upgrade_url == "mailto:members@example.org?subject=PRO"
+
+
+@pytest.mark.parametrize(
+    ("zone", "meant"),
+    [
+        ("Europe/Istambul", "Europe/Istanbul"),
+        ("Asia/Jerusalm", "Asia/Jerusalem"),
+        ("europe/istanbul", "Europe/Istanbul"),
+        ("Asia/Baku ", "Asia/Baku"),
+    ],
+)
+def test_a_misspelt_time_zone_gets_the_zone_it_resembles(
+    write_config: Callable[[str], Path], zone: str, meant: str
+) -> None:
+    for table in ("[settings]\n", '[briefings.daily]\ntitle = "D"\nschedule = "0 7 * * *"\n'):
+        text = f'{table}timezone = "{zone}"\n'
+        if table == "[settings]\n":
+            text += '[briefings.daily]\ntitle = "D"\nschedule = "0 7 * * *"\n'
+        path = write_config(text)
+        with pytest.raises(ConfigError) as caught:
+            config.load(path)
+        where = "settings" if table == "[settings]\n" else "briefings.daily"
+        assert caught.value.problems == [
+            f"feeds.toml: {where}.timezone: unknown time zone {zone!r} (did you mean {meant!r}?)"
+        ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import os
+import re
 import shutil
 import threading
 import urllib.error
@@ -19,10 +21,10 @@ import pytest
 
 from briefings import config as configuration
 from briefings import corpus, desk, editing, pipeline, render
-from briefings.model import Choice
+from briefings.model import Choice, TopicMatch
 from briefings.store import Store
 
-from .conftest import NOW
+from .conftest import NOW, LocalServer
 from .editions import edition
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -413,3 +415,148 @@ def test_the_desk_on_a_phone_with_right_to_left_headlines(served: Served, browse
     )
     assert [hebrew, "rtl"] in directions and [arabic, "rtl"] in directions
     assert all(d == "ltr" for t, d in directions if t not in (hebrew, arabic))
+
+
+def page_text(url: str, token: str) -> tuple[int, str]:
+    """The status and text of a desk page, as the editor's browser gets it."""
+    request = urllib.request.Request(url, headers={"Cookie": f"{desk.COOKIE}={token}"})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return int(response.status), response.read().decode()
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode()
+        exc.close()
+        return exc.code, body
+
+
+def test_the_editor_sees_which_feeds_failed(
+    served: Served, server: LocalServer, tmp_path: Path
+) -> None:
+    gone = server.url("/gone.xml")  # nothing answers there: 404
+    site = server.add(
+        "/site",
+        "<!doctype html><html><body>Home</body></html>",
+        headers={"Content-Type": "text/html"},
+    )
+    working = server.add("/working.xml", rss_of(server.base))
+    config_path = tmp_path / "feeds.toml"
+    config_path.write_text(
+        CONFIG.format(
+            feeds="".join(
+                f'[[feeds]]\nname = "{name}"\nurl = "{url}"\n\n'
+                for name, url in [
+                    ("Working Outlet", working),
+                    ("Gone Outlet", gone),
+                    ("Home Page Outlet", site),
+                ]
+            )
+        ),
+        encoding="utf-8",
+    )
+    config = configuration.load(config_path)
+    run = pipeline.Run(config=config, store=served.store, now=NOW + timedelta(minutes=5))
+    pipeline.fetch_feeds(run)
+    token = served.desk.token
+    status, front = page_text(f"{served.base}/", token)
+    assert status == 200
+    assert "Gone Outlet" in front and "HTTP 404 Not Found" in front
+    assert "Home Page Outlet" in front and "not a feed" in front
+    status, edition_page = page_text(f"{served.base}/b/daily/2026-11-22-0900", token)
+    assert status == 200
+    assert " 2 feeds failed at the last fetch: Gone Outlet, Home Page Outlet." in " ".join(
+        re.sub(r"<[^>]+>", "", edition_page).split()
+    )
+    assert "Working Outlet" not in front
+    # The next fetch that succeeds clears it; the working feeds were never listed.
+    server.add("/gone.xml", rss_of(server.base))
+    server.add("/site", rss_of(server.base))
+    pipeline.fetch_feeds(
+        pipeline.Run(config=config, store=served.store, now=NOW + timedelta(minutes=20))
+    )
+    status, front = page_text(f"{served.base}/", token)
+    assert "Gone Outlet" not in front and "failed at the last fetch" not in front
+
+
+def rss_of(base: str) -> str:
+    return (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
+        f"<link>{base}/</link></channel></rss>"
+    )
+
+
+def test_a_broken_feeds_toml_while_the_desk_runs_is_shown_then_picked_up(
+    served: Served, tmp_path: Path
+) -> None:
+    config_path = tmp_path / "feeds.toml"
+    good = config_path.read_text(encoding="utf-8")
+    # Two mistakes an editor makes while the desk is open: a misspelt key, a quoted number.
+    config_path.write_text(
+        good.replace('window = "3d"', 'windw = "3d"').replace(
+            "max_stories = 8", 'max_stories = "8"'
+        ),
+        encoding="utf-8",
+    )
+    token = served.desk.token
+    for url in (f"{served.base}/", f"{served.base}/b/daily/2026-11-22-0900"):
+        status, body = page_text(url, token)
+        assert status == 500
+        problems = re.findall(r"<li>(.*?)</li>", body)
+        assert problems == [
+            "feeds.toml: briefings.daily.windw: unknown key (did you mean &#39;window&#39;?)",
+            "feeds.toml: briefings.daily.max_stories: expected an integer, got str &#39;8&#39;",
+        ]
+        assert "no restart is needed" in body
+    config_path.write_text(good, encoding="utf-8")
+    status, body = page_text(f"{served.base}/b/daily/2026-11-22-0900", token)
+    assert status == 200
+
+
+def test_why_puts_the_briefings_own_topics_first() -> None:
+    from .editions import story
+
+    # A Turkey briefing's story that also scored, higher, on two topics the briefing lacks.
+    found = story(1, "Turkey's central bank holds its policy rate", ("turkey",), 1)
+    found = replace(
+        found,
+        topics=("business-tech", "turkey", "banking"),
+        scores=(("business-tech", 12.2), ("turkey", 8.0), ("banking", 7.0)),
+        matches=(
+            TopicMatch(topic="business-tech", term="central bank", field="title", weight=3.0),
+            TopicMatch(topic="turkey", term="Turkey", field="title", weight=3.0),
+            TopicMatch(topic="turkey", term="Istanbul", field="summary", weight=1.5),
+            TopicMatch(topic="banking", term="central bank", field="title", weight=3.0),
+        ),
+    )
+    [row] = desk.story_rows(
+        replace(edition(1), stories=(found,)), [], reasons=("caucasus", "turkey")
+    )
+    assert [(w.topic, w.reason) for w in row["why"]] == [
+        ("turkey", True),
+        ("business-tech", False),
+        ("banking", False),
+    ]
+    assert row["why"][0].terms == "Turkey (title) 3, Istanbul (summary) 1.5"
+    # A briefing of every story: no topic is the reason, and the order is the story's.
+    [row] = desk.story_rows(replace(edition(1), stories=(found,)), [], reasons=())
+    assert [(w.topic, w.reason) for w in row["why"]] == [
+        ("business-tech", False),
+        ("turkey", False),
+        ("banking", False),
+    ]
+
+
+def test_a_dropped_story_is_listed_by_its_headline(served: Served) -> None:
+    record = served.store.edition("daily", "2026-11-22-0900")
+    assert record is not None
+    dropped = served.desk.edition(record).stories[1]
+    served.desk.change_story("daily", "2026-11-22-0900", dropped.id, "drop")
+    status, body = page_text(f"{served.base}/b/daily/2026-11-22-0900", served.desk.token)
+    assert status == 200
+    listed = body[body.index("Dropped by the editor") :]
+    assert html.escape(dropped.title) in listed  # not only its URL
+    assert f'aria-label="Restore: {html.escape(dropped.title)}"' in listed
+    served.desk.change_story("daily", "2026-11-22-0900", dropped.id, "restore")
+    assert (
+        "Dropped by the editor"
+        not in page_text(f"{served.base}/b/daily/2026-11-22-0900", served.desk.token)[1]
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -569,3 +570,59 @@ def test_the_public_page_carries_no_placeholder_links() -> None:
     )
     assert ".invalid/" not in rendered.public["index.html"]
     assert render.PREFERENCES_LINK in rendered.private["index.pro.html"]  # serve fills them in
+
+
+def _documented(heading: str) -> list[str]:
+    """The first column of the table that follows ``heading`` in docs/templates.md."""
+    text = (Path(__file__).parent.parent / "docs" / "templates.md").read_text(encoding="utf-8")
+    after = text[text.index(heading) :]
+    names = []
+    for line in after.splitlines()[1:]:
+        if names and not line.startswith("|"):
+            break
+        cell = line.split("|")[1].strip() if line.startswith("|") else ""
+        names += re.findall(r"`([a-z_]+)`", cell)
+    return names
+
+
+def test_the_documented_context_is_the_context_templates_get(tmp_path: Path) -> None:
+    import jinja2
+
+    from .editions import LAYOUTS
+
+    # An editor's own web.html that writes out what it was given.
+    (tmp_path / "web.html").write_text(
+        "{{ names() | join(' ') }}\n{{ stories[0].keys() | sort | join(' ') }}\n"
+        "{{ sections[0].keys() | sort | join(' ') }}\n{{ theme.keys() | sort | join(' ') }}\n"
+        "{{ links.keys() | sort | join(' ') }}\n"
+    )
+    env = render.environment(tmp_path)
+    globals_ = set(env.globals)
+    env.globals["names"] = jinja2.pass_context(
+        lambda context: sorted(set(context.get_all()) - globals_ - {"names"})
+    )
+    page = render.render(edition(), env=env, timezone="UTC", layout=LAYOUTS["daily"]).files[
+        "index.html"
+    ]
+    top, item, section, theme, links = (line.split() for line in page.splitlines())
+    assert sorted(top) == sorted(_documented("`web.html`, `email.mjml` and `email.txt` receive"))
+    assert sorted(item) == sorted(_documented("Each story item holds:"))
+    documented = (Path(__file__).parent.parent / "docs" / "templates.md").read_text()
+    row = next(line for line in documented.splitlines() if line.startswith("| `sections` |"))
+    assert set(section) == set(re.findall(r"`([a-z_]+)`", row.split("Each section has")[1]))
+    row = next(line for line in documented.splitlines() if line.startswith("| `theme` |"))
+    assert set(theme) == set(re.findall(r"`([a-z_]+)`", row.split("|")[2]))
+    row = next(line for line in documented.splitlines() if line.startswith("| `links` |"))
+    assert set(links) == set(re.findall(r"`([a-z_]+)`", row.split("|")[2].split(".")[0]))
+
+
+def test_a_template_that_extends_itself_is_one_clear_line(tmp_path: Path) -> None:
+    # An editor who wants the built-in page with one change writes what works in Pelican.
+    (tmp_path / "web.html").write_text('{% extends "web.html" %}\n')
+    with pytest.raises(RenderError) as caught:
+        render.render(edition(), env=render.environment(tmp_path), timezone="UTC")
+    assert str(caught.value) == (
+        f"{tmp_path / 'web.html'}: extends, includes or calls itself without end; a file in "
+        "settings.templates replaces the built-in one of its name, so it cannot build on it: "
+        "copy the built-in file and change the copy"
+    )
