@@ -128,6 +128,9 @@ class Source:
     feed: str
     title: str
     url: str
+    copy: bool = False
+    """A later copy of another source's text (syndication with light edits), not the
+    outlet's own telling."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

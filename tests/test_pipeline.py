@@ -734,3 +734,103 @@ def test_an_edition_an_earlier_version_wrote_is_read_then_moved_out_of_the_outpu
         ]
         == []
     )
+
+
+DEMARCATION = (
+    "Azerbaijan and Armenia have completed the demarcation of a 12-kilometre section of their "
+    "border between the Gazakh district and Armenia's Tavush province, the two governments' "
+    "commissions said in a joint statement on Monday. Surveyors placed 37 border markers along "
+    "the section, which runs near the villages of Baghanis and Voskepar. The work follows an "
+    "agreement in April under which Armenia returned four uninhabited villages to Azerbaijan. "
+    "The two deputy prime ministers are due to meet in Baku next month to agree the next "
+    "section, as part of the peace framework the two countries initialled in Washington."
+)
+OWN_WORDS = (
+    "Azerbaijani and Armenian surveyors finished marking a 12 km stretch of the border between "
+    "Gazakh and Tavush on Tuesday, and 37 concrete markers now stand near Voskepar and "
+    "Baghanis. Villagers in Tavush said they feared losing access to orchards on the "
+    "Azerbaijani side of the new line, and officials in Gazakh said a road between the two "
+    "districts could reopen by spring for the first time since the early 1990s.",
+    "Residents of Voskepar and Baghanis watched on Tuesday as demarcation teams from Armenia "
+    "and Azerbaijan set the last of 37 border markers on the Tavush and Gazakh section. "
+    "Yerevan said compensation would be paid for farmland now on the Azerbaijani side; the "
+    "commissions will turn to the next section when the deputy prime ministers meet in Baku.",
+)
+
+
+def _rss(server: LocalServer, slug: str, items: list[tuple[str, str, datetime, str]]) -> str:
+    return server.add(
+        f"/{slug}/feed.xml",
+        f"<rss version='2.0'><channel><title>{slug}</title><link>{server.base}/{slug}/</link>"
+        + "".join(
+            f"<item><title>{title}</title><link>{server.base}/{slug}/{guid}</link>"
+            f"<guid>{guid}</guid><pubDate>{format_datetime(when)}</pubDate>"
+            f"<description>{body}</description></item>"
+            for guid, title, when, body in items
+        )
+        + "</channel></rss>",
+    )
+
+
+@pytest.mark.parametrize(
+    ("later_texts", "sent_again"), [((DEMARCATION, DEMARCATION), False), (OWN_WORDS, True)]
+)
+def test_syndicated_copies_do_not_make_a_sent_story_an_update(
+    server: LocalServer, tmp_path: Path, later_texts: tuple[str, str], sent_again: bool
+) -> None:
+    """Two outlets that republish the wire text a sent story already carried add nothing:
+    the story is not sent again as an "update" with the same headline and summary. Two
+    outlets that tell it in their own words are still an update."""
+    from briefings import config as configuration
+
+    first = NOW - timedelta(hours=2)
+    wire = [("demarcation", "Azerbaijan and Armenia complete border section", first, DEMARCATION)]
+    wire += [  # other news, so that words common to the story are rare in the store
+        (f"other-{n}", f"{topic} in Baku", first, f"{topic} in Baku, officials said. " * 20)
+        for n, topic in enumerate(
+            ("Metro fares rise", "Jazz festival opens", "Heavy snow closes schools", "Oil fund")
+        )
+    ]
+    urls = [_rss(server, "wire", wire), _rss(server, "b", []), _rss(server, "c", [])]
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        "[settings]\nhost_delay = 0\n"
+        + "".join(f'[[feeds]]\nname = "{n}"\nurl = "{u}"\n' for n, u in zip("WBC", urls))
+        + '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
+    )
+    loaded = configuration.load(path)
+    store = pipeline.open_store(loaded)
+    assert [
+        b.edition.briefing
+        for b in pipeline.run_once(pipeline.Run(config=loaded, store=store, now=NOW))
+    ] == ["all"]
+    later = NOW + timedelta(hours=5)
+    _rss(
+        server,
+        "b",
+        [
+            (
+                "b1",
+                "Baku and Yerevan finish border stretch",
+                later - timedelta(hours=2),
+                later_texts[0],
+            )
+        ],
+    )
+    _rss(
+        server,
+        "c",
+        [
+            (
+                "c1",
+                "Border section near Gazakh completed",
+                later - timedelta(hours=1),
+                later_texts[1],
+            )
+        ],
+    )
+    run = pipeline.Run(config=loaded, store=store, now=later)
+    again = pipeline.run_once(run)
+    store.close()
+    stories = [s for b in again for s in b.edition.stories if "Gazakh" in s.summary]
+    assert [(s.update, len(s.sources)) for s in stories] == ([(True, 3)] if sent_again else [])
