@@ -71,6 +71,9 @@ class Entry:
     """False when the feed gave no date and ``published`` is the first-seen time."""
     image: str = ""
     """The item's picture as the feed names it (Media RSS, an image enclosure), or ""."""
+    elsewhere: bool = False
+    """The item links to another site than its feed's (an aggregator's item): when an
+    outlet's own feed carries the same article, that feed's entry is the one kept."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

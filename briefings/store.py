@@ -46,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .errors import StoreError
 from .model import Choice, Edition, EditionRecord, Entry, FeedState, Page, Subscriber
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # Each step brings a database from the version before it to its own; create_all makes new
 # databases at the newest version directly.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -63,6 +63,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     4: (),  # the kept stories: new tables only, which create_all makes
     5: ("ALTER TABLE subscribers ADD COLUMN unsubscribed_from TEXT NOT NULL DEFAULT ''",),
     6: ("ALTER TABLE entries ADD COLUMN image VARCHAR NOT NULL DEFAULT ''",),
+    7: ("ALTER TABLE entries ADD COLUMN elsewhere BOOLEAN NOT NULL DEFAULT 0",),
 }
 
 
@@ -112,6 +113,7 @@ entries = Table(
     Column("first_seen", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime),
     Column("image", String, nullable=False, default=""),
+    Column("elsewhere", Boolean, nullable=False, default=False),
     Index("ix_entries_published", "published"),
     Index("ix_entries_feed_guid", "feed_id", "guid"),
 )
@@ -429,7 +431,8 @@ class Store:
         """Store entries not seen before (by canonical URL); return (new, updated).
 
         An entry its own feed brings again with a changed headline or text is
-        updated in place, so the story shows the latest headline.
+        updated in place, so the story shows the latest headline. An outlet's own entry
+        replaces an aggregator's link to the same article (:attr:`Entry.elsewhere`).
         """
         with self.engine.begin() as conn:
             return self._add_entries(conn, new, seen_at)
@@ -440,10 +443,14 @@ class Store:
         if not new:
             return 0, 0
         # Entries of several feeds may share a URL: the first stored owns it, and only
-        # the owner's own copy may update it.
+        # the owner's own copy may update it. An outlet's own entry comes before an
+        # aggregator's link to it (``elsewhere``), and takes it over when it comes later:
+        # the story then names the outlet, with its own headline.
         by_url: dict[str, list[Entry]] = {}
         for entry in new:
             by_url.setdefault(entry.canonical_url, []).append(entry)
+        for found in by_url.values():
+            found.sort(key=lambda e: e.elsewhere)  # stable: feeds' order otherwise
         urls = list(by_url)
         known: dict[str, Any] = {}
         for chunk in range(0, len(urls), IN_CHUNK):
@@ -453,13 +460,21 @@ class Store:
                 entries.c.title,
                 entries.c.summary,
                 entries.c.content,
+                entries.c.elsewhere,
             ).where(entries.c.canonical_url.in_(urls[chunk : chunk + IN_CHUNK]))
             known |= {row.canonical_url: row for row in conn.execute(query)}
         fresh = [found[0] for url, found in by_url.items() if url not in known]
         if fresh:
             conn.execute(insert(entries), [_entry_row(e, seen_at) for e in fresh])
         changed = []
+        taken = []
         for url, row in known.items():
+            outlet = by_url[url][0]
+            if row.elsewhere and not outlet.elsewhere and outlet.feed_id != row.feed_id:
+                kept = _entry_row(outlet, seen_at)
+                del kept["canonical_url"], kept["first_seen"]
+                taken.append({"key": url, "updated_at": seen_at} | kept)
+                continue
             own = next((e for e in by_url[url] if e.feed_id == row.feed_id), None)
             if own is not None and (own.title, own.summary, own.content) != (
                 row.title,
@@ -481,10 +496,13 @@ class Store:
             conn.execute(
                 update(entries).where(entries.c.canonical_url == bindparam("key")), changed
             )
-            conn.execute(_STALE, [{"url": c["key"]} for c in changed])
+        if taken:
+            conn.execute(update(entries).where(entries.c.canonical_url == bindparam("key")), taken)
+        if changed or taken:
+            conn.execute(_STALE, [{"url": c["key"]} for c in changed + taken])
         seen = {(e.canonical_url, e.feed_id) for e in new}
         conn.execute(_SIGHTING, [{"canonical_url": u, "feed_id": f} for u, f in seen])
-        return len(fresh), len(changed)
+        return len(fresh), len(changed) + len(taken)
 
     def entries_without_page(
         self, *, shorter_than: int, since: datetime, retry_before: datetime
@@ -1040,6 +1058,7 @@ def _entry_row(entry: Entry, seen_at: datetime) -> dict[str, Any]:
         "dated": entry.dated,
         "first_seen": seen_at,
         "image": entry.image,
+        "elsewhere": entry.elsewhere,
     }
 
 
@@ -1093,6 +1112,7 @@ def _entry(row: Any) -> Entry:
         published=row.published,
         dated=row.dated,
         image=row.image,
+        elsewhere=row.elsewhere,
     )
 
 

@@ -275,7 +275,7 @@ def test_an_old_database_is_migrated(tmp_path: Path) -> None:
         columns = {row[1] for row in db.execute("PRAGMA table_info(pages)")}
         entry_columns = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
     assert {"paywalled", "promised_words"} <= columns
-    assert {"updated_at", "image"} <= entry_columns
+    assert {"updated_at", "image", "elsewhere"} <= entry_columns
 
 
 def test_every_demo_email_is_under_the_gmail_clip(sample_run: SampleRun) -> None:
@@ -795,7 +795,9 @@ def test_syndicated_copies_do_not_make_a_sent_story_an_update(
     path = tmp_path / "feeds.toml"
     path.write_text(
         "[settings]\nhost_delay = 0\n"
-        + "".join(f'[[feeds]]\nname = "{n}"\nurl = "{u}"\n' for n, u in zip("WBC", urls))
+        + "".join(
+            f'[[feeds]]\nname = "{n}"\nurl = "{u}"\n' for n, u in zip("WBC", urls, strict=True)
+        )
         + '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
     )
     loaded = configuration.load(path)
@@ -834,3 +836,57 @@ def test_syndicated_copies_do_not_make_a_sent_story_an_update(
     store.close()
     stories = [s for b in again for s in b.edition.stories if "Gazakh" in s.summary]
     assert [(s.update, len(s.sources)) for s in stories] == ([(True, 3)] if sent_again else [])
+
+
+@pytest.mark.parametrize("outlet_later", [False, True])
+def test_an_aggregators_link_never_takes_the_outlets_place(
+    server: LocalServer, tmp_path: Path, outlet_later: bool
+) -> None:
+    """An aggregator listed first (or fetched before the outlet's own feed has the item)
+    stored the article as its own: the story led with "Outlet: headline", named the
+    aggregator as its outlet, and the outlet's other stories could merge into it."""
+    from briefings import config as configuration
+
+    when = format_datetime(NOW - timedelta(hours=2))
+    link = "https://bosphorus.example/politics/cassation-iski"
+
+    def channel(site: str, items: str) -> str:
+        return f"<rss version='2.0'><channel><title>{site}</title><link>https://{site}/</link>{items}</channel></rss>"
+
+    roundup = channel(
+        "roundup.example",
+        f"<item><title>Bosphorus Daily: Court upholds İSKİ sentences</title><link>{link}"
+        f"?utm_source=roundup</link><pubDate>{when}</pubDate>"
+        "<description>Read the full story at Bosphorus Daily.</description></item>",
+    )
+    own = channel(
+        "bosphorus.example",
+        f"<item><title>Court of Cassation upholds İSKİ tender sentences</title><link>{link}</link>"
+        f"<pubDate>{when}</pubDate><description>{DEMARCATION.replace('Azerbaijan', 'Istanbul')}"
+        "</description></item>",
+    )
+    urls = [
+        server.add("/roundup.xml", roundup),
+        server.add("/bosphorus.xml", channel("bosphorus.example", "")),
+    ]
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        "".join(
+            f'[[feeds]]\nname = "{name}"\nurl = "{url}"\n'
+            for name, url in zip(("Mideast Roundup", "Bosphorus Daily"), urls, strict=True)
+        )
+        + '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
+    )
+    loaded = configuration.load(path)
+    store = pipeline.open_store(loaded)
+    if outlet_later:
+        pipeline.fetch_feeds(pipeline.Run(config=loaded, store=store, now=NOW))
+    server.add("/bosphorus.xml", own)
+    pipeline.fetch_feeds(pipeline.Run(config=loaded, store=store, now=NOW + timedelta(minutes=20)))
+    # no fetch_pages: the pages are on hosts that are not served here
+    [built] = pipeline.build(pipeline.Run(config=loaded, store=store, now=NOW + timedelta(hours=1)))
+    store.close()
+    [story] = built.edition.stories
+    assert story.title == "Court of Cassation upholds İSKİ tender sentences"
+    assert [s.feed for s in story.sources] == ["Bosphorus Daily"]
+    assert story.url == link
