@@ -39,6 +39,9 @@ from .store import IN_CHUNK, Store, analyses, frequencies, meta, stories, story_
 
 VERSION = "1"
 """Raise it when what an analysis holds, or how it is made, changes."""
+STORY_VERSION = "2"
+"""Raise it when what a kept story holds changes: kept stories are then made again.
+2: each source says whether it is a copy."""
 CHUNK = 2_000
 """Articles analysed per transaction."""
 PRUNE_EVERY = 86_400.0
@@ -52,11 +55,12 @@ def fingerprint(matcher: topics.Matcher, thresholds: dedupe.Thresholds) -> str:
 
 
 def made_with(config: Config, matcher: topics.Matcher) -> str:
-    """What a kept story depends on besides its articles: feed names and weights, and
-    the topics' thresholds."""
+    """What a kept story depends on besides its articles: its form (:data:`STORY_VERSION`),
+    feed names and weights, and the topics' thresholds."""
     spec = repr(
         (
             VERSION,
+            STORY_VERSION,
             sorted((f.id, f.name, f.weight) for f in config.feeds),
             sorted(matcher.thresholds().items()),
         )
@@ -625,7 +629,7 @@ def _story_json(story: Story) -> str:
             story.published.timestamp(),
             story.topics,
             story.scores,
-            [[s.feed, s.title, s.url] for s in story.sources],
+            [[s.feed, s.title, s.url, s.copy] for s in story.sources],
             story.member_urls,
             story.image,
             story.partial,
@@ -645,7 +649,7 @@ def _story(story_id: str, body: str) -> Story:
         topics=tuple(found),
         scores=tuple((topic, score) for topic, score in scores),
         matches=(),
-        sources=tuple(Source(feed=f, title=t, url=u) for f, t, u in sources),
+        sources=tuple(Source(feed=f, title=t, url=u, copy=c) for f, t, u, c in sources),
         member_urls=tuple(urls),
         image=image,
         partial=partial,

@@ -43,14 +43,15 @@ def is_update(story: Story, carried: Mapping[str, str]) -> bool:
 
     ``carried`` maps each canonical URL already sent to the headline it was sent under.
     The story is an update when its headline is materially new, or when at least
-    two outlets have covered it since.
+    two outlets have told it in their own words since: a later copy of a text the story
+    holds (syndication) adds nothing to what was sent.
     """
     sent_titles = {carried[url] for url in story.member_urls if url in carried}
     if not sent_titles:
         return False
     if all(fuzz.token_sort_ratio(story.title, old) < NEW_HEADLINE for old in sent_titles):
         return True
-    new_outlets = {source.feed for source in story.sources if source.url not in carried}
+    new_outlets = {s.feed for s in story.sources if s.url not in carried and not s.copy}
     return len(new_outlets) >= NEW_OUTLETS
 
 

@@ -667,6 +667,7 @@ def make_story(
                     feed=feed_names.get(article.feed_id, article.feed_id),
                     title=article.title,
                     url=article.canonical_url,
+                    copy=article.id not in originals,
                 )
             )
     best: dict[str, float] = {}

@@ -115,16 +115,41 @@ def parse_feed(
             f"({one_line(str(parsed.get('bozo_exception')))[:120]})",
         )
     entries: dict[str, Entry] = {}
+    sites = _sites(url, str(parsed.feed.get("link") or ""))
     for item in parsed.entries:
         entry = _entry(item, feed_id=feed_id, feed_url=url, seen_at=seen_at, canonical=canonical)
         if entry is None:
             continue
+        if page_url(entry) and not _on(entry.canonical_url, sites):
+            entry = replace(entry, elsewhere=True)
         kept = entries.get(entry.guid)
         if kept is not None and _identity(kept) != _identity(entry):
             # A repeated id on a distinct item: feeds that reuse ids lost items silently.
             entry = _with_guid(entry, f"{entry.guid}#{_digest(_identity(entry))}", feed_url=url)
         entries.setdefault(entry.guid, entry)  # the same item again collapses
     return _fragments_kept(list(entries.values()))
+
+
+def _sites(feed_url: str, site_url: str) -> frozenset[str]:
+    """The hosts a feed speaks for: its own and its channel's ``<link>``, without ``www.``."""
+    return frozenset(h for u in (feed_url, site_url) if (h := _host(u)))
+
+
+def _host(url: str) -> str:
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+def _on(url: str, sites: frozenset[str]) -> bool:
+    """Whether ``url`` is on one of ``sites``, or a subdomain of one, or one of them is a
+    subdomain of its host (``feeds.example.org`` speaks for ``example.org``)."""
+    host = _host(url)
+    return any(
+        host == site or host.endswith("." + site) or site.endswith("." + host) for site in sites
+    )
 
 
 def _identity(entry: Entry) -> str:

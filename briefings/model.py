@@ -74,6 +74,9 @@ class Entry:
     """False when the feed gave no date and ``published`` is the first-seen time."""
     image: str = ""
     """The item's picture as the feed names it (Media RSS, an image enclosure), or ""."""
+    elsewhere: bool = False
+    """The item links to another site than its feed's (an aggregator's item): when an
+    outlet's own feed carries the same article, that feed's entry is the one kept."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,6 +137,9 @@ class Source:
     feed: str
     title: str
     url: str
+    copy: bool = False
+    """A later copy of another source's text (syndication with light edits), not the
+    outlet's own telling."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

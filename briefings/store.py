@@ -46,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .errors import StoreError
 from .model import Choice, Edition, EditionRecord, Entry, FeedState, Page, Subscriber
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 # Each step brings a database from the version before it to its own; create_all makes new
 # databases at the newest version directly.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -66,6 +66,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     7: ("ALTER TABLE entries ADD COLUMN last_seen DATETIME",),
     8: (),  # aliases: a new table only
     9: ("ALTER TABLE choices ADD COLUMN title TEXT NOT NULL DEFAULT ''",),
+    10: ("ALTER TABLE entries ADD COLUMN elsewhere BOOLEAN NOT NULL DEFAULT 0",),
 }
 
 
@@ -117,6 +118,7 @@ entries = Table(
     Column("image", String, nullable=False, default=""),
     # the last fetch that listed it (a day old at most while listed); None before schema 7
     Column("last_seen", UTCDateTime),
+    Column("elsewhere", Boolean, nullable=False, default=False, server_default=text("0")),
     Index("ix_entries_published", "published"),
     Index("ix_entries_feed_guid", "feed_id", "guid"),
 )
@@ -476,7 +478,8 @@ class Store:
         """Store entries not seen before (by canonical URL); return (new, updated).
 
         An entry its own feed brings again with a changed headline or text is
-        updated in place, so the story shows the latest headline.
+        updated in place, so the story shows the latest headline. An outlet's own entry
+        replaces an aggregator's link to the same article (:attr:`Entry.elsewhere`).
         """
         with self.engine.begin() as conn:
             return self._add_entries(conn, new, seen_at)
@@ -488,7 +491,9 @@ class Store:
             return 0, 0
         # Entries of several feeds may share a URL: the first stored owns it, and only
         # the owner's own copy may update it. A link whose page named another URL as the
-        # article's (an alias) is that article.
+        # article's (an alias) is that article. An outlet's own entry comes before an
+        # aggregator's link to it (``elsewhere``, or an alias through another site), and
+        # takes it over when it comes later: the story then names the outlet.
         linked = list({e.canonical_url for e in new})
         aliased: dict[str, str] = {}
         offsite: set[str] = set()
@@ -502,7 +507,7 @@ class Store:
         direct = {
             (aliased.get(e.canonical_url, e.canonical_url), e.feed_id)
             for e in new
-            if e.canonical_url not in offsite
+            if not e.elsewhere and e.canonical_url not in offsite
         }
         if aliased:
             new = [
@@ -511,6 +516,8 @@ class Store:
         by_url: dict[str, list[Entry]] = {}
         for entry in new:
             by_url.setdefault(entry.canonical_url, []).append(entry)
+        for url, found in by_url.items():
+            found.sort(key=lambda e: (url, e.feed_id) not in direct)  # stable: feeds' order
         urls = list(by_url)
         known: dict[str, Any] = {}
         reached: set[tuple[str, str]] = set()
@@ -523,6 +530,7 @@ class Store:
                 entries.c.title,
                 entries.c.summary,
                 entries.c.content,
+                entries.c.elsewhere,
             ).where(entries.c.canonical_url.in_(part))
             known |= {row.canonical_url: row for row in conn.execute(query)}
             query = select(aliases.c.canonical_url, aliases.c.feed_id).where(
@@ -547,8 +555,9 @@ class Store:
                 .values(last_seen=seen_at)
             )
         changed = []
-        for url, row in list(known.items()):
-            if (url, row.feed_id) in reached:
+        taken = []
+        for url, row in known.items():
+            if row.elsewhere or (url, row.feed_id) in reached:
                 # The owner reached it through another site (an aggregator): a feed that
                 # links to it on its own site, the outlet's, takes it over.
                 outlet = next(
@@ -560,13 +569,9 @@ class Store:
                     None,
                 )
                 if outlet is not None:
-                    taken = _entry_row(outlet, seen_at)
-                    del taken["first_seen"]
-                    conn.execute(
-                        update(entries).where(entries.c.canonical_url == url),
-                        {**taken, "updated_at": seen_at},
-                    )
-                    conn.execute(_STALE, {"url": url})
+                    kept = _entry_row(outlet, seen_at)
+                    del kept["canonical_url"], kept["first_seen"]
+                    taken.append({"key": url, "updated_at": seen_at} | kept)
                     continue
             own = next((e for e in by_url[url] if e.feed_id == row.feed_id), None)
             if own is not None and (own.title, own.summary, own.content) != (
@@ -589,10 +594,13 @@ class Store:
             conn.execute(
                 update(entries).where(entries.c.canonical_url == bindparam("key")), changed
             )
-            conn.execute(_STALE, [{"url": c["key"]} for c in changed])
+        if taken:
+            conn.execute(update(entries).where(entries.c.canonical_url == bindparam("key")), taken)
+        if changed or taken:
+            conn.execute(_STALE, [{"url": c["key"]} for c in changed + taken])
         seen = {(e.canonical_url, e.feed_id) for e in new}
         conn.execute(_SIGHTING, [{"canonical_url": u, "feed_id": f} for u, f in seen])
-        return len(fresh), len(changed)
+        return len(fresh), len(changed) + len(taken)
 
     def entries_without_page(
         self, *, shorter_than: int, since: datetime, retry_before: datetime
@@ -666,7 +674,9 @@ class Store:
             if row is None:
                 return canonical_url
             there = conn.execute(
-                select(entries.c.id, entries.c.feed_id).where(entries.c.canonical_url == found)
+                select(entries.c.id, entries.c.feed_id, entries.c.elsewhere).where(
+                    entries.c.canonical_url == found
+                )
             ).first()
             if there is not None and there.feed_id == row.feed_id:
                 return canonical_url  # two items of one feed: a login or consent page
@@ -687,14 +697,19 @@ class Store:
                         aliases.c.offsite.is_(True),
                     )
                 ).first()
-                if reached is not None and not offsite:
+                if (reached is not None or there.elsewhere) and not (offsite or row.elsewhere):
                     # The one there came through another site (an aggregator), and this
                     # one is the outlet's own: it keeps the article, with this one's
                     # headline and text.
                     taken = {
                         c: getattr(row, c)
                         for c in ("feed_id", "guid", "title", "summary", "content", "author")
-                    } | {"published": row.published, "dated": row.dated, "image": row.image}
+                    } | {
+                        "published": row.published,
+                        "dated": row.dated,
+                        "image": row.image,
+                        "elsewhere": False,
+                    }
                     conn.execute(
                         update(entries)
                         .where(entries.c.id == there.id)
@@ -1359,6 +1374,7 @@ def _entry_row(entry: Entry, seen_at: datetime) -> dict[str, Any]:
         "first_seen": seen_at,
         "last_seen": seen_at,
         "image": entry.image,
+        "elsewhere": entry.elsewhere,
     }
 
 
@@ -1418,6 +1434,7 @@ def _entry(row: Any) -> Entry:
         published=row.published,
         dated=row.dated,
         image=row.image,
+        elsewhere=row.elsewhere,
     )
 
 

@@ -98,6 +98,7 @@ def test_make_story_leads_with_original_and_orders_sources() -> None:
     )
     assert story.title == "Wire headline"  # the original, not the heavier outlet's copy
     assert [s.feed for s in story.sources] == ["Wire", "Paper", "Agg"]
+    assert [s.copy for s in story.sources] == [False, True, True]
     assert story.topics == ("caucasus",)
     assert story.published == NOW - timedelta(hours=0.5)
     assert story.id == dedupe.story_id(members[1].canonical_url)

@@ -436,3 +436,29 @@ def test_an_alert_s_redirect_link_is_the_article_it_carries() -> None:
     assert alert.canonical_url == "https://www.dailysabah.com/world/caucasus/border-deal"
     assert (bing.url, bing.canonical_url) == ("https://www.aa.com.tr/en/turkiye/baku/123",) * 2
     assert hostile.url == "https://www.google.com/url?q=javascript:alert(1)"  # left as it is
+
+
+def test_an_item_linking_to_another_site_is_marked_elsewhere() -> None:
+    body = (
+        b"<rss version='2.0'><channel><title>R</title><link>https://www.roundup.example/</link>"
+        b"<item><title>a</title><link>https://bosphorus.example/a</link></item>"
+        b"<item><title>b</title><link>https://roundup.example/b</link></item>"
+        b"<item><title>c</title><link>https://news.roundup.example/c</link></item>"
+        b"<item><title>d</title><link>https://feeds.example.net/d</link></item>"
+        b"<item><title>e</title><description>no link</description></item>"
+        b"</channel></rss>"
+    )
+    found = feeds.parse_feed(
+        body,
+        feed_id="r",
+        url="https://example.net/rss",
+        seen_at=SEEN,
+        canonical=dedupe.canonical_url,
+    )
+    assert [(e.title, e.elsewhere) for e in found] == [
+        ("a", True),
+        ("b", False),
+        ("c", False),
+        ("d", False),  # a subdomain of the feed's own host
+        ("e", False),
+    ]

@@ -276,7 +276,7 @@ def test_an_old_database_is_migrated(tmp_path: Path) -> None:
         columns = {row[1] for row in db.execute("PRAGMA table_info(pages)")}
         entry_columns = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
     assert {"paywalled", "promised_words"} <= columns
-    assert {"updated_at", "image"} <= entry_columns
+    assert {"updated_at", "image", "elsewhere"} <= entry_columns
 
 
 def test_every_demo_email_is_under_the_gmail_clip(sample_run: SampleRun) -> None:
@@ -906,3 +906,159 @@ def test_two_items_of_one_feed_that_land_on_one_page_stay_two(
     titles = sorted(e.title for _, e, _ in store.entries_since(NOW - timedelta(days=1)))
     assert titles == ["Baku hosts talks", "Yerevan answers"]
     store.close()
+
+
+DEMARCATION = (
+    "Azerbaijan and Armenia have completed the demarcation of a 12-kilometre section of their "
+    "border between the Gazakh district and Armenia's Tavush province, the two governments' "
+    "commissions said in a joint statement on Monday. Surveyors placed 37 border markers along "
+    "the section, which runs near the villages of Baghanis and Voskepar. The work follows an "
+    "agreement in April under which Armenia returned four uninhabited villages to Azerbaijan. "
+    "The two deputy prime ministers are due to meet in Baku next month to agree the next "
+    "section, as part of the peace framework the two countries initialled in Washington."
+)
+OWN_WORDS = (
+    "Azerbaijani and Armenian surveyors finished marking a 12 km stretch of the border between "
+    "Gazakh and Tavush on Tuesday, and 37 concrete markers now stand near Voskepar and "
+    "Baghanis. Villagers in Tavush said they feared losing access to orchards on the "
+    "Azerbaijani side of the new line, and officials in Gazakh said a road between the two "
+    "districts could reopen by spring for the first time since the early 1990s.",
+    "Residents of Voskepar and Baghanis watched on Tuesday as demarcation teams from Armenia "
+    "and Azerbaijan set the last of 37 border markers on the Tavush and Gazakh section. "
+    "Yerevan said compensation would be paid for farmland now on the Azerbaijani side; the "
+    "commissions will turn to the next section when the deputy prime ministers meet in Baku.",
+)
+
+
+def _rss(server: LocalServer, slug: str, items: list[tuple[str, str, datetime, str]]) -> str:
+    return server.add(
+        f"/{slug}/feed.xml",
+        f"<rss version='2.0'><channel><title>{slug}</title><link>{server.base}/{slug}/</link>"
+        + "".join(
+            f"<item><title>{title}</title><link>{server.base}/{slug}/{guid}</link>"
+            f"<guid>{guid}</guid><pubDate>{format_datetime(when)}</pubDate>"
+            f"<description>{body}</description></item>"
+            for guid, title, when, body in items
+        )
+        + "</channel></rss>",
+    )
+
+
+@pytest.mark.parametrize(
+    ("later_texts", "sent_again"), [((DEMARCATION, DEMARCATION), False), (OWN_WORDS, True)]
+)
+def test_syndicated_copies_do_not_make_a_sent_story_an_update(
+    server: LocalServer, tmp_path: Path, later_texts: tuple[str, str], sent_again: bool
+) -> None:
+    """Two outlets that republish the wire text a sent story already carried add nothing:
+    the story is not sent again as an "update" with the same headline and summary. Two
+    outlets that tell it in their own words are still an update."""
+    from briefings import config as configuration
+
+    first = NOW - timedelta(hours=2)
+    wire = [("demarcation", "Azerbaijan and Armenia complete border section", first, DEMARCATION)]
+    wire += [  # other news, so that words common to the story are rare in the store
+        (f"other-{n}", f"{topic} in Baku", first, f"{topic} in Baku, officials said. " * 20)
+        for n, topic in enumerate(
+            ("Metro fares rise", "Jazz festival opens", "Heavy snow closes schools", "Oil fund")
+        )
+    ]
+    urls = [_rss(server, "wire", wire), _rss(server, "b", []), _rss(server, "c", [])]
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        "[settings]\nhost_delay = 0\n"
+        + "".join(
+            f'[[feeds]]\nname = "{n}"\nurl = "{u}"\n' for n, u in zip("WBC", urls, strict=True)
+        )
+        + '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
+    )
+    loaded = configuration.load(path)
+    store = pipeline.open_store(loaded)
+    assert [
+        b.edition.briefing
+        for b in pipeline.run_once(pipeline.Run(config=loaded, store=store, now=NOW))
+    ] == ["all"]
+    later = NOW + timedelta(hours=5)
+    _rss(
+        server,
+        "b",
+        [
+            (
+                "b1",
+                "Baku and Yerevan finish border stretch",
+                later - timedelta(hours=2),
+                later_texts[0],
+            )
+        ],
+    )
+    _rss(
+        server,
+        "c",
+        [
+            (
+                "c1",
+                "Border section near Gazakh completed",
+                later - timedelta(hours=1),
+                later_texts[1],
+            )
+        ],
+    )
+    run = pipeline.Run(config=loaded, store=store, now=later)
+    again = pipeline.run_once(run)
+    store.close()
+    stories = [s for b in again for s in b.edition.stories if "Gazakh" in s.summary]
+    assert [(s.update, len(s.sources)) for s in stories] == ([(True, 3)] if sent_again else [])
+
+
+@pytest.mark.parametrize("outlet_later", [False, True])
+def test_an_aggregators_link_never_takes_the_outlets_place(
+    server: LocalServer, tmp_path: Path, outlet_later: bool
+) -> None:
+    """An aggregator listed first (or fetched before the outlet's own feed has the item)
+    stored the article as its own: the story led with "Outlet: headline", named the
+    aggregator as its outlet, and the outlet's other stories could merge into it."""
+    from briefings import config as configuration
+
+    when = format_datetime(NOW - timedelta(hours=2))
+    link = "https://bosphorus.example/politics/cassation-iski"
+
+    def channel(site: str, items: str) -> str:
+        return f"<rss version='2.0'><channel><title>{site}</title><link>https://{site}/</link>{items}</channel></rss>"
+
+    roundup = channel(
+        "roundup.example",
+        f"<item><title>Bosphorus Daily: Court upholds İSKİ sentences</title><link>{link}"
+        f"?utm_source=roundup</link><pubDate>{when}</pubDate>"
+        "<description>Read the full story at Bosphorus Daily.</description></item>",
+    )
+    own = channel(
+        "bosphorus.example",
+        f"<item><title>Court of Cassation upholds İSKİ tender sentences</title><link>{link}</link>"
+        f"<pubDate>{when}</pubDate><description>{DEMARCATION.replace('Azerbaijan', 'Istanbul')}"
+        "</description></item>",
+    )
+    urls = [
+        server.add("/roundup.xml", roundup),
+        server.add("/bosphorus.xml", channel("bosphorus.example", "")),
+    ]
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        "".join(
+            f'[[feeds]]\nname = "{name}"\nurl = "{url}"\n'
+            for name, url in zip(("Mideast Roundup", "Bosphorus Daily"), urls, strict=True)
+        )
+        + '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
+    )
+    loaded = configuration.load(path)
+    store = pipeline.open_store(loaded)
+    if outlet_later:
+        pipeline.fetch_feeds(pipeline.Run(config=loaded, store=store, now=NOW))
+    server.add("/bosphorus.xml", own)
+    pipeline.fetch_feeds(pipeline.Run(config=loaded, store=store, now=NOW + timedelta(minutes=20)))
+    # no fetch_pages: the pages are on hosts that are not served here
+    [built] = pipeline.build(pipeline.Run(config=loaded, store=store, now=NOW + timedelta(hours=1)))
+    store.close()
+    [story] = built.edition.stories
+    assert story.title == "Court of Cassation upholds İSKİ tender sentences"
+    assert [s.feed for s in story.sources] == ["Bosphorus Daily"]
+    assert story.url == link
