@@ -330,7 +330,12 @@ def _compile(mjml_source: str) -> str:
     except Exception as exc:  # mjml-python raises a bare exception type
         raise RenderError(f"email.mjml: MJML did not compile: {exc}") from None
     html = compiled if isinstance(compiled, str) else str(compiled.html)
-    return str(css_inline.CSSInliner(keep_style_tags=True).inline(html))
+    # A stylesheet linked from the template (``mj-font``) is the mail client's to load:
+    # rendering reaches no network, and the link stays.
+    inliner = css_inline.CSSInliner(
+        keep_style_tags=True, keep_link_tags=True, load_remote_stylesheets=False
+    )
+    return str(inliner.inline(html))
 
 
 def _sections(stories: list[dict[str, Any]], layout: Layout, tier: str) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from briefings import render
 from briefings.errors import RenderError
 from briefings.model import Edition, Source, Story, TopicMatch
 
-from .conftest import NOW
+from .conftest import NOW, LocalServer
 from .editions import LAYOUTS
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -569,3 +569,20 @@ def test_the_public_page_carries_no_placeholder_links() -> None:
     )
     assert ".invalid/" not in rendered.public["index.html"]
     assert render.PREFERENCES_LINK in rendered.private["index.pro.html"]  # serve fills them in
+
+
+def test_a_web_font_in_the_email_is_left_for_the_mail_client(
+    tmp_path: Path, server: LocalServer
+) -> None:
+    """A user's ``email.mjml`` with ``mj-font`` (MJML's way to a web font): rendering fetched
+    the font's CSS from the network at every build, then dropped its ``<link>``."""
+    font = server.add("/font.css", "@font-face { font-family: Lato; }")
+    builtin = (render.builtin_templates() / "email.mjml").read_text(encoding="utf-8")
+    (tmp_path / "email.mjml").write_text(
+        builtin.replace("<mj-head>", f'<mj-head>\n    <mj-font name="Lato" href="{font}" />', 1)
+        .replace('font-family="Helvetica', 'font-family="Lato, Helvetica', 1),
+        encoding="utf-8",
+    )
+    files = render.render(edition(), env=render.environment(tmp_path), timezone="UTC").files
+    assert server.hits == []  # rendering reaches no network
+    assert f'<link href="{font}" rel="stylesheet"' in files["email.html"]
