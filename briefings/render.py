@@ -324,16 +324,31 @@ def sent_size(*bodies: str) -> int:
     return total
 
 
+_INLINE_STYLE = re.compile(
+    r"""<mj-style\b[^>]*\binline\s*=\s*["']inline["'][^>]*>(.*?)</mj-style>""", re.S
+)
+
+
 def _compile(mjml_source: str) -> str:
+    """MJML → HTML, with the rules of ``<mj-style inline="inline">`` inlined, as MJML does.
+
+    Only those: inlining the rest as well put MJML's reset (``table, td {…}``) on every cell
+    again, a sixth of a long email; it stays in the ``<head>``, as do the dark-mode rules.
+    """
+    inline_css = "\n".join(_INLINE_STYLE.findall(mjml_source))
     try:
-        compiled = mjml2html(mjml_source)
+        compiled = mjml2html(_INLINE_STYLE.sub("", mjml_source))
     except Exception as exc:  # mjml-python raises a bare exception type
         raise RenderError(f"email.mjml: MJML did not compile: {exc}") from None
     html = compiled if isinstance(compiled, str) else str(compiled.html)
     # A stylesheet linked from the template (``mj-font``) is the mail client's to load:
     # rendering reaches no network, and the link stays.
     inliner = css_inline.CSSInliner(
-        keep_style_tags=True, keep_link_tags=True, load_remote_stylesheets=False
+        inline_style_tags=False,
+        keep_style_tags=True,
+        keep_link_tags=True,
+        load_remote_stylesheets=False,
+        extra_css=inline_css or None,
     )
     return str(inliner.inline(html))
 
