@@ -579,8 +579,9 @@ def test_a_web_font_in_the_email_is_left_for_the_mail_client(
     font = server.add("/font.css", "@font-face { font-family: Lato; }")
     builtin = (render.builtin_templates() / "email.mjml").read_text(encoding="utf-8")
     (tmp_path / "email.mjml").write_text(
-        builtin.replace("<mj-head>", f'<mj-head>\n    <mj-font name="Lato" href="{font}" />', 1)
-        .replace('font-family="Helvetica', 'font-family="Lato, Helvetica', 1),
+        builtin.replace(
+            "<mj-head>", f'<mj-head>\n    <mj-font name="Lato" href="{font}" />', 1
+        ).replace('font-family="Helvetica', 'font-family="Lato, Helvetica', 1),
         encoding="utf-8",
     )
     files = render.render(edition(), env=render.environment(tmp_path), timezone="UTC").files
