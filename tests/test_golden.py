@@ -138,3 +138,33 @@ def test_a_full_edition_of_the_shipped_catalogue_fits_in_one_email(briefing: str
     assert text.count(SUMMARY[:40]) == chosen.max_stories
     size = render.sent_size(files["email.pro.html"], text)
     assert size <= render.EMAIL_LIMIT * 0.9, f"{briefing}: {size:,} bytes, too close to the limit"
+
+
+HEBREW = (
+    "הכנסת אישרה הלילה את חוק התקציב בקריאה שנייה ושלישית לאחר דיון של ארבע עשרה שעות. "
+    "ראש הממשלה אמר כי התקציב יחזק את הכלכלה ויגדיל את ההוצאה על חינוך ובריאות, והאופוזיציה "
+    "טענה כי הוא פוגע במעמד הביניים ובערי הפריפריה. שר האוצר הודיע כי הגירעון יירד בשנה "
+    "הבאה, ונגיד בנק ישראל הזהיר כי הריבית תישאר גבוהה עד שהאינפלציה תרד. ראשי הערים בצפון "
+    "ובדרום דרשו תקציב נוסף לשיקום."
+)  # 60 words, as ``extract.lead_summary`` makes them
+
+
+def test_a_hebrew_edition_fits_in_one_email_as_an_english_one_does() -> None:
+    """Quoted-printable takes three bytes for each byte of a Hebrew or Arabic letter: a
+    15-story Hebrew daily, well under Gmail's limit as HTML, lost four stories to the web
+    edition. A body mostly in such letters goes as base64 (four bytes for three)."""
+    from dataclasses import replace
+
+    made = edition(15)
+    made = replace(
+        made,
+        stories=tuple(
+            replace(story, title=f"הכנסת אישרה את חוק התקציב לאחר דיון סוער {n}", summary=HEBREW)
+            for n, story in enumerate(made.stories)
+        ),
+    )
+    files = render.render(
+        made, env=render.environment(), timezone="UTC", layout=LAYOUTS["weekly"]
+    ).files
+    assert "more stories in the web edition" not in files["email.pro.txt"]
+    assert files["email.pro.txt"].count(HEBREW[:40]) == 15
