@@ -192,6 +192,10 @@ def message(
         ("List-Id", f"{_phrase(briefing.title, 'List-Id')} <{briefing.id}.{domain}>"),
         ("List-Unsubscribe", f"<{mailto}>,\r\n <{personal}>"),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        # no out-of-office reply from each subscriber to the From address (RFC 3834, and
+        # the older convention Exchange and vacation programs still read)
+        ("Auto-Submitted", "auto-generated"),
+        ("Precedence", "bulk"),
         ("MIME-Version", "1.0"),
         ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
     ]

@@ -188,6 +188,9 @@ def test_messages_carry_every_header(smtp: tuple[Sink, int], tmp_path: Path) -> 
         assert msg["Date"] and msg["Message-ID"].endswith("@example.org>")
         assert msg["List-Id"] == "Sample Briefing <sample.example.org>"
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        # RFC 3834: no vacation or out-of-office reply to each subscriber's copy
+        assert msg["Auto-Submitted"] == "auto-generated"
+        assert msg["Precedence"] == "bulk"
         mailto, https = (v.strip(" <>") for v in msg["List-Unsubscribe"].split(","))
         assert mailto.startswith("mailto:unsubscribe@example.org")
         assert https.startswith("https://briefings.example.org/unsubscribe?")
