@@ -12,7 +12,6 @@ from values that cannot carry a line break.
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 import functools
 import hashlib
@@ -37,6 +36,7 @@ from zoneinfo import ZoneInfo
 from .config import Briefing, Delivery
 from .errors import BriefingsError
 from .model import Edition, Subscriber
+from .text import base64_lines, mime_body, quoted_printable
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -170,7 +170,8 @@ def message(
 
     Header values are collapsed to one line, non-ASCII ones RFC 2047 encoded, and
     anything else that could break a line is refused. The two bodies are encoded
-    directly (``binascii``): the email package's encoder costs more than sending.
+    directly (:func:`text.mime_body`: quoted-printable, or base64 when shorter): the email
+    package's encoder costs more than sending.
     """
     _, sender_address = parseaddr(delivery.sender)
     domain = sender_address.rpartition("@")[2]
@@ -191,6 +192,10 @@ def message(
         ("List-Id", f"{_phrase(briefing.title, 'List-Id')} <{briefing.id}.{domain}>"),
         ("List-Unsubscribe", f"<{mailto}>,\r\n <{personal}>"),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        # no out-of-office reply from each subscriber to the From address (RFC 3834, and
+        # the older convention Exchange and vacation programs still read)
+        ("Auto-Submitted", "auto-generated"),
+        ("Precedence", "bulk"),
         ("MIME-Version", "1.0"),
         ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
     ]
@@ -210,8 +215,8 @@ def message(
         + boundary.encode()
         + b"\r\nContent-Type: text/"
         + kind
-        + b'; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
-        + _quoted_personal(body, links, html=kind == b"html")
+        + b'; charset="utf-8"\r\nContent-Transfer-Encoding: '
+        + b"\r\n\r\n".join(_personal(body, links, html=kind == b"html"))
         + b"\r\n"
         for kind, body in ((b"plain", text), (b"html", html))
     )
@@ -302,6 +307,22 @@ def _open_ended(encoded: bytes) -> bytes:
     return head + b"\r\n" + split if head or encoded.startswith(b"\r\n") else split
 
 
+@functools.lru_cache(maxsize=64)
+def _in_base64(body: str) -> bool:
+    """Whether ``body`` goes as base64 (:func:`text.mime_body`): mostly letters that are not
+    ASCII, which quoted-printable would triple."""
+    return mime_body(body)[0] == "base64"
+
+
+def _personal(body: str, links: Mapping[str, str], *, html: bool) -> tuple[bytes, bytes]:
+    """The Content-Transfer-Encoding and the encoded body with one subscriber's links in
+    place of the placeholders."""
+    if not _in_base64(body):
+        return b"quoted-printable", _quoted_personal(body, links, html=html)
+    personal = _LINKS.sub(lambda found: escape(links[found[0]]) if html else links[found[0]], body)
+    return b"base64", base64_lines(personal)
+
+
 def _quoted_personal(body: str, links: Mapping[str, str], *, html: bool) -> bytes:
     """The encoded body with one subscriber's links in place of the placeholders.
 
@@ -318,9 +339,7 @@ def _quoted_personal(body: str, links: Mapping[str, str], *, html: bool) -> byte
     return b"".join(out)
 
 
-def _quoted(body: str) -> bytes:
-    lines = body.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
-    return binascii.b2a_qp(lines, istext=True).replace(b"\n", b"\r\n")
+_quoted = quoted_printable
 
 
 def message_id(edition: Edition, email: str, domain: str, *, test: bool = False) -> str:

@@ -188,6 +188,9 @@ def test_messages_carry_every_header(smtp: tuple[Sink, int], tmp_path: Path) -> 
         assert msg["Date"] and msg["Message-ID"].endswith("@example.org>")
         assert msg["List-Id"] == "Sample Briefing <sample.example.org>"
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        # RFC 3834: no vacation or out-of-office reply to each subscriber's copy
+        assert msg["Auto-Submitted"] == "auto-generated"
+        assert msg["Precedence"] == "bulk"
         mailto, https = (v.strip(" <>") for v in msg["List-Unsubscribe"].split(","))
         assert mailto.startswith("mailto:unsubscribe@example.org")
         assert https.startswith("https://briefings.example.org/unsubscribe?")
@@ -765,12 +768,47 @@ def test_a_trimmed_email_fits_gmail_as_sent(smtp: tuple[Sink, int], tmp_path: Pa
             assert "more stories in the" in msg.get_body((kind,)).get_content()
 
 
-@given(st.text(alphabet=st.sampled_from("ab =.\r\n\tç😀<>"), max_size=400))
+@given(st.text(alphabet=st.sampled_from("ab =.\r\n\tç😀<>שלוםمرحبا"), max_size=400))
 @settings(max_examples=200, deadline=None)
 def test_render_measures_a_body_as_deliver_encodes_it(body: str) -> None:
     from briefings import render
 
-    assert render.sent_size(body) == len(deliver._quoted(body))
+    assert render.sent_size(body) == len(deliver._personal(body, {}, html=False)[1])
+
+
+def test_a_hebrew_edition_goes_as_base64_with_each_readers_links(
+    smtp: tuple[Sink, int], tmp_path: Path
+) -> None:
+    """A body mostly in Hebrew is base64 (quoted-printable triples each of its bytes), and
+    each reader's links are in it; English ones stay quoted-printable."""
+    from dataclasses import replace
+
+    hebrew = "הכנסת אישרה הלילה את חוק התקציב בקריאה שנייה ושלישית לאחר דיון ארוך. " * 4
+    made = edition()
+    made = replace(
+        made, stories=tuple(replace(s, title=hebrew[:40], summary=hebrew) for s in made.stories)
+    )
+    sink, port = smtp
+    readers = [Subscriber(email="r@example.net", briefings=("sample",))]
+    loaded = setup(tmp_path, port, readers, made=made)
+    assert send(loaded).sent == 1
+    data = sink.messages[0][1]
+    assert data.count(b"Content-Transfer-Encoding: base64\r\n") >= 1  # the text part at least
+    assert all(len(line) <= 76 for line in data.split(b"\r\n\r\n", 1)[1].split(b"\r\n"))
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    unsubscribe = deliver.unsubscribe_url(
+        "https://briefings.example.org", SECRET.encode(), "r@example.net", "sample"
+    )
+    text, html = (msg.get_body((kind,)).get_content() for kind in ("plain", "html"))
+    assert hebrew.split(".")[0] in text and hebrew.split(".")[0] in html
+    assert f"Unsubscribe: {unsubscribe}" in text
+    assert f'href="{escape(unsubscribe)}"' in html
+    assert deliver.UNSUBSCRIBE not in text + html
+    (tmp_path / "english").mkdir()
+    english = setup(tmp_path / "english", port, readers)
+    sink.messages.clear()
+    assert send(english).sent == 1
+    assert sink.messages[0][1].count(b"Content-Transfer-Encoding: quoted-printable\r\n") == 2
 
 
 def test_industry_readers_get_only_the_industries_they_picked(

@@ -91,3 +91,80 @@ def test_an_oversized_edition_is_trimmed_and_links_the_web_version() -> None:
         assert len(html.encode()) <= render.EMAIL_LIMIT
         assert "more stories in the" in html and "web edition</a>" in html
     assert files["index.html"].count("<article") == 80  # the web page keeps every story
+
+
+SUMMARY = (
+    "Ministers from Ankara, Baku and Tbilisi met on Thursday to agree the timetable for the "
+    "railway, the pipeline and the customs posts along the border, and said the first trains "
+    "would run next spring. The central bank kept its policy rate unchanged, while lenders "
+    "warned that the cost of credit would weigh on the construction firms that won the tenders."
+)  # 60 words: a summary as long as ``extract.lead_summary`` makes them
+
+
+@pytest.mark.parametrize("briefing", ["week-in-review", "daily", "business-tech", "industries"])
+def test_a_full_edition_of_the_shipped_catalogue_fits_in_one_email(briefing: str) -> None:
+    """Each of the shipped briefings at its ``max_stories``, every story with a full summary,
+    a 12-word headline and three outlets: PRO readers get every story in the email. The
+    industry weekly's 20 lost four to "more stories in the web edition"."""
+    from dataclasses import replace
+
+    from briefings import config
+    from briefings.model import Source
+
+    loaded = config.load(Path(__file__).parents[1] / "feeds.toml")
+    chosen = loaded.briefing(briefing)
+    layout = render.Layout.of(chosen, topic_titles={}, base_url="https://example.org")
+    topics = [*chosen.topics, *chosen.pro_sections] or ["turkey"]
+    made = edition(chosen.max_stories)
+    made = replace(
+        made,
+        stories=tuple(
+            replace(
+                story,
+                title=f"Rail, pipeline and customs talks resume in Baku as ministers meet {n}",
+                summary=SUMMARY,
+                topics=(topics[n % len(topics)],),
+                sources=tuple(
+                    Source(feed=f"Outlet {k}", title=story.title, url=f"https://o{k}.example/{n}")
+                    for k in range(3)
+                ),
+            )
+            for n, story in enumerate(made.stories)
+        ),
+    )
+    files = render.render(made, env=render.environment(), timezone="UTC", layout=layout).files
+    text = files["email.pro.txt"]
+    assert "more stories in the web edition" not in text
+    assert text.count(SUMMARY[:40]) == chosen.max_stories
+    size = render.sent_size(files["email.pro.html"], text)
+    assert size <= render.EMAIL_LIMIT * 0.9, f"{briefing}: {size:,} bytes, too close to the limit"
+
+
+HEBREW = (
+    "הכנסת אישרה הלילה את חוק התקציב בקריאה שנייה ושלישית לאחר דיון של ארבע עשרה שעות. "
+    "ראש הממשלה אמר כי התקציב יחזק את הכלכלה ויגדיל את ההוצאה על חינוך ובריאות, והאופוזיציה "
+    "טענה כי הוא פוגע במעמד הביניים ובערי הפריפריה. שר האוצר הודיע כי הגירעון יירד בשנה "
+    "הבאה, ונגיד בנק ישראל הזהיר כי הריבית תישאר גבוהה עד שהאינפלציה תרד. ראשי הערים בצפון "
+    "ובדרום דרשו תקציב נוסף לשיקום."
+)  # 60 words, as ``extract.lead_summary`` makes them
+
+
+def test_a_hebrew_edition_fits_in_one_email_as_an_english_one_does() -> None:
+    """Quoted-printable takes three bytes for each byte of a Hebrew or Arabic letter: a
+    15-story Hebrew daily, well under Gmail's limit as HTML, lost four stories to the web
+    edition. A body mostly in such letters goes as base64 (four bytes for three)."""
+    from dataclasses import replace
+
+    made = edition(15)
+    made = replace(
+        made,
+        stories=tuple(
+            replace(story, title=f"הכנסת אישרה את חוק התקציב לאחר דיון סוער {n}", summary=HEBREW)
+            for n, story in enumerate(made.stories)
+        ),
+    )
+    files = render.render(
+        made, env=render.environment(), timezone="UTC", layout=LAYOUTS["weekly"]
+    ).files
+    assert "more stories in the web edition" not in files["email.pro.txt"]
+    assert files["email.pro.txt"].count(HEBREW[:40]) == 15

@@ -51,7 +51,7 @@ trickle alone holds it for ever and the bombs take gigabytes."""
 MAX_RSS_MB = 600
 EXPECTED_HEADERS = {
     "from", "to", "subject", "date", "message-id", "list-id", "list-unsubscribe",
-    "list-unsubscribe-post", "mime-version", "content-type",
+    "list-unsubscribe-post", "auto-submitted", "precedence", "mime-version", "content-type",
 }  # fmt: skip
 MEASURE = (
     "import resource, sys\n"

@@ -14,7 +14,7 @@ from briefings import render
 from briefings.errors import RenderError
 from briefings.model import Edition, Source, Story, TopicMatch
 
-from .conftest import NOW
+from .conftest import NOW, LocalServer
 from .editions import LAYOUTS
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -626,3 +626,21 @@ def test_a_template_that_extends_itself_is_one_clear_line(tmp_path: Path) -> Non
         "settings.templates replaces the built-in one of its name, so it cannot build on it: "
         "copy the built-in file and change the copy"
     )
+
+
+def test_a_web_font_in_the_email_is_left_for_the_mail_client(
+    tmp_path: Path, server: LocalServer
+) -> None:
+    """A user's ``email.mjml`` with ``mj-font`` (MJML's way to a web font): rendering fetched
+    the font's CSS from the network at every build, then dropped its ``<link>``."""
+    font = server.add("/font.css", "@font-face { font-family: Lato; }")
+    builtin = (render.builtin_templates() / "email.mjml").read_text(encoding="utf-8")
+    (tmp_path / "email.mjml").write_text(
+        builtin.replace(
+            "<mj-head>", f'<mj-head>\n    <mj-font name="Lato" href="{font}" />', 1
+        ).replace('font-family="Helvetica', 'font-family="Lato, Helvetica', 1),
+        encoding="utf-8",
+    )
+    files = render.render(edition(), env=render.environment(tmp_path), timezone="UTC").files
+    assert server.hits == []  # rendering reaches no network
+    assert f'<link href="{font}" rel="stylesheet"' in files["email.html"]
