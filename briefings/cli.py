@@ -587,7 +587,7 @@ def subscribers_import(config_path: Path, file: Path) -> None:
     unchanged = len(parsed.subscribers) - added - updated
     click.echo(
         f"{added} added, {updated} updated, {unchanged} unchanged, "
-        f"{len(parsed.problems)} rows refused"
+        f"{_count(len(parsed.problems), 'row')} refused"
     )
     for problem in parsed.problems:
         err.print(f"error: {problem}", markup=False, style="red", soft_wrap=True)

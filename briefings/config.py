@@ -644,9 +644,25 @@ def parse_duration(text: str) -> timedelta:
 
 
 def slug(text: str) -> str:
-    """A lowercase ASCII id made from a name: ``'Times of Israel'`` → ``'times-of-israel'``."""
+    """A lowercase ASCII id made from a name: ``'Times of Israel'`` → ``'times-of-israel'``;
+    "" when the name has no Latin letter or digit."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:63] or "feed"
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:63].rstrip("-")
+
+
+def default_feed_id(name: str, url: str) -> str:
+    """A feed's id when ``feeds.toml`` gives none: its name's :func:`slug`, or, for a name
+    in another script (``'ידיעות אחרונות'``), its address's: ``'ynet-co-il-integration-storyrss2'``."""
+    named = slug(name)
+    if named:
+        return named
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https"):
+        path = re.sub(r"\.(?:xml|rss|atom|php|aspx?|cms)$", "", parts.path, flags=re.IGNORECASE)
+        where = (parts.hostname or "").removeprefix("www.") + path
+    else:
+        where = Path(url).stem
+    return slug(where) or "feed"
 
 
 class _Checker:
@@ -859,7 +875,7 @@ def _feeds(checker: _Checker, raw: Any, root: Path) -> tuple[Feed, ...]:
         if values["name"] is None or values["url"] is None:
             continue
         url = _feed_url(checker, values["url"], root, prefix + "url")
-        feed_id = values["id"] or slug(values["name"])
+        feed_id = values["id"] or default_feed_id(values["name"], url)
         if not _ID.match(feed_id):
             checker.add(prefix + "id", f"invalid id {feed_id!r} (use a-z, 0-9, '-' and '_')")
         if feed_id in seen_ids:

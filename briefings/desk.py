@@ -535,10 +535,16 @@ def server(desk: Desk, *, host: str = "127.0.0.1", port: int = 8000) -> Threadin
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    pages.filters["count"] = _count
     handler: type[_Handler] = type("DeskHandler", (_Handler,), {"desk": desk, "pages": pages})
     httpd = ThreadingHTTPServer((host, port), handler)
     desk.port = int(httpd.server_address[1])
     return httpd
+
+
+def _count(number: int, one: str, many: str) -> str:
+    """``1 story``, ``2 stories``: the desk templates' ``count`` filter."""
+    return f"{number} {one if number == 1 else many}"
 
 
 def _netloc(url: str) -> str | None:

@@ -48,6 +48,23 @@ def problems(write: Callable[[str], Path], text: str) -> list[str]:
     return caught.value.problems
 
 
+def test_feeds_named_in_other_scripts_get_distinct_ids(
+    write_config: Callable[[str], Path],
+) -> None:
+    """Two feeds named only in Hebrew or Arabic both became 'feed', and the file was
+    refused until each was given an id."""
+    path = write_config(
+        '[[feeds]]\nname = "ידיעות אחרונות"\nurl = "https://www.ynet.co.il/Integration/StoryRss2.xml"\n\n'
+        '[[feeds]]\nname = "הארץ"\nurl = "https://www.haaretz.co.il/srv/rss"\n\n'
+        '[[feeds]]\nname = "الجزيرة"\nurl = "feeds/aljazeera.xml"\n'
+    )
+    assert [f.id for f in config.load(path).feeds] == [
+        "ynet-co-il-integration-storyrss2",
+        "haaretz-co-il-srv-rss",
+        "aljazeera",
+    ]
+
+
 def test_good_config_resolves_paths_and_defaults(write_config: Callable[[str], Path]) -> None:
     path = write_config(GOOD)
     loaded = config.load(path)

@@ -560,3 +560,15 @@ def test_a_dropped_story_is_listed_by_its_headline(served: Served) -> None:
         "Dropped by the editor"
         not in page_text(f"{served.base}/b/daily/2026-11-22-0900", served.desk.token)[1]
     )
+
+
+def test_counts_read_in_the_singular_for_one(served: Served) -> None:
+    """The desk said "1 stories"."""
+    assert desk._count(1, "story", "stories") == "1 story"
+    assert desk._count(0, "story", "stories") == "0 stories"
+    request = urllib.request.Request(
+        f"{served.base}/", headers={"Cookie": f"{desk.COOKIE}={served.desk.token}"}
+    )
+    with urllib.request.urlopen(request) as response:
+        page = response.read().decode()
+    assert re.search(r"\b\d+ stor(y|ies)\b", page) and "1 stories" not in page

@@ -255,7 +255,7 @@ def test_a_line_that_is_not_utf8_is_refused_alone(
     )
     code, output, listed = _import(path, csv_file)
     assert code == 1
-    assert "1 added, 0 updated, 0 unchanged, 1 rows refused" in output
+    assert "1 added, 0 updated, 0 unchanged, 1 row refused" in output
     assert f"{csv_file}:2: not UTF-8 text (byte 0xFE); save the file as UTF-8" in output
     assert "omer@example.org" in listed and "ayse@" not in listed
 
@@ -271,7 +271,7 @@ def test_an_unclosed_quote_costs_only_its_line(
     )
     code, output, listed = _import(path, csv_file)
     assert code == 1
-    assert "2 added, 0 updated, 0 unchanged, 1 rows refused" in output
+    assert "2 added, 0 updated, 0 unchanged, 1 row refused" in output
     assert f"{csv_file}:2: a quote opened on this line is not closed" in output
     assert "omer@example.org" in listed and "eli@example.org" in listed
 
@@ -287,6 +287,6 @@ def test_an_address_given_twice_is_reported_not_silently_merged(
     )
     code, output, listed = _import(path, csv_file)
     assert code == 1
-    assert "2 added, 0 updated, 0 unchanged, 1 rows refused" in output
+    assert "2 added, 0 updated, 0 unchanged, 1 row refused" in output
     assert f"{csv_file}:4: dana@example.org is already on line 2" in output
     assert "Dana@example.org\tfree\tactive\tisrael\n" in listed
