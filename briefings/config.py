@@ -652,7 +652,8 @@ def slug(text: str) -> str:
 
 def default_feed_id(name: str, url: str) -> str:
     """A feed's id when ``feeds.toml`` gives none: its name's :func:`slug`, or, for a name
-    in another script (``'ידיעות אחרונות'``), its address's: ``'ynet-co-il-integration-storyrss2'``."""
+    in another script (``'ידיעות אחרונות'``), its address's:
+    ``'ynet-co-il-integration-storyrss2'``."""
     named = slug(name)
     if named:
         return named
@@ -913,7 +914,22 @@ def _feed_url(checker: _Checker, url: str, root: Path, where: str) -> str:
     if parts.scheme and len(parts.scheme) > 1:  # one letter is a Windows drive
         checker.add(where, f"bad URL {url!r}: use http(s):// or a local file path")
         return url
-    return str((root / url).resolve())
+    path = (root / url).resolve()
+    if _HOSTLIKE.match(url) and not path.exists():
+        checker.add(
+            where,
+            f"{url!r} has no scheme: write 'https://{url}' (a local file path is read as one "
+            "only if it exists)",
+        )
+    return str(path)
+
+
+_HOSTLIKE = re.compile(
+    r"(?:(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?::\d+)?)/",
+    re.IGNORECASE,
+)
+"""The start of an address written without ``https://``: a host name with a top-level
+domain, or an IPv4 address, then a ``/``."""
 
 
 def _has_space(checker: _Checker, url: str, where: str) -> bool:

@@ -65,6 +65,30 @@ def test_feeds_named_in_other_scripts_get_distinct_ids(
     ]
 
 
+def test_a_feed_address_without_its_scheme_is_refused(
+    write_config: Callable[[str], Path],
+) -> None:
+    """``www.ynet.co.il/rss`` was read as a local file path and only warned about."""
+    found = problems(
+        write_config,
+        '[[feeds]]\nname = "A"\nurl = "www.ynet.co.il/Integration/StoryRss2.xml"\n\n'
+        '[[feeds]]\nname = "B"\nurl = "127.0.0.1:8000/feed.xml"\n',
+    )
+    assert found == [
+        "feeds.toml: feeds[0].url: 'www.ynet.co.il/Integration/StoryRss2.xml' has no scheme: write "
+        "'https://www.ynet.co.il/Integration/StoryRss2.xml' (a local file path is read as one "
+        "only if it exists)",
+        "feeds.toml: feeds[1].url: '127.0.0.1:8000/feed.xml' has no scheme: write "
+        "'https://127.0.0.1:8000/feed.xml' (a local file path is read as one only if it exists)",
+    ]
+    path = write_config('[[feeds]]\nname = "Mirror"\nurl = "mirror.example.org/feed.xml"\n')
+    (path.parent / "mirror.example.org").mkdir()
+    (path.parent / "mirror.example.org" / "feed.xml").write_text("<rss/>", encoding="utf-8")
+    assert config.load(path).feeds[0].url == str(
+        path.parent.resolve() / "mirror.example.org/feed.xml"
+    )
+
+
 def test_good_config_resolves_paths_and_defaults(write_config: Callable[[str], Path]) -> None:
     path = write_config(GOOD)
     loaded = config.load(path)
