@@ -22,6 +22,7 @@ from briefings import compose, corpus, pipeline
 from briefings import config as configuration
 from briefings import schedule as scheduling
 from briefings.cli import main
+from briefings.errors import BriefingsError
 from briefings.model import Subscriber
 
 from .conftest import NOW, LocalServer
@@ -284,7 +285,7 @@ def test_review_builds_a_draft_that_approve_sends(
     assert approved.send_after == datetime(2026, 11, 22, 12, 30, tzinfo=UTC)
     assert store.due_editions(clock.moment) == []  # not before send_at
     assert [e.edition for e in store.due_editions(approved.send_after)] == ["2026-11-22-1000"]
-    with pytest.raises(pipeline.BriefingsError, match="already approved"):
+    with pytest.raises(BriefingsError, match="already approved"):
         scheduling.approve(config, store, "daily", None, now=clock.moment)
 
     store.save_subscribers(
