@@ -712,6 +712,11 @@ class _Checker:
                 )
                 values[name] = _placeholder(key) if key.default is REQUIRED else key.default
                 continue
+            if isinstance(value, str) and "\x00" in value:
+                # no file name, address or text of a setting holds one; paths would raise
+                self.add(f"{prefix}{name}", "contains a NUL character (\\u0000)")
+                values[name] = _placeholder(key) if key.default is REQUIRED else key.default
+                continue
             values[name] = value
         return values
 

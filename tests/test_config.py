@@ -508,3 +508,15 @@ def test_a_misspelt_time_zone_gets_the_zone_it_resembles(
         assert caught.value.problems == [
             f"feeds.toml: {where}.timezone: unknown time zone {zone!r} (did you mean {meant!r}?)"
         ]
+
+
+def test_a_nul_character_in_a_setting_is_one_problem(write_config: Callable[[str], Path]) -> None:
+    """``database = "\\u0000"`` crashed with "embedded null byte" (found by hypothesis)."""
+    found = problems(
+        write_config,
+        '[settings]\ndatabase = "\\u0000"\n\n[[feeds]]\nname = "A"\nurl = "https://a.example/\\u0000"\n',
+    )
+    assert found == [
+        "feeds.toml: settings.database: contains a NUL character (\\u0000)",
+        "feeds.toml: feeds[0].url: contains a NUL character (\\u0000)",
+    ]
