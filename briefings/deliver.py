@@ -102,31 +102,53 @@ def verify(secret: bytes, email: str, briefing: str, presented: str) -> bool:
     return hmac.compare_digest(token(secret, email, briefing), presented)
 
 
-def view_token(secret: bytes, email: str, briefing: str, edition: str, expires: int) -> str:
+def view_token(
+    secret: bytes, email: str, briefing: str, edition: str, expires: int, *, test: bool = False
+) -> str:
     """The signature of a PRO reader's link to one edition's PRO web page, until
     ``expires`` (Unix seconds). Its message has five lines, an unsubscribe token's two,
-    so neither can stand for the other."""
-    text = f"view\n{email.lower()}\n{briefing}\n{edition}\n{expires}"
+    so neither can stand for the other. A ``test`` link (``send --to``) is signed apart:
+    it opens the page without its address being a PRO subscriber's."""
+    kind = "view-test" if test else "view"
+    text = f"{kind}\n{email.lower()}\n{briefing}\n{edition}\n{expires}"
     digest = hmac.new(secret, text.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
 def verify_view(
-    secret: bytes, email: str, briefing: str, edition: str, expires: int, presented: str
+    secret: bytes,
+    email: str,
+    briefing: str,
+    edition: str,
+    expires: int,
+    presented: str,
+    *,
+    test: bool = False,
 ) -> bool:
     """Whether ``presented`` is the view token of this reader, edition and expiry."""
-    return hmac.compare_digest(view_token(secret, email, briefing, edition, expires), presented)
-
-
-def view_url(base_url: str, secret: bytes, email: str, edition: Edition, *, days: int) -> str:
-    """A PRO reader's own link to the PRO web page of ``edition``, which ``briefings serve``
-    answers for ``days`` after the edition was built."""
-    expires = int((edition.generated_at + timedelta(days=days)).timestamp())
-    signed = view_token(secret, email, edition.briefing, edition.edition, expires)
-    query = urlencode(
-        {"e": email, "b": edition.briefing, "d": edition.edition, "x": expires, "t": signed}
+    return hmac.compare_digest(
+        view_token(secret, email, briefing, edition, expires, test=test), presented
     )
-    return f"{base_url}/view?{query}"
+
+
+def view_url(
+    base_url: str, secret: bytes, email: str, edition: Edition, *, days: int, test: bool = False
+) -> str:
+    """A PRO reader's own link to the PRO web page of ``edition``, which ``briefings serve``
+    answers for ``days`` after the edition was built; ``test`` for an editor's test
+    message, whose address need not be a PRO subscriber's."""
+    expires = int((edition.generated_at + timedelta(days=days)).timestamp())
+    signed = view_token(secret, email, edition.briefing, edition.edition, expires, test=test)
+    fields: dict[str, str | int] = {
+        "e": email,
+        "b": edition.briefing,
+        "d": edition.edition,
+        "x": expires,
+        "t": signed,
+    }
+    if test:
+        fields["k"] = "test"
+    return f"{base_url}/view?{urlencode(fields)}"
 
 
 def unsubscribe_url(base_url: str, secret: bytes, email: str, briefing: str) -> str:
@@ -205,7 +227,12 @@ def message(
     headers = "".join(f"{name}: {value}\r\n" for name, value in lines).encode() + b"\r\n"
     if subscriber.tier == "pro":
         web = view_url(
-            delivery.base_url, secret, subscriber.email, edition, days=delivery.view_days
+            delivery.base_url,
+            secret,
+            subscriber.email,
+            edition,
+            days=delivery.view_days,
+            test=test,
         )
     else:  # a free body never holds the placeholder; the public page if one ever did
         web = f"{delivery.base_url}/{edition.briefing}/{edition.edition}/index.html"

@@ -1188,6 +1188,44 @@ def test_a_pro_reader_views_the_pro_edition_through_serve_and_a_forged_link_sees
     store.close()
 
 
+def test_an_editors_test_message_opens_its_pro_page(tmp_path: Path) -> None:
+    """``send --to`` sends a test as a PRO reader, but its "View in browser" answered 403
+    unless the address was a PRO subscriber. Its link is signed as a test's now; a
+    reader's link cannot be turned into one, nor one into a reader's."""
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    made = edition()
+    hidden = made.stories[4].summary  # the energy section is PRO
+    loaded = setup(tmp_path, 25, people(1), method="outbox", made=made)
+    assert send(loaded, to="editor@example.org").sent == 1
+    [path] = loaded.delivery.outbox.glob("*.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    prefix = f"{loaded.delivery.base_url}/view?"
+    [link] = [
+        line.split(": ", 1)[1]
+        for line in message.get_body(("plain",)).get_content().splitlines()
+        if prefix in line
+    ]
+    store = Store(loaded.settings.database)
+    secret = SECRET.encode()
+    with unsubscribe.running(store, secret, private=loaded.settings.private) as base:
+        here = base + link.removeprefix(loaded.delivery.base_url)
+        status, page, _ = get(here)
+        assert status == 200 and hidden in " ".join(page.split())
+        query = {k: v[0] for k, v in parse_qs(urlsplit(here).query).items()}
+        assert query["k"] == "test"
+        untested = {k: v for k, v in query.items() if k != "k"}
+        reader = deliver.view_url(base, secret, "reader0@example.net", made, days=90)
+        for url in (
+            f"{base}/view?{urlencode(untested)}",  # a test's token is not a reader's
+            reader + "&k=test",  # nor a (free) reader's a test's
+            f"{base}/view?{urlencode({**query, 'e': 'other@example.org'})}",
+        ):
+            status, page, _ = get(url)
+            assert status == 403 and hidden not in " ".join(page.split()), url
+    store.close()
+
+
 def test_the_serve_command_answers_a_pro_view_link(tmp_path: Path) -> None:
     """``briefings serve`` as it is run, in its own process: the signed link from a sent
     message opens the PRO page; the same link with another edition opens nothing."""
