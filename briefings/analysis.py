@@ -37,7 +37,7 @@ from .config import Config
 from .model import Article, Entry, Page, Source, Story, TopicMatch
 from .store import IN_CHUNK, Store, analyses, frequencies, meta, stories, story_bands, story_keys
 
-VERSION = "1"
+VERSION = "2"
 """Raise it when what an analysis holds, or how it is made, changes."""
 STORY_VERSION = "2"
 """Raise it when what a kept story holds changes: kept stories are then made again.

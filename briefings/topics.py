@@ -336,11 +336,13 @@ class Matcher:
         body) or running text shows it as a first name ("Israel Mendoza").
         In a long body, body matches count in proportion to how much of the
         body speaks of the topic, so a passing mention stays a passing mention.
+        A body that opens with the summary (a lead taken from it) counts from where the
+        summary ends: the same words are not counted twice.
         """
         folded: dict[Field, str] = {
             "title": _frame(title),
             "summary": _frame(summary),
-            "body": _frame(body),
+            "body": _without_lead(_frame(body), _frame(summary)),
         }
         plain: list[tuple[str, int, str, float]] = []  # the unambiguous matches, as counted
         ruled: list[_Hit] = []  # matches of ambiguous terms, judged below
@@ -489,6 +491,14 @@ def _georgian_stem(term: str) -> bool:
     A last word of four letters or fewer keeps it, so the open stem stays specific."""
     last = term.rsplit(" ", 1)[-1]
     return len(last) > 4 and last.endswith("ი") and "\u10d0" <= last[0] <= "\u10ff"
+
+
+def _without_lead(body: str, summary: str) -> str:
+    """The framed ``body`` after the framed ``summary``, when it opens with it."""
+    lead = summary[:-1]  # " a  b" of " a  b ": the body goes on with "  c" or ends with " "
+    if len(lead) > 1 and body.startswith(lead) and body[len(lead)] == " ":
+        return body[len(lead) + 1 :] or " "
+    return body
 
 
 def _frame(text: str) -> str:

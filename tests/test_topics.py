@@ -59,6 +59,21 @@ def test_no_weak_term_shadows_a_strong_one() -> None:
             ), (topic.id, term)
 
 
+def test_a_lead_taken_from_the_body_counts_once(matcher: topics.Matcher) -> None:
+    """A summary made from the body's first sentences was counted as summary and again as
+    body: one passing mention of Israel in the lead of a Lebanese story scored 2.5 and
+    made it an Israel story."""
+    lead = "The army moved two brigades south of the Litani, near the border with Israel."
+    body = lead + "\n\nOfficers in Beirut said the move followed the cabinet's decision."
+    title = "Lebanese army adds troops in the south"
+    once = score(matcher, title=title, summary=lead, body=body)
+    assert once.get("israel", 0) == 1.5  # the summary's, not 1.5 + 1.0
+    assert once.get("lebanon", 0) >= 2
+    # a summary of its own (a standfirst) and the body each still count
+    own = score(matcher, title=title, summary="Troops move south.", body=body)
+    assert own.get("israel", 0) == 1.0
+
+
 def test_fold() -> None:
     assert fold("Erdoğan'ın  ANKARA'da") == " erdogan in ankara da "
     assert fold("Azərbaycan, İlham Əliyev") == " azerbaycan ilham eliyev "
