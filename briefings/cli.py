@@ -191,12 +191,33 @@ def check(config_path: Path) -> None:
         for name in render.TEMPLATE_FILES:
             render.load(env, name)
         pipeline.check_templates(config, now=datetime.now(UTC))
-    for warning in [*config.warnings(), *pipeline.stray_templates(config)]:
+    warnings = [*config.warnings(), *pipeline.stray_templates(config), *_failing_feeds(config)]
+    for warning in warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True, style="yellow")
     click.echo(
         f"{config_path}: OK: {len(config.feeds)} feeds, {len(config.briefings)} "
         f"briefings, {len(matcher.topics)} topics"
     )
+
+
+def _failing_feeds(config: configuration.Config) -> list[str]:
+    """The configured feeds whose last fetch failed, as the store has it: an operator
+    without the desk learns of a feed that stopped working. ``check`` makes no store."""
+    database = config.settings.database
+    if database.startswith("sqlite:///") and not Path(database[len("sqlite:///") :]).is_file():
+        return []
+    try:
+        with _opened(config) as store:
+            errors = store.feed_errors(feed.url for feed in config.feeds)
+    except BriefingsError as exc:
+        return [f"the store could not be read for failed feeds: {exc}"]
+    zone = ZoneInfo(config.settings.timezone)
+    return [
+        f"feed {feed.url}: its last fetch failed "
+        f"({errors[feed.url][1].astimezone(zone):%Y-%m-%d %H:%M} {zone.key}): {errors[feed.url][0]}"
+        for feed in config.feeds
+        if feed.url in errors
+    ]
 
 
 @main.command()

@@ -497,3 +497,28 @@ def test_check_names_a_template_that_is_not_utf8(
         f"error: {templates / 'archive.html'}: not UTF-8 text "
         "(byte 5: invalid start byte); save it as UTF-8"
     ]
+
+
+def test_check_names_the_feeds_whose_last_fetch_failed(
+    server: LocalServer, write_config: Callable[[str], Path]
+) -> None:
+    """A feed that stopped working showed only on the desk: an operator running briefings
+    on a server with ``check`` never learned of it."""
+    good = server.add("/good.xml", rss(server.base, ("/a", "Erdoğan hosts Aliyev", LONG)))
+    gone = server.add("/gone.xml", status=404)
+    path = write_config(
+        f'[[feeds]]\nname = "Good"\nurl = "{good}"\n\n[[feeds]]\nname = "Gone"\nurl = "{gone}"\n'
+    )
+    before = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert before.exit_code == 0 and "last fetch failed" not in before.output
+    assert not (path.parent / "briefings.db").exists()  # check makes no store
+    fetched = CliRunner().invoke(main, ["--config", str(path), "fetch", "--feeds-only"])
+    assert fetched.exit_code == 0, fetched.output
+    after = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert after.exit_code == 0, after.output
+    [line] = [x for x in after.output.splitlines() if "last fetch failed" in x]
+    assert line.startswith(f"warning: feed {gone}: its last fetch failed (") and "404" in line
+    server.add("/gone.xml", rss(server.base, ("/b", "Back again", LONG)))
+    CliRunner().invoke(main, ["--config", str(path), "fetch", "--feeds-only"])
+    again = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert "last fetch failed" not in again.output
