@@ -461,6 +461,14 @@ class Stopped(Busy):
 STOPPING = threading.Event()
 """Set while a scheduler stops: runs still waiting for the executor end at once."""
 RESUME_WITHIN = timedelta(days=1)
+RETRY_DELAYS = (
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(minutes=45),
+    timedelta(hours=2),
+)
+"""How long ``dispatch`` waits before each new try of an edition whose send found no
+mail server (down, refusing, a login refused): five tries over about three hours."""
 """How old an edition whose sending stopped half-way may be for dispatch to finish it."""
 RETRY = ":retry"
 """The suffix of the job that tries a put-off edition again."""
@@ -546,7 +554,8 @@ def dispatch_job(config_path: str) -> None:
 
 def dispatch(config: Config, store: Store, *, now: datetime) -> list[pipeline.SendReport]:
     """Send the editions editors approved that are due, each claimed first so that no
-    other process sends it too; and finish those whose sending stopped half-way.
+    other process sends it too; finish those whose sending stopped half-way; and try
+    again those whose send found no mail server, when :data:`RETRY_DELAYS` say.
 
     Every sender holds the store's lock, as the caller must: an edition still marked
     *sending* is one whose process ended mid-send (killed, or the machine went down). If
@@ -573,6 +582,15 @@ def dispatch(config: Config, store: Store, *, now: datetime) -> list[pipeline.Se
         ):
             continue  # another process took it
         reports.append(send_record(config, store, record, now=now))
+    for record in store.retry_editions(now, now - RESUME_WITHIN):
+        if record.briefing not in known:
+            continue
+        if not store.move_edition(
+            record.briefing, record.edition, "sending", expected=("failed",), now=now
+        ):
+            continue
+        log.info("%s %s: trying again to send it", record.briefing, record.edition)
+        reports.append(send_record(config, store, record, now=now))
     return reports
 
 
@@ -595,7 +613,19 @@ def send_record(
         store.move_edition(
             record.briefing, record.edition, "failed", expected=("sending",), now=now
         )
-        log.error("%s %s: not sent: %s", record.briefing, record.edition, exc)
+        if not isinstance(exc, deliver.DeliveryError):  # no mail server: try again later
+            log.error("%s %s: not sent: %s", record.briefing, record.edition, exc)
+            raise
+        attempts, retry_at = store.plan_retry(
+            record.briefing, record.edition, now=now, delays=RETRY_DELAYS
+        )
+        then = (
+            f"trying again at {retry_at:%H:%M} UTC (attempt {attempts + 1} of "
+            f"{len(RETRY_DELAYS) + 1})"
+            if retry_at is not None
+            else f"given up after {attempts} attempts; send it with `briefings send`"
+        )
+        log.error("%s %s: not sent: %s; %s", record.briefing, record.edition, exc, then)
         raise
     log.info(
         "%s %s: sent %d, failed %d, in doubt %d",

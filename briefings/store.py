@@ -46,7 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .errors import StoreError
 from .model import Choice, Edition, EditionRecord, Entry, FeedState, Page, Subscriber
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 # Each step brings a database from the version before it to its own; create_all makes new
 # databases at the newest version directly.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -67,6 +67,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     8: (),  # aliases: a new table only
     9: ("ALTER TABLE choices ADD COLUMN title TEXT NOT NULL DEFAULT ''",),
     10: ("ALTER TABLE entries ADD COLUMN elsewhere BOOLEAN NOT NULL DEFAULT 0",),
+    11: (
+        "ALTER TABLE editions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE editions ADD COLUMN retry_at DATETIME",
+    ),
 }
 
 
@@ -168,6 +172,9 @@ editions = Table(
     Column("status", String, nullable=False, default="approved"),
     Column("send_after", UTCDateTime),
     Column("approved_at", UTCDateTime),
+    # sends that failed for want of a connection, and when the scheduler tries again
+    Column("attempts", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("retry_at", UTCDateTime),
     UniqueConstraint("briefing", "edition"),
 )
 choices = Table(
@@ -1077,6 +1084,40 @@ class Store:
                 editions.c.status == "approved",
                 editions.c.approved_at.is_not(None),
                 or_(editions.c.send_after.is_(None), editions.c.send_after <= now),
+            )
+            .order_by(editions.c.generated_at)
+        )
+        with self.engine.connect() as conn:
+            return [_edition_record(row) for row in conn.execute(query)]
+
+    def plan_retry(
+        self, briefing: str, edition: str, *, now: datetime, delays: Sequence[timedelta]
+    ) -> tuple[int, datetime | None]:
+        """Count a send of a *failed* edition that found no connection, and set when to
+        try again: ``now`` plus the delay for this attempt, or never once ``delays`` are
+        used up. (attempts so far, next try or None)."""
+        key = and_(editions.c.briefing == briefing, editions.c.edition == edition)
+        with self.engine.begin() as conn:
+            done = conn.execute(select(editions.c.attempts).where(key)).scalar() or 0
+            attempts = done + 1
+            retry_at = now + delays[done] if done < len(delays) else None
+            conn.execute(
+                update(editions)
+                .where(key, editions.c.status == "failed")
+                .values(attempts=attempts, retry_at=retry_at)
+            )
+        return attempts, retry_at
+
+    def retry_editions(self, now: datetime, since: datetime) -> list[EditionRecord]:
+        """Failed editions built since ``since`` whose next try (:meth:`plan_retry`) has
+        come, oldest first."""
+        query = (
+            select(editions)
+            .where(
+                editions.c.status == "failed",
+                editions.c.retry_at.is_not(None),
+                editions.c.retry_at <= now,
+                editions.c.generated_at >= since,
             )
             .order_by(editions.c.generated_at)
         )

@@ -617,6 +617,64 @@ def test_no_connection_leaves_everyone_to_a_later_send(tmp_path: Path) -> None:
     assert edition_status(loaded) == "sent"
 
 
+def test_the_scheduler_tries_again_when_the_mail_server_was_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edition whose send found no mail server stayed ``failed`` until someone ran
+    ``briefings send``: a mail server down at 07:00 lost the morning edition. ``dispatch``
+    now tries again after each of ``RETRY_DELAYS``, and then gives up."""
+    from datetime import timedelta
+
+    from briefings import schedule as scheduling
+    from briefings.errors import BriefingsError
+
+    monkeypatch.setenv("BRIEFINGS_SECRET", SECRET)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens here once the probe is closed
+    loaded = setup(tmp_path, port, people(3))
+    store = pipeline.open_store(loaded)
+    made = edition()
+    record = store.edition("sample", made.edition)
+    assert record is not None
+    assert store.move_edition("sample", made.edition, "sending", expected=("approved",), now=NOW)
+    with pytest.raises(deliver.DeliveryError):
+        scheduling.send_record(loaded, store, record, now=NOW)  # as the edition job does
+    assert edition_status(loaded) == "failed"
+    first = scheduling.RETRY_DELAYS[0]
+    assert scheduling.dispatch(loaded, store, now=NOW + first - timedelta(seconds=1)) == []
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        [report] = scheduling.dispatch(loaded, store, now=NOW + first)
+    finally:
+        controller.stop()
+    assert report.sent == 3 and len(sink.messages) == 3
+    assert edition_status(loaded) == "sent"
+    assert scheduling.dispatch(loaded, store, now=NOW + timedelta(hours=1)) == []
+
+    # still down after every try: given up, and left to `briefings send`
+    store.move_edition("sample", made.edition, "failed", expected=("sent",), now=NOW)
+    store.forget_deliveries("sample", made.edition)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE editions SET attempts = 0, retry_at = NULL")
+    assert store.move_edition("sample", made.edition, "sending", expected=("failed",), now=NOW)
+    moment = NOW
+    with pytest.raises(deliver.DeliveryError):
+        scheduling.send_record(loaded, store, record, now=moment)
+    tries = 1
+    for delay in scheduling.RETRY_DELAYS:
+        moment += delay
+        with pytest.raises(BriefingsError):
+            scheduling.dispatch(loaded, store, now=moment)
+        tries += 1
+    assert tries == len(scheduling.RETRY_DELAYS) + 1
+    assert scheduling.dispatch(loaded, store, now=moment + timedelta(hours=6)) == []
+    assert edition_status(loaded) == "failed"
+    store.close()
+
+
 def test_a_refused_login_is_one_line_and_sends_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
