@@ -271,6 +271,16 @@ def test_headlines_take_their_own_direction_and_inserted_strings_are_isolated() 
     assert "right" not in mixed_cell  # the English headline with a Hebrew word
     hebrew_cell = mail.split('<a href="https://outlet0.example/5"')[0].rsplit("<td", 1)[1]
     assert "right" in hebrew_cell  # aligned for clients that ignore dir="auto"
+    # its outlet and time line stands under it, at the right, not at the left edge
+    after_hebrew = mail.split('<a href="https://outlet0.example/5"')[1]
+    meta_cell = after_hebrew.split("<td", 1)[1].split("</td>", 1)[0]
+    assert "Outlet A" in meta_cell and 'align="right"' in meta_cell
+    after_mixed = mail.split('<a href="https://outlet0.example/0"')[1]
+    assert 'align="right"' not in after_mixed.split("<td", 1)[1].split("</td>", 1)[0]
+    hebrew_block = web.split('href="https://outlet0.example/5"')[1].split("</article>")[0]
+    assert '<div class="meta end">' in hebrew_block
+    english_block = web.split('href="https://outlet0.example/0"')[1].split("</article>")[0]
+    assert '<div class="meta">' in english_block
     assert '<div dir="auto">' in mail and '<span dir="auto">Outlet A</span>' in mail
     hebrew = render.context(bidi_edition(), timezone="UTC", layout=LAYOUTS["daily"])
     assert [s["rtl"] for s in hebrew["stories"]][:6] == [False] * 5 + [True]
