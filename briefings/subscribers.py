@@ -91,10 +91,15 @@ def subscriber(
 
 def decode_csv(data: bytes) -> str:
     """A subscriber file's bytes as text: UTF-8 (with or without Excel's BOM), or UTF-16 with
-    its BOM (Excel's "Unicode Text"). Bytes that are not UTF-8 are kept as lone surrogates,
+    its BOM (Excel's "Unicode Text") or without one (other tools' exports: ASCII letters
+    with a zero byte beside each). Bytes that are not UTF-8 are kept as lone surrogates,
     so :func:`parse_csv` refuses their lines alone. ``UnicodeDecodeError`` for bad UTF-16."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
+    head = data[:200]
+    if len(head) >= 4 and head.count(0) * 3 >= len(head):  # no text file holds that many
+        odd_zeros = head[1::2].count(0)
+        return data.decode("utf-16-le" if odd_zeros >= head[0::2].count(0) else "utf-16-be")
     return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "surrogateescape")
 
 

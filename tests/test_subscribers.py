@@ -243,6 +243,14 @@ def test_excel_exports_import_as_they_are(
     code, output, listed = _import(path, tabs)
     assert code == 0, output
     assert "noa@example.org\tfree\tactive\tisrael\n" in listed
+    for codec in ("utf-16-le", "utf-16-be"):  # no BOM: it was "missing column 'email'"
+        bare = tmp_path / f"{codec}.csv"
+        bare.write_bytes(
+            f"email,name,briefings\r\nlev.{codec}@example.org,לב,israel\r\n".encode(codec)
+        )
+        code, output, listed = _import(path, bare)
+        assert code == 0, output
+        assert f"lev.{codec}@example.org\tfree\tactive\tisrael\n" in listed
 
 
 def test_a_line_that_is_not_utf8_is_refused_alone(
