@@ -39,7 +39,7 @@ from .store import IN_CHUNK, Store, analyses, frequencies, meta, stories, story_
 
 VERSION = "2"
 """Raise it when what an analysis holds, or how it is made, changes."""
-STORY_VERSION = "2"
+STORY_VERSION = "3"
 """Raise it when what a kept story holds changes: kept stories are then made again.
 2: each source says whether it is a copy."""
 CHUNK = 2_000
@@ -551,7 +551,7 @@ def _remake(
     limits = matcher.thresholds()
     made_rows = []
     for story_key, rows in members.items():
-        story = _make(rows, weights, names, limits)
+        story = _make(rows, weights, names, limits, matcher.decisive)
         made_rows.append(
             {
                 "id": story_key,
@@ -573,6 +573,7 @@ def _make(
     weights: dict[str, float],
     names: dict[str, str],
     limits: dict[str, float],
+    decisive: Callable[[TopicMatch], bool],
 ) -> Story:
     """One story from its articles' analysis rows."""
     by_id = {str(row.entry_id): row for row in rows}
@@ -582,6 +583,7 @@ def _make(
         feed_names=names,
         matches_of=lambda a: _matches(by_id[a.id].matches),
         thresholds=limits,
+        decisive=decisive,
         signature_of=lambda a: by_id[a.id].signature,
         length_of=lambda a: by_id[a.id].length,
     )

@@ -430,9 +430,14 @@ def topics_explain(config_path: Path, url: str | None, text: str | None, title: 
     thresholds = matcher.thresholds()
     out.print(f"title: {title or '(none)'}", markup=False, soft_wrap=True)
     totals = topics_module.scores(matches)
+    given = matcher.assigned(matches)
     for topic, score in sorted(totals.items(), key=lambda kv: -kv[1]):
         threshold = thresholds.get(topic, topics_module.DEFAULT_MIN_SCORE)
-        verdict = "assigned" if score >= threshold else "below threshold"
+        verdict = (
+            ("assigned" if score >= threshold else "assigned: a term in the title")
+            if topic in given
+            else "below threshold"
+        )
         out.print(f"\n{topic}: score {score:g} ({verdict}, threshold {threshold:g})", markup=False)
         for match in (m for m in matches if m.topic == topic):
             out.print(

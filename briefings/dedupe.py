@@ -635,6 +635,7 @@ def make_story(
     thresholds: Mapping[str, float],
     signature_of: Callable[[Article], bytes] | None = None,
     length_of: Callable[[Article], int] | None = None,
+    decisive: Callable[[TopicMatch], bool] | None = None,
 ) -> Story:
     """One story from a cluster: the most complete original leads, the rest are sources.
 
@@ -672,8 +673,11 @@ def make_story(
             )
     best: dict[str, float] = {}
     matches: dict[str, tuple[TopicMatch, ...]] = {}
+    decided: set[str] = set()  # a member's headline names the topic (``decisive``)
     for article in members:
         found = matches_of(article)
+        if decisive is not None:
+            decided.update(m.topic for m in found if decisive(m))
         totals: defaultdict[str, float] = defaultdict(float)
         for match in found:
             totals[match.topic] += match.weight
@@ -688,7 +692,7 @@ def make_story(
         url=lead.canonical_url,
         summary=lead.summary,
         published=max(a.published for a in members),
-        topics=tuple(t for t, s in ranked if s >= thresholds.get(t, 2.0)),
+        topics=tuple(t for t, s in ranked if s >= thresholds.get(t, 2.0) or t in decided),
         scores=tuple(ranked),
         matches=tuple(m for t, _ in ranked for m in matches[t]),
         sources=tuple(sources),

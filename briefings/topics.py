@@ -276,6 +276,7 @@ class Matcher:
 
     def __init__(self, topics: Iterable[Topic]) -> None:
         self.topics = {topic.id: topic for topic in topics}
+        self._weak = {topic.id: frozenset(topic.weak) for topic in self.topics.values()}
         self._automaton = ahocorasick.Automaton()
         self._phrases = ahocorasick.Automaton()  # every rule's and exclusion's phrases
         keys: defaultdict[str, list[_Term]] = defaultdict(list)
@@ -320,6 +321,21 @@ class Matcher:
         for automaton in (self._automaton, self._phrases):
             if len(automaton):
                 automaton.make_automaton()
+
+    def decisive(self, match: TopicMatch) -> bool:
+        """Whether ``match`` gives its topic whatever the topic's threshold: a term in the
+        title that is not a weak one. A headline says what a story is about, so "OPEC+
+        agrees to extend output cuts" is energy though energy needs 4 and a title gives 3."""
+        return match.field == "title" and match.term not in self._weak.get(match.topic, ())
+
+    def assigned(self, matches: Iterable[TopicMatch]) -> set[str]:
+        """The topics ``matches`` give: those whose score reaches their threshold, and
+        those with a :meth:`decisive` match."""
+        found = list(matches)
+        limits = self.thresholds()
+        return {t for t, s in scores(found).items() if s >= limits.get(t, DEFAULT_MIN_SCORE)} | {
+            m.topic for m in found if self.decisive(m)
+        }
 
     def thresholds(self) -> dict[str, float]:
         """Topic id → the score a story needs for it."""
@@ -437,9 +453,9 @@ def evaluate(
 ) -> Evaluation:
     """Per-topic true and false positives and negatives over labelled examples.
 
-    A topic is found when its score reaches ``min_score``, or by default its own threshold.
+    A topic is found when its score reaches ``min_score``, or by default as
+    :meth:`Matcher.assigned` has it (its own threshold, or a decisive title term).
     """
-    thresholds = matcher.thresholds()
     counts: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     misses = []
     for example in examples:
@@ -448,7 +464,9 @@ def evaluate(
         )
         totals = scores(found_matches)
         found = frozenset(
-            t for t, s in totals.items() if s >= (min_score or thresholds.get(t, DEFAULT_MIN_SCORE))
+            matcher.assigned(found_matches)
+            if min_score is None
+            else (t for t, s in totals.items() if s >= min_score)
         )
         for topic in found | example.topics:
             counts[topic][

@@ -104,6 +104,23 @@ def test_make_story_leads_with_original_and_orders_sources() -> None:
     assert story.id == dedupe.story_id(members[1].canonical_url)
 
 
+def test_a_decisive_headline_term_gives_the_story_its_topic() -> None:
+    members = [article(0, "OPEC+ extends cuts", WIRE, feed="wire", hours=1)]
+    match = TopicMatch(topic="energy", term="OPEC", field="title", weight=3.0)
+    made = {
+        rule: dedupe.make_story(
+            members,
+            weights={"wire": 1.0},
+            feed_names={"wire": "Wire"},
+            matches_of=lambda a: (match,),
+            thresholds={"energy": 4.0},
+            decisive=rule,
+        ).topics
+        for rule in (None, lambda m: m.field == "title")
+    }
+    assert list(made.values()) == [(), ("energy",)]
+
+
 def test_union_find() -> None:
     links = dedupe.UnionFind(4)
     links.union(0, 1)

@@ -74,6 +74,18 @@ def test_a_lead_taken_from_the_body_counts_once(matcher: topics.Matcher) -> None
     assert own.get("israel", 0) == 1.0
 
 
+def test_a_strong_term_in_the_title_gives_its_topic(matcher: topics.Matcher) -> None:
+    """Energy needs 4 and a title term scores 3, so short wire items about OPEC+ or LNG
+    were never energy stories; a strong term in the headline now gives the topic."""
+    found, _ = matcher.match(title="OPEC+ agrees to extend output cuts", summary="", body="")
+    assert topics.scores(found)["energy"] < matcher.thresholds()["energy"]
+    assert "energy" in matcher.assigned(found)
+    weak, _ = matcher.match(title="Gas station owners protest new rules", summary="", body="")
+    assert "energy" not in matcher.assigned(weak)  # a weak term is not enough
+    body, _ = matcher.match(title="Markets", summary="", body="OPEC+ met on Sunday.")
+    assert "energy" not in matcher.assigned(body)  # nor a strong one outside the title
+
+
 def test_fold() -> None:
     assert fold("Erdoğan'ın  ANKARA'da") == " erdogan in ankara da "
     assert fold("Azərbaycan, İlham Əliyev") == " azerbaycan ilham eliyev "
