@@ -968,26 +968,41 @@ def approve(config_path: Path, briefing_id: str, edition: str | None, no_send: b
             if no_send:
                 click.echo(f"{briefing_id} {record.edition}: approved")
                 return
-            claimed = store.move_edition(
-                briefing_id, record.edition, "sending", expected=("approved",), now=now
-            )
-        if not claimed:
-            click.echo(f"{briefing_id} {record.edition}: approved; already being sent")
-            return
-        click.echo(f"{briefing_id} {record.edition}: approved; sending now")
-        try:
-            _send(config, [briefing_id], edition_name=record.edition)
-        finally:
-            # sending moves it on to sent or failed; still sending means it never started
+        from . import deliver
+
+        secret = deliver.secret_from_environment()
+        # claimed and sent under the run lock, as every sender does: an edition marked
+        # sending while no sender holds the lock is one the scheduler finishes as stranded
+        with pipeline.run_lock(config):
             with _opened(config) as store:
-                store.move_edition(
-                    briefing_id,
-                    record.edition,
-                    "approved",
-                    expected=("sending",),
-                    send_after=record.send_after,
-                    now=now,
+                claimed = store.move_edition(
+                    briefing_id, record.edition, "sending", expected=("approved",), now=now
                 )
+            if not claimed:
+                click.echo(f"{briefing_id} {record.edition}: approved; already being sent")
+                return
+            click.echo(f"{briefing_id} {record.edition}: approved; sending now")
+            try:
+                _send_locked(
+                    config,
+                    [briefing_id],
+                    secret=secret,
+                    dry_run=False,
+                    to=None,
+                    resend=False,
+                    edition_name=record.edition,
+                )
+            finally:
+                # sending moves it on to sent or failed; still sending means it never started
+                with _opened(config) as store:
+                    store.move_edition(
+                        briefing_id,
+                        record.edition,
+                        "approved",
+                        expected=("sending",),
+                        send_after=record.send_after,
+                        now=now,
+                    )
 
 
 @main.command()

@@ -526,6 +526,47 @@ def test_approve_without_a_secret_changes_nothing(
     store.close()
 
 
+def test_approve_claims_an_edition_only_under_the_run_lock(
+    site: corpus.Site, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``approve`` marked the edition *sending* and only then waited for the run lock: a
+    scheduler holding the lock saw an edition sending with no sender, and finished it as
+    one whose process had died."""
+    import threading
+
+    from click.testing import CliRunner
+
+    from briefings.cli import main
+
+    path = catalogue(
+        site,
+        tmp_path,
+        DAILY
+        + 'review = true\n\n[delivery]\nmethod = "outbox"\nbase_url = "https://b.example.org"\n',
+    )
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("[settings]\n", "[settings]\nlock_wait = 1\n"),
+        encoding="utf-8",
+    )
+    clock.set(NOW + timedelta(hours=1, minutes=1))
+    scheduling.edition_job(str(path), "daily", False)
+    monkeypatch.setenv("BRIEFINGS_SECRET", "a-secret-for-tests-only-0123456789")
+    config = configuration.load(path)
+    seen: set[str] = set()
+    with pipeline.run_lock(config):  # another command holds the store
+        runner = threading.Thread(
+            target=lambda: CliRunner().invoke(main, ["--config", str(path), "approve", "daily"])
+        )
+        runner.start()
+        store = pipeline.open_store(config)
+        while runner.is_alive():
+            seen.update(e.status for e in store.editions_of("daily"))
+            runner.join(0.05)
+        store.close()
+    assert "sending" not in seen
+    assert seen == {"approved"} or seen == {"draft", "approved"}
+
+
 def test_a_second_scheduler_on_the_same_store_refuses_to_start(tmp_path: Path) -> None:
     path = catalogue(None, tmp_path, DAILY)
     command = [sys.executable, "-m", "briefings.cli", "--config", str(path), "schedule"]
