@@ -684,7 +684,10 @@ def make_story(
         for topic, score in totals.items():
             if score > best.get(topic, 0.0) or (article is lead and score >= best.get(topic, 0.0)):
                 best[topic] = score
-                matches[topic] = tuple(m for m in found if m.topic == topic)
+                source = "" if article is lead else feed_names.get(article.feed_id, article.feed_id)
+                matches[topic] = tuple(
+                    replace(m, source=source) if source else m for m in found if m.topic == topic
+                )
     ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
     return Story(
         id=story_id(lead.canonical_url),

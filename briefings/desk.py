@@ -273,7 +273,8 @@ def _why(story: Story, reasons: Sequence[str]) -> list[Why]:
         terms = [m for m in story.matches if m.topic == topic]
         seen: dict[str, float] = {}
         for match in terms:
-            key = f"{match.term} ({match.field})"
+            where = f"{match.field}, {match.source}" if match.source else match.field
+            key = f"{match.term} ({where})"
             seen[key] = seen.get(key, 0.0) + match.weight
         ranked = sorted(seen.items(), key=lambda kv: -kv[1])
         listed = ", ".join(f"{k} {v:g}" for k, v in ranked[:WHY_TERMS])

@@ -128,6 +128,9 @@ class TopicMatch:
     term: str
     field: Field
     weight: float
+    source: str = ""
+    """In a story: the outlet whose article the term was found in, when it is not the
+    lead's (the story's headline is the lead's, so "Baku (title)" alone would mislead)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -133,7 +133,7 @@ def assert_contract(document: dict[str, object]) -> None:
         }
         assert story["url"] in {s["url"] for s in story["sources"]}
         for match in story.get("matches", []):
-            assert set(match) == {"topic", "term", "field", "weight"}
+            assert set(match) - {"source"} == {"topic", "term", "field", "weight"}
 
 
 def test_user_template_overrides_one_file(tmp_path: Path) -> None:
@@ -393,6 +393,29 @@ def test_why_lists_only_the_topics_the_story_has() -> None:
     ).files
     assert "<bdi>Ankara (title)</bdi>" in files["index.html"]
     assert "border guards" not in files["index.html"]
+
+
+def test_why_names_the_outlet_whose_article_had_the_term() -> None:
+    made = edition(stories=1)
+    [lead] = made.stories
+    lead = dataclasses.replace(
+        lead,
+        topics=("turkey",),
+        scores=(("turkey", 4.5),),
+        matches=(
+            TopicMatch(topic="turkey", term="Ankara", field="title", weight=3.0, source="Ar<b>"),
+            TopicMatch(topic="turkey", term="Erdoğan", field="summary", weight=1.5, source="Ar<b>"),
+        ),
+    )
+    again = dataclasses.replace(made, stories=(lead,))
+    files = render.render(again, env=render.environment(), timezone="Europe/Istanbul").files
+    assert (
+        "<bdi>Ankara (title, Ar&lt;b&gt;), Erdoğan (summary, Ar&lt;b&gt;)</bdi>"
+        in files["index.html"]
+    )
+    # edition.json keeps it, and an edition read back from it says the same
+    back = render.edition_from_json(files["edition.json"])
+    assert {m.source for m in back.stories[0].matches} == {"Ar<b>"}
 
 
 def teaser_body(teaser: str) -> str:
