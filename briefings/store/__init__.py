@@ -43,8 +43,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 
-from .errors import StoreError
-from .model import Choice, Edition, EditionRecord, Entry, FeedState, Page, Subscriber
+from ..errors import StoreError
+from ..model import Choice, Edition, EditionRecord, Entry, FeedState, Page, Subscriber
 
 SCHEMA_VERSION = 11
 # Each step brings a database from the version before it to its own; create_all makes new
