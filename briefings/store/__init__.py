@@ -30,6 +30,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import StoreError
 from ..model import Choice, Edition, EditionRecord, Entry, FeedState, Page, Subscriber
+from .base import _SIGHTING, _STALE
+from .base import IN_CHUNK as IN_CHUNK
+from .rows import _edition_record, _entry, _entry_row, _page, _subscriber
 from .schema import MIGRATIONS as MIGRATIONS
 from .schema import SCHEMA_VERSION as SCHEMA_VERSION
 from .schema import NewerSchema, upgrade
@@ -94,17 +97,6 @@ _FEED_ERROR = text(
     "INSERT INTO feeds (url, checked_at, error) VALUES (:url, :checked_at, :error) "
     "ON CONFLICT (url) DO UPDATE SET checked_at = excluded.checked_at, error = excluded.error"
 ).bindparams(bindparam("checked_at", type_=UTCDateTime()))
-_SIGHTING = text(
-    "INSERT INTO sightings (canonical_url, feed_id) VALUES (:canonical_url, :feed_id) "
-    "ON CONFLICT (canonical_url, feed_id) DO NOTHING"
-)
-_STALE = text(
-    "UPDATE analyses SET stale = 1 "
-    "WHERE entry_id IN (SELECT id FROM entries WHERE canonical_url = :url)"
-)
-"""An article whose text changed is analysed again (it keeps its story)."""
-IN_CHUNK = 500
-"""URLs per ``IN (…)`` list: well under SQLite's limit on bound parameters."""
 SEEN_EVERY = timedelta(days=1)
 """How stale ``entries.last_seen`` may be before a fetch that lists the entry updates it."""
 PRUNED = "*"
@@ -1135,89 +1127,10 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _entry_row(entry: Entry, seen_at: datetime) -> dict[str, Any]:
-    return {
-        "canonical_url": entry.canonical_url,
-        "feed_id": entry.feed_id,
-        "guid": entry.guid,
-        "url": entry.url,
-        "title": entry.title,
-        "summary": entry.summary,
-        "content": entry.content,
-        "author": entry.author,
-        "published": entry.published,
-        "dated": entry.dated,
-        "first_seen": seen_at,
-        "last_seen": seen_at,
-        "image": entry.image,
-        "elsewhere": entry.elsewhere,
-    }
-
-
 def _moment(stamp: str) -> datetime:
     """An ISO time kept in ``meta``, aware."""
     found = datetime.fromisoformat(stamp)
     return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
-def _edition_record(row: Any) -> EditionRecord:
-    return EditionRecord(
-        briefing=row.briefing,
-        edition=row.edition,
-        generated_at=row.generated_at,
-        stories=row.stories,
-        path=row.path,
-        status=row.status,
-        send_after=row.send_after,
-        approved_at=row.approved_at,
-    )
-
-
 _FIELDS = ("name", "tier", "briefings", "industries", "status")
-
-
-def _subscriber(row: Any) -> Subscriber:
-    return Subscriber(
-        email=row.email,
-        name=row.name,
-        tier=row.tier,
-        briefings=tuple(b for b in row.briefings.split(";") if b),
-        industries=tuple(i for i in row.industries.split(";") if i),
-        status=row.status,
-        left=tuple(b for b in row.unsubscribed_from.split(";") if b),
-    )
-
-
-def _entry(row: Any) -> Entry:
-    return Entry(
-        feed_id=row.feed_id,
-        guid=row.guid,
-        url=row.url,
-        canonical_url=row.canonical_url,
-        title=row.title,
-        summary=row.summary,
-        content=row.content,
-        author=row.author,
-        published=row.published,
-        dated=row.dated,
-        image=row.image,
-        elsewhere=row.elsewhere,
-    )
-
-
-def _page(row: Any) -> Page | None:
-    if row.page_url is None:
-        return None
-    return Page(
-        url=row.canonical_url,
-        text=row.page_text,
-        title=row.page_title or "",
-        author=row.page_author or "",
-        site_name=row.site_name or "",
-        language=row.language or "",
-        image=row.page_image or "",
-        published=row.page_published,
-        paywalled=bool(row.paywalled),
-        promised_words=row.promised_words or 0,
-        error=row.page_error or "",
-    )
