@@ -11,17 +11,20 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, create_engine, event, func, insert, select, text, update
+from sqlalchemy import and_, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import StoreError
-from ..model import Choice, Subscriber
+from ..model import Subscriber
 from .articles import Articles
 from .base import IN_CHUNK as IN_CHUNK
+from .editors import EditorsChoices
 from .fetched import SEEN_EVERY as SEEN_EVERY
 from .fetched import FeedUpdate as FeedUpdate
 from .fetched import FetchedFeeds
+from .ledger import PRUNED as PRUNED
+from .ledger import DeliveryLedger
 from .lifecycle import EditionLifecycle
 from .rows import _subscriber
 from .schema import MIGRATIONS as MIGRATIONS
@@ -47,14 +50,6 @@ from .schema import story_bands as story_bands
 from .schema import story_keys as story_keys
 from .schema import subscribers as subscribers
 
-_MARK = text(
-    "INSERT INTO deliveries (briefing, edition, email_key, status, error, updated_at) "
-    "VALUES (:briefing, :edition, :email_key, :status, :error, :updated_at) "
-    "ON CONFLICT (briefing, edition, email_key) DO UPDATE SET status = excluded.status, "
-    "error = excluded.error, updated_at = excluded.updated_at"
-)
-
-
 _HINTS = (
     (
         ("database is locked", "database table is locked"),
@@ -77,11 +72,8 @@ _HINTS = (
 )
 """Database failures a user can fix: what SQLite says, and what to tell them."""
 
-PRUNED = "*"
-"""The ledger line that stands for the lines of an edition :meth:`Store.prune` forgot."""
 
-
-class Store(FetchedFeeds, Articles, EditionLifecycle):
+class Store(FetchedFeeds, Articles, EditionLifecycle, EditorsChoices, DeliveryLedger):
     """One database; every method is a short transaction. Failures a user can fix
     (locked, read-only, disk full) raise :class:`StoreError` naming the file."""
 
@@ -260,107 +252,6 @@ class Store(FetchedFeeds, Articles, EditionLifecycle):
                 )
             )
         return True
-
-    def choices(self, briefing: str) -> list[Choice]:
-        """The editor's standing decisions about the stories of a briefing."""
-        query = select(choices).where(choices.c.briefing == briefing)
-        with self.engine.connect() as conn:
-            return [
-                Choice(
-                    story_id=row.story_id,
-                    urls=tuple(u for u in row.urls.split("\n") if u),
-                    dropped=row.dropped,
-                    pinned=row.pinned,
-                    rank=row.rank,
-                    title=row.title,
-                )
-                for row in conn.execute(query)
-            ]
-
-    def save_choices(self, briefing: str, found: Sequence[Choice], *, now: datetime) -> None:
-        """Replace the decisions about these stories, in one transaction."""
-        with self.engine.begin() as conn:
-            for choice in found:
-                conn.execute(
-                    choices.delete().where(
-                        choices.c.briefing == briefing, choices.c.story_id == choice.story_id
-                    )
-                )
-                if choice.dropped or choice.pinned or choice.rank is not None:
-                    conn.execute(
-                        insert(choices).values(
-                            briefing=briefing,
-                            story_id=choice.story_id,
-                            urls="\n".join(choice.urls),
-                            dropped=choice.dropped,
-                            pinned=choice.pinned,
-                            rank=choice.rank,
-                            updated_at=now,
-                            title=choice.title,
-                        )
-                    )
-
-    def note(self, briefing: str, edition: str) -> str | None:
-        """The note an editor wrote for one edition, or None."""
-        query = select(notes.c.text).where(notes.c.briefing == briefing, notes.c.edition == edition)
-        with self.engine.connect() as conn:
-            row = conn.execute(query).first()
-        return None if row is None else str(row.text)
-
-    def save_note(self, briefing: str, edition: str, note: str, *, now: datetime) -> None:
-        """Keep an editor's note for one edition (its builds from now on show it)."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                notes.delete().where(notes.c.briefing == briefing, notes.c.edition == edition)
-            )
-            conn.execute(
-                insert(notes).values(briefing=briefing, edition=edition, text=note, updated_at=now)
-            )
-
-    def ledger(self, briefing: str, edition: str) -> dict[str, str]:
-        """Address (lowercased) → sending, sent or failed, for one edition."""
-        query = select(deliveries.c.email_key, deliveries.c.status).where(
-            deliveries.c.briefing == briefing, deliveries.c.edition == edition
-        )
-        with self.engine.connect() as conn:
-            return {row.email_key: row.status for row in conn.execute(query)}
-
-    def mark_delivery(
-        self,
-        briefing: str,
-        edition: str,
-        email: str,
-        status: str,
-        *,
-        now: datetime,
-        error: str = "",
-    ) -> None:
-        """Record, at once and durably, what became of one message.
-
-        One upsert statement (SQLite 3.24+ and PostgreSQL share its syntax): the ledger is
-        written twice per message, so its cost is on the sending path.
-        """
-        with self.engine.begin() as conn:
-            conn.execute(
-                _MARK,
-                {
-                    "briefing": briefing,
-                    "edition": edition,
-                    "email_key": email.lower(),
-                    "status": status,
-                    "error": error,
-                    "updated_at": UTCDateTime().process_bind_param(now, self.engine.dialect),
-                },
-            )
-
-    def forget_deliveries(self, briefing: str, edition: str, email: str | None = None) -> int:
-        """Clear an edition's ledger (``--resend``), or one subscriber's line of it (a
-        message that never left), so that it can be sent again."""
-        where = [deliveries.c.briefing == briefing, deliveries.c.edition == edition]
-        if email is not None:
-            where.append(deliveries.c.email_key == email.lower())
-        with self.engine.begin() as conn:
-            return int(conn.execute(deliveries.delete().where(*where)).rowcount)
 
     def unsubscribe(self, email: str, briefing: str, *, now: datetime) -> bool:
         """Take ``briefing`` off a subscriber's list (all of them: unsubscribed)."""
