@@ -212,12 +212,21 @@ def _failing_feeds(config: configuration.Config) -> list[str]:
     except BriefingsError as exc:
         return [f"the store could not be read for failed feeds: {exc}"]
     zone = ZoneInfo(config.settings.timezone)
-    return [
-        f"feed {feed.url}: its last fetch failed "
-        f"({errors[feed.url][1].astimezone(zone):%Y-%m-%d %H:%M} {zone.key}): {errors[feed.url][0]}"
-        for feed in config.feeds
-        if feed.url in errors
-    ]
+
+    def when(moment: datetime) -> str:
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+
+    warnings = []
+    for feed in config.feeds:
+        if (trouble := errors.get(feed.url)) is None:
+            continue
+        since, last = when(trouble.since), when(trouble.checked_at)
+        if since != last:
+            failed = f"failing since {since}, last tried {last}"
+        else:
+            failed = f"its last fetch failed ({last})"
+        warnings.append(f"feed {feed.url}: {failed}: {trouble.error}")
+    return warnings
 
 
 @main.command()

@@ -84,12 +84,17 @@ class Desk:
         time: what the editor should know before trusting an edition."""
         errors = self.store.feed_errors(feed.url for feed in config.feeds)
         zone = ZoneInfo(config.settings.timezone)
+
+        def when(moment: datetime) -> str:
+            return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+
         return [
             {
                 "name": feed.name,
                 "url": feed.url,
-                "error": errors[feed.url][0],
-                "when": f"{errors[feed.url][1].astimezone(zone):%Y-%m-%d %H:%M} {zone.key}",
+                "error": errors[feed.url].error,
+                "when": when(errors[feed.url].checked_at),
+                "since": when(errors[feed.url].since),
             }
             for feed in config.feeds
             if feed.url in errors

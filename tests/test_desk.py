@@ -16,6 +16,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -467,6 +468,19 @@ def test_the_editor_sees_which_feeds_failed(
         re.sub(r"<[^>]+>", "", edition_page).split()
     )
     assert "Working Outlet" not in front
+    # Failing again ten minutes later: the table says since when, and when last tried.
+    pipeline.fetch_feeds(
+        pipeline.Run(config=config, store=served.store, now=NOW + timedelta(minutes=15))
+    )
+    zone = ZoneInfo(config.settings.timezone)
+    first, last = (
+        f"{(NOW + timedelta(minutes=m)).astimezone(zone):%Y-%m-%d %H:%M}" for m in (5, 15)
+    )
+    status, front = page_text(f"{served.base}/", token)
+    row = " ".join(
+        re.sub(r"<[^>]+>", " ", front.split("Gone Outlet", 1)[1].split("</tr>")[0]).split()
+    )
+    assert f"HTTP 404 Not Found {first} {zone.key} {last} {zone.key}" in row
     # The next fetch that succeeds clears it; the working feeds were never listed.
     server.add("/gone.xml", rss_of(server.base))
     server.add("/site", rss_of(server.base))

@@ -25,6 +25,7 @@ from .articles import Articles
 from .base import IN_CHUNK as IN_CHUNK
 from .editors import EditorsChoices
 from .fetched import SEEN_EVERY as SEEN_EVERY
+from .fetched import FeedTrouble as FeedTrouble
 from .fetched import FeedUpdate as FeedUpdate
 from .fetched import FetchedFeeds
 from .ledger import PRUNED as PRUNED

@@ -21,11 +21,13 @@ _SAVE_FEED = text(
     "VALUES (:url, :etag, :last_modified, :body_hash, :checked_at, '') "
     "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, "
     "last_modified = excluded.last_modified, body_hash = excluded.body_hash, "
-    "checked_at = excluded.checked_at, error = ''"
+    "checked_at = excluded.checked_at, error = '', failing_since = NULL"
 ).bindparams(bindparam("checked_at", type_=UTCDateTime()))
 _FEED_ERROR = text(
-    "INSERT INTO feeds (url, checked_at, error) VALUES (:url, :checked_at, :error) "
-    "ON CONFLICT (url) DO UPDATE SET checked_at = excluded.checked_at, error = excluded.error"
+    "INSERT INTO feeds (url, checked_at, error, failing_since) "
+    "VALUES (:url, :checked_at, :error, :checked_at) "
+    "ON CONFLICT (url) DO UPDATE SET checked_at = excluded.checked_at, error = excluded.error, "
+    "failing_since = COALESCE(feeds.failing_since, excluded.checked_at)"
 ).bindparams(bindparam("checked_at", type_=UTCDateTime()))
 SEEN_EVERY = timedelta(days=1)
 """How stale ``entries.last_seen`` may be before a fetch that lists the entry updates it."""
@@ -40,6 +42,16 @@ class FeedUpdate:
     """None when the fetch failed: the validators are kept."""
     error: str = ""
     entries: tuple[Entry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedTrouble:
+    """A feed whose last fetch failed: the error, when, and since when every fetch has."""
+
+    error: str
+    checked_at: datetime
+    since: datetime
+    """The first failed fetch after the last that worked (or that the store knows of)."""
 
 
 class FetchedFeeds(StoreBase):
@@ -57,14 +69,20 @@ class FetchedFeeds(StoreBase):
             for r in rows
         }
 
-    def feed_errors(self, urls: Iterable[str]) -> dict[str, tuple[str, datetime]]:
-        """The feeds among ``urls`` whose last fetch failed: their error and when."""
+    def feed_errors(self, urls: Iterable[str]) -> dict[str, FeedTrouble]:
+        """The feeds among ``urls`` whose last fetch failed, by URL."""
         wanted = list(urls)
-        query = select(feeds.c.url, feeds.c.error, feeds.c.checked_at).where(
+        query = select(feeds.c.url, feeds.c.error, feeds.c.checked_at, feeds.c.failing_since).where(
             feeds.c.url.in_(wanted), feeds.c.error != ""
         )
         with self.engine.connect() as conn:
-            return {r.url: (r.error, r.checked_at) for r in conn.execute(query) if r.checked_at}
+            return {
+                r.url: FeedTrouble(
+                    error=r.error, checked_at=r.checked_at, since=r.failing_since or r.checked_at
+                )
+                for r in conn.execute(query)
+                if r.checked_at
+            }
 
     def save_feeds(self, updates: Sequence[FeedUpdate], *, checked_at: datetime) -> tuple[int, int]:
         """Record a batch of fetched feeds and store their entries, in one transaction;

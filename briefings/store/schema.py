@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 # Each step brings a database from the version before it to its own; create_all makes new
 # databases at the newest version directly.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -52,6 +52,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     11: (
         "ALTER TABLE editions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE editions ADD COLUMN retry_at DATETIME",
+    ),
+    12: (
+        "ALTER TABLE feeds ADD COLUMN failing_since DATETIME",
+        # a feed failing now has failed since its last fetch at least
+        "UPDATE feeds SET failing_since = checked_at WHERE error != '' AND failing_since IS NULL",
     ),
 }
 
@@ -84,6 +89,8 @@ feeds = Table(
     Column("body_hash", String),
     Column("checked_at", UTCDateTime),
     Column("error", Text),
+    # the first of the failed fetches since the last that worked; NULL while it works
+    Column("failing_since", UTCDateTime),
 )
 entries = Table(
     "entries",
