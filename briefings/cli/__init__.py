@@ -29,12 +29,12 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from . import config as configuration
-from . import pipeline
-from . import subscribers as subscriber_records
-from .errors import BriefingsError, ConfigError
-from .model import RunReport
-from .store import Store
+from .. import config as configuration
+from .. import pipeline
+from .. import subscribers as subscriber_records
+from ..errors import BriefingsError, ConfigError
+from ..model import RunReport
+from ..store import Store
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -182,7 +182,7 @@ def _global_options_after_names(group: click.Group) -> None:
 @click.pass_obj
 def check(config_path: Path) -> None:
     """Validate the configuration, the gazetteer and the templates."""
-    from . import render
+    from .. import render
 
     with errors_to_exit():
         config = configuration.load(config_path)
@@ -349,7 +349,7 @@ def demo(config_path: Path, out_dir: Path) -> None:
     by default), otherwise from the built-in catalogue; the feeds are always the
     sample corpus's.
     """
-    from . import corpus
+    from .. import corpus
 
     with errors_to_exit():
         base = configuration.load(config_path) if config_path.exists() else _bundled_catalogue()
@@ -413,7 +413,7 @@ def topics_explain(config_path: Path, url: str | None, text: str | None, title: 
 
     URL is an http(s) address or a local HTML file.
     """
-    from . import topics as topics_module
+    from .. import topics as topics_module
 
     if url is None and text is None:
         raise click.UsageError("give a URL or --text to explain")
@@ -491,7 +491,7 @@ def topics_test(
     """
     from rich.table import Table
 
-    from . import topics as topics_module
+    from .. import topics as topics_module
 
     with errors_to_exit():
         config = _config_or_none(config_path)
@@ -550,7 +550,7 @@ def stories_test(file: Path, show: int) -> None:
     Each line: {"id", "cluster", "feed", "published", "title", "summary", "body"};
     items with the same "cluster" tell the same story.
     """
-    from . import dedupe
+    from .. import dedupe
 
     lines = _read_text(file).splitlines()
     articles, labels, problems = dedupe.parse_labelled(lines, str(file))
@@ -747,7 +747,7 @@ def _send(
     resend: bool = False,
     edition_name: str | None = None,
 ) -> None:
-    from . import deliver
+    from .. import deliver
 
     secret = deliver.secret_from_environment()
     if to is not None:
@@ -770,7 +770,7 @@ def _send(
 def _can_send(config: configuration.Config) -> None:
     """Stop, before anything changes, a command that would send but cannot: no secret,
     or no base URL for the links of mail sent through SMTP."""
-    from . import deliver
+    from .. import deliver
 
     deliver.secret_from_environment()
     if config.delivery.method == "smtp" and config.unlinked_mail():
@@ -841,7 +841,7 @@ def _send_locked(
 def serve(config_path: Path, host: str, port: int) -> None:
     """Answer the emails' unsubscribe (RFC 8058 one-click too), preferences and PRO readers'
     view-in-browser links."""
-    from . import deliver, unsubscribe
+    from .. import deliver, unsubscribe
 
     with errors_to_exit():
         config = configuration.load(config_path)
@@ -895,7 +895,7 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
     import signal
     import threading
 
-    from . import schedule as scheduling
+    from .. import schedule as scheduling
 
     with errors_to_exit():
         config = configuration.load(config_path)
@@ -947,7 +947,7 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
 @click.pass_obj
 def approve(config_path: Path, briefing_id: str, edition: str | None, no_send: bool) -> None:
     """Approve a draft edition: it goes out now, or at the briefing's send_at if later."""
-    from . import schedule as scheduling
+    from .. import schedule as scheduling
 
     with errors_to_exit():
         config = configuration.load(config_path)
@@ -968,7 +968,7 @@ def approve(config_path: Path, briefing_id: str, edition: str | None, no_send: b
             if no_send:
                 click.echo(f"{briefing_id} {record.edition}: approved")
                 return
-        from . import deliver
+        from .. import deliver
 
         secret = deliver.secret_from_environment()
         # claimed and sent under the run lock, as every sender does: an edition marked
@@ -1017,7 +1017,7 @@ def approve(config_path: Path, briefing_id: str, edition: str | None, no_send: b
 def preview(config_path: Path, host: str | None, port: int) -> None:
     """The editors' desk: see every edition as web page, email and text, drop, pin and
     reorder stories, write the note, rebuild, send a test and approve."""
-    from . import desk
+    from .. import desk
 
     with errors_to_exit():
         configuration.load(config_path)
@@ -1150,6 +1150,3 @@ def _fail(lines: Sequence[Any], status: int) -> NoReturn:
 
 
 _global_options_after_names(main)
-
-if __name__ == "__main__":
-    main()
