@@ -603,7 +603,7 @@ def subscribers_import(config_path: Path, file: Path) -> None:
         parsed = subscriber_records.parse_csv(
             text,
             str(file),
-            known_briefings=[b.id for b in config.briefings],
+            known_briefings={b.id: b.title for b in config.briefings},
             known_industries=_industries(config),
         )
         with _opened(config) as store:
@@ -615,6 +615,12 @@ def subscribers_import(config_path: Path, file: Path) -> None:
         f"{added} added, {updated} updated, {unchanged} unchanged, "
         f"{_count(len(parsed.problems), 'row')} refused"
     )
+    if parsed.ignored:
+        err.print(
+            f"note: {file}: columns ignored: {', '.join(parsed.ignored)}",
+            markup=False,
+            soft_wrap=True,
+        )
     for problem in parsed.problems:
         err.print(f"error: {problem}", markup=False, style="red", soft_wrap=True)
     if parsed.problems:
@@ -664,7 +670,7 @@ def subscribers_add(
                 tier=tier or "free",
                 briefings=briefing_ids,
                 industries=industries,
-                known_briefings=[b.id for b in config.briefings],
+                known_briefings={b.id: b.title for b in config.briefings},
                 known_industries=_industries(config),
             )
         except ValueError as exc:
@@ -1050,9 +1056,9 @@ def _read_text(file: Path) -> str:
         _fail([f"{file}: not UTF-8 text (byte {exc.start}: {exc.reason})"], 1)
 
 
-def _industries(config: configuration.Config) -> list[str]:
+def _industries(config: configuration.Config) -> dict[str, str]:
     matcher = pipeline.topic_matcher(config)
-    return [t.id for t in matcher.topics.values() if t.kind == "industry"]
+    return {t.id: t.title for t in matcher.topics.values() if t.kind == "industry"}
 
 
 def _config_or_none(path: Path) -> configuration.Config | None:
