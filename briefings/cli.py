@@ -607,6 +607,7 @@ def subscribers_import(config_path: Path, file: Path) -> None:
             known_industries=_industries(config),
         )
         with _opened(config) as store:
+            known = {s.email.lower(): s for s in store.list_subscribers()}
             added, updated = store.save_subscribers(
                 parsed.subscribers, now=datetime.now(UTC), given=parsed.given
             )
@@ -621,6 +622,9 @@ def subscribers_import(config_path: Path, file: Path) -> None:
             markup=False,
             soft_wrap=True,
         )
+    where = {key: f"{file}:{line}" for key, line in parsed.lines.items()}
+    for note in subscriber_records.kept_out(parsed.subscribers, known, where):
+        err.print(f"note: {note}", markup=False, soft_wrap=True)
     for problem in parsed.problems:
         err.print(f"error: {problem}", markup=False, style="red", soft_wrap=True)
     if parsed.problems:
@@ -676,10 +680,13 @@ def subscribers_add(
         except ValueError as exc:
             raise ConfigError([f"subscriber {email!r}: {exc}"]) from None
         with _opened(config) as store:
+            known = {s.email.lower(): s for s in store.list_subscribers()}
             added, updated = store.save_subscribers(
                 [made], now=datetime.now(UTC), given={made.email.lower(): given}
             )
     click.echo(f"{'added' if added else 'updated' if updated else 'unchanged'} {made.email}")
+    for note in subscriber_records.kept_out([made], known, {}):
+        err.print(f"note: {note}", markup=False, soft_wrap=True)
 
 
 @subscribers.command("remove")

@@ -18,7 +18,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .model import Subscriber
 
@@ -43,6 +43,8 @@ class Parsed:
     """Per lowercased address, the fields its row gave (columns present, cells not empty)."""
     ignored: tuple[str, ...] = ()
     """Header cells that name no column read (``Phone Number``), as the file writes them."""
+    lines: Mapping[str, int] = field(default_factory=dict)
+    """Per lowercased address, the line of its row."""
 
 
 Known = Sequence[str] | Mapping[str, str]
@@ -283,7 +285,11 @@ def parse_csv(
             field for field in EXPORTED if field != "email" and (row.get(field) or "").strip()
         )
     return Parsed(
-        subscribers=tuple(found.values()), problems=tuple(problems), given=given, ignored=ignored
+        subscribers=tuple(found.values()),
+        problems=tuple(problems),
+        given=given,
+        ignored=ignored,
+        lines=lines_of,
     )
 
 
@@ -291,6 +297,29 @@ def _column(cell: str) -> str:
     """A header cell as a column name: case and runs of spaces aside, aliases resolved."""
     name = " ".join(cell.split()).lower()
     return ALIASES.get(name, name)
+
+
+def kept_out(
+    found: Iterable[Subscriber], known: Mapping[str, Subscriber], where: Mapping[str, str]
+) -> list[str]:
+    """One line per subscriber asked back onto briefings they unsubscribed from, which an
+    import or ``add`` never does: the editor is told rather than left to believe it done.
+    ``known`` are the stored subscribers and ``where`` prefixes each line (``FILE:LINE``),
+    both by lowercased address (no prefix where it has none)."""
+    lines = []
+    for item in found:
+        key = item.email.lower()
+        before = known.get(key)
+        left = set(item.left) | set(before.left if before else ())
+        again = [b for b in item.briefings if b in left]
+        if again:
+            prefix = f"{where[key]}: " if key in where else ""
+            lines.append(
+                f"{prefix}{item.email} unsubscribed from "
+                f"{', '.join(again)}; not put back (only they can subscribe again, on "
+                "their preferences page)"
+            )
+    return lines
 
 
 def to_csv(subscribers: Iterable[Subscriber]) -> str:

@@ -393,3 +393,35 @@ def test_addresses_as_address_books_copy_them(
     assert "user@xn--bcher-kva.de,,free,israel,,active," in rows
     assert "joe+news@example.org,,free,israel,,active," in rows
     assert subscribers.normal_address("x@BÜCHER.de") == "x@xn--bcher-kva.de"
+
+
+def test_the_editor_is_told_when_a_reader_is_not_put_back(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Asking an import or ``add`` to put a reader back on a briefing they unsubscribed from
+    changes nothing, as before, but it said only "updated" or "unchanged"."""
+    path = write_config(CONFIG)
+    runner = CliRunner()
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text("email,briefings\nomer@example.org,israel;industries\n")
+    runner.invoke(main, ["--config", str(path), "subscribers", "import", str(csv_file)])
+    store = Store(f"sqlite:///{tmp_path}/briefings.db")
+    store.unsubscribe("omer@example.org", "israel", now=NOW)  # the one-click link
+    store.close()
+    again = runner.invoke(main, ["--config", str(path), "subscribers", "import", str(csv_file)])
+    assert again.exit_code == 0, again.output
+    assert (
+        f"note: {csv_file}:2: omer@example.org unsubscribed from israel; not put back (only "
+        "they can subscribe again, on their preferences page)"
+    ) in again.output
+    added = runner.invoke(
+        main,
+        [
+            *("--config", str(path), "subscribers", "add", "omer@example.org"),
+            *("--briefing", "israel", "--briefing", "industries"),
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    assert "note: omer@example.org unsubscribed from israel; not put back" in added.output
+    listed = runner.invoke(main, ["--config", str(path), "subscribers", "list"])
+    assert "omer@example.org\tfree\tactive\tindustries\n" in listed.output
