@@ -95,9 +95,9 @@ def _read_text(file: Path) -> str:
         _fail([f"{file}: not UTF-8 text (byte {exc.start}: {exc.reason})"], 1)
 
 
-def _industries(config: configuration.Config) -> list[str]:
+def _industries(config: configuration.Config) -> dict[str, str]:
     matcher = pipeline.topic_matcher(config)
-    return [t.id for t in matcher.topics.values() if t.kind == "industry"]
+    return {t.id: t.title for t in matcher.topics.values() if t.kind == "industry"}
 
 
 def _config_or_none(path: Path) -> configuration.Config | None:

@@ -41,10 +41,11 @@ def subscribers_import(config_path: Path, file: Path) -> None:
         parsed = subscriber_records.parse_csv(
             text,
             str(file),
-            known_briefings=[b.id for b in config.briefings],
+            known_briefings={b.id: b.title for b in config.briefings},
             known_industries=_industries(config),
         )
         with _opened(config) as store:
+            known = {s.email.lower(): s for s in store.list_subscribers()}
             added, updated = store.save_subscribers(
                 parsed.subscribers, now=datetime.now(UTC), given=parsed.given
             )
@@ -53,6 +54,15 @@ def subscribers_import(config_path: Path, file: Path) -> None:
         f"{added} added, {updated} updated, {unchanged} unchanged, "
         f"{_count(len(parsed.problems), 'row')} refused"
     )
+    if parsed.ignored:
+        err.print(
+            f"note: {file}: columns ignored: {', '.join(parsed.ignored)}",
+            markup=False,
+            soft_wrap=True,
+        )
+    where = {key: f"{file}:{line}" for key, line in parsed.lines.items()}
+    for note in subscriber_records.kept_out(parsed.subscribers, known, where):
+        err.print(f"note: {note}", markup=False, soft_wrap=True)
     for problem in parsed.problems:
         err.print(f"error: {problem}", markup=False, style="red", soft_wrap=True)
     if parsed.problems:
@@ -102,16 +112,19 @@ def subscribers_add(
                 tier=tier or "free",
                 briefings=briefing_ids,
                 industries=industries,
-                known_briefings=[b.id for b in config.briefings],
+                known_briefings={b.id: b.title for b in config.briefings},
                 known_industries=_industries(config),
             )
         except ValueError as exc:
             raise ConfigError([f"subscriber {email!r}: {exc}"]) from None
         with _opened(config) as store:
+            known = {s.email.lower(): s for s in store.list_subscribers()}
             added, updated = store.save_subscribers(
                 [made], now=datetime.now(UTC), given={made.email.lower(): given}
             )
     click.echo(f"{'added' if added else 'updated' if updated else 'unchanged'} {made.email}")
+    for note in subscriber_records.kept_out([made], known, {}):
+        err.print(f"note: {note}", markup=False, soft_wrap=True)
 
 
 @subscribers.command("remove")

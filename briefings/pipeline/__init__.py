@@ -81,6 +81,7 @@ from .editions import (
 )
 from .send import SendReport as SendReport
 from .send import make_sender as make_sender
+from .send import reader_files as reader_files
 from .send import send_edition as send_edition
 from .stages import analysis, composing, dedupe, extract, feeds, log, render, texts, topics
 from .stages import topic_matcher as topic_matcher
