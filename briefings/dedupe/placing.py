@@ -30,8 +30,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .model import Article, Source, Story, TopicMatch
-from .text import fold_words, parse_json_lines
+from ..model import Article, Source, Story, TopicMatch
+from ..text import fold_words, parse_json_lines
 
 if TYPE_CHECKING:
     from datasketch import MinHash

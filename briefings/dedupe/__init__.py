@@ -1,0 +1,63 @@
+"""Pure deduplication: canonical URLs, copies and same-event clusters.
+
+Two levels of sameness join articles into one :class:`Story`:
+
+* **copies**: the same text syndicated with light edits. MinHash LSH
+  (datasketch) over word shingles finds them in near-linear time, and they are
+  always joined;
+* **same event**: different words from different outlets within
+  ``event_window``. Articles become TF-IDF vectors of their title and text, so
+  the rare words an event is told with (a crossing's name, a figure, a city)
+  weigh most; candidates share one of their strongest words, and two clusters
+  join only when their *average* similarity clears the bar, so one loose pair
+  cannot chain unrelated stories together.
+"""
+
+from ..model import Article as Article
+from ..model import Source as Source
+from ..model import Story as Story
+from ..model import TopicMatch as TopicMatch
+from .placing import _AMP_PARAMS as _AMP_PARAMS
+from .placing import _AMP_SUFFIX as _AMP_SUFFIX
+from .placing import _DAMPED as _DAMPED
+from .placing import _SEQUEL as _SEQUEL
+from .placing import _STOP as _STOP
+from .placing import TRACKING_PARAMS as TRACKING_PARAMS
+from .placing import Features as Features
+from .placing import MemoryIndex as MemoryIndex
+from .placing import Neighbourhood as Neighbourhood
+from .placing import PairScore as PairScore
+from .placing import Thresholds as Thresholds
+from .placing import UnionFind as UnionFind
+from .placing import Vector as Vector
+from .placing import _agreement as _agreement
+from .placing import _bands as _bands
+from .placing import _copies as _copies
+from .placing import _minhash_template as _minhash_template
+from .placing import _originals as _originals
+from .placing import _penalty as _penalty
+from .placing import _sequel as _sequel
+from .placing import _shingles as _shingles
+from .placing import _story_order as _story_order
+from .placing import _terms as _terms
+from .placing import _without_amp as _without_amp
+from .placing import add_to as add_to
+from .placing import band_keys as band_keys
+from .placing import canonical_url as canonical_url
+from .placing import cluster as cluster
+from .placing import cosine as cosine
+from .placing import event_similarity as event_similarity
+from .placing import inverse_frequencies as inverse_frequencies
+from .placing import jaccard as jaccard
+from .placing import key_terms as key_terms
+from .placing import linkage as linkage
+from .placing import make_story as make_story
+from .placing import minhash as minhash
+from .placing import parse_labelled as parse_labelled
+from .placing import place as place
+from .placing import prepare as prepare
+from .placing import score_pairs as score_pairs
+from .placing import story_id as story_id
+from .placing import summed as summed
+from .placing import term_counts as term_counts
+from .placing import tfidf as tfidf
