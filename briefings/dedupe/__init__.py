@@ -17,12 +17,9 @@ from ..model import Article as Article
 from ..model import Source as Source
 from ..model import Story as Story
 from ..model import TopicMatch as TopicMatch
-from .placing import _AMP_PARAMS as _AMP_PARAMS
-from .placing import _AMP_SUFFIX as _AMP_SUFFIX
 from .placing import _DAMPED as _DAMPED
 from .placing import _SEQUEL as _SEQUEL
 from .placing import _STOP as _STOP
-from .placing import TRACKING_PARAMS as TRACKING_PARAMS
 from .placing import Features as Features
 from .placing import MemoryIndex as MemoryIndex
 from .placing import Neighbourhood as Neighbourhood
@@ -40,10 +37,8 @@ from .placing import _sequel as _sequel
 from .placing import _shingles as _shingles
 from .placing import _story_order as _story_order
 from .placing import _terms as _terms
-from .placing import _without_amp as _without_amp
 from .placing import add_to as add_to
 from .placing import band_keys as band_keys
-from .placing import canonical_url as canonical_url
 from .placing import cluster as cluster
 from .placing import cosine as cosine
 from .placing import event_similarity as event_similarity
@@ -61,3 +56,8 @@ from .placing import story_id as story_id
 from .placing import summed as summed
 from .placing import term_counts as term_counts
 from .placing import tfidf as tfidf
+from .urls import _AMP_PARAMS as _AMP_PARAMS
+from .urls import _AMP_SUFFIX as _AMP_SUFFIX
+from .urls import TRACKING_PARAMS as TRACKING_PARAMS
+from .urls import _without_amp as _without_amp
+from .urls import canonical_url as canonical_url

@@ -1,17 +1,6 @@
-"""Pure deduplication: canonical URLs, copies and same-event clusters.
-
-Two levels of sameness join articles into one :class:`Story`:
-
-* **copies**: the same text syndicated with light edits. MinHash LSH
-  (datasketch) over word shingles finds them in near-linear time, and they are
-  always joined;
-* **same event**: different words from different outlets within
-  ``event_window``. Articles become TF-IDF vectors of their title and text, so
-  the rare words an event is told with (a crossing's name, a figure, a city)
-  weigh most; candidates share one of their strongest words, and two clusters
-  join only when their *average* similarity clears the bar, so one loose pair
-  cannot chain unrelated stories together.
-"""
+"""Placing an article in its story (:func:`place`) among the articles already placed
+(a :class:`Neighbourhood`; :class:`MemoryIndex` keeps one in memory); clustering a
+batch (:func:`cluster`); :class:`UnionFind`."""
 
 from __future__ import annotations
 
@@ -28,38 +17,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..model import Article, Source, Story, TopicMatch
 from ..text import fold_words, parse_json_lines
+from .urls import canonical_url
 
 if TYPE_CHECKING:
     from datasketch import MinHash
 
-TRACKING_PARAMS = frozenset(
-    {
-        "fbclid",
-        "gclid",
-        "dclid",
-        "msclkid",
-        "mc_cid",
-        "mc_eid",
-        "igshid",
-        "yclid",
-        "_ga",
-        "ref_src",
-        "cmpid",
-        "ncid",
-        "ito",
-        "smid",
-        "sr_share",
-        "at_medium",
-        "at_campaign",
-    }
-)
-# The AMP rendering of an article is the article: aggregators and social feeds link to it.
-_AMP_PARAMS = frozenset({("amp", ""), ("amp", "1"), ("amp", "true"), ("outputtype", "amp")})
-_AMP_SUFFIX = re.compile(r"\.amp(\.html?)?$", re.IGNORECASE)
+
 _SEQUEL = re.compile(r"\b(?:second|another|fresh|renewed|new round|again|latest)\b", re.I)
 _STOP = frozenset(
     [
@@ -179,42 +145,6 @@ class Thresholds:
     """A key term more than ``key_df_limit`` articles, and more than this share of all
     articles, carry is too common to make two articles candidates."""
     num_perm: int = 96
-
-
-def canonical_url(url: str) -> str:
-    """One spelling per article: lowercase scheme and host, no default port,
-    no fragment, no tracking parameters, remaining parameters sorted, and the
-    article itself for its AMP rendering (``/amp/``, ``?amp=1``, ``.amp``)."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return url.strip()
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower().rstrip(".")
-    if not host:
-        return url.strip()  # no host, no web link: kept as it is, so that it settles
-    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
-        host = f"{host}:{port}"
-    if parts.username or parts.password:
-        host = f"{parts.username or ''}{':' + parts.password if parts.password else ''}@{host}"
-    query = sorted(
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_")
-        and k.lower() not in TRACKING_PARAMS
-        and (k.lower(), v.lower()) not in _AMP_PARAMS
-    )
-    return urlunsplit((scheme, host, _without_amp(parts.path) or "/", urlencode(query), ""))
-
-
-def _without_amp(path: str) -> str:
-    """``path`` of the article an AMP page renders: without an ``amp`` segment
-    (``/story/amp/``, ``/amp/story/``) or an ``.amp`` suffix (``/story.amp.html``)."""
-    if "amp" not in path.lower():
-        return path
-    path = "/".join(part for part in path.split("/") if part.lower() != "amp")
-    return _AMP_SUFFIX.sub(r"\1", path)
 
 
 Vector = dict[str, float]
