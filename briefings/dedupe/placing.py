@@ -8,24 +8,24 @@ import functools
 import hashlib
 import heapq
 import math
-import operator
 import re
-import zlib
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from ..model import Article, Source, Story, TopicMatch
 from ..text import fold_words, parse_json_lines
 from .features import Features, Thresholds, Vector
+from .signatures import (
+    _agreement,
+    band_keys,
+    jaccard,
+    minhash,
+)
 from .urls import canonical_url
-
-if TYPE_CHECKING:
-    from datasketch import MinHash
-
 
 _SEQUEL = re.compile(r"\b(?:second|another|fresh|renewed|new round|again|latest)\b", re.I)
 _STOP = frozenset(
@@ -417,63 +417,6 @@ def _sequel(title: str) -> bool:
     return _SEQUEL.search(title) is not None
 
 
-def minhash(text: str, num_perm: int = 96) -> bytes:
-    """The MinHash signature of ``text``'s word shingles; empty under eight shingles."""
-    shingles = _shingles(text)
-    if len(shingles) < 8:
-        return b""
-    made = _minhash_template(num_perm).copy()
-    made.update_batch([s.encode("utf-8") for s in shingles])
-    return bytes(made.hashvalues.astype("<u4").data)
-
-
-def prepare(thresholds: Thresholds = Thresholds()) -> None:
-    """Import datasketch and make the MinHash permutations and LSH shape now, so that
-    processes forked later inherit them."""
-    _minhash_template(thresholds.num_perm)
-    _bands(thresholds.copy_jaccard, thresholds.num_perm)
-
-
-@functools.cache
-def _minhash_template(num_perm: int) -> MinHash:
-    # imported here: datasketch pulls in scipy (about 1 s), which `fetch` never needs
-    from datasketch import MinHash
-
-    # One set of permutations for all: making them is most of a MinHash's cost. crc32 is a
-    # stable hash, so signatures stored by one run compare with the next run's.
-    return MinHash(num_perm=num_perm, hashfunc=zlib.crc32)
-
-
-@functools.cache
-def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows) of the LSH index datasketch would build for this threshold."""
-    from datasketch import MinHashLSH
-
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    return lsh.b, lsh.r
-
-
-def band_keys(signature: bytes, thresholds: Thresholds = Thresholds()) -> list[bytes]:
-    """The LSH band keys of a signature: two similar texts likely share one."""
-    if not signature:
-        return []
-    bands, rows = _bands(thresholds.copy_jaccard, thresholds.num_perm)
-    width = 4 * rows
-    return [bytes([n]) + signature[n * width : (n + 1) * width] for n in range(bands)]
-
-
-def jaccard(a: bytes, b: bytes) -> float:
-    """The Jaccard similarity two MinHash signatures estimate (0 when one is empty)."""
-    if not a or len(a) != len(b):
-        return 0.0
-    return _agreement(memoryview(a).cast("I"), memoryview(b).cast("I"))
-
-
-def _agreement(a: Sequence[int], b: Sequence[int]) -> float:
-    """The share of positions where two signatures of the same length hold the same value."""
-    return int(sum(map(operator.eq, a, b))) / len(a)
-
-
 def key_terms(
     vector: Vector, df: Mapping[str, int], documents: int, thresholds: Thresholds = Thresholds()
 ) -> tuple[str, ...]:
@@ -637,11 +580,6 @@ def _originals(members: Sequence[Article], signature_of: Callable[[Article], byt
 def _copies(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
     """Whether two unpacked signatures estimate a Jaccard similarity of 0.5 or more."""
     return bool(a) and len(a) == len(b) and _agreement(a, b) >= 0.5
-
-
-def _shingles(text: str, size: int = 3) -> set[str]:
-    words = fold_words(text)
-    return {" ".join(words[i : i + size]) for i in range(max(0, len(words) - size + 1))}
 
 
 def _terms(text: str) -> list[str]:
