@@ -24,15 +24,11 @@ from .placing import MemoryIndex as MemoryIndex
 from .placing import Neighbourhood as Neighbourhood
 from .placing import PairScore as PairScore
 from .placing import UnionFind as UnionFind
-from .placing import _copies as _copies
-from .placing import _originals as _originals
 from .placing import _story_order as _story_order
 from .placing import cluster as cluster
-from .placing import make_story as make_story
 from .placing import parse_labelled as parse_labelled
 from .placing import place as place
 from .placing import score_pairs as score_pairs
-from .placing import story_id as story_id
 from .signatures import _agreement as _agreement
 from .signatures import _bands as _bands
 from .signatures import _minhash_template as _minhash_template
@@ -41,6 +37,10 @@ from .signatures import band_keys as band_keys
 from .signatures import jaccard as jaccard
 from .signatures import minhash as minhash
 from .signatures import prepare as prepare
+from .stories import _copies as _copies
+from .stories import _originals as _originals
+from .stories import make_story as make_story
+from .stories import story_id as story_id
 from .urls import _AMP_PARAMS as _AMP_PARAMS
 from .urls import _AMP_SUFFIX as _AMP_SUFFIX
 from .urls import TRACKING_PARAMS as TRACKING_PARAMS
