@@ -11,6 +11,14 @@ Two levels of sameness join articles into one :class:`Story`:
   weigh most; candidates share one of their strongest words, and two clusters
   join only when their *average* similarity clears the bar, so one loose pair
   cannot chain unrelated stories together.
+
+:mod:`.urls` makes canonical URLs; :mod:`.features` holds what clustering works on
+(:class:`Thresholds`, :class:`Features`, :data:`Vector`); :mod:`.signatures` the MinHash
+signatures and LSH bands (datasketch, imported on first use); :mod:`.vectors` the TF-IDF
+vectors, key terms, similarity and linkage; :mod:`.placing` puts an article in its story
+(:func:`place`, :class:`MemoryIndex`, :func:`cluster`); :mod:`.stories` makes a
+:class:`Story` of a cluster; :mod:`.labelled` reads labelled examples and scores clusters
+against them. Every name stays importable from here.
 """
 
 from ..model import Article as Article

@@ -13,11 +13,7 @@ from typing import Protocol
 
 from ..model import Article
 from .features import Features, Thresholds, Vector
-from .signatures import (
-    band_keys,
-    jaccard,
-    minhash,
-)
+from .signatures import band_keys, jaccard, minhash
 from .vectors import (
     _terms,
     add_to,

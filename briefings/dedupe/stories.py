@@ -9,10 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from ..model import Article, Source, Story, TopicMatch
-from .signatures import (
-    _agreement,
-    minhash,
-)
+from .signatures import _agreement, minhash
 
 
 def make_story(

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from ..text import fold_words
 from .features import Features, Thresholds, Vector
 
-_SEQUEL = re.compile(r"\b(?:second|another|fresh|renewed|new round|again|latest)\b", re.I)
 _STOP = frozenset(
     [
         "a",
@@ -112,6 +111,53 @@ _STOP = frozenset(
 )
 
 
+def _terms(text: str) -> list[str]:
+    return [w for w in fold_words(text) if w not in _STOP and (len(w) > 2 or w.isdigit())]
+
+
+def term_counts(title: str, text: str) -> Counter[str]:
+    """The article's words for TF-IDF (title words count double)."""
+    return Counter(_terms(f"{title} {title} {text}"))
+
+
+def inverse_frequencies(df: Mapping[str, int], documents: int) -> Callable[[str], float]:
+    """term → its inverse document frequency among ``documents``."""
+    total = documents + 1
+    return lambda term: math.log(total / (df.get(term, 0) + 0.5))
+
+
+_DAMPED = [0.0, *(1 + math.log(n) for n in range(1, 64))]  # 1 + log(tf), looked up
+
+
+def tfidf(counts: Mapping[str, int], idf: Callable[[str], float], keep: int) -> Vector:
+    """A unit-length TF-IDF vector of the ``keep`` strongest terms, strongest first."""
+    weights = [
+        ((_DAMPED[n] if n < 64 else 1 + math.log(n)) * idf(term), term)
+        for term, n in counts.items()
+    ]
+    top = heapq.nlargest(keep, weights)
+    norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
+    return {term: w / norm for w, term in top if w > 0}
+
+
+def key_terms(
+    vector: Vector, df: Mapping[str, int], documents: int, thresholds: Thresholds = Thresholds()
+) -> tuple[str, ...]:
+    """The ``key_terms`` strongest terms of ``vector`` that are not too common: a word in
+    everything says nothing about sameness."""
+    limit = max(thresholds.key_df_limit, thresholds.key_df_share * documents)
+    return tuple(t for t in list(vector)[: thresholds.key_terms] if df.get(t, 0) <= limit)
+
+
+def cosine(a: Vector, b: Vector) -> float:
+    """Cosine similarity of two unit vectors (the dot product of their shared terms: ``fsum``
+    adds them exactly, so the result never depends on the order a set lists them in)."""
+    return math.fsum([a[t] * b[t] for t in a.keys() & b.keys()])
+
+
+_SEQUEL = re.compile(r"\b(?:second|another|fresh|renewed|new round|again|latest)\b", re.I)
+
+
 def event_similarity(a: Features, b: Features, thresholds: Thresholds) -> float:
     """Cosine of the two texts, less a penalty for disjoint regions, and one for a later
     article whose headline announces a sequel ("second", "another", "fresh")."""
@@ -162,47 +208,3 @@ def _penalty(a: Features, b: Features, thresholds: Thresholds) -> float:
 @functools.lru_cache(maxsize=1 << 16)
 def _sequel(title: str) -> bool:
     return _SEQUEL.search(title) is not None
-
-
-def key_terms(
-    vector: Vector, df: Mapping[str, int], documents: int, thresholds: Thresholds = Thresholds()
-) -> tuple[str, ...]:
-    """The ``key_terms`` strongest terms of ``vector`` that are not too common: a word in
-    everything says nothing about sameness."""
-    limit = max(thresholds.key_df_limit, thresholds.key_df_share * documents)
-    return tuple(t for t in list(vector)[: thresholds.key_terms] if df.get(t, 0) <= limit)
-
-
-def term_counts(title: str, text: str) -> Counter[str]:
-    """The article's words for TF-IDF (title words count double)."""
-    return Counter(_terms(f"{title} {title} {text}"))
-
-
-def inverse_frequencies(df: Mapping[str, int], documents: int) -> Callable[[str], float]:
-    """term → its inverse document frequency among ``documents``."""
-    total = documents + 1
-    return lambda term: math.log(total / (df.get(term, 0) + 0.5))
-
-
-_DAMPED = [0.0, *(1 + math.log(n) for n in range(1, 64))]  # 1 + log(tf), looked up
-
-
-def tfidf(counts: Mapping[str, int], idf: Callable[[str], float], keep: int) -> Vector:
-    """A unit-length TF-IDF vector of the ``keep`` strongest terms, strongest first."""
-    weights = [
-        ((_DAMPED[n] if n < 64 else 1 + math.log(n)) * idf(term), term)
-        for term, n in counts.items()
-    ]
-    top = heapq.nlargest(keep, weights)
-    norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
-    return {term: w / norm for w, term in top if w > 0}
-
-
-def cosine(a: Vector, b: Vector) -> float:
-    """Cosine similarity of two unit vectors (the dot product of their shared terms: ``fsum``
-    adds them exactly, so the result never depends on the order a set lists them in)."""
-    return math.fsum([a[t] * b[t] for t in a.keys() & b.keys()])
-
-
-def _terms(text: str) -> list[str]:
-    return [w for w in fold_words(text) if w not in _STOP and (len(w) > 2 or w.isdigit())]
