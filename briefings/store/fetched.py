@@ -21,14 +21,17 @@ _SAVE_FEED = text(
     "VALUES (:url, :etag, :last_modified, :body_hash, :checked_at, '') "
     "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, "
     "last_modified = excluded.last_modified, body_hash = excluded.body_hash, "
-    "checked_at = excluded.checked_at, error = '', failing_since = NULL"
+    "checked_at = excluded.checked_at, error = '', failing_since = NULL, wait_until = NULL"
 ).bindparams(bindparam("checked_at", type_=UTCDateTime()))
 _FEED_ERROR = text(
-    "INSERT INTO feeds (url, checked_at, error, failing_since) "
-    "VALUES (:url, :checked_at, :error, :checked_at) "
+    "INSERT INTO feeds (url, checked_at, error, failing_since, wait_until) "
+    "VALUES (:url, :checked_at, :error, :checked_at, :wait_until) "
     "ON CONFLICT (url) DO UPDATE SET checked_at = excluded.checked_at, error = excluded.error, "
-    "failing_since = COALESCE(feeds.failing_since, excluded.checked_at)"
-).bindparams(bindparam("checked_at", type_=UTCDateTime()))
+    "failing_since = COALESCE(feeds.failing_since, excluded.checked_at), "
+    "wait_until = excluded.wait_until"
+).bindparams(
+    bindparam("checked_at", type_=UTCDateTime()), bindparam("wait_until", type_=UTCDateTime())
+)
 SEEN_EVERY = timedelta(days=1)
 """How stale ``entries.last_seen`` may be before a fetch that lists the entry updates it."""
 
@@ -42,6 +45,8 @@ class FeedUpdate:
     """None when the fetch failed: the validators are kept."""
     error: str = ""
     entries: tuple[Entry, ...] = ()
+    wait_until: datetime | None = None
+    """For a failed fetch: not to ask again before then (the server's ``Retry-After``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,7 +69,11 @@ class FetchedFeeds(StoreBase):
             rows = conn.execute(select(feeds).where(feeds.c.url.in_(wanted))).all()
         return {
             r.url: FeedState(
-                url=r.url, etag=r.etag, last_modified=r.last_modified, body_hash=r.body_hash
+                url=r.url,
+                etag=r.etag,
+                last_modified=r.last_modified,
+                body_hash=r.body_hash,
+                wait_until=r.wait_until,
             )
             for r in rows
         }
@@ -103,7 +112,7 @@ class FetchedFeeds(StoreBase):
             if u.state is not None
         ]
         failed = [
-            {"url": u.url, "checked_at": checked_at, "error": u.error}
+            {"url": u.url, "checked_at": checked_at, "error": u.error, "wait_until": u.wait_until}
             for u in updates
             if u.state is None
         ]

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 # Each step brings a database from the version before it to its own; create_all makes new
 # databases at the newest version directly.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -58,6 +58,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # a feed failing now has failed since its last fetch at least
         "UPDATE feeds SET failing_since = checked_at WHERE error != '' AND failing_since IS NULL",
     ),
+    13: ("ALTER TABLE feeds ADD COLUMN wait_until DATETIME",),
 }
 
 
@@ -91,6 +92,8 @@ feeds = Table(
     Column("error", Text),
     # the first of the failed fetches since the last that worked; NULL while it works
     Column("failing_since", UTCDateTime),
+    # not to be asked before then: the Retry-After of its last answer; NULL: any time
+    Column("wait_until", UTCDateTime),
 )
 entries = Table(
     "entries",
