@@ -528,7 +528,9 @@ def edition_job(config_path: str, briefing_id: str, send: bool, slot: str = "") 
         name = composing.edition_id(due, briefing.timezone)
         pipeline.fetch_feeds(run)
         pipeline.fetch_pages(run)
-        built = pipeline.build(run, [briefing_id], names={briefing_id: name})
+        built = pipeline.build(
+            run, [briefing_id], names={briefing_id: name}, slots={briefing_id: due}
+        )
         if not built:
             log.info("%s %s: no edition (no new stories)", briefing_id, name)
             return
