@@ -1116,3 +1116,36 @@ def test_a_weekly_across_the_longer_week_repeats_nothing(
         "Yerevan cafe culture booms",
     ]
     store.close()
+
+
+def test_the_archive_dates_an_edition_in_its_briefings_zone(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    from briefings import config as configuration
+
+    seven = datetime(2026, 11, 22, 5, tzinfo=UTC)  # 07:00 in Jerusalem, 08:00 in Istanbul
+    url = server.add(
+        "/feed.xml",
+        "<rss version='2.0'><channel><title>T</title><item><title>Knesset passes budget</title>"
+        f"<link>{server.base}/a</link><pubDate>{format_datetime(seven - timedelta(hours=1))}"
+        f"</pubDate><description>{'The Knesset passed the budget. ' * 30}</description>"
+        "</item></channel></rss>",
+    )
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[settings]\ntimezone = "Europe/Istanbul"\n[[feeds]]\nname = "A"\nurl = "{url}"\n'
+        '[briefings.israel]\ntitle = "Israel"\nschedule = "0 7 * * *"\n'
+        'timezone = "Asia/Jerusalem"\n',
+        encoding="utf-8",
+    )
+    loaded = configuration.load(path)
+    store = pipeline.open_store(loaded)
+    run = pipeline.Run(config=loaded, store=store, now=seven)
+    pipeline.fetch_feeds(run)
+    [built] = pipeline.build(run)
+    store.close()
+    assert built.edition.edition == "2026-11-22-0700"
+    archive = (tmp_path / "out" / "israel" / "index.html").read_text("utf-8")
+    assert "Sunday 22 November 2026, 07:00" in archive
+    catalogue = (tmp_path / "out" / "index.html").read_text("utf-8")
+    assert "22 November 2026, 07:00" in catalogue
