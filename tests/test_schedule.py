@@ -757,3 +757,28 @@ window = "24h"
     assert "Haifa port strike" in shown and "light rail" in shown
     assert "water budget" not in shown
     stop_service(service, store)
+
+
+def test_a_job_stored_by_an_earlier_version_gets_the_crontab_trigger(
+    tmp_path: Path, clock: Clock
+) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    path = catalogue(None, tmp_path, DAILY)
+    clock.set(NOW)
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    service = scheduling.Scheduler(config, store, send=False)
+    service.prepare()
+    # as stored before: APScheduler's own trigger, which fires twice in a repeated hour
+    service.scheduler.modify_job("daily", trigger=CronTrigger(hour=10, minute=0, timezone="UTC"))
+    service.stop(wait=False)
+    store.close()
+    store = pipeline.open_store(config)
+    service = scheduling.Scheduler(config, store, send=False)
+    service.prepare()
+    [job] = [j for j in service.scheduler.get_jobs() if j.id == "daily"]
+    assert type(job.trigger) is type(configuration.cron_trigger("0 10 * * *", "UTC"))
+    assert job.next_run_time == datetime(2026, 11, 22, 10, tzinfo=UTC)  # its next run kept
+    service.stop(wait=False)
+    store.close()
