@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
@@ -24,6 +24,16 @@ def edition_id(moment: datetime, timezone: str) -> str:
     an hourly briefing has two editions there."""
     local = moment.astimezone(ZoneInfo(timezone))
     return local.strftime("%Y-%m-%d-%H%M") + ("-2" if local.fold else "")
+
+
+def window_start(end: datetime, window: timedelta, timezone: str) -> datetime:
+    """Where a ``window`` ending at ``end`` begins: that long before on the clocks of
+    ``timezone`` or in elapsed time, whichever is earlier. A 24-hour window at 07:00 thus
+    reaches back to 07:00 the day before across the 25-hour day when summer time ends; on
+    the 23-hour day the hour it shares with the day before is left to the memory of what
+    was sent."""
+    local = end.astimezone(ZoneInfo(timezone))
+    return min(end - window, (local - window).astimezone(UTC))
 
 
 def relevance(story: Story, topics: Iterable[str]) -> float:
@@ -64,10 +74,13 @@ def compose(
     carried: Mapping[str, str],
     choices: Sequence[Choice] = (),
     edition: str | None = None,
+    slot: datetime | None = None,
 ) -> Edition:
     """The edition of ``briefing`` at ``now``.
 
-    A story qualifies when one of its articles falls in the briefing's window,
+    A story qualifies when one of its articles falls in the briefing's window
+    (:func:`window_start`), which ends at ``now`` and is counted back from ``slot``, the
+    scheduled time of an edition built late, else from ``now``,
     it is assigned one of the briefing's topics, or scores at least the
     briefing's own ``min_score`` on one when it sets one (any story
     when the briefing names none), and no earlier edition within the briefing's
@@ -85,7 +98,7 @@ def compose(
     PRO reader's picks fill their own edition; :func:`for_reader` takes what one reader
     gets, ``max_stories`` in all.
     """
-    since = now - briefing.window
+    since = window_start(slot or now, briefing.window, timezone)
     chosen = []
     decided = {}
     for story in stories:

@@ -11,7 +11,7 @@ import codecs
 import logging
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from .errors import BriefingsError
@@ -71,7 +71,22 @@ _WHATWG_SUPERSETS = {
 }
 _ASCII_PROBE = b'<meta charset="x">'
 _LONGEST_HEADING = 400
-_NO_GUESSES = {"original_date": True, "extensive_search": False}
+_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+"""htmldate's output: the time and zone a page gives, not only its day."""
+
+
+def _date_params(*, extensive_search: bool) -> dict[str, object]:
+    """htmldate's settings: dates with their time and zone, up to tomorrow in UTC (today
+    somewhere east), whatever the server's own zone (htmldate's default is its date)."""
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    return {
+        "original_date": True,
+        "extensive_search": extensive_search,
+        "outputformat": _DATE_FORMAT,
+        "max_date": f"{tomorrow:%Y-%m-%d}",
+    }
+
+
 # trafilatura (and htmldate, its date finder) log every page they cannot read, at ERROR
 # ("lxml parsing failed: Document is empty"); our own report says so once, on one line.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
@@ -131,6 +146,7 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
             include_tables=False,
             favor_precision=True,
             deduplicate=False,
+            date_extraction_params=_date_params(extensive_search=True),
         )
     except Exception as exc:  # trafilatura returns None for most trouble, and raises the rest
         raise ExtractionFailed(
@@ -270,7 +286,9 @@ def _page_date(value: str, markup: str, url: str) -> datetime | None:
     import trafilatura
 
     try:
-        again = trafilatura.extract_metadata(markup, default_url=url, date_config=_NO_GUESSES)
+        again = trafilatura.extract_metadata(
+            markup, default_url=url, date_config=_date_params(extensive_search=False)
+        )
     except Exception:  # as in extract_page: trafilatura raises for some broken pages
         return None
     return found if _date(getattr(again, "date", None) or "") == found else None
@@ -284,10 +302,18 @@ def _date(value: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+PAGE_DATE_BEFORE = timedelta(hours=36)
+"""How much earlier than an undated entry's first sighting its page's date must be to
+stand: a page may give a day alone, or a local time without its zone (read as UTC)."""
+
+
 def best_article(entry: Entry, page: Page | None, *, article_id: str) -> Article:
     """The entry with the longer of its feed text and its page text.
 
-    The feed's date wins over the page's; the page fills in what the feed lacks.
+    The feed's date wins over the page's; the page fills in what the feed lacks. An
+    undated entry, dated by its first sighting, takes its page's date only when that is
+    more than :data:`PAGE_DATE_BEFORE` earlier (an old article listed anew): a page's
+    day alone is no time, and a page dated ahead has its clock wrong.
     """
     page_title = page.title if page else ""
     feed_text = _without_heading(entry.content or entry.summary, entry.title, page_title)
@@ -307,13 +333,18 @@ def best_article(entry: Entry, page: Page | None, *, article_id: str) -> Article
         ),
         text=text,
         author=entry.author or (page.author if page else ""),
-        published=entry.published
-        if entry.dated or page is None or page.published is None
-        else page.published,
+        published=_published(entry, page),
         text_source=source,
         image=(page.image if page else "") or entry.image,
         language=page.language if page else "",
     )
+
+
+def _published(entry: Entry, page: Page | None) -> datetime:
+    if entry.dated or page is None or page.published is None:
+        return entry.published
+    older = page.published < entry.published - PAGE_DATE_BEFORE
+    return page.published if older else entry.published
 
 
 def lead_summary(text: str, words: int = 60) -> str:

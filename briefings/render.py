@@ -787,14 +787,14 @@ def catalogue(
     listings: Mapping[str, list[Listed]],
     *,
     env: jinja2.Environment,
-    timezone: str,
 ) -> str:
-    """The output folder's ``index.html``: every briefing and its latest edition."""
-    zone = ZoneInfo(timezone)
+    """The output folder's ``index.html``: every briefing and its latest edition, dated in
+    the briefing's own zone."""
     rows: list[dict[str, Any]] = []
     for briefing in briefings:
         listed = listings.get(briefing.id) or []
         latest = listed[0] if listed else None
+        zone = ZoneInfo(briefing.timezone)
         label = f"{latest.generated_at.astimezone(zone):%d %B %Y, %H:%M}" if latest else ""
         rows.append(
             {"briefing": briefing, "latest": latest, "count": len(listed), "date_label": label}

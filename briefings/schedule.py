@@ -277,9 +277,15 @@ class Scheduler:
             job = stored.pop(spec.id, None)
             grace = None if spec.misfire_grace is None else int(spec.misfire_grace.total_seconds())
             if job is not None and job.name == spec.signature:
+                # the same runs, so the stored next run (maybe a missed one) is kept; a
+                # trigger stored by an earlier version fired twice in the repeated hour
+                kept: dict[str, Any] = {}
+                if type(job.trigger) is not type(spec.trigger):
+                    kept["trigger"] = spec.trigger
                 if job.misfire_grace_time != grace:
-                    # the same runs, so the stored next run (maybe a missed one) is kept
-                    self.scheduler.modify_job(spec.id, misfire_grace_time=grace)
+                    kept["misfire_grace_time"] = grace
+                if kept:
+                    self.scheduler.modify_job(spec.id, **kept)
                     changes.append(f"changed {spec.id}")
                 continue
             self.scheduler.add_job(
@@ -528,7 +534,9 @@ def edition_job(config_path: str, briefing_id: str, send: bool, slot: str = "") 
         name = composing.edition_id(due, briefing.timezone)
         pipeline.fetch_feeds(run)
         pipeline.fetch_pages(run)
-        built = pipeline.build(run, [briefing_id], names={briefing_id: name})
+        built = pipeline.build(
+            run, [briefing_id], names={briefing_id: name}, slots={briefing_id: due}
+        )
         if not built:
             log.info("%s %s: no edition (no new stories)", briefing_id, name)
             return

@@ -375,7 +375,7 @@ def test_the_archive_and_the_catalogue_are_readable_in_light_and_dark_mode(
         "archive.html": render.archive(briefing, listed, env=env, base_url="", timezone="UTC")[
             "index.html"
         ],
-        "catalogue.html": render.catalogue([briefing], {"daily": listed}, env=env, timezone="UTC"),
+        "catalogue.html": render.catalogue([briefing], {"daily": listed}, env=env),
     }
     frames = []
     for file, text in pages.items():

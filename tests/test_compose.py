@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from briefings import compose
 from briefings.config import Briefing
@@ -135,3 +135,45 @@ def test_an_industry_weekly_keeps_enough_of_every_industry_for_each_reader() -> 
 def test_other_formats_are_not_cut_per_reader() -> None:
     edition = build([story(n, outlets=n) for n in range(1, 6)])
     assert compose.for_reader(edition, BRIEFING, ("turkey",)) == (edition, ())
+
+
+def test_a_daily_window_spans_the_25_hour_day_when_summer_time_ends() -> None:
+    # Israel leaves summer time at 02:00 on Sunday 25 October 2026. Saturday's 07:00
+    # edition ran at 04:00 UTC, Sunday's at 05:00 UTC: 25 hours apart.
+    israel = replace(BRIEFING, id="israel", topics=(), max_stories=10)
+    sunday = datetime(2026, 10, 25, 5, tzinfo=UTC)
+    saturday = sunday - timedelta(hours=25)
+    between = replace(story(1), published=saturday + timedelta(minutes=20))  # 07:20 IDT
+    before = replace(story(2), published=saturday - timedelta(minutes=20))  # Saturday's
+    edition = compose.compose(
+        israel, [between, before], now=sunday, timezone="Asia/Jerusalem", carried={}
+    )
+    assert ids(edition) == ["s1"]
+    # the 23-hour day in March takes the full 24 hours (what was sent is not repeated)
+    friday = datetime(2027, 3, 26, 4, tzinfo=UTC)  # 07:00 IDT, 23 hours after Thursday's
+    early = replace(story(3), published=friday - timedelta(hours=23, minutes=30))
+    assert ids(compose.compose(israel, [early], now=friday, timezone="Asia/Jerusalem", carried={}))
+    # a weekly across the change reaches back to the same local time a week before
+    weekly = replace(israel, window=timedelta(days=7))
+    week_ago = replace(story(4), published=sunday - timedelta(days=7, minutes=30))
+    assert ids(
+        compose.compose(weekly, [week_ago], now=sunday, timezone="Asia/Jerusalem", carried={})
+    ) == ["s4"]
+
+
+def test_a_late_edition_opens_its_window_at_its_slot() -> None:
+    # Built 50 minutes late (a scheduler catching up after a restart), an edition still
+    # reaches back to the previous day's slot, and takes what came in since its own.
+    israel = replace(BRIEFING, id="israel", topics=(), max_stories=10)
+    slot = datetime(2026, 11, 22, 5, tzinfo=UTC)  # 07:00 in Jerusalem
+    built = slot + timedelta(minutes=50)
+    stories = [
+        replace(story(1), published=slot - timedelta(hours=23, minutes=40)),
+        replace(story(2), published=slot + timedelta(minutes=30)),
+        replace(story(3), published=slot - timedelta(hours=24, minutes=10)),
+    ]
+    edition = compose.compose(
+        israel, stories, now=built, slot=slot, timezone="Asia/Jerusalem", carried={}
+    )
+    assert sorted(ids(edition)) == ["s1", "s2"]
+    assert edition.generated_at == built

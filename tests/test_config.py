@@ -520,3 +520,24 @@ def test_a_nul_character_in_a_setting_is_one_problem(write_config: Callable[[str
         "feeds.toml: settings.database: contains a NUL character (\\u0000)",
         "feeds.toml: feeds[0].url: contains a NUL character (\\u0000)",
     ]
+
+
+def test_a_daily_in_the_repeated_hour_fires_once_when_summer_time_ends() -> None:
+    from datetime import UTC, datetime
+
+    def fires(line: str, zone: str, start: datetime, end: datetime) -> list[str]:
+        trigger, out, previous = config.cron_trigger(line, zone), [], None
+        moment = start
+        while (previous := trigger.get_next_fire_time(previous, moment)) < end:
+            out.append(f"{previous.astimezone(UTC):%d %H:%M}")
+            moment = previous.astimezone(UTC) + timedelta(seconds=1)
+        return out
+
+    # Israel's clocks go back at 02:00 on 25 October 2026, London's at 02:00 BST: 01:30
+    # comes twice. A daily runs at the first, as crontab does; an hourly runs at both.
+    start, end = datetime(2026, 10, 24, 12, tzinfo=UTC), datetime(2026, 10, 26, 12, tzinfo=UTC)
+    assert fires("30 1 * * *", "Asia/Jerusalem", start, end) == ["24 22:30", "25 23:30"]
+    assert fires("30 1 * * *", "Europe/London", start, end) == ["25 00:30", "26 01:30"]
+    hourly = fires("30 * * * *", "Asia/Jerusalem", start, start + timedelta(hours=14))
+    assert hourly[9:13] == ["24 21:30", "24 22:30", "24 23:30", "25 00:30"]
+    assert fires("0 7 * * *", "Asia/Jerusalem", start, end) == ["25 05:00", "26 05:00"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -432,3 +432,42 @@ def test_an_aggregator_s_redirect_is_identified_by_where_it_led() -> None:
     assert extract.identity(landed, landed.url) == ""  # no redirect: nothing more known
     front = replace(landed, url="https://www.aa.com.tr/en/")  # a removed article's redirect
     assert extract.identity(front, "https://www.aa.com.tr/en/turkiye/y/9") == ""
+
+
+def test_a_page_date_keeps_its_time_and_zone(server: LocalServer) -> None:
+    evening = '<meta property="article:published_time" content="2026-11-21T21:30:00+03:00">'
+    found = fetch_page(
+        server, "/evening", page("Baku talks", ENGLISH, evening).encode(), "text/html"
+    )
+    assert found.published == datetime(2026, 11, 21, 18, 30, tzinfo=UTC)  # not 00:00 UTC
+
+
+def test_an_undated_entry_takes_the_page_date_only_when_it_says_older() -> None:
+    seen = datetime(2026, 11, 21, 19, tzinfo=UTC)  # first seen 22:00 in Istanbul
+    entry = Entry(
+        feed_id="f",
+        guid="g",
+        url="https://x.example/a",
+        canonical_url="https://x.example/a",
+        title="T",
+        summary="short",
+        content="",
+        author="",
+        published=seen,
+        dated=False,
+    )
+
+    def published(value: str) -> datetime:
+        html = page(
+            "Baku talks", ENGLISH, f'<meta property="article:published_time" content="{value}">'
+        )
+        found = extract.extract_page(html.encode(), url=entry.url, content_type="text/html")
+        return extract.best_article(entry, found, article_id="1").published
+
+    # the day alone: that evening's article is not made 19 hours older than it is
+    assert published("2026-11-21") == seen
+    assert published("2026-11-21T20:45:00") == seen  # a local time without its zone
+    assert published("2026-11-21T18:15:00+03:00") == seen
+    assert published("2026-11-22T06:00:00+00:00") == seen  # a clock ahead: not from tomorrow
+    assert published("2026-11-02") == datetime(2026, 11, 2, tzinfo=UTC)  # an old one stays old
+    assert published("2026-11-19T08:00:00+02:00") == datetime(2026, 11, 19, 6, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -1124,3 +1124,90 @@ def test_a_feed_whose_server_asks_for_an_hour_is_left_alone_that_hour(
     fetched(120)
     assert store.feed_states([busy])[busy].wait_until == NOW + timedelta(minutes=120, days=1)
     store.close()
+
+
+def test_a_weekly_across_the_longer_week_repeats_nothing(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    from briefings import config as configuration
+
+    # London leaves summer time on 25 October 2026: that week has 169 hours, and its
+    # window reaches back to the previous Sunday's 08:00, beyond a 7-day repeat window.
+    last = datetime(2026, 10, 18, 7, tzinfo=UTC)  # 08:00 BST
+    this = datetime(2026, 10, 25, 8, tzinfo=UTC)  # 08:00 GMT
+    items = [
+        ("/a", "Baku hosts Caspian transit talks", last + timedelta(minutes=15)),
+        ("/b", "Tbilisi opens new metro station", last + timedelta(minutes=50)),
+        ("/c", "Yerevan cafe culture booms", this - timedelta(hours=2)),
+    ]
+
+    def feed(upto: datetime) -> str:
+        return (
+            "<rss version='2.0'><channel><title>T</title>"
+            + "".join(
+                f"<item><title>{title}</title><link>{server.base}{path}</link>"
+                f"<pubDate>{format_datetime(when)}</pubDate>"
+                f"<description>{(title + '. ') * 40}</description></item>"
+                for path, title, when in items
+                if when <= upto
+            )
+            + "</channel></rss>"
+        )
+
+    url = server.add("/feed.xml", feed(last + timedelta(minutes=40)))
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[[feeds]]\nname = "A"\nurl = "{url}"\n'
+        '[briefings.week]\ntitle = "Week"\nschedule = "0 8 * * sun"\nwindow = "7d"\n'
+        'timezone = "Europe/London"\n',
+        encoding="utf-8",
+    )
+    loaded = configuration.load(path)
+    store = pipeline.open_store(loaded)
+    # last week's was built 40 minutes late: it took what came in until then
+    first = pipeline.Run(config=loaded, store=store, now=last + timedelta(minutes=40))
+    pipeline.fetch_feeds(first)
+    [built] = pipeline.build(first)
+    assert [s.title for s in built.edition.stories] == ["Baku hosts Caspian transit talks"]
+    server.add("/feed.xml", feed(this))
+    second = pipeline.Run(config=loaded, store=store, now=this + timedelta(seconds=30))
+    pipeline.fetch_feeds(second)
+    [built] = pipeline.build(second)
+    assert sorted(s.title for s in built.edition.stories) == [
+        "Tbilisi opens new metro station",
+        "Yerevan cafe culture booms",
+    ]
+    store.close()
+
+
+def test_the_archive_dates_an_edition_in_its_briefings_zone(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    from briefings import config as configuration
+
+    seven = datetime(2026, 11, 22, 5, tzinfo=UTC)  # 07:00 in Jerusalem, 08:00 in Istanbul
+    url = server.add(
+        "/feed.xml",
+        "<rss version='2.0'><channel><title>T</title><item><title>Knesset passes budget</title>"
+        f"<link>{server.base}/a</link><pubDate>{format_datetime(seven - timedelta(hours=1))}"
+        f"</pubDate><description>{'The Knesset passed the budget. ' * 30}</description>"
+        "</item></channel></rss>",
+    )
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[settings]\ntimezone = "Europe/Istanbul"\n[[feeds]]\nname = "A"\nurl = "{url}"\n'
+        '[briefings.israel]\ntitle = "Israel"\nschedule = "0 7 * * *"\n'
+        'timezone = "Asia/Jerusalem"\n',
+        encoding="utf-8",
+    )
+    loaded = configuration.load(path)
+    store = pipeline.open_store(loaded)
+    run = pipeline.Run(config=loaded, store=store, now=seven)
+    pipeline.fetch_feeds(run)
+    [built] = pipeline.build(run)
+    store.close()
+    assert built.edition.edition == "2026-11-22-0700"
+    archive = (tmp_path / "out" / "israel" / "index.html").read_text("utf-8")
+    assert "Sunday 22 November 2026, 07:00" in archive
+    catalogue = (tmp_path / "out" / "index.html").read_text("utf-8")
+    assert "22 November 2026, 07:00" in catalogue

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import apscheduler.executors.base
@@ -701,3 +702,83 @@ def test_a_stop_puts_an_edition_waiting_behind_a_running_job_back_for_its_slot(
     [made] = store.editions_of("daily")
     assert made.edition == "2026-11-22-1000" and made.stories == 1
     stop_service(service, store)
+
+
+def dated_rss(base: str, *items: tuple[str, str, datetime]) -> str:
+    body = "".join(
+        f"<item><title>{title}</title><link>{base}{path}</link><guid>{base}{path}</guid>"
+        f"<pubDate>{format_datetime(when)}</pubDate>"
+        f"<description>{(title + '. ') * 40}</description></item>"
+        for path, title, when in items
+    )
+    return (
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>{body}</channel></rss>"
+    )
+
+
+def test_a_late_edition_after_the_25_hour_day_misses_no_story(
+    server: LocalServer, tmp_path: Path, clock: Clock
+) -> None:
+    saturday = datetime(2026, 10, 24, 4, tzinfo=UTC)  # 07:00 IDT
+    sunday = datetime(2026, 10, 25, 5, tzinfo=UTC)  # 07:00 IST, 25 hours later
+    first = ("/a", "Knesset committee approves the water budget", saturday - timedelta(minutes=30))
+    feed = server.add("/feed.xml", dated_rss(server.base, first))
+    path = catalogue(
+        None,
+        tmp_path,
+        f"""
+[briefings.israel]
+title = "Israel Briefing"
+schedule = "0 7 * * *"
+timezone = "{JERUSALEM}"
+window = "24h"
+""",
+        feeds=f'[[feeds]]\nname = "Wire"\nurl = "{feed}"\n',
+    )
+    clock.set(saturday - timedelta(minutes=1))
+    service, store = start_service(path)
+    until(lambda: ("fetch", "executed") in service.runs)
+    clock.set(saturday + timedelta(seconds=30))
+    service.scheduler.wakeup()
+    until(lambda: ("israel", "executed") in service.runs)
+    [made] = store.editions_of("israel")
+    assert (made.edition, made.stories) == ("2026-10-24-0700", 1)
+    stop_service(service, store)
+
+    after = ("/b", "Haifa port strike ends after talks", saturday + timedelta(minutes=20))
+    today = ("/c", "Jerusalem light rail line opens", sunday - timedelta(minutes=30))
+    server.add("/feed.xml", dated_rss(server.base, first, after, today))
+    clock.set(sunday + timedelta(minutes=50))  # the machine was down at 07:00
+    service, store = start_service(path)
+    until(lambda: ("israel", "executed") in service.runs)
+    latest = store.editions_of("israel")[0]
+    assert latest.edition == "2026-10-25-0700"
+    shown = (tmp_path / "out" / "israel" / latest.edition / "email.txt").read_text("utf-8")
+    assert "Haifa port strike" in shown and "light rail" in shown
+    assert "water budget" not in shown
+    stop_service(service, store)
+
+
+def test_a_job_stored_by_an_earlier_version_gets_the_crontab_trigger(
+    tmp_path: Path, clock: Clock
+) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    path = catalogue(None, tmp_path, DAILY)
+    clock.set(NOW)
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    service = scheduling.Scheduler(config, store, send=False)
+    service.prepare()
+    # as stored before: APScheduler's own trigger, which fires twice in a repeated hour
+    service.scheduler.modify_job("daily", trigger=CronTrigger(hour=10, minute=0, timezone="UTC"))
+    service.stop(wait=False)
+    store.close()
+    store = pipeline.open_store(config)
+    service = scheduling.Scheduler(config, store, send=False)
+    service.prepare()
+    [job] = [j for j in service.scheduler.get_jobs() if j.id == "daily"]
+    assert type(job.trigger) is type(configuration.cron_trigger("0 10 * * *", "UTC"))
+    assert job.next_run_time == datetime(2026, 11, 22, 10, tzinfo=UTC)  # its next run kept
+    service.stop(wait=False)
+    store.close()

@@ -19,15 +19,16 @@ def cron_trigger(line: str, timezone: str) -> Any:
     APScheduler 3 counts weekdays from Monday = 0 and cannot wrap a range past
     Sunday, while cron counts from Sunday = 0 (and 7): the weekday field is
     spelled out as names first, so ``1-5`` is Monday to Friday and ``sun-thu``
-    works, as in crontab.
+    works, as in crontab. In the hour repeated when summer time ends, a line with
+    fixed hours fires once, as in crontab (:class:`.crontab.CronLine`).
     """
-    from apscheduler.triggers.cron import CronTrigger
+    from .crontab import CronLine  # here: APScheduler takes 0.1 s to import
 
     fields = line.split()
     if len(fields) != 5:
         raise ValueError("expected 5 fields (minute hour day month weekday), e.g. '0 7 * * *'")
     minute, hour, day, month, weekday = fields
-    return CronTrigger(
+    return CronLine(
         minute=minute,
         hour=hour,
         day=day,

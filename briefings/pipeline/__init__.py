@@ -595,13 +595,19 @@ def fetch_pages(run: Run) -> None:
 
 
 def build(
-    run: Run, briefing_ids: Sequence[str] = (), *, names: Mapping[str, str] | None = None
+    run: Run,
+    briefing_ids: Sequence[str] = (),
+    *,
+    names: Mapping[str, str] | None = None,
+    slots: Mapping[str, datetime] | None = None,
 ) -> list[Built]:
     """Compose, render and write one edition of each briefing (all when none named),
     then the archive pages of every briefing.
 
     ``names`` gives the edition id to build for a briefing (a scheduled slot, or an
-    edition being rebuilt); otherwise it is the local time of ``run.now``. The
+    edition being rebuilt); otherwise it is the local time of ``run.now``. ``slots``
+    gives the scheduled time of a briefing's edition: its window is counted back from
+    there, however late it is built (:func:`compose.compose`). The
     editor's choices and note apply. A briefing with ``review`` gets a draft; an
     approved edition that is rebuilt stays approved; one that is sending or sent
     is not rebuilt.
@@ -609,7 +615,8 @@ def build(
     config = run.config
     chosen = [b for b in config.briefings if not briefing_ids or b.id in briefing_ids]
     matcher = topic_matcher(config)
-    stories = gather_stories(run.store, config, now=run.now, briefings=chosen, matcher=matcher)
+    earliest = min([run.now, *(slots or {}).values()])
+    stories = gather_stories(run.store, config, now=earliest, briefings=chosen, matcher=matcher)
     run.report.stories = len(stories)
     env = render.environment(config.settings.templates)
     titles = {t.id: t.title for t in matcher.topics.values()}
@@ -625,16 +632,20 @@ def build(
             )
             advance()
             continue
+        slot = (slots or {}).get(briefing.id)
+        opens = composing.window_start(slot or run.now, briefing.window, briefing.timezone)
         edition = composing.compose(
             briefing,
             stories,
             now=run.now,
             timezone=briefing.timezone,
+            # what the editions since the window opened carried, at least
             carried=run.store.carried(
-                briefing.id, since=run.now - briefing.repeat_window, besides=name
+                briefing.id, since=min(run.now - briefing.repeat_window, opens), besides=name
             ),
             choices=run.store.choices(briefing.id),
             edition=name,
+            slot=slot,
         )
         advance()
         if not edition.stories:

@@ -97,7 +97,7 @@ def check_templates(config: Config, *, now: datetime) -> None:
             base_url=config.settings.base_url,
             timezone=briefing.timezone,
         )
-    render.catalogue(config.briefings, listings, env=env, timezone=config.settings.timezone)
+    render.catalogue(config.briefings, listings, env=env)
 
 
 def stray_templates(config: Config) -> list[str]:
@@ -143,13 +143,13 @@ def write_archive(config: Config, env: Any) -> None:
             listings[briefing.id],
             env=env,
             base_url=config.settings.base_url,
-            timezone=config.settings.timezone,
+            timezone=briefing.timezone,
         )
         for name, text in pages.items():
             write_file(folder / name, text)
     write_file(
         output / "index.html",
-        render.catalogue(config.briefings, listings, env=env, timezone=config.settings.timezone),
+        render.catalogue(config.briefings, listings, env=env),
     )
 
 
