@@ -33,10 +33,10 @@ import markupsafe
 from feedgen.feed import FeedGenerator
 from mjml import mjml2html
 
-from .config import Briefing, Theme
-from .errors import RenderError
-from .model import Edition, Source, Story, TopicMatch
-from .text import mime_body, printable, safe_href
+from ..config import Briefing, Theme
+from ..errors import RenderError
+from ..model import Edition, Source, Story, TopicMatch
+from ..text import mime_body, printable, safe_href
 
 TEMPLATE_FILES = ("web.html", "email.mjml", "email.txt", "archive.html", "catalogue.html")
 
@@ -65,11 +65,11 @@ def builtin_templates() -> Path:
     ``templates/`` at the top of the source tree; a wheel carries it as
     ``briefings/templates/`` (see ``[tool.setuptools.package-dir]``).
     """
-    here = Path(__file__).resolve().parent
-    for folder in (here / "templates", here.parent / "templates"):
+    package = Path(__file__).resolve().parent.parent  # briefings/, above briefings/render/
+    for folder in (package / "templates", package.parent / "templates"):
         if (folder / "web.html").is_file():
             return folder
-    raise RenderError(f"the built-in templates are missing from {here}; reinstall briefings")
+    raise RenderError(f"the built-in templates are missing from {package}; reinstall briefings")
 
 
 def environment(override: Path | None = None) -> jinja2.Environment:

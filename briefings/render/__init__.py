@@ -1,0 +1,80 @@
+"""An :class:`Edition` → web page, email and plain text, plus ``edition.json``.
+
+Each edition is rendered twice, for free and for PRO readers, and its files fall in two
+sets: the public ones (free renderings, and an ``edition.json`` whose PRO stories are
+teasers), which may be served to anyone, and the private ones (PRO renderings, and the
+whole ``edition.json`` that sending and the desk read back).
+
+Jinja2 with autoescape and ``StrictUndefined``; every value a template prints
+loses its control characters first, and every link to an article must be
+http(s) (the stages upstream ensure both; this is the second lock). The email is MJML compiled by
+mjml-python, then its CSS is inlined (css-inline) for clients that drop
+``<style>``. Templates in ``settings.templates`` override the built-in theme
+file by file.
+
+The code lives in :mod:`.template_context` for now; every name stays importable from here.
+"""
+
+from ..errors import RenderError as RenderError
+from .template_context import _BIDI_CONTROLS as _BIDI_CONTROLS
+from .template_context import _INLINE_STYLE as _INLINE_STYLE
+from .template_context import _PARAGRAPH_BREAK as _PARAGRAPH_BREAK
+from .template_context import DARK_PAPER as DARK_PAPER
+from .template_context import ELLIPSIS as ELLIPSIS
+from .template_context import EMAIL_LIMIT as EMAIL_LIMIT
+from .template_context import MINUTE_MOST as MINUTE_MOST
+from .template_context import PREFERENCES_LINK as PREFERENCES_LINK
+from .template_context import PRIVATE_FILES as PRIVATE_FILES
+from .template_context import PUBLIC_FILES as PUBLIC_FILES
+from .template_context import TEASER_CHARACTERS as TEASER_CHARACTERS
+from .template_context import TEASER_SHARE as TEASER_SHARE
+from .template_context import TEASER_WORDS as TEASER_WORDS
+from .template_context import TEMPLATE_FILES as TEMPLATE_FILES
+from .template_context import TIERS as TIERS
+from .template_context import UNSPACED as UNSPACED
+from .template_context import UNSUBSCRIBE_LINK as UNSUBSCRIBE_LINK
+from .template_context import VIEW_LINK as VIEW_LINK
+from .template_context import Layout as Layout
+from .template_context import Listed as Listed
+from .template_context import Rendered as Rendered
+from .template_context import _archive_url as _archive_url
+from .template_context import _atom as _atom
+from .template_context import _compile as _compile
+from .template_context import _edition_url as _edition_url
+from .template_context import _email as _email
+from .template_context import _folders as _folders
+from .template_context import _found as _found
+from .template_context import _iso as _iso
+from .template_context import _joins_previous as _joins_previous
+from .template_context import _lead_source as _lead_source
+from .template_context import _luminance as _luminance
+from .template_context import _other_outlets as _other_outlets
+from .template_context import _paragraphs as _paragraphs
+from .template_context import _printable as _printable
+from .template_context import _reason as _reason
+from .template_context import _rgb as _rgb
+from .template_context import _sections as _sections
+from .template_context import _story as _story
+from .template_context import _story_json as _story_json
+from .template_context import _template as _template
+from .template_context import _unloadable as _unloadable
+from .template_context import _where as _where
+from .template_context import archive as archive
+from .template_context import builtin_templates as builtin_templates
+from .template_context import catalogue as catalogue
+from .template_context import context as context
+from .template_context import edition_from_json as edition_from_json
+from .template_context import edition_json as edition_json
+from .template_context import edition_listing as edition_listing
+from .template_context import environment as environment
+from .template_context import is_pro as is_pro
+from .template_context import is_whole as is_whole
+from .template_context import load as load
+from .template_context import plain as plain
+from .template_context import readable_on as readable_on
+from .template_context import render as render
+from .template_context import right_to_left as right_to_left
+from .template_context import sent_size as sent_size
+from .template_context import specimen as specimen
+from .template_context import teaser as teaser
+from .template_context import wrap as wrap
