@@ -16,6 +16,12 @@ The code lives in :mod:`.template_context` for now; every name stays importable 
 """
 
 from ..errors import RenderError as RenderError
+from .listings import Listed as Listed
+from .listings import _atom as _atom
+from .listings import archive as archive
+from .listings import catalogue as catalogue
+from .listings import edition_listing as edition_listing
+from .specimens import specimen as specimen
 from .template_context import _INLINE_STYLE as _INLINE_STYLE
 from .template_context import _PARAGRAPH_BREAK as _PARAGRAPH_BREAK
 from .template_context import DARK_PAPER as DARK_PAPER
@@ -33,10 +39,8 @@ from .template_context import UNSPACED as UNSPACED
 from .template_context import UNSUBSCRIBE_LINK as UNSUBSCRIBE_LINK
 from .template_context import VIEW_LINK as VIEW_LINK
 from .template_context import Layout as Layout
-from .template_context import Listed as Listed
 from .template_context import Rendered as Rendered
 from .template_context import _archive_url as _archive_url
-from .template_context import _atom as _atom
 from .template_context import _compile as _compile
 from .template_context import _edition_url as _edition_url
 from .template_context import _email as _email
@@ -51,19 +55,15 @@ from .template_context import _rgb as _rgb
 from .template_context import _sections as _sections
 from .template_context import _story as _story
 from .template_context import _story_json as _story_json
-from .template_context import archive as archive
-from .template_context import catalogue as catalogue
 from .template_context import context as context
 from .template_context import edition_from_json as edition_from_json
 from .template_context import edition_json as edition_json
-from .template_context import edition_listing as edition_listing
 from .template_context import is_pro as is_pro
 from .template_context import is_whole as is_whole
 from .template_context import readable_on as readable_on
 from .template_context import render as render
 from .template_context import right_to_left as right_to_left
 from .template_context import sent_size as sent_size
-from .template_context import specimen as specimen
 from .template_context import teaser as teaser
 from .templates import _BIDI_CONTROLS as _BIDI_CONTROLS
 from .templates import TEMPLATE_FILES as TEMPLATE_FILES

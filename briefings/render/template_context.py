@@ -20,14 +20,12 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import css_inline
 import jinja2
-from feedgen.feed import FeedGenerator
 from mjml import mjml2html
 
 from ..config import Briefing, Theme
@@ -435,49 +433,6 @@ def _story_json(story: Story, *, pro: bool, public: bool) -> dict[str, Any]:
     }
 
 
-def specimen(briefing: Briefing, *, now: datetime) -> Edition:
-    """A made-up edition of ``briefing`` that reaches every part of its templates: enough
-    stories for headlines, a lead with its image, a weekly's top four and sections of each
-    of its topics; other outlets, an update, a feed-text-only story, a right-to-left
-    headline, a story of no topic of the briefing, and a note. ``check`` renders it."""
-    topics = [*briefing.topics, *briefing.pro_sections] or ["specimen"]
-    stories = []
-    for n in range(10):
-        outlets = 1 + n % 3
-        title = "כותרת לדוגמה" if n == 3 else f"Specimen story {n + 1}"
-        sources = tuple(
-            Source(feed=f"Outlet {k + 1}", title=title, url=f"https://example.org/{n}/{k}")
-            for k in range(outlets)
-        )
-        topic = topics[n % len(topics)] if n < 9 else "specimen-other"
-        stories.append(
-            Story(
-                id=f"specimen-{n}",
-                title=title,
-                url=sources[0].url,
-                summary=f"What happened in story {n + 1}. Who said what, and what comes next.",
-                published=now - timedelta(hours=n),
-                topics=(topic,),
-                scores=((topic, 3.0),),
-                matches=(TopicMatch(topic=topic, term="Specimen", field="title", weight=3.0),),
-                sources=sources,
-                member_urls=tuple(source.url for source in sources),
-                image="https://example.org/lead.jpg" if n == 0 else "",
-                partial=n == 2,
-                update=n == 1,
-            )
-        )
-    return Edition(
-        briefing=briefing.id,
-        title=briefing.title,
-        description=briefing.description,
-        edition=f"{now:%Y-%m-%d-%H%M}",
-        generated_at=now,
-        stories=tuple(stories),
-        note="The editor's first paragraph.\n\nAnd a second one.",
-    )
-
-
 def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
     local = story.published.astimezone(zone)
     return {
@@ -578,109 +533,6 @@ def _joins_previous(character: str) -> bool:
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Listed:
-    """One edition as the archive lists it, read back from its ``edition.json``."""
-
-    edition: str
-    title: str
-    generated_at: datetime
-    stories: int
-    headlines: tuple[str, ...]
-
-
-def edition_listing(folder: Path) -> list[Listed]:
-    """The editions written under a briefing's folder, newest first."""
-    found = []
-    for path in folder.glob("*/edition.json"):
-        if path.parent.name.startswith("."):
-            continue  # a staging folder, or one a crashed run left behind
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-            found.append(
-                Listed(
-                    edition=document["edition"],
-                    title=document["title"],
-                    generated_at=datetime.fromisoformat(document["generated_at"]),
-                    stories=len(document["stories"]),
-                    headlines=tuple(s["title"] for s in document["stories"][:3]),
-                )
-            )
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # a folder someone else put there: not ours to list
-    return sorted(found, key=lambda e: (e.generated_at, e.edition), reverse=True)
-
-
-def archive(
-    briefing: Briefing,
-    editions: list[Listed],
-    *,
-    env: jinja2.Environment,
-    base_url: str,
-    timezone: str,
-) -> dict[str, str]:
-    """A briefing's ``index.html`` (its editions, newest first) and ``feed.xml`` (Atom)."""
-    zone = ZoneInfo(timezone)
-    items = [
-        {
-            "edition": e,
-            "url": f"{e.edition}/index.html",
-            "date_label": f"{e.generated_at.astimezone(zone):%A %d %B %Y, %H:%M}",
-        }
-        for e in editions
-    ]
-    page = _template(env, "archive.html", {"briefing": briefing, "editions": items})
-    return {"index.html": page, "feed.xml": _atom(briefing, editions, base_url)}
-
-
-def catalogue(
-    briefings: Sequence[Briefing],
-    listings: Mapping[str, list[Listed]],
-    *,
-    env: jinja2.Environment,
-    timezone: str,
-) -> str:
-    """The output folder's ``index.html``: every briefing and its latest edition."""
-    zone = ZoneInfo(timezone)
-    rows: list[dict[str, Any]] = []
-    for briefing in briefings:
-        listed = listings.get(briefing.id) or []
-        latest = listed[0] if listed else None
-        label = f"{latest.generated_at.astimezone(zone):%d %B %Y, %H:%M}" if latest else ""
-        rows.append(
-            {"briefing": briefing, "latest": latest, "count": len(listed), "date_label": label}
-        )
-    return _template(env, "catalogue.html", {"rows": rows})
-
-
-def _atom(briefing: Briefing, editions: list[Listed], base_url: str) -> str:
-    """The Atom feed written as ``<briefing>/feed.xml``. Without a base URL its links are
-    relative to that place: an edition is ``<edition>/index.html`` beside it."""
-    feed = FeedGenerator()
-    home = f"{base_url}/{briefing.id}/" if base_url else ""
-    feed.id(home if base_url else f"tag:briefings,2026:{briefing.id}")
-    feed.title(plain(briefing.title))
-    feed.subtitle(plain(briefing.description or briefing.title))
-    feed.author({"name": plain(briefing.title)})  # RFC 4287: a feed has an author
-    feed.link(href=home or "index.html", rel="alternate")
-    if base_url:
-        feed.link(href=f"{home}feed.xml", rel="self")
-    feed.language("en")
-    for listed in reversed(editions[:50]):  # feedgen puts the last added first
-        entry = feed.add_entry()
-        url = f"{home}{listed.edition}/index.html"
-        entry.id(url if base_url else f"tag:briefings,2026:{briefing.id}/{listed.edition}")
-        entry.title(plain(f"{briefing.title} · {listed.edition}"))
-        entry.link(href=url)
-        entry.published(listed.generated_at)
-        entry.updated(listed.generated_at)
-        entry.summary(plain(" · ".join(listed.headlines)) or "No stories.")
-    if not editions:
-        feed.updated(datetime.now(UTC))
-    atom: bytes = feed.atom_str(pretty=True)
-    return atom.decode("utf-8")
 
 
 def is_whole(document: Any) -> bool:
