@@ -15,41 +15,17 @@ file by file.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import css_inline
-import jinja2
-from mjml import mjml2html
-
 from ..config import Briefing, Theme
-from ..errors import RenderError
 from ..model import Edition, Source, Story, TopicMatch
-from ..text import mime_body, safe_href
-from .templates import _template, plain
-
-PUBLIC_FILES = ("index.html", "email.html", "email.txt", "edition.json")
-PRIVATE_FILES = ("index.pro.html", "email.pro.html", "email.pro.txt", "edition.json")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Rendered:
-    """The files of one edition, as text, keyed by file name: ``public`` for the output
-    folder (:data:`PUBLIC_FILES`), ``private`` for the private one (:data:`PRIVATE_FILES`)."""
-
-    public: dict[str, str]
-    private: dict[str, str]
-
-    @property
-    def files(self) -> dict[str, str]:
-        """Every rendering by file name; ``edition.json`` is the whole one."""
-        return {**self.public, **self.private}
+from ..text import safe_href
+from .templates import plain
 
 
 def right_to_left(text: str) -> bool:
@@ -69,11 +45,6 @@ PREFERENCES_LINK = "https://preferences.invalid/__preferences__"
 VIEW_LINK = "https://view.invalid/__view__"
 """Placeholders in every email, replaced by each subscriber's own signed links when sent
 (the view link, to the PRO web edition, only in the PRO rendering)."""
-EMAIL_LIMIT = 100_000
-"""Bytes the two bodies of a message may take as sent (:func:`sent_size`). Gmail clips a
-message over 102 KB (104,448 bytes); the rest is room for headers, MIME boundaries and
-each subscriber's own links."""
-TIERS = ("free", "pro")
 MINUTE_MOST = 8
 """A minute edition shows at most this many headlines: readable in sixty seconds."""
 
@@ -184,94 +155,6 @@ def context(
     }
 
 
-def render(
-    edition: Edition, *, env: jinja2.Environment, timezone: str, layout: Layout = Layout()
-) -> Rendered:
-    """Every file of the edition: web page, email and text, free (public) and PRO (private),
-    and its ``edition.json``, public (PRO stories as teasers) and whole (private)."""
-    files: dict[str, dict[str, str]] = {}
-    for tier in TIERS:
-        suffix = "" if tier == "free" else ".pro"
-        values = context(edition, timezone=timezone, layout=layout, tier=tier)
-        made = files[tier] = {f"index{suffix}.html": _template(env, "web.html", values)}
-        html, text = _email(edition, env, timezone, layout, tier, values)
-        made[f"email{suffix}.html"], made[f"email{suffix}.txt"] = html, text
-    files["free"]["edition.json"] = edition_json(edition, layout=layout)
-    files["pro"]["edition.json"] = edition_json(edition)
-    return Rendered(public=files["free"], private=files["pro"])
-
-
-def _email(
-    edition: Edition,
-    env: jinja2.Environment,
-    timezone: str,
-    layout: Layout,
-    tier: str,
-    values: dict[str, Any],
-) -> tuple[str, str]:
-    """The email's HTML and text, with stories dropped from the end of both until they take
-    at most :data:`EMAIL_LIMIT` bytes as sent."""
-
-    def made(values: dict[str, Any]) -> tuple[str, str]:
-        return _compile(_template(env, "email.mjml", values)), _template(env, "email.txt", values)
-
-    html, text = made(values)
-    if sent_size(html, text) <= EMAIL_LIMIT:
-        return html, text
-    low, high = 1, len(edition.stories) - 1
-    best: tuple[str, str] | None = None
-    while low <= high:  # the most stories that fit
-        middle = (low + high) // 2
-        trimmed = context(edition, timezone=timezone, layout=layout, tier=tier, shown=middle)
-        candidate = made(trimmed)
-        if sent_size(*candidate) <= EMAIL_LIMIT:
-            best, low = candidate, middle + 1
-        else:
-            high = middle - 1
-    if best is None:
-        raise RenderError(
-            f"{edition.briefing}: even one story makes an email over "
-            f"{EMAIL_LIMIT:,} bytes as sent; check the email templates"
-        )
-    return best
-
-
-def sent_size(*bodies: str) -> int:
-    """Bytes ``bodies`` take in a message as ``deliver`` encodes them (:func:`mime_body`:
-    quoted-printable or base64, CRLF line ends). It is what Gmail measures: 99.4 KB of
-    HTML is 106.7 KB as quoted-printable."""
-    return sum(len(mime_body(body)[1]) for body in bodies)
-
-
-_INLINE_STYLE = re.compile(
-    r"""<mj-style\b[^>]*\binline\s*=\s*["']inline["'][^>]*>(.*?)</mj-style>""", re.S
-)
-
-
-def _compile(mjml_source: str) -> str:
-    """MJML → HTML, with the rules of ``<mj-style inline="inline">`` inlined, as MJML does.
-
-    Only those: inlining the rest as well put MJML's reset (``table, td {…}``) on every cell
-    again, a sixth of a long email; it stays in the ``<head>``, as do the dark-mode rules.
-    """
-    inline_css = "\n".join(_INLINE_STYLE.findall(mjml_source))
-    try:
-        compiled = mjml2html(_INLINE_STYLE.sub("", mjml_source))
-    except Exception as exc:  # mjml-python raises a bare exception type
-        raise RenderError(f"email.mjml: MJML did not compile: {exc}") from None
-    html = compiled if isinstance(compiled, str) else str(compiled.html)
-    # A stylesheet linked from the template (``mj-font``) is the mail client's to load:
-    # rendering reaches no network, and the link stays.
-    inliner = css_inline.CSSInliner(
-        inline_style_tags=False,
-        keep_style_tags=True,
-        keep_link_tags=True,
-        load_remote_stylesheets=False,
-        extra_css=inline_css or None,
-    )
-    return str(inliner.inline(html))
-
-
 def _sections(stories: list[dict[str, Any]], layout: Layout, tier: str) -> list[dict[str, Any]]:
     """Stories grouped under the first of their topics that the layout orders."""
     order = list(layout.topics)
@@ -375,64 +258,6 @@ def _archive_url(edition: Edition, base_url: str) -> str:
     return f"{base_url}/{edition.briefing}/index.html" if base_url else "../index.html"
 
 
-def edition_json(edition: Edition, *, layout: Layout | None = None) -> str:
-    """The ``edition.json`` contract (``docs/edition-json.md``).
-
-    With a ``layout``, the public document, for free readers: each PRO story
-    (:func:`is_pro`) keeps its headline, outlet and times, but its summary is its
-    :func:`teaser`, and its other sources, image and matches are left out, as in the
-    free rendering. Without one, the whole document (``"tier": "pro"``), kept private.
-    """
-    public = layout is not None
-    document = {
-        "tier": "free" if public else "pro",
-        "briefing": edition.briefing,
-        "title": edition.title,
-        "edition": edition.edition,
-        "generated_at": _iso(edition.generated_at),
-        "description": edition.description,
-        "note": edition.note,
-        "stories": [
-            _story_json(story, pro=layout is not None and is_pro(story, layout), public=public)
-            for story in edition.stories
-        ],
-    }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-
-
-def _lead_source(story: Story) -> tuple[Source, ...]:
-    """The source whose link is the story's own (the lead comes first)."""
-    return tuple(s for s in story.sources if s.url == story.url)[:1] or story.sources[:1]
-
-
-def _story_json(story: Story, *, pro: bool, public: bool) -> dict[str, Any]:
-    """One story of ``edition.json``; a PRO story of the public document as its teaser."""
-    withheld = public and pro
-    return {
-        "id": story.id,
-        "title": story.title,
-        "url": story.url,
-        "summary": teaser(story.summary) if withheld else story.summary,
-        "topics": list(story.topics),
-        "published": _iso(story.published),
-        "sources": [
-            {"feed": s.feed, "title": s.title, "url": s.url}
-            for s in (_lead_source(story) if withheld else story.sources)
-        ],
-        "image": "" if withheld else story.image,
-        "partial": story.partial,
-        "update": story.update,
-        "locked": withheld,
-        "matches": []
-        if withheld
-        else [
-            {"topic": m.topic, "term": m.term, "field": m.field, "weight": m.weight}
-            | ({"source": m.source} if m.source else {})
-            for m in story.matches
-        ],
-    }
-
-
 def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
     local = story.published.astimezone(zone)
     return {
@@ -528,63 +353,4 @@ def _joins_previous(character: str) -> bool:
         unicodedata.category(character) in ("Mn", "Mc", "Me")
         or character in "\u200c\u200d"
         or "\ufe00" <= character <= "\ufe0f"
-    )
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
-
-
-def is_whole(document: Any) -> bool:
-    """Whether a decoded ``edition.json`` holds every story in full: the private one
-    (``"tier": "pro"``), or one written before there was a public one (no ``tier``)."""
-    return isinstance(document, dict) and document.get("tier", "pro") != "free"
-
-
-def edition_from_json(text: str) -> Edition:
-    """An :class:`Edition` read back from its ``edition.json`` (to send, or render again)."""
-    document = json.loads(text)
-    stories = []
-    for item in document["stories"]:
-        matches = tuple(
-            TopicMatch(
-                topic=m["topic"],
-                term=m["term"],
-                field=m["field"],
-                weight=float(m["weight"]),
-                source=m.get("source", ""),
-            )
-            for m in item.get("matches", [])
-        )
-        totals: dict[str, float] = {}
-        for match in matches:
-            totals[match.topic] = totals.get(match.topic, 0.0) + match.weight
-        sources = tuple(
-            Source(feed=s["feed"], title=s["title"], url=s["url"]) for s in item["sources"]
-        )
-        stories.append(
-            Story(
-                id=item["id"],
-                title=item["title"],
-                url=item["url"],
-                summary=item["summary"],
-                published=datetime.fromisoformat(item["published"]),
-                topics=tuple(item["topics"]),
-                scores=tuple(sorted(totals.items(), key=lambda kv: -kv[1])),
-                matches=matches,
-                sources=sources,
-                member_urls=tuple(s.url for s in sources),
-                image=item.get("image", ""),
-                partial=bool(item.get("partial")),
-                update=bool(item.get("update")),
-            )
-        )
-    return Edition(
-        briefing=document["briefing"],
-        title=document["title"],
-        description=document.get("description", ""),
-        edition=document["edition"],
-        generated_at=datetime.fromisoformat(document["generated_at"]),
-        stories=tuple(stories),
-        note=document.get("note", ""),
     )
