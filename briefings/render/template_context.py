@@ -1,17 +1,8 @@
-"""An :class:`Edition` → web page, email and plain text, plus ``edition.json``.
-
-Each edition is rendered twice, for free and for PRO readers, and its files fall in two
-sets: the public ones (free renderings, and an ``edition.json`` whose PRO stories are
-teasers), which may be served to anyone, and the private ones (PRO renderings, and the
-whole ``edition.json`` that sending and the desk read back).
-
-Jinja2 with autoescape and ``StrictUndefined``; every value a template prints
-loses its control characters first, and every link to an article must be
-http(s) (the stages upstream ensure both; this is the second lock). The email is MJML compiled by
-mjml-python, then its CSS is inlined (css-inline) for clients that drop
-``<style>``. Templates in ``settings.templates`` override the built-in theme
-file by file.
-"""
+"""What every template receives (documented in ``docs/templates.md``): the :class:`Layout`
+a briefing's configuration gives its editions, and :func:`context`, with its stories and
+sections; whether a story is PRO material (:func:`is_pro`) and the :func:`teaser` a free
+reader sees of it; which headlines read right to left (:func:`right_to_left`); and the
+accent made readable on the dark page (:func:`readable_on`)."""
 
 from __future__ import annotations
 
@@ -26,19 +17,6 @@ from ..config import Briefing, Theme
 from ..model import Edition, Source, Story, TopicMatch
 from ..text import safe_href
 from .templates import plain
-
-
-def right_to_left(text: str) -> bool:
-    """Whether ``text``'s first strong character is right-to-left, as ``dir="auto"`` decides:
-    a Hebrew word inside an English headline leaves it left-to-right."""
-    for character in text:
-        kind = unicodedata.bidirectional(character)
-        if kind == "L":
-            return False
-        if kind in ("R", "AL"):
-            return True
-    return False
-
 
 UNSUBSCRIBE_LINK = "https://unsubscribe.invalid/__unsubscribe__"
 PREFERENCES_LINK = "https://preferences.invalid/__preferences__"
@@ -89,6 +67,16 @@ class Layout:
             topic_titles=topic_titles,
             base_url=base_url,
         )
+
+
+def is_pro(story: Story, layout: Layout) -> bool:
+    """Whether ``story`` is PRO material, a teaser for free readers: every story of a PRO
+    briefing, and a story of a PRO section, the first of its topics in the layout's order
+    being one of ``pro_sections`` (as :func:`_sections` places it)."""
+    if layout.tier == "pro":
+        return True
+    home = next((topic for topic in layout.topics if topic in story.topics), None)
+    return home is not None and home in layout.pro_sections
 
 
 def context(
@@ -155,109 +143,6 @@ def context(
     }
 
 
-def _sections(stories: list[dict[str, Any]], layout: Layout, tier: str) -> list[dict[str, Any]]:
-    """Stories grouped under the first of their topics that the layout orders."""
-    order = list(layout.topics)
-    for item in stories:
-        for topic in item["topics"]:
-            if topic not in order and not layout.topics:
-                order.append(topic)
-    grouped: dict[str, list[dict[str, Any]]] = {topic: [] for topic in order}
-    other: list[dict[str, Any]] = []
-    for item in stories:
-        home = next((t for t in order if t in item["topics"]), None)
-        (grouped[home] if home else other).append(item)
-    sections = [
-        {
-            "id": topic,
-            "title": layout.topic_titles.get(topic, topic.replace("-", " ").title()),
-            "pro": topic in layout.pro_sections,
-            "locked": topic in layout.pro_sections and tier == "free",
-            "stories": items,
-        }
-        for topic, items in grouped.items()
-        if items
-    ]
-    if other:
-        sections.append(
-            {
-                "id": "other",
-                "title": "Also in the news",
-                "pro": False,
-                "locked": False,
-                "stories": other,
-            }
-        )
-    return sections
-
-
-DARK_PAPER = "#12181f"
-"""The page colour of the built-in theme in dark mode."""
-
-
-def readable_on(colour: str, background: str, ratio: float = 4.5) -> str:
-    """``colour`` (``#rgb`` or ``#rrggbb``), mixed with white or black in steps of 5 % until
-    text in it has at least ``ratio`` (WCAG 2 contrast) on ``background``.
-
-    A briefing's accent is chosen for a white page: the default #0b5a8a has 2.4:1 on the
-    dark page, and needs lightening to be read there.
-    """
-    mix_with = (255, 255, 255) if _luminance(_rgb(background)) < 0.18 else (0, 0, 0)
-    start, back = _rgb(colour), _luminance(_rgb(background))
-    for step in range(21):
-        mixed = tuple(round(c + (m - c) * step / 20) for c, m in zip(start, mix_with, strict=True))
-        light, dark = sorted((_luminance(mixed), back), reverse=True)
-        if (light + 0.05) / (dark + 0.05) >= ratio:
-            return "#" + "".join(f"{c:02x}" for c in mixed)
-    return "#" + "".join(f"{c:02x}" for c in mix_with)
-
-
-def _rgb(colour: str) -> tuple[int, ...]:
-    digits = colour.lstrip("#")
-    if len(digits) == 3:
-        digits = "".join(d * 2 for d in digits)
-    return tuple(int(digits[n : n + 2], 16) for n in (0, 2, 4))
-
-
-def _luminance(rgb: Sequence[int]) -> float:
-    """WCAG 2 relative luminance."""
-    linear = [
-        v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in (c / 255 for c in rgb)
-    ]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
-
-
-def _paragraphs(text: str) -> str:
-    """``text`` with its paragraphs split by exactly one blank line, each without spaces at
-    its ends: an editor's note with three blank lines in a row made an empty paragraph."""
-    return "\n\n".join(
-        part.strip() for part in _PARAGRAPH_BREAK.split(text.strip()) if part.strip()
-    )
-
-
-def is_pro(story: Story, layout: Layout) -> bool:
-    """Whether ``story`` is PRO material, a teaser for free readers: every story of a PRO
-    briefing, and a story of a PRO section, the first of its topics in the layout's order
-    being one of ``pro_sections`` (as :func:`_sections` places it)."""
-    if layout.tier == "pro":
-        return True
-    home = next((topic for topic in layout.topics if topic in story.topics), None)
-    return home is not None and home in layout.pro_sections
-
-
-def _edition_url(edition: Edition, base_url: str) -> str:
-    if base_url:
-        return f"{base_url}/{edition.briefing}/{edition.edition}/index.html"
-    return "index.html"
-
-
-def _archive_url(edition: Edition, base_url: str) -> str:
-    return f"{base_url}/{edition.briefing}/index.html" if base_url else "../index.html"
-
-
 def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
     local = story.published.astimezone(zone)
     return {
@@ -301,6 +186,111 @@ def _other_outlets(sources: Sequence[Source]) -> list[Source]:
             if number:
                 others.append(replace(source, url=safe_href(source.url)))
     return others
+
+
+def _sections(stories: list[dict[str, Any]], layout: Layout, tier: str) -> list[dict[str, Any]]:
+    """Stories grouped under the first of their topics that the layout orders."""
+    order = list(layout.topics)
+    for item in stories:
+        for topic in item["topics"]:
+            if topic not in order and not layout.topics:
+                order.append(topic)
+    grouped: dict[str, list[dict[str, Any]]] = {topic: [] for topic in order}
+    other: list[dict[str, Any]] = []
+    for item in stories:
+        home = next((t for t in order if t in item["topics"]), None)
+        (grouped[home] if home else other).append(item)
+    sections = [
+        {
+            "id": topic,
+            "title": layout.topic_titles.get(topic, topic.replace("-", " ").title()),
+            "pro": topic in layout.pro_sections,
+            "locked": topic in layout.pro_sections and tier == "free",
+            "stories": items,
+        }
+        for topic, items in grouped.items()
+        if items
+    ]
+    if other:
+        sections.append(
+            {
+                "id": "other",
+                "title": "Also in the news",
+                "pro": False,
+                "locked": False,
+                "stories": other,
+            }
+        )
+    return sections
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
+
+
+def _paragraphs(text: str) -> str:
+    """``text`` with its paragraphs split by exactly one blank line, each without spaces at
+    its ends: an editor's note with three blank lines in a row made an empty paragraph."""
+    return "\n\n".join(
+        part.strip() for part in _PARAGRAPH_BREAK.split(text.strip()) if part.strip()
+    )
+
+
+def _edition_url(edition: Edition, base_url: str) -> str:
+    if base_url:
+        return f"{base_url}/{edition.briefing}/{edition.edition}/index.html"
+    return "index.html"
+
+
+def _archive_url(edition: Edition, base_url: str) -> str:
+    return f"{base_url}/{edition.briefing}/index.html" if base_url else "../index.html"
+
+
+def right_to_left(text: str) -> bool:
+    """Whether ``text``'s first strong character is right-to-left, as ``dir="auto"`` decides:
+    a Hebrew word inside an English headline leaves it left-to-right."""
+    for character in text:
+        kind = unicodedata.bidirectional(character)
+        if kind == "L":
+            return False
+        if kind in ("R", "AL"):
+            return True
+    return False
+
+
+DARK_PAPER = "#12181f"
+"""The page colour of the built-in theme in dark mode."""
+
+
+def readable_on(colour: str, background: str, ratio: float = 4.5) -> str:
+    """``colour`` (``#rgb`` or ``#rrggbb``), mixed with white or black in steps of 5 % until
+    text in it has at least ``ratio`` (WCAG 2 contrast) on ``background``.
+
+    A briefing's accent is chosen for a white page: the default #0b5a8a has 2.4:1 on the
+    dark page, and needs lightening to be read there.
+    """
+    mix_with = (255, 255, 255) if _luminance(_rgb(background)) < 0.18 else (0, 0, 0)
+    start, back = _rgb(colour), _luminance(_rgb(background))
+    for step in range(21):
+        mixed = tuple(round(c + (m - c) * step / 20) for c, m in zip(start, mix_with, strict=True))
+        light, dark = sorted((_luminance(mixed), back), reverse=True)
+        if (light + 0.05) / (dark + 0.05) >= ratio:
+            return "#" + "".join(f"{c:02x}" for c in mixed)
+    return "#" + "".join(f"{c:02x}" for c in mix_with)
+
+
+def _rgb(colour: str) -> tuple[int, ...]:
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+    return tuple(int(digits[n : n + 2], 16) for n in (0, 2, 4))
+
+
+def _luminance(rgb: Sequence[int]) -> float:
+    """WCAG 2 relative luminance."""
+    linear = [
+        v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in (c / 255 for c in rgb)
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
 TEASER_WORDS = 25
