@@ -12,7 +12,14 @@ mjml-python, then its CSS is inlined (css-inline) for clients that drop
 ``<style>``. Templates in ``settings.templates`` override the built-in theme
 file by file.
 
-The code lives in :mod:`.template_context` for now; every name stays importable from here.
+:mod:`.files` makes every file of an edition (:func:`render`, :class:`Rendered`);
+:mod:`.templates` holds the Jinja2 environment, loading and one-line template errors;
+:mod:`.template_context` what every template receives (:class:`Layout`, :func:`context`,
+teasers of PRO stories, right-to-left headlines, contrast); :mod:`.email` compiles the MJML
+email and keeps it under :data:`EMAIL_LIMIT`; :mod:`.editions_json` writes ``edition.json``
+and reads it back; :mod:`.listings` makes the archive, the Atom feed and the catalogue;
+:mod:`.specimens` the made-up edition that ``check`` renders. Every name stays importable
+from here.
 """
 
 from ..errors import RenderError as RenderError
