@@ -98,6 +98,19 @@ def many_items(count: int = 20_000) -> bytes:
     ).encode()
 
 
+def deep_nesting(depth: int = 200_000) -> bytes:
+    """A feed of one item whose HTML nests ``depth`` block elements (2.6 MB): what an HTML
+    parser reads in time growing with the square of the depth."""
+    paragraph = "<p>Traders in Gyumri quoted the border talks at length, word for word.</p>"
+    markup = "<blockquote><div>" * (depth // 2) + paragraph * 10  # no teaser: no page
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Deep</title><link>/</link>'
+        "<description>d</description><item><title>Deeply nested quotes</title>"
+        "<link>/deep/1</link><guid>deep-1</guid><pubDate>@RECENT@</pubDate>"
+        f"<description><![CDATA[{markup}]]></description></item></channel></rss>"
+    ).encode()
+
+
 class HostileHandler(BaseHTTPRequestHandler):
     """Serves the corpus; the behaviours of cases with ``serve`` are written out here."""
 
@@ -143,6 +156,9 @@ class HostileHandler(BaseHTTPRequestHandler):
             self._send(302, b"", {"Location": self.path})
         elif serve == "many-items":
             self._send(200, self.site.many, {"Content-Type": "application/rss+xml"})
+        elif serve == "deep-nesting":
+            body = deep_nesting().replace(b"@RECENT@", self.site.recent.encode())
+            self._send(200, body, {"Content-Type": "application/rss+xml"})
         else:
             raise AssertionError(f"unknown behaviour {serve!r}")
 
