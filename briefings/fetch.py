@@ -11,8 +11,9 @@ more than that is ever held in memory.
 
 Article links come from feeds, so they are untrusted: a request made with
 ``allow_private=False`` refuses any hop (the first URL and every redirect)
-whose host resolves to a private, loopback, link-local or otherwise special
-address.
+whose host resolves to an address that is not public: private, loopback,
+link-local, shared (100.64.0.0/10) or otherwise special, also when wrapped in
+an IPv6 one.
 """
 
 from __future__ import annotations
@@ -593,7 +594,27 @@ def _check_address(url: str) -> None:
             )
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_PROTOCOL_ASSIGNMENTS = ipaddress.IPv4Network("192.0.0.0/24")
+"""IANA's, not reachable on the internet; Oracle Cloud's old metadata address is in it."""
+
+
 def _special(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """What kind of address a link from a feed may not reach; "" for a public one.
+
+    An IPv6 address that carries an IPv4 one (mapped, 6to4, NAT64) is judged by the IPv4
+    one, so ``[2002:a9fe:a9fe::]`` is 169.254.169.254 and a DNS64 network's addresses of
+    public sites stay public. Anything else not globally reachable (100.64.0.0/10, where
+    Alibaba Cloud answers metadata requests) is refused too.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+        if embedded is not None:
+            return _special(embedded)
+        if address.is_site_local:
+            return "non-public"
     if address.is_loopback:
         return "loopback"
     if address.is_link_local:
@@ -602,6 +623,8 @@ def _special(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
         return "private"
     if address.is_multicast or address.is_reserved or address.is_unspecified:
         return "reserved"
+    if not address.is_global or address in _PROTOCOL_ASSIGNMENTS:
+        return "non-public"
     return ""
 
 
