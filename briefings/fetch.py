@@ -9,11 +9,11 @@ Bodies are counted as they unpack: a gzip bomb (a few megabytes on the wire,
 gigabytes unpacked) is refused once ``max_bytes`` have come out of it, and no
 more than that is ever held in memory.
 
-Article links come from feeds, so they are untrusted: a request made with
-``allow_private=False`` refuses any hop (the first URL and every redirect)
-whose host resolves to an address that is not public: private, loopback,
-link-local, shared (100.64.0.0/10) or otherwise special, also when wrapped in
-an IPv6 one.
+A feed's redirects and its article links are untrusted: a request made with
+``allow_private=False`` refuses any hop (the first URL and every redirect), off
+its ``trusted_host``, whose host resolves to an address that is not public:
+private, loopback, link-local, shared (100.64.0.0/10) or otherwise special,
+also when wrapped in an IPv6 one.
 """
 
 from __future__ import annotations
@@ -87,9 +87,9 @@ class Request:
     url: str
     state: FeedState | None = None
     allow_private: bool = True
-    """False for untrusted links: refuse private, loopback and link-local addresses."""
+    """False for a feed and its links: refuse every address that is not public."""
     trusted_host: str | None = None
-    """A host exempt from that refusal: the feed's own, for its article links."""
+    """A host exempt from that refusal: the feed's own."""
 
 
 class Refused(Exception):
@@ -589,8 +589,9 @@ def _check_address(url: str) -> None:
         kind = _special(address)
         if kind:
             raise Refused(
-                f"refused: {host} is a {kind} address ({address}); links from feeds may reach "
-                "it only on the feed's own host, or with settings.allow_private_networks = true"
+                f"refused: {host} is a {kind} address ({address}); a feed and its links may "
+                "reach one only on the feed's own host, or with "
+                "settings.allow_private_networks = true"
             )
 
 
