@@ -16,10 +16,21 @@ from urllib.parse import urlsplit
 
 from .errors import BriefingsError
 from .model import Article, Entry, Page, TextSource
-from .text import fold, head_tags, html_to_text, one_line, printable, same_site, web_link
+from .text import (
+    clipped,
+    fold,
+    head_tags,
+    html_to_text,
+    one_line,
+    printable,
+    same_site,
+    web_link,
+)
 
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)]))\s+(?=[A-Z0-9\"“‘(«])")
 PAYWALL_WORDS = 250
+SUMMARY_CHARACTERS = 900
+"""The longest summary: 60 words are some 400 characters, but one word can be a megabyte."""
 _WORD_COUNT = re.compile(r'"wordCount"\s*:\s*"?(\d+)')
 _PAYWALL = re.compile(
     r'"isAccessibleForFree"\s*:\s*"?false|content_tier"\s+content="(?:locked|metered)"'
@@ -318,7 +329,12 @@ def best_article(entry: Entry, page: Page | None, *, article_id: str) -> Article
 
 def lead_summary(text: str, words: int = 60) -> str:
     """The first sentences of ``text`` up to about ``words`` words, cut at a sentence end,
-    without the boilerplate around articles (sign-up boxes, photo credits, bylines)."""
+    without the boilerplate around articles (sign-up boxes, photo credits, bylines), and
+    at most :data:`SUMMARY_CHARACTERS` long, whatever its words."""
+    return clipped(_lead(text, words), SUMMARY_CHARACTERS)
+
+
+def _lead(text: str, words: int) -> str:
     # Only the start matters: paragraphs are cleaned until three times ``words`` words, so
     # that a sentence cut at that point is too long to be kept either way.
     lead: list[str] = []

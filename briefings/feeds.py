@@ -24,10 +24,12 @@ import feedparser
 from . import dates
 from .errors import FeedParseError
 from .model import Entry
-from .text import head_tags, html_to_text, one_line, web_link
+from .text import clipped, head_tags, html_to_text, one_line, web_link
 
 dates.register()
 FUTURE_SLACK = timedelta(minutes=10)
+TITLE_CHARACTERS = 300
+"""The longest headline; a longer title is cut at a word, and ends with " …"."""
 # A numeric character reference to a surrogate or past U+10FFFF makes feedparser raise
 # instead of recovering, losing the whole feed for one bad character.
 _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
@@ -213,8 +215,9 @@ def _entry(
         guid=guid,
         url=link or linkless,
         canonical_url=canonical(link) if link else linkless,
-        title=title or _first_words(summary or content),
-        summary=summary,
+        title=clipped(title, TITLE_CHARACTERS) or _first_words(summary or content),
+        # a whole post given as the title (bridges from Telegram or X) is the text too
+        summary=summary or (title if len(title) > TITLE_CHARACTERS and not content else ""),
         content=content,
         author=one_line(str(item.get("author") or "")),
         published=published or seen_at,

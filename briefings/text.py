@@ -199,6 +199,17 @@ def one_line(text: str) -> str:
     return " ".join(printable(text).split())
 
 
+def clipped(text: str, limit: int) -> str:
+    """``text`` if it is at most ``limit`` characters; else cut there, at a space when one
+    keeps at least half of it, and ended with `` …``."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit + 1)
+    if cut < limit // 2:
+        cut = limit
+    return text[:cut].rstrip() + " …"
+
+
 def fold(text: str) -> str:
     """Folded words joined and framed by single spaces: ``' erdogan in ankara '``.
 

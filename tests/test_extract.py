@@ -107,6 +107,24 @@ def test_lead_summary_skips_boilerplate_and_cuts_at_a_sentence() -> None:
     assert extract.lead_summary(endless).endswith("word …")  # no sentence end: cut at a word
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Georgia " + "B" * 5_000 + " and the border talks went on.",
+        "<x>" * 200_000,  # unknown markup read as text: one "word" of 600,000 characters
+        "Kutaisi " * 3 + "-" * 100_000,
+    ],
+    ids=["long-word", "no-space-at-all", "rule-of-dashes"],
+)
+def test_a_summary_of_endless_words_is_cut_to_a_summary_s_length(text: str) -> None:
+    # Words were counted, not characters: one word of 600,000 characters was a summary of
+    # one word, and the whole of it went into the web page and edition.json.
+    summary = extract.lead_summary(text)
+    assert 0 < len(summary) <= extract.SUMMARY_CHARACTERS + 2
+    assert summary.endswith(" …")
+    assert text.startswith(summary[:-2])
+
+
 def test_a_paywalled_page_falls_back_to_the_feed_text(server: LocalServer, tmp_path: Path) -> None:
     head = (
         '<script type="application/ld+json">{"@type": "NewsArticle", '

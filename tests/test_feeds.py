@@ -481,3 +481,16 @@ def test_deeply_nested_feed_html_is_read_in_linear_time(markup: str) -> None:
     text = feeds.html_to_text(markup)
     assert time.monotonic() - started < 3
     assert text.startswith("Deep text") and "<" not in text
+
+
+def test_a_title_that_is_a_whole_post_is_cut_to_a_headline_s_length() -> None:
+    # Bridges from Telegram or X put the whole post in <title>; 3,000 characters of bold
+    # 23-pixel type filled the reader's screen before the first summary.
+    post = "Yerevan officials said the border talks would resume next week. " * 50
+    [entry] = rss(f"<item><title>{post}</title><link>/a</link><description>d</description></item>")
+    assert len(entry.title) <= feeds.TITLE_CHARACTERS + 2
+    assert entry.title.endswith(" …") and post.startswith(entry.title[:-2])
+    [short] = rss("<item><title>Baku talks resume</title><link>/b</link></item>")
+    assert short.title == "Baku talks resume"
+    [bare] = rss(f"<item><title>{post}</title><link>/c</link></item>")
+    assert bare.summary == post.strip()  # the post is the text when there is no other
