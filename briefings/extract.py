@@ -56,6 +56,17 @@ _CONSENT = re.compile(
     r"\b(?:accept|agree|consent|reject|manage (?:your )?(?:preferences|options|settings))",
     re.IGNORECASE,
 )
+# A page that asks the reader to sign in or register instead of showing the article: as
+# short, asking for a login and speaking of the reader's account ("Already a subscriber?
+# Log in", "Create a free account to keep reading").
+_SIGN_IN = re.compile(r"\b(?:sign(?:ing)? ?in|log(?:ging)? ?in|register|subscribe)\b", re.I)
+_ACCOUNT = re.compile(
+    r"\b(?:(?:forgot|reset|enter|your|and) (?:your )?password"
+    r"|(?:create|have|open) (?:a |an |your )?(?:free )?account"
+    r"|already (?:a |an )?(?:subscriber|member|registered)|to (?:continue|keep) reading"
+    r"|registered (?:readers|users|members))\b",
+    re.IGNORECASE,
+)
 _LANG = re.compile(r"<html[^>]*\blang=[\"']?([A-Za-z]{2,3}(?:-[A-Za-z]{2,4})?)", re.IGNORECASE)
 _CREDIT = re.compile(r"\((?:photo|image|picture)s?\b[^)]*\)", re.IGNORECASE)
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}(?:\([A-Za-z ]+\))?\s*[-–—]\s+")
@@ -152,6 +163,8 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
         raise ExtractionFailed(f"{url}: no article text found on the page")
     if _consent_wall(text):
         raise ExtractionFailed(f"{url}: a cookie or consent wall, not the article")
+    if _sign_in_wall(text):
+        raise ExtractionFailed(f"{url}: a sign-in wall, not the article")
     head = body[:300_000].decode("utf-8", "replace")
     promised = _WORD_COUNT.search(head)
     title = _text(document, "title")
@@ -222,6 +235,14 @@ def _consent_wall(text: str) -> bool:
     if len(text.split()) > _CONSENT_WORDS:
         return False
     return bool(_COOKIES.search(text) and _CONSENT.search(text))
+
+
+def _sign_in_wall(text: str) -> bool:
+    """True when ``text`` is a short request to sign in or register rather than an article
+    ("Forgot your password? Reset it here." became a story's summary)."""
+    if len(text.split()) > _CONSENT_WORDS:
+        return False
+    return bool(_SIGN_IN.search(text) and _ACCOUNT.search(text))
 
 
 def _html_language(head: str) -> str:

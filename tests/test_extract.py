@@ -360,10 +360,28 @@ CONSENT_WALLS = [
 ]
 
 
-@pytest.mark.parametrize("wall", CONSENT_WALLS)
-def test_a_cookie_wall_is_no_article(server: LocalServer, tmp_path: Path, wall: str) -> None:
-    # Sites in the EU answer a crawler with a consent page; its text was longer than the
-    # feed's teaser, so readers got "We and our partners use cookies…" as the summary.
+SIGN_IN_WALLS = [
+    "<form action='/login'><h1>Sign in to continue reading</h1><p>Subscribe for unlimited"
+    " access to our journalism. Already a subscriber? Log in with your email and password"
+    " below.</p><input name=email><input type=password name=pw><button>Log in</button>"
+    "<p>Forgot your password? Reset it here. By logging in you agree to our terms of"
+    " service and privacy policy.</p></form>",
+    "<div class='register'><h2>This article is for registered readers</h2><p>Create a free"
+    " account to keep reading, or sign in if you already have one. Registration takes a"
+    " minute and gives you three articles a week.</p><p>Register now</p></div>",
+]
+WALLS = [(w, "a cookie or consent wall, not the article") for w in CONSENT_WALLS] + [
+    (w, "a sign-in wall, not the article") for w in SIGN_IN_WALLS
+]
+
+
+@pytest.mark.parametrize(("wall", "message"), WALLS)
+def test_a_cookie_or_sign_in_wall_is_no_article(
+    server: LocalServer, tmp_path: Path, wall: str, message: str
+) -> None:
+    # Sites in the EU answer a crawler with a consent page, others with a sign-in form; its
+    # text was longer than the feed's teaser, so readers got "We and our partners use
+    # cookies…" or "Forgot your password? Reset it here." as the summary.
     server.add(
         "/wall.html",
         f"<html><head><title>Consent</title></head><body><div class='consent'>{wall}</div>"
@@ -391,7 +409,7 @@ def test_a_cookie_wall_is_no_article(server: LocalServer, tmp_path: Path, wall: 
     store.close()
     [failure] = run.report.failures
     assert (failure.stage, failure.url) == ("page", f"{server.base}/wall.html")
-    assert failure.message == "a cookie or consent wall, not the article"
+    assert failure.message == message
     [story] = json.loads((built.path / "edition.json").read_text())["stories"]
     assert story["summary"] == teaser
 
@@ -404,6 +422,16 @@ def test_an_article_about_cookies_is_still_an_article(server: LocalServer) -> No
     short = page("Cookie fine", text, repeat=3).encode()  # under the consent wall's 150 words
     found = fetch_page(server, "/cookies.html", short, "text/html")
     assert "fined an advertising firm" in found.text
+
+
+def test_an_article_about_passwords_is_still_an_article(server: LocalServer) -> None:
+    text = (
+        "Israel's cyber directorate told banks to make customers sign in with a second"
+        " factor after passwords of 40,000 accounts were leaked, officials said on Monday. "
+    )
+    short = page("Password leak", text, repeat=3).encode()  # under the wall's 150 words
+    found = fetch_page(server, "/passwords.html", short, "text/html")
+    assert "cyber directorate" in found.text
 
 
 ARTICLE = "https://www.dailysabah.com/politics/diplomacy/ankara-baku-rail?utm_source=rss"
