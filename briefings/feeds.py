@@ -251,21 +251,42 @@ def _unwrapped(link: str) -> str:
 
 def _image(item: Any, feed_url: str) -> str:
     """The item's picture: its first Media RSS image (``media:content``, then
-    ``media:thumbnail``), else its first image enclosure; an http(s) link or ""."""
+    ``media:thumbnail``), else its first image enclosure; an http(s) link or "".
+
+    One that says it is tiny (under 50 pixels a side) is a tracking pixel, not a picture:
+    as the lead image, it told the tracker of every reader who opened the email. (An
+    enclosure's ``length`` says nothing: feeds fill it with anything.)
+    """
     # dict.get: FeedParserDict's own get maps keys, and works "enclosures" out of the links
     # on every call; this runs for every item of every feed.
     candidates = [
         str(m.get("url") or "")
         for m in dict.get(item, "media_content") or []
-        if m.get("medium") == "image" or str(m.get("type") or "").startswith("image/")
+        if (m.get("medium") == "image" or str(m.get("type") or "").startswith("image/"))
+        and not _tiny(m.get("width"), m.get("height"))
     ]
-    candidates += [str(m.get("url") or "") for m in dict.get(item, "media_thumbnail") or []]
+    candidates += [
+        str(m.get("url") or "")
+        for m in dict.get(item, "media_thumbnail") or []
+        if not _tiny(m.get("width"), m.get("height"))
+    ]
     candidates += [
         str(e.get("href") or "")
         for e in dict.get(item, "links") or []
         if e.get("rel") == "enclosure" and str(e.get("type") or "").startswith("image/")
     ]
     return next((link for c in candidates if (link := web_link(c, feed_url))), "")
+
+
+def _tiny(width: Any, height: Any) -> bool:
+    """Whether a picture's declared size (either side) is under 50 pixels."""
+    return any(0 < _number(side) < 50 for side in (width, height))
+
+
+def _number(value: Any) -> int:
+    """A declared size as a whole number; 0 when there is none or it is no number."""
+    text = str(value or "").strip().removesuffix("px")
+    return int(text) if text.isdigit() else 0
 
 
 def _without_trailer(text: str) -> str:

@@ -494,3 +494,28 @@ def test_a_title_that_is_a_whole_post_is_cut_to_a_headline_s_length() -> None:
     assert short.title == "Baku talks resume"
     [bare] = rss(f"<item><title>{post}</title><link>/c</link></item>")
     assert bare.summary == post.strip()  # the post is the text when there is no other
+
+
+def test_a_tracking_pixel_is_no_picture() -> None:
+    # A 1×1 image as an item's picture was the lead image of the email: a blank block
+    # 552 pixels wide, and a request to the tracker from every reader who opened it.
+    media = 'xmlns:media="http://search.yahoo.com/mrss/"'
+    body = (
+        f"<rss version='2.0' {media}><channel><title>T</title>"
+        "<item><title>Thumbnail pixel</title><link>/a</link>"
+        "<media:thumbnail url='/px.gif?u=1' width='1' height='1'/></item>"
+        "<item><title>Content pixel then a picture</title><link>/b</link>"
+        "<media:content url='/px.gif?u=2' medium='image' width='1' height='1'/>"
+        "<media:content url='/img/port.jpg' medium='image' width='1200' height='630'/></item>"
+        "<item><title>Thumbnail picture</title><link>/d</link>"
+        "<media:thumbnail url='/img/dock.jpg' width='640px'/></item>"
+        "</channel></rss>"
+    ).encode()
+    entries = feeds.parse_feed(
+        body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
+    )
+    assert {e.title: e.image for e in entries} == {
+        "Thumbnail pixel": "",
+        "Content pixel then a picture": f"{BASE}/img/port.jpg",
+        "Thumbnail picture": f"{BASE}/img/dock.jpg",
+    }
