@@ -101,7 +101,7 @@ def many_items(count: int = 20_000) -> bytes:
 def deep_nesting(depth: int = 200_000) -> bytes:
     """A feed of one item whose HTML nests ``depth`` block elements (2.6 MB): what an HTML
     parser reads in time growing with the square of the depth."""
-    paragraph = "<p>Traders in Gyumri quoted the border talks at length, word for word.</p>"
+    paragraph = "<p>Traders quoted the market report at length, word for word, all day.</p>"
     markup = "<blockquote><div>" * (depth // 2) + paragraph * 10  # no teaser: no page
     return (
         '<?xml version="1.0"?><rss version="2.0"><channel><title>Deep</title><link>/</link>'
