@@ -435,6 +435,19 @@ def _truncated(body: bytes) -> bool:
             return not _CLOSING_TAG.search(body, max(0, end - 64), end)
 
 
+# What a site answers instead of its feed when it takes the reader for a bot (Cloudflare,
+# Sucuri, DDoS-Guard), or wants an account: saying "is the URL the site?" sent people
+# looking for another address.
+_BOT_CHECK = re.compile(
+    rb"<title>\s*(?:just a moment|attention required|checking your browser|ddos-guard"
+    rb"|please wait|access denied|you are being redirected)"
+    rb"|/cdn-cgi/challenge-platform|cf-browser-verification|sucuri website firewall",
+    re.IGNORECASE,
+)
+_SIGN_IN_TITLE = re.compile(rb"<title>[^<]{0,80}\b(?:sign ?in|log ?in|login)\b", re.IGNORECASE)
+_PASSWORD = re.compile(rb"<input\b[^>]*\btype\s*=\s*[\"']?password\b", re.IGNORECASE)
+
+
 def _not_a_feed_reason(body: bytes, content_type: str, parsed: Any, url: str) -> str:
     head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if b"<html" in head or b"<!doctype html" in head or "html" in content_type:
@@ -445,6 +458,14 @@ def _not_a_feed_reason(body: bytes, content_type: str, parsed: Any, url: str) ->
                 "not a feed: got an HTML page, which names its feeds; put one of them in "
                 f"feeds.toml: {shown}"
             )
+        page = body[:100_000]
+        if _BOT_CHECK.search(page):
+            return (
+                "not a feed: got a bot check instead; the site turns automated readers away "
+                "(ask it to let settings.user_agent through)"
+            )
+        if _SIGN_IN_TITLE.search(page) or (len(body) < 30_000 and _PASSWORD.search(page)):
+            return "not a feed: got a sign-in page instead; the feed needs an account"
         return "not a feed: got an HTML page (is the URL the site rather than its feed?)"
     if not head:
         return "not a feed: empty response"

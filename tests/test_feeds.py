@@ -63,6 +63,24 @@ def test_atom_content_and_html_titles() -> None:
         (b"", "not a feed: empty response"),
         (b"<rss version='2.0'><channel><title>Broken</title><item><title>x</ite", "malformed feed"),
         (b"just some text", "not a feed"),
+        (  # what Cloudflare answers a reader it takes for a bot, sometimes with a 200
+            b"<!DOCTYPE html><html lang='en-US'><head><title>Just a moment...</title>"
+            b"<meta http-equiv='refresh' content='390'></head><body><div class='main-wrapper'>"
+            b"<script src='/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1'></script>"
+            b"</div></body></html>",
+            "not a feed: got a bot check instead; the site turns automated readers away",
+        ),
+        (
+            b"<html><head><title>Sign in | Ledger</title></head><body><form action='/login'>"
+            b"<input name='email'><input type='password' name='pw'><button>Log in</button>"
+            b"</form></body></html>",
+            "not a feed: got a sign-in page instead; the feed needs an account",
+        ),
+        (
+            b"<html><head><title>Members</title></head><body><form action='/session'>"
+            b"<input name=user><input type=password name=pw></form></body></html>",
+            "not a feed: got a sign-in page instead",
+        ),
     ],
 )
 def test_not_a_feed(body: bytes, reason: str) -> None:
