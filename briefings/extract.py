@@ -156,7 +156,7 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
         )
     except Exception as exc:  # trafilatura returns None for most trouble, and raises the rest
         raise ExtractionFailed(
-            f"{url}: extraction failed: {type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
+            f"{url}: extraction failed: {type(exc).__name__}: {one_line(str(exc))[:120]}"
         ) from None
     text = (getattr(document, "text", None) or "").strip() if document is not None else ""
     if not text:

@@ -23,6 +23,7 @@ import functools
 import hashlib
 import ipaddress
 import queue
+import re
 import socket
 import ssl
 import sys
@@ -689,5 +690,17 @@ def _host(url: str) -> str:
         return ""
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+MAX_REASON = 300
+"""The longest error reason: a server's words (its reason phrase, a status line that
+h11 quotes) are in it, and go to a terminal."""
+
+
 def _error(url: str, reason: str) -> Fetched:
+    """A failed request, its ``reason`` on one line of at most :data:`MAX_REASON`
+    characters, without control characters (a server's escape sequences would otherwise
+    reach the terminal that prints it)."""
+    reason = " ".join(_CONTROL.sub(" ", reason).split())
+    if len(reason) > MAX_REASON:
+        reason = reason[: MAX_REASON - 2].rstrip() + " …"
     return Fetched(url=url, status="error", error=reason)

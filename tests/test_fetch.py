@@ -304,3 +304,34 @@ def test_a_retry_after_longer_than_the_longest_wait_is_not_waited_for(
     assert far.error.startswith("HTTP 429 Too Many Requests; not retried: the server asks ")
     assert far.error.endswith(" days")
     assert len(server.times) == 2  # each asked once
+
+
+@pytest.mark.parametrize(
+    "status_line",
+    [
+        b"HTTP/1.1 404 \x1b[2J\x1b]0;pwned\x07\x1b[31mAll feeds fetched" + b" pad" * 3000,
+        b"HTTP/1.1 20x " + b"\x1b[2J" * 2000,  # no status line at all: h11's message quotes it
+    ],
+    ids=["reason-phrase", "garbage"],
+)
+def test_a_server_s_words_reach_the_error_short_and_without_control_characters(
+    status_line: bytes,
+) -> None:
+    # The reason phrase went to the terminal as it came: escape sequences cleared the
+    # screen and wrote what they liked, on one line of 12,000 characters.
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(status_line + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    result = get(f"http://127.0.0.1:{listener.getsockname()[1]}/feed", retries=0)
+    thread.join()
+    listener.close()
+    assert result.status == "error"
+    assert not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in result.error), result.error
+    assert len(result.error) <= 300
