@@ -3,7 +3,8 @@ text (:func:`html_to_text`), the two guards that every string and link from a
 stranger passes (:func:`printable`, :func:`web_link`), and an email body's transfer
 encoding (:func:`mime_body`), which rendering measures and delivery writes.
 
-Folding drops case and accents (NFKD without combining marks) and maps the
+Folding drops case, accents (NFKD without combining marks) and invisible format
+characters (soft hyphens, zero-width spaces and joiners), and maps the
 letters NFKD leaves alone (``ı``→``i``, ``ə``→``e``, ``ß``→``ss``), so that
 ``Erdoğan``, ``ERDOGAN`` and ``Erdogan`` are one word.
 """
@@ -32,6 +33,9 @@ _MARK_BLOCKS = (
     (0x0670, 0x0671), (0x06D6, 0x06EE), (0x1AB0, 0x1B00), (0x1DC0, 0x1E00), (0x20D0, 0x2100),
     (0xFE20, 0xFE30),
 )  # fmt: skip
+# Invisible format characters go with them: a soft hyphen (``&shy;``), zero-width space,
+# joiners and bidi marks inside "Erdoğan" split it into two words that matched nothing.
+_INVISIBLE = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
 _MARKS = re.compile(
     "["
     + "".join(
@@ -40,6 +44,7 @@ _MARKS = re.compile(
         for cp in range(low, high)
         if unicodedata.combining(chr(cp))
     )
+    + _INVISIBLE
     + "]+"
 )
 
