@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import html
 import json
 import os
+import shutil
 import sqlite3
 import struct
 import subprocess
@@ -404,6 +406,80 @@ def test_nothing_active_reaches_any_output(hostile_run: HostileRun) -> None:
             assert not html_problems(text), path
     web = next(p for p in files if p.name == "index.html" and p.parent.parent.name == "everything")
     assert "&lt;script&gt;alert(&#39;title-as-text&#39;)&lt;/script&gt;" in web.read_text("utf-8")
+
+
+BROWSER_HOOK = """<script>(() => {
+  const ran = [];
+  for (const name of ["alert", "confirm", "prompt", "open", "print"])
+    window[name] = (...args) => { ran.push(`${name}(${args.join(",")})`); };
+  addEventListener("load", () => setTimeout(() => {
+    const all = [...document.querySelectorAll("*")];
+    document.title = "RESULT" + JSON.stringify({
+      ran, location: String(location),
+      scripts: document.scripts.length - 1,
+      frames: document.querySelectorAll("iframe, frame, object, embed").length,
+      handlers: all.filter(e => [...e.attributes].some(a => a.name.startsWith("on"))).length,
+      loaded: performance.getEntriesByType("resource").map(e => e.name),
+    });
+  }, 500));
+})();</script>"""
+"""Put first in each page served to Chromium: records what a page runs, loads and holds."""
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_nothing_runs_or_loads_in_a_browser(hostile_run: HostileRun, tmp_path: Path) -> None:
+    # The static checks read the HTML as this test's parser does; a browser reads it as
+    # readers' browsers do. Every host but 127.0.0.1 is unresolvable to it.
+    pages: dict[str, str] = {}
+    for path in output_files(hostile_run):
+        if path.suffix == ".html":
+            pages[f"/{path.parent.name}-{path.name}"] = path.read_text("utf-8")
+        elif path.suffix == ".eml":
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            body = message.get_body(("html",))
+            assert body is not None
+            pages[f"/{path.stem}.html"] = body.get_content()
+    served: list[str] = []
+
+    class Pages(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            served.append(self.path)
+            page = pages.get(self.path, "")
+            data = page.replace("<head>", "<head>" + BROWSER_HOOK, 1).encode() if page else b""
+            self.send_response(200 if page else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = _QuietServer(("127.0.0.1", 0), Pages)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    origin = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        for name in sorted(pages):
+            done = subprocess.run(
+                ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile'}",
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                 "--virtual-time-budget=3000", "--dump-dom", origin + name],
+                capture_output=True, text=True, timeout=120, check=True,
+            )  # fmt: skip
+            title = done.stdout.split("<title>RESULT", 1)[1].split("</title>", 1)[0]
+            seen = json.loads(html.unescape(title))
+            assert seen["ran"] == [] and seen["location"] == origin + name, (name, seen)
+            assert (seen["scripts"], seen["frames"], seen["handlers"]) == (0, 0, 0), (name, seen)
+            for url in seen["loaded"]:  # pictures of stories, from the hostile site itself
+                assert url.startswith((origin, hostile_run.site.base)), (name, url)
+                assert MARKER not in url
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+    assert len(pages) >= 6 and all(MARKER not in path for path in served)
 
 
 def test_no_header_can_be_forged(hostile_run: HostileRun) -> None:
