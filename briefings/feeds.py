@@ -24,7 +24,7 @@ import feedparser
 from . import dates
 from .errors import FeedParseError
 from .model import Entry
-from .text import clipped, head_tags, html_to_text, one_line, web_link
+from .text import clipped, head_tags, html_to_text, one_line, visible, web_link
 
 dates.register()
 FUTURE_SLACK = timedelta(minutes=10)
@@ -194,6 +194,8 @@ def _entry(
     link = web_link(str(item.get("link") or ""), feed_url if item.get("links") else "")
     link = _unwrapped(link)
     title = one_line(html_to_text(str(item.get("title") or ""), _kind(item, "title_detail")))
+    if not visible(title):  # zero-width characters only: a headline no one can see or click
+        title = ""
     summary = _without_trailer(
         html_to_text(str(item.get("summary") or ""), _kind(item, "summary_detail"))
     )

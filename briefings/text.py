@@ -204,6 +204,12 @@ def one_line(text: str) -> str:
     return " ".join(printable(text).split())
 
 
+def visible(text: str) -> bool:
+    """Whether ``text`` has a character a reader can see: a letter, digit, punctuation mark
+    or symbol, not only spaces, controls, marks and format characters (zero-width ones)."""
+    return any(unicodedata.category(c)[0] not in "CZM" for c in text)
+
+
 def clipped(text: str, limit: int) -> str:
     """``text`` if it is at most ``limit`` characters; else cut there, at a space when one
     keeps at least half of it, and ended with `` …``."""

@@ -537,3 +537,14 @@ def test_a_tracking_pixel_is_no_picture() -> None:
         "Content pixel then a picture": f"{BASE}/img/port.jpg",
         "Thumbnail picture": f"{BASE}/img/dock.jpg",
     }
+
+
+@pytest.mark.parametrize("title", ["&#x200B;&#x2060;", "&#x202E;&#xFEFF;", "&#xAD; &#x200D;"])
+def test_a_title_of_invisible_characters_is_no_title(title: str) -> None:
+    # It was the headline: a story without one, and the link to the article had no text
+    # to click in the email.
+    [entry] = rss(
+        f"<item><title>{title}</title><link>/a</link>"
+        "<description>Uzbek cotton exporters in Tashkent signed new contracts.</description></item>"
+    )
+    assert entry.title == "Uzbek cotton exporters in Tashkent signed new contracts."
