@@ -73,6 +73,9 @@ _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff
 _URL_IGNORED = re.compile("[\t\n\r]")
 _URL_EDGE = "".join(map(chr, range(0x21)))
 WEB_SCHEMES = ("http", "https")
+MAX_LINK = 8_000
+"""The longest link: no server takes a longer request line (nginx and Apache stop at 8 kB),
+and one of 400 kB was 400 kB of every page and email that carried it."""
 _BLOCK_TAGS = {"p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr"}
 _BLOCK_BREAK = re.compile(r"<(?:/?(?:p|div|li|h[1-6]|blockquote|tr)|br\s*/?)>", re.IGNORECASE)
 # Dropped with everything inside: their content is code, or markup kept as raw text
@@ -121,10 +124,11 @@ def web_link(url: str, base: str = "") -> str:
     """``url`` resolved against ``base`` if it is an http(s) link with a host, else ``""``.
 
     Links from feeds and pages are untrusted: ``javascript:``, ``data:`` and every other
-    scheme end here, however they are spelled.
+    scheme end here, however they are spelled, and so does one longer than
+    :data:`MAX_LINK`.
     """
     cleaned = _URL_IGNORED.sub("", url).strip(_URL_EDGE)
-    if _UNPRINTABLE.search(cleaned) or not cleaned:
+    if _UNPRINTABLE.search(cleaned) or not cleaned or len(cleaned) > MAX_LINK:
         return ""
     try:
         resolved = urljoin(base, cleaned) if base else cleaned
