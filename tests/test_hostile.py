@@ -125,6 +125,9 @@ class HostileHandler(BaseHTTPRequestHandler):
                 self._case(path.removeprefix("/case/"))
             elif path.startswith("/good/"):
                 self._file(HOSTILE / f"{path.removeprefix('/good/')}.rss")
+            elif path.startswith("/xxe/"):
+                self.site.requested.append(path)  # what only an entity would ask for
+                self._send(200, b"XSS-entity", {"Content-Type": "text/plain"})
             elif path == "/page.html":
                 self._file(HOSTILE / "page.html", "text/html; charset=utf-8")
             else:
@@ -185,6 +188,8 @@ class HostileHandler(BaseHTTPRequestHandler):
 
     def _file(self, path: Path, kind: str = "application/rss+xml") -> None:
         body = path.read_bytes().replace(b"@RECENT@", self.site.recent.encode())
+        body = body.replace(b"@BASE@", self.site.base.encode())
+        body = body.replace(b"@DATA@", str(HOSTILE.resolve()).encode())
         self._send(200, body, {"Content-Type": kind})
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
@@ -214,6 +219,8 @@ class HostileSite:
     bomb: bytes
     many: bytes
     stopping: threading.Event
+    requested: list[str]
+    """Paths under /xxe/ that were asked for: an entity or XInclude was resolved."""
 
     def feed_url(self, case_id: str) -> str:
         return f"{self.base}/case/{case_id}"
@@ -230,6 +237,7 @@ def hostile_site() -> Iterator[HostileSite]:
         bomb=gzip_bomb(),
         many=many_items(),
         stopping=threading.Event(),
+        requested=[],
     )
     handler.site = site
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -515,6 +523,15 @@ def test_stored_entries_are_plain_one_line_text_with_web_links(hostile_run: Host
         hostile_run, "SELECT title FROM entries WHERE feed_id = 'duplicates' ORDER BY title"
     )
     assert duplicates == [("First with the id",), ("Second with the id",), ("Third with the id",)]
+
+
+def test_no_external_entity_is_fetched_or_read(hostile_run: HostileRun) -> None:
+    assert hostile_run.site.requested == []
+    [(title, summary)] = stored(
+        hostile_run, "SELECT title, summary FROM entries WHERE feed_id = 'xxe-local'"
+    )
+    assert title.startswith("Customs data") and summary.startswith("Officials said")
+    assert MARKER not in title + summary  # in secret.txt, and the answer to every /xxe/ path
 
 
 def test_dates_far_off_are_kept_or_replaced(hostile_run: HostileRun) -> None:
