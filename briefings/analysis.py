@@ -40,9 +40,10 @@ from .store import IN_CHUNK, Store, analyses, frequencies, meta, stories, story_
 VERSION = "3"
 """Raise it when what an analysis holds, or how it is made, changes.
 3: invisible characters inside a word are ignored (:func:`text.fold`)."""
-STORY_VERSION = "3"
+STORY_VERSION = "4"
 """Raise it when what a kept story holds changes: kept stories are then made again.
-2: each source says whether it is a copy."""
+2: each source says whether it is a copy; 3: a headline term is decisive; 4: a match found
+in another outlet's article names that outlet (``TopicMatch.source``)."""
 CHUNK = 2_000
 """Articles analysed per transaction."""
 PRUNE_EVERY = 86_400.0
@@ -561,7 +562,10 @@ def _remake(
                 "made": made,
                 "body": _story_json(story),
                 "matches": json.dumps(
-                    [[m.topic, m.term, m.field, m.weight] for m in story.matches]
+                    [
+                        [m.topic, m.term, m.field, m.weight, *([m.source] if m.source else [])]
+                        for m in story.matches
+                    ]
                 ),
             }
         )
@@ -608,9 +612,12 @@ def _article(row: Any) -> Article:
 
 def _matches(raw: str | bytes) -> tuple[TopicMatch, ...]:
     found = _unpack(raw) if isinstance(raw, bytes) else json.loads(raw)
+    # [topic, term, field, weight], and in a story the outlet when it is not the lead's
     return tuple(
-        TopicMatch(topic=topic, term=term, field=field, weight=weight)
-        for topic, term, field, weight in found
+        TopicMatch(topic=topic, term=term, field=field, weight=weight, source=source)
+        for topic, term, field, weight, source in (
+            row if len(row) == 5 else [*row, ""] for row in found
+        )
     )
 
 

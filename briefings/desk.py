@@ -28,13 +28,13 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from . import compose, deliver, editing, pipeline
 from . import config as configuration
-from . import deliver, editing, pipeline
 from . import schedule as scheduling
 from . import subscribers as subscriber_records
 from .config import Briefing, Config
 from .errors import BriefingsError, ConfigError
-from .model import Edition, EditionRecord, Story
+from .model import Edition, EditionRecord, Story, Subscriber
 from .store import Store
 
 log = logging.getLogger("briefings.desk")
@@ -44,6 +44,9 @@ WHY_TERMS = 8
 """Matched terms shown per topic, strongest first."""
 _EDITION = re.compile(r"^/b/([a-z0-9][a-z0-9_-]*)/([0-9A-Za-z-]+)(/[a-z]+)?$")
 _BRIEFING = re.compile(r"^/b/([a-z0-9][a-z0-9_-]*)/?$")
+READERS_LISTED = 500
+"""Most of a briefing's subscribers offered by name in the desk's "preview as" field."""
+_READER_FILES = {"email": "email.html", "web": "index.html", "text": "email.txt"}
 _FILES = {
     ("web", "free"): "index.html",
     ("web", "pro"): "index.pro.html",
@@ -84,12 +87,17 @@ class Desk:
         time: what the editor should know before trusting an edition."""
         errors = self.store.feed_errors(feed.url for feed in config.feeds)
         zone = ZoneInfo(config.settings.timezone)
+
+        def when(moment: datetime) -> str:
+            return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+
         return [
             {
                 "name": feed.name,
                 "url": feed.url,
-                "error": errors[feed.url][0],
-                "when": f"{errors[feed.url][1].astimezone(zone):%Y-%m-%d %H:%M} {zone.key}",
+                "error": errors[feed.url].error,
+                "when": when(errors[feed.url].checked_at),
+                "since": when(errors[feed.url].since),
             }
             for feed in config.feeds
             if feed.url in errors
@@ -99,6 +107,17 @@ class Desk:
         found = self.store.edition(briefing, edition)
         if found is None:
             raise BriefingsError(f"{briefing}: there is no edition {edition}")
+        return found
+
+    def reader(self, address: str) -> Subscriber:
+        """The subscriber an editor previews an edition as, by address in any case."""
+        try:
+            key = subscriber_records.normal_address(address)
+        except ValueError as exc:
+            raise BriefingsError(f"preview as: {exc}") from None
+        found = self.store.subscriber(key)
+        if found is None:
+            raise BriefingsError(f"preview as: there is no subscriber {key}")
         return found
 
     def edition(self, record: EditionRecord) -> Edition:
@@ -266,6 +285,37 @@ def story_rows(
     return rows
 
 
+def reader_notes(
+    briefing: Briefing, edition: Edition, reader: Subscriber, titles: dict[str, str]
+) -> list[str]:
+    """What the editor should know of an edition previewed as ``reader``: whether they get
+    it at all, in which rendering, and an industry weekly's choice of stories for them."""
+    notes = []
+    if reader.status != "active":
+        notes.append(f"{reader.email} is {reader.status}: they get no edition.")
+    elif briefing.id not in reader.briefings:
+        notes.append(f"{reader.email} does not receive this briefing; shown as if they did.")
+    if reader.tier != "pro":
+        if briefing.tier == "pro" or briefing.pro_sections:
+            notes.append("A free reader: PRO stories as teasers, with an upgrade block.")
+        return notes
+    if briefing.format != "industry":
+        return notes
+    picks = [i for i in reader.industries if i in briefing.topics]
+    shown, order = compose.for_reader(edition, briefing, reader.industries)
+    if order:
+        named = ", ".join(titles.get(i, i) for i in order)
+        notes.append(f"Their industries, in their order: {named} ({len(shown.stories)} stories).")
+    elif picks:
+        notes.append(
+            "None of their industries has a story in this edition: they get its first "
+            f"{len(shown.stories)} stories."
+        )
+    else:
+        notes.append(f"No industries picked: they get the first {len(shown.stories)} stories.")
+    return notes
+
+
 def _why(story: Story, reasons: Sequence[str]) -> list[Why]:
     scores = dict(story.scores)
     out = []
@@ -273,7 +323,8 @@ def _why(story: Story, reasons: Sequence[str]) -> list[Why]:
         terms = [m for m in story.matches if m.topic == topic]
         seen: dict[str, float] = {}
         for match in terms:
-            key = f"{match.term} ({match.field})"
+            where = f"{match.field}, {match.source}" if match.source else match.field
+            key = f"{match.term} ({where})"
             seen[key] = seen.get(key, 0.0) + match.weight
         ranked = sorted(seen.items(), key=lambda kv: -kv[1])
         listed = ", ".join(f"{k} {v:g}" for k, v in ranked[:WHY_TERMS])
@@ -395,9 +446,22 @@ class _Handler(BaseHTTPRequestHandler):
         edition = desk.edition(record)
         view = _one_of(query, "view", ("email", "web", "text"))
         tier = _one_of(query, "tier", ("free", "pro"))
+        wanted = query.get("as", [""])[0].strip()
+        reader, not_found = None, ""
+        if wanted:
+            try:
+                reader = desk.reader(wanted)
+            except BriefingsError as exc:
+                not_found = str(exc)
         if tail == "/render":
-            files = pipeline.render_edition(config, briefing, edition, sent=view != "web").files
-            body = files[_FILES[(view, tier)]]
+            if not_found:
+                raise BriefingsError(not_found)
+            if reader is not None:  # as the sender renders this reader's message
+                made = pipeline.reader_files(config, briefing, edition, reader, sent=view != "web")
+                body = made[_READER_FILES[view]]
+            else:
+                files = pipeline.render_edition(config, briefing, edition, sent=view != "web")
+                body = files.files[_FILES[(view, tier)]]
             kind = "text/plain" if view == "text" else "text/html"
             self._send(200, body.encode(), f"{kind}; charset=utf-8", preview=True)
             return
@@ -408,6 +472,7 @@ class _Handler(BaseHTTPRequestHandler):
         previous = desk.edition(older[0]) if older else None
         choices = desk.store.choices(briefing_id)
         zone = ZoneInfo(briefing.timezone)
+        titles = {t.id: t.title for t in pipeline.topic_matcher(config).topics.values()}
         self._page(
             200,
             "edition.html",
@@ -431,8 +496,14 @@ class _Handler(BaseHTTPRequestHandler):
                 if record.send_after
                 else ""
             ),
-            message=_flash(query),
-            error=query.get("error", [""])[0] == "1",
+            reader=reader,
+            reader_notes=reader_notes(briefing, edition, reader, titles) if reader else [],
+            readers=[
+                s.email for s in desk.store.list_subscribers(briefing=briefing_id, status="active")
+            ][:READERS_LISTED],
+            keep=f"&as={quote(reader.email)}" if reader else "",
+            message=not_found or _flash(query),
+            error=bool(not_found) or query.get("error", [""])[0] == "1",
         )
 
     def do_POST(self) -> None:

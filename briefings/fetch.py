@@ -290,8 +290,10 @@ def fetch_one(
             return _error(url, f"request failed: {exc or type(exc).__name__}")
         finally:
             _deadline.at = None
-        if retry_after is None or attempt > options.retries:
+        if retry_after is None:
             return result
+        if attempt > options.retries:
+            return replace(result, retry_after=retry_after) if retry_after > 0 else result
         if retry_after > options.max_wait:
             # Waiting the most allowed and asking again would only be refused again, and
             # would hold a fetching thread that long.
@@ -299,6 +301,7 @@ def fetch_one(
             return replace(
                 result,
                 error=f"{result.error}; not retried: the server asks for a wait of {asked}",
+                retry_after=retry_after,
             )
         wait = retry_after if retry_after >= 0 else options.backoff * 2 ** (attempt - 1)
         time.sleep(min(wait, options.max_wait))

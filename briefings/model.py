@@ -33,6 +33,8 @@ class FeedState:
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
+    wait_until: datetime | None = None
+    """Not to be asked before then: the server's ``Retry-After`` at its last fetch."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +57,9 @@ class Fetched:
     moved_to: str = ""
     """Where the URL has moved for good: the end of the permanent redirects (301, 308)
     the request began with, or ""."""
+    retry_after: float | None = None
+    """Seconds the server asked to be left alone (``Retry-After`` on a 429 or 503) that
+    this request did not wait out; None when it asked for nothing."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,6 +133,9 @@ class TopicMatch:
     term: str
     field: Field
     weight: float
+    source: str = ""
+    """In a story: the outlet whose article the term was found in, when it is not the
+    lead's (the story's headline is the lead's, so "Baku (title)" alone would mislead)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -503,6 +503,7 @@ def _story_json(story: Story, *, pro: bool, public: bool) -> dict[str, Any]:
         if withheld
         else [
             {"topic": m.topic, "term": m.term, "field": m.field, "weight": m.weight}
+            | ({"source": m.source} if m.source else {})
             for m in story.matches
         ],
     }
@@ -643,10 +644,15 @@ def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
         "image": safe_href(story.image),
         "locked": False,
         # the matches of the topics the story has: one below its threshold is no reason
-        "why": ", ".join(
-            sorted({f"{m.term} ({m.field})" for m in story.matches if m.topic in story.topics})
-        ),
+        "why": ", ".join(sorted({_reason(m) for m in story.matches if m.topic in story.topics})),
     }
+
+
+def _reason(match: TopicMatch) -> str:
+    """``term (field)``, with the outlet when the term is in another outlet's article than
+    the one whose headline is shown: "Baku (title, Daily Sabah)"."""
+    where = f"{match.field}, {plain(match.source)}" if match.source else match.field
+    return f"{match.term} ({where})"
 
 
 def _other_outlets(sources: Sequence[Source]) -> list[Source]:
@@ -837,7 +843,11 @@ def edition_from_json(text: str) -> Edition:
     for item in document["stories"]:
         matches = tuple(
             TopicMatch(
-                topic=m["topic"], term=m["term"], field=m["field"], weight=float(m["weight"])
+                topic=m["topic"],
+                term=m["term"],
+                field=m["field"],
+                weight=float(m["weight"]),
+                source=m.get("source", ""),
             )
             for m in item.get("matches", [])
         )

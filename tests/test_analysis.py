@@ -263,6 +263,45 @@ def test_a_copy_arriving_days_later_joins_the_kept_story(tmp_path: Path) -> None
     [shown] = analysis.with_matches(store, [story])
     assert story.matches == () and shown.matches  # matches are read for what is shown
     assert {m.topic for m in shown.matches} >= set(shown.topics)
+    assert {m.source for m in shown.matches} == {""}  # the lead's own
+
+
+def test_a_kept_storys_matches_remember_another_outlets_article(tmp_path: Path) -> None:
+    text = " ".join(
+        f"Officials said the pipeline deal number {n} was signed today in the capital."
+        for n in range(12)
+    )
+    first = dedupe.Article(
+        id="1",
+        feed_id="wire",
+        url="https://wire.example/1",
+        canonical_url="https://wire.example/1",
+        title="Pipeline deal signed",
+        summary="",
+        text=text,
+        author="",
+        published=NOW - timedelta(days=2),
+        text_source="feed",
+    )
+    copy = replace(
+        first,
+        id="2",
+        feed_id="paper",
+        url="https://paper.example/2",
+        canonical_url="https://paper.example/2",
+        title="Baku signs pipeline deal with Tbilisi",
+        text=text.replace("today", "on Monday"),
+        published=NOW - timedelta(days=1),
+    )
+    config, store = store_for(tmp_path, ["wire", "paper"])
+    matcher = pipeline.topic_matcher(config)
+    since = NOW - timedelta(days=7)
+    store.add_entries([entry(first), entry(copy)], seen_at=NOW)
+    analysis.analyse(store, config, matcher, since=since)
+    [story] = analysis.stories_since(store, config, matcher, since=since)
+    assert story.title == "Pipeline deal signed" and "caucasus" in story.topics
+    [shown] = analysis.with_matches(store, [story])
+    assert {m.source for m in shown.matches if m.topic == "caucasus"} == {"Outlet paper"}
 
 
 def test_stories_are_made_again_when_feed_weights_change(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -518,6 +519,15 @@ def test_check_names_the_feeds_whose_last_fetch_failed(
     assert after.exit_code == 0, after.output
     [line] = [x for x in after.output.splitlines() if "last fetch failed" in x]
     assert line.startswith(f"warning: feed {gone}: its last fetch failed (") and "404" in line
+    # still failing a day later: since when it has been failing, not only the last try
+    with sqlite3.connect(path.parent / "briefings.db") as db:
+        db.execute("UPDATE feeds SET failing_since = datetime(checked_at, '-1 day')")
+    [line] = [
+        x
+        for x in CliRunner().invoke(main, ["--config", str(path), "check"]).output.splitlines()
+        if "failing since" in x
+    ]
+    assert line.startswith(f"warning: feed {gone}: failing since ") and ", last tried " in line
     server.add("/gone.xml", rss(server.base, ("/b", "Back again", LONG)))
     CliRunner().invoke(main, ["--config", str(path), "fetch", "--feeds-only"])
     again = CliRunner().invoke(main, ["--config", str(path), "check"])

@@ -211,3 +211,25 @@ def test_an_amp_link_is_the_article_it_renders(amp: str) -> None:
 )
 def test_words_that_begin_with_amp_are_kept(url: str) -> None:
     assert dedupe.canonical_url(url) == url
+
+
+def test_a_match_from_another_outlets_article_names_that_outlet() -> None:
+    # The headline shown is the lead's; a term found only in another outlet's headline
+    # must say whose it is, or "Baku (title)" reads as if the shown headline had it.
+    members = [
+        article(0, "Pipeline deal signed", WIRE, feed="wire", hours=3),
+        article(1, "Baku signs pipeline deal", WIRE + " Reporting by P.", feed="paper", hours=1),
+    ]
+    baku = TopicMatch(topic="caucasus", term="Baku", field="title", weight=3.0)
+    pipeline = TopicMatch(topic="energy", term="pipeline", field="title", weight=3.0)
+    story = dedupe.make_story(
+        members,
+        weights={"wire": 1.0, "paper": 1.0},
+        feed_names={"wire": "Wire", "paper": "Paper"},
+        matches_of=lambda a: (pipeline,) if a.id == "0" else (baku, pipeline),
+        thresholds={"caucasus": 2.0, "energy": 2.0},
+    )
+    assert story.title == "Pipeline deal signed"
+    by_topic = {m.topic: m for m in story.matches}
+    assert by_topic["caucasus"].source == "Paper"
+    assert by_topic["energy"].source == ""  # the lead has it as much as anyone: its own

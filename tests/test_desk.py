@@ -16,12 +16,13 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from briefings import config as configuration
 from briefings import corpus, desk, editing, pipeline, render
-from briefings.model import Choice, TopicMatch
+from briefings.model import Choice, Subscriber, TopicMatch
 from briefings.store import Store
 
 from .conftest import NOW, LocalServer
@@ -467,6 +468,19 @@ def test_the_editor_sees_which_feeds_failed(
         re.sub(r"<[^>]+>", "", edition_page).split()
     )
     assert "Working Outlet" not in front
+    # Failing again ten minutes later: the table says since when, and when last tried.
+    pipeline.fetch_feeds(
+        pipeline.Run(config=config, store=served.store, now=NOW + timedelta(minutes=15))
+    )
+    zone = ZoneInfo(config.settings.timezone)
+    first, last = (
+        f"{(NOW + timedelta(minutes=m)).astimezone(zone):%Y-%m-%d %H:%M}" for m in (5, 15)
+    )
+    status, front = page_text(f"{served.base}/", token)
+    row = " ".join(
+        re.sub(r"<[^>]+>", " ", front.split("Gone Outlet", 1)[1].split("</tr>")[0]).split()
+    )
+    assert f"HTTP 404 Not Found {first} {zone.key} {last} {zone.key}" in row
     # The next fetch that succeeds clears it; the working feeds were never listed.
     server.add("/gone.xml", rss_of(server.base))
     server.add("/site", rss_of(server.base))
@@ -572,3 +586,155 @@ def test_counts_read_in_the_singular_for_one(served: Served) -> None:
     with urllib.request.urlopen(request) as response:
         page = response.read().decode()
     assert re.search(r"\b\d+ stor(y|ies)\b", page) and "1 stories" not in page
+
+
+# Preview as a subscriber: what one reader will receive, rendered as the sender renders it.
+
+WEEKLY = """
+[briefings.industries]
+title = "PRO Industry Weekly"
+format = "industry"
+tier = "pro"
+topics = ["capital-markets", "venture-capital", "green-energy", "supply-chain", "leading-edge-tech", "oil-gas", "real-estate", "banking"]
+schedule = "0 9 * * thu"
+window = "7d"
+max_stories = 4
+"""
+
+
+@pytest.fixture
+def served_weekly(sample_corpus: corpus.Corpus, tmp_path: Path) -> Iterator[Served]:
+    with corpus.serve(sample_corpus, now=NOW) as site:
+        feeds = "".join(
+            f'[[feeds]]\nid = "{f.id}"\nname = "{f.name}"\nurl = "{f.url}"\n\n'
+            for f in site.feeds()
+        )
+        path = tmp_path / "feeds.toml"
+        path.write_text(CONFIG.format(feeds=feeds) + WEEKLY, encoding="utf-8")
+        config = configuration.load(path)
+        store = pipeline.open_store(config)
+        pipeline.run_once(pipeline.Run(config=config, store=store, now=NOW))
+    readers = [
+        Subscriber(
+            email="Leyla@example.org",
+            name="Leyla",
+            tier="pro",
+            briefings=("industries",),
+            industries=("banking", "oil-gas"),
+        ),
+        Subscriber(email="omer@example.org", tier="pro", briefings=("industries",)),
+        Subscriber(email="free@example.org", briefings=("industries", "daily")),
+    ]
+    store.save_subscribers(readers, now=NOW)
+    editors = desk.Desk(config_path=path, store=store, now=lambda: NOW)
+    httpd = desk.server(editors, port=0)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Served(f"http://127.0.0.1:{editors.port}", editors, config, store)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+        store.close()
+
+
+def _stories_and_sections(text: str) -> list[str]:
+    """A plain-text edition's section headings and numbered headlines, in order."""
+    return [
+        line.strip()
+        for line in text.splitlines()
+        if re.match(r"^\d+\. ", line) or (line.isupper() and len(line) > 3 and "=" not in line)
+    ]
+
+
+def test_preview_as_a_subscriber_shows_what_they_are_sent(
+    served_weekly: Served, tmp_path: Path
+) -> None:
+    """The desk previews an edition as a named reader (their tier, their industries in their
+    order) without sending anything; it is what the sender then sends them."""
+    import email
+    from email import policy
+
+    name = served_weekly.store.latest_edition("industries")[0]  # type: ignore[index]
+    token = served_weekly.desk.token
+    render_url = f"{served_weekly.base}/b/industries/{name}/render"
+    shown = {}
+    for address in ("leyla@EXAMPLE.org", "omer@example.org", "free@example.org"):
+        status, body = page_text(f"{render_url}?view=text&as={address}", token)
+        assert status == 200, body
+        shown[address.lower()] = html.unescape(body)
+    assert not list(tmp_path.glob("outbox/*.eml"))  # a preview sends nothing
+    assert served_weekly.store.ledger("industries", name) == {}
+    leyla = _stories_and_sections(shown["leyla@example.org"])
+    assert [line for line in leyla if line.isupper()][1:] == ["BANKING", "OIL & GAS"]
+    assert "[PRO]" in shown["free@example.org"] and "[PRO]" not in shown["omer@example.org"]
+
+    report = pipeline.send_edition(
+        served_weekly.config,
+        served_weekly.store,
+        "industries",
+        senders=lambda: pipeline.make_sender(served_weekly.config),
+        secret=b"0123456789abcdef0123",
+        now=NOW,
+    )
+    assert report.sent == 3
+    for eml in tmp_path.glob("outbox/*.eml"):
+        message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+        sent = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        to = message["To"].addresses[0].addr_spec.lower()
+        assert _stories_and_sections(sent) == _stories_and_sections(shown.pop(to)), to
+    assert shown == {}  # every reader's message was compared
+
+    status, page = page_text(
+        f"{served_weekly.base}/b/industries/{name}?view=email&as=leyla@example.org", token
+    )
+    assert status == 200
+    words = " ".join(re.sub(r"<[^>]+>", "", html.unescape(page)).split())
+    assert "As Leyla@example.org (Leyla) · PRO reader · nothing is sent" in words
+    assert "Their industries, in their order: Banking, Oil & Gas" in words
+    assert (
+        f'src="/b/industries/{name}/render?view=email&amp;tier=free&amp;as=Leyla%40example.org"'
+        in page
+    )
+    status, page = page_text(f"{served_weekly.base}/b/industries/{name}?as=omer@example.org", token)
+    assert "No industries picked: they get the first 4 stories." in html.unescape(page)
+    status, page = page_text(
+        f"{served_weekly.base}/b/daily/2026-11-22-0900?as=free@example.org", token
+    )
+    assert "free@example.org" in page and "does not receive" not in page
+    status, page = page_text(
+        f"{served_weekly.base}/b/daily/2026-11-22-0900?as=nobody@example.org", token
+    )
+    assert status == 200
+    assert "preview as: there is no subscriber nobody@example.org" in page
+    status, body = page_text(f"{render_url}?view=text&as=nobody@example.org", token)
+    assert status == 404 and "there is no subscriber" in body
+
+
+@browser_only
+def test_an_editor_previews_a_pro_readers_picks_in_the_browser(
+    served_weekly: Served, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    name = served_weekly.store.latest_edition("industries")[0]  # type: ignore[index]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{served_weekly.base}/b/industries/{name}?token={served_weekly.desk.token}")
+    frame = page.frame_locator("#preview")
+    upgrade = "Read the whole briefing with PRO"
+    expect(frame.locator("body")).to_contain_text(upgrade)  # no one chosen: the free email
+    page.fill('input[name="as"]', "leyla@example.org")
+    page.click("text=Show")
+    assert "Their industries, in their order: Banking, Oil & Gas" in page.inner_text("#as-reader")
+    expect(frame.locator("body")).not_to_contain_text(upgrade)
+    body = frame.locator("body").inner_text().lower()  # headings may be set in capitals
+    assert "capital markets" not in body and body.index("banking") < body.index("oil & gas")
+    page.click("text=Plain text")  # the reader stays chosen across the tabs
+    assert "as=leyla%40example.org" in page.url.lower()
+    expect(frame.locator("body")).to_contain_text("BANKING")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "desk-preview-as.png"), full_page=False)
+    page.click('a:text-is("Clear")')
+    expect(page.locator("#as-reader")).to_have_count(0)
+    assert "as=" not in page.url

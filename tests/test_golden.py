@@ -125,7 +125,13 @@ def test_a_full_edition_of_the_shipped_catalogue_fits_in_one_email(briefing: str
                 summary=SUMMARY,
                 topics=(topics[n % len(topics)],),
                 sources=tuple(
-                    Source(feed=f"Outlet {k}", title=story.title, url=f"https://o{k}.example/{n}")
+                    Source(
+                        feed=f"Outlet {k}",
+                        title=story.title,
+                        # as long as a news site's links are: the text email lists them all
+                        url=f"https://www.outlet{k}.example/news/2026/11/22/"
+                        f"rail-pipeline-and-customs-talks-resume-in-baku-{n}",
+                    )
                     for k in range(3)
                 ),
             )
@@ -137,7 +143,9 @@ def test_a_full_edition_of_the_shipped_catalogue_fits_in_one_email(briefing: str
     assert "more stories in the web edition" not in text
     assert text.count(SUMMARY[:40]) == chosen.max_stories
     size = render.sent_size(files["email.pro.html"], text)
-    assert size <= render.EMAIL_LIMIT * 0.9, f"{briefing}: {size:,} bytes, too close to the limit"
+    # 3 % to spare for longer headlines and names than these (the 20-story industry weekly,
+    # with three outlets' links in both parts, takes 95 of the 100 KB)
+    assert size <= render.EMAIL_LIMIT * 0.97, f"{briefing}: {size:,} bytes, too close to the limit"
 
 
 HEBREW = (

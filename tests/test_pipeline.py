@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -1102,3 +1103,64 @@ def test_a_feed_that_redirects_to_a_private_address_is_refused(
     [(stage, url, message)] = failures
     assert (stage, url) == ("feed", moved)
     assert message.startswith("refused: localhost is a loopback address (127.0.0.1)")
+
+
+def test_a_feed_whose_server_asks_for_an_hour_is_left_alone_that_hour(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """A 429 with ``Retry-After: 3600`` was asked again at every fetch: a scheduler
+    polling every ten minutes hammered a server that had asked for an hour's rest."""
+    from briefings import config as configuration
+
+    def feed(title: str) -> str:
+        return (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>A</title>'
+            f"<item><title>{title}</title><link>{server.base}/a/1</link>"
+            f"<pubDate>{format_datetime(NOW - timedelta(hours=1))}</pubDate></item>"
+            "</channel></rss>"
+        )
+
+    busy = server.add(
+        "/busy.xml",
+        feed("Baku port reopens"),
+        fail_first=1,
+        fail_status=429,
+        fail_headers={"Retry-After": "3600"},
+    )
+    calm = server.add("/calm.xml", feed("Ankara rail line opens"))
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[settings]\ntimezone = "Asia/Baku"\n\n[[feeds]]\nname = "Busy"\nurl = "{busy}"\n'
+        f'[[feeds]]\nname = "Calm"\nurl = "{calm}"\n'
+        '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
+    )
+    loaded = configuration.load(path)
+    store = pipeline.open_store(loaded)
+
+    def fetched(minutes: int) -> tuple[pipeline.Run, list[str]]:
+        run = pipeline.Run(config=loaded, store=store, now=NOW + timedelta(minutes=minutes))
+        before = len(server.hits)
+        pipeline.fetch_feeds(run)
+        return run, [hit for hit, _ in server.hits[before:]]
+
+    first, asked = fetched(0)
+    assert sorted(asked) == ["/busy.xml", "/calm.xml"]  # one ask: an hour is not waited out
+    [failure] = first.report.failures
+    assert "HTTP 429" in failure.message and "a wait of 60 min" in failure.message
+    later, asked = fetched(20)
+    assert asked == ["/calm.xml"]
+    [failure] = later.report.failures
+    until = (NOW + timedelta(hours=1)).astimezone(ZoneInfo("Asia/Baku"))
+    assert failure.url == busy and failure.message == (
+        f"not fetched: its server asked not to be asked again before "
+        f"{until:%Y-%m-%d %H:%M} Asia/Baku (Retry-After)"
+    )
+    assert store.feed_errors([busy])[busy].error.startswith("HTTP 429")  # still failing
+    after, asked = fetched(61)
+    assert sorted(asked) == ["/busy.xml", "/calm.xml"] and after.report.failures == []
+    assert store.feed_errors([busy]) == {} and store.feed_states([busy])[busy].wait_until is None
+    # a server asking for ten days is left alone for one at most
+    server.add("/busy.xml", feed("x"), fail_first=1, fail_headers={"Retry-After": "864000"})
+    fetched(120)
+    assert store.feed_states([busy])[busy].wait_until == NOW + timedelta(minutes=120, days=1)
+    store.close()

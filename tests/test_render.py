@@ -91,7 +91,7 @@ def test_plain_text_is_wrapped_for_people(files: dict[str, str]) -> None:
     assert "TURKEY BRIEFING" in text
     assert "Sunday 22 November 2026" in text  # local date in Europe/Istanbul
     assert "[1] https://paper.example/0" in text
-    assert "Also covered by: Wire" in text
+    assert "   Also covered by 1 outlet:\n   - Wire: https://wire.example/" in text
 
 
 def test_edition_json_contract(files: dict[str, str]) -> None:
@@ -133,7 +133,7 @@ def assert_contract(document: dict[str, object]) -> None:
         }
         assert story["url"] in {s["url"] for s in story["sources"]}
         for match in story.get("matches", []):
-            assert set(match) == {"topic", "term", "field", "weight"}
+            assert set(match) - {"source"} == {"topic", "term", "field", "weight"}
 
 
 def test_user_template_overrides_one_file(tmp_path: Path) -> None:
@@ -308,7 +308,23 @@ def test_also_covered_by_counts_other_outlets_once_each() -> None:
     assert web.count("Kudüs Post") == 1  # the lead's own outlet, not "also"
     assert web.count("Baku Daily") == 1 and "https://baku.example/2" not in web
     assert "Also covered by 2 outlets:" in files["email.html"]
-    assert "Also covered by: Baku Daily, Wire\n" in files["email.txt"]
+    also = "Also covered by 2 outlets:\n   - Baku Daily: https://baku.example/1\n"
+    assert also + "   - Wire: https://wire.example/1\n" in files["email.txt"]
+
+
+def test_plain_text_links_other_outlets_without_breaking_their_urls() -> None:
+    made = edition(stories=1)
+    long = "https://outlet.example/" + "/".join(["section"] * 12) + "/story.html?id=1"
+    sources = (
+        Source(feed="Lead", title="a", url="https://lead.example/1"),
+        Source(feed="A Long Outlet Name", title="b", url=long),
+        Source(feed="Unsafe", title="c", url="javascript:alert(1)"),
+    )
+    lead = dataclasses.replace(made.stories[0], sources=sources)
+    made = dataclasses.replace(made, stories=(lead,))
+    text = render.render(made, env=render.environment(), timezone="UTC").files["email.txt"]
+    assert f"   - A Long Outlet Name:\n     {long}\n" in text  # whole, on its own line
+    assert "   - Unsafe\n" in text and "javascript" not in text
 
 
 @pytest.mark.parametrize("base_url", ["", "https://briefings.example.org"])
@@ -393,6 +409,29 @@ def test_why_lists_only_the_topics_the_story_has() -> None:
     ).files
     assert "<bdi>Ankara (title)</bdi>" in files["index.html"]
     assert "border guards" not in files["index.html"]
+
+
+def test_why_names_the_outlet_whose_article_had_the_term() -> None:
+    made = edition(stories=1)
+    [lead] = made.stories
+    lead = dataclasses.replace(
+        lead,
+        topics=("turkey",),
+        scores=(("turkey", 4.5),),
+        matches=(
+            TopicMatch(topic="turkey", term="Ankara", field="title", weight=3.0, source="Ar<b>"),
+            TopicMatch(topic="turkey", term="Erdoğan", field="summary", weight=1.5, source="Ar<b>"),
+        ),
+    )
+    again = dataclasses.replace(made, stories=(lead,))
+    files = render.render(again, env=render.environment(), timezone="Europe/Istanbul").files
+    assert (
+        "<bdi>Ankara (title, Ar&lt;b&gt;), Erdoğan (summary, Ar&lt;b&gt;)</bdi>"
+        in files["index.html"]
+    )
+    # edition.json keeps it, and an edition read back from it says the same
+    back = render.edition_from_json(files["edition.json"])
+    assert {m.source for m in back.stories[0].matches} == {"Ar<b>"}
 
 
 def teaser_body(teaser: str) -> str:

@@ -376,3 +376,40 @@ def test_prune_vacuum_shrinks_the_file(tmp_path: Path, write_config: Callable[[s
     assert second.startswith(f"{database}: ") and second.endswith(" MB after")
     assert database.stat().st_size < before / 10
     assert table_of(database, "SELECT COUNT(*) FROM entries") == {(0,)}
+
+
+def test_a_feed_remembers_since_when_it_has_been_failing(tmp_path: Path) -> None:
+    from briefings.model import FeedState
+    from briefings.store import FeedUpdate
+
+    store = Store(f"sqlite:///{tmp_path / 'b.db'}")
+    url = "http://127.0.0.1:9/feed.xml"
+    works = FeedUpdate(url=url, state=FeedState(url=url, etag="e1"))
+    fails = FeedUpdate(url=url, state=None, error="HTTP 404 Not Found")
+    store.save_feeds([works], checked_at=NOW - timedelta(days=4))
+    assert store.feed_errors([url]) == {}
+    for days in (3, 2, 1):
+        store.save_feeds([fails], checked_at=NOW - timedelta(days=days))
+    trouble = store.feed_errors([url])[url]
+    assert trouble.error == "HTTP 404 Not Found"
+    assert trouble.since == NOW - timedelta(days=3)  # the first failure, not the last
+    assert trouble.checked_at == NOW - timedelta(days=1)
+    assert store.feed_states([url])[url].etag == "e1"  # a failure keeps the validators
+    store.save_feeds([works], checked_at=NOW)
+    store.save_feeds([fails], checked_at=NOW + timedelta(hours=1))
+    assert store.feed_errors([url])[url].since == NOW + timedelta(hours=1)  # counting again
+    new = "http://127.0.0.1:9/never-worked.xml"
+    store.save_feeds([FeedUpdate(url=new, state=None, error="timed out")], checked_at=NOW)
+    assert store.feed_errors([new])[new].since == NOW
+    store.close()
+
+
+def test_a_feed_failing_before_the_upgrade_counts_from_its_last_fetch(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    version_1_database(path, "http://127.0.0.1:9")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE feeds SET error = 'HTTP 500 Internal Server Error'")
+    store = Store(f"sqlite:///{path}")
+    [trouble] = store.feed_errors(["http://127.0.0.1:9/feed.xml"]).values()
+    assert trouble.since == trouble.checked_at == NOW - timedelta(hours=1)
+    store.close()

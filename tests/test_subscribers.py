@@ -49,7 +49,7 @@ def test_parse_reports_each_bad_row_by_line() -> None:
     assert parsed.problems == (
         "subs.csv:4: 'not-an-address' is not an email address",
         "subs.csv:5: tier 'gold' is not free or pro",
-        "subs.csv:6: unknown briefing 'isreal'",
+        "subs.csv:6: unknown briefing 'isreal' (did you mean 'israel'?)",
         "subs.csv:7: unknown industry 'shipping'",
     )
 
@@ -59,7 +59,8 @@ def test_a_wrong_header_is_one_clear_problem() -> None:
         "mail,name\nx@y.org,X\n", "subs.csv", known_briefings=[], known_industries=[]
     )
     assert parsed.problems == (
-        "subs.csv:1: missing column 'email' (the columns are email,name,tier,briefings,industries)",
+        "subs.csv:1: missing column 'email'; no row was read "
+        "(the columns are email,name,tier,briefings,industries)",
     )
 
 
@@ -298,3 +299,129 @@ def test_an_address_given_twice_is_reported_not_silently_merged(
     assert "2 added, 0 updated, 0 unchanged, 1 row refused" in output
     assert f"{csv_file}:4: dana@example.org is already on line 2" in output
     assert "Dana@example.org\tfree\tactive\tisrael\n" in listed
+
+
+def test_a_mailing_service_export_imports_with_its_extra_columns_ignored(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Mailchimp writes ``Email Address``, ``First Name``, ``Last Name`` and a dozen columns of
+    its own; Substack ``email``, ``name`` and its own. Both were refused whole."""
+    path = write_config(CONFIG)
+    mailchimp = tmp_path / "members_export.csv"
+    mailchimp.write_text(
+        "Email Address,First Name,Last Name,Address,Phone Number,MEMBER_RATING,TAGS\n"
+        'selin@example.org,Selin,Yıldız,,,2,"pro,israel"\n'
+        "aram@example.org,Aram,,,,3,\n"
+    )
+    code, output, listed = _import(path, mailchimp)
+    assert code == 0, output
+    assert "2 added, 0 updated, 0 unchanged, 0 rows refused" in output
+    assert (
+        f"note: {mailchimp}: columns ignored: Address, Phone Number, MEMBER_RATING, TAGS" in output
+    )
+    exported = CliRunner().invoke(main, ["--config", str(path), "subscribers", "export"])
+    assert "selin@example.org,Selin Yıldız,free," in exported.output
+    assert "aram@example.org,Aram,free," in exported.output
+    substack = tmp_path / "substack.csv"
+    substack.write_text("email,active_subscription,plan,name\nnoa@example.org,true,yearly,Noa\n")
+    code, output, listed = _import(path, substack)
+    assert code == 0, output
+    assert "noa@example.org\tfree\tactive\t\n" in listed
+
+
+def test_a_misspelt_column_refuses_the_file_rather_than_lose_its_data() -> None:
+    parsed = subscribers.parse_csv(
+        "email,tier,industires\nx@example.org,pro,banking\n",
+        "subs.csv",
+        known_briefings=[],
+        known_industries=["banking"],
+    )
+    assert parsed.subscribers == ()
+    assert parsed.problems == (
+        "subs.csv:1: unknown column 'industires' (did you mean 'industries'?); no row was "
+        "read (the columns are email,name,tier,briefings,industries)",
+    )
+
+
+def test_picks_written_as_people_write_them(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Industries and briefings by title or id, in any case, with '&' or 'and', separated by
+    ';', ',' or '|'; a typo names the closest id."""
+    path = write_config(CONFIG)
+    picks = tmp_path / "picks.csv"
+    picks.write_bytes(
+        "\ufeffemail;tier;briefings;industries\r\n"
+        "a@example.org;pro;PRO Industry Weekly, Israel Briefing;Oil and Gas, BANKING\r\n"
+        "b@example.org;pro;industries|israel;banking | oil-gas\r\n"
+        "c@example.org;pro;industries;Oil & Gas\r\n"
+        "d@example.org;pro;industries;oil-gaz\r\n"
+        "e@example.org;pro;israel;banking;oil-gas\r\n".encode()
+    )
+    code, output, _ = _import(path, picks)
+    assert code == 1
+    assert "3 added, 0 updated, 0 unchanged, 2 rows refused" in output
+    assert f"{picks}:5: unknown industry 'oil-gaz' (did you mean 'oil-gas'?)" in output
+    assert f"{picks}:6: 5 cells, but the header has 4 (quote a cell that holds ';')" in output
+    exported = CliRunner().invoke(main, ["--config", str(path), "subscribers", "export"])
+    rows = exported.output.splitlines()
+    assert "a@example.org,,pro,industries;israel,oil-gas;banking,active," in rows
+    assert "b@example.org,,pro,industries;israel,banking;oil-gas,active," in rows
+    assert "c@example.org,,pro,industries,oil-gas,active," in rows
+
+
+def test_addresses_as_address_books_copy_them(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """``Name <address>`` gives the address (and the name, when the row has none); an
+    internationalised domain is kept in its ASCII form, which every mail server takes."""
+    path = write_config(CONFIG)
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "email,name,briefings\n"
+        '"Dana Levi <dana@example.org>",,israel\n'
+        '"Omer <omer@example.org>",Omer Ben-David,israel\n'
+        "user@Bücher.de,,israel\n"
+        "joe+news@example.org,,israel\n"
+    )
+    code, output, _ = _import(path, people)
+    assert code == 0, output
+    exported = CliRunner().invoke(main, ["--config", str(path), "subscribers", "export"])
+    rows = exported.output.splitlines()
+    assert "dana@example.org,Dana Levi,free,israel,,active," in rows
+    assert "omer@example.org,Omer Ben-David,free,israel,,active," in rows
+    assert "user@xn--bcher-kva.de,,free,israel,,active," in rows
+    assert "joe+news@example.org,,free,israel,,active," in rows
+    assert subscribers.normal_address("x@BÜCHER.de") == "x@xn--bcher-kva.de"
+
+
+def test_the_editor_is_told_when_a_reader_is_not_put_back(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Asking an import or ``add`` to put a reader back on a briefing they unsubscribed from
+    changes nothing, as before, but it said only "updated" or "unchanged"."""
+    path = write_config(CONFIG)
+    runner = CliRunner()
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text("email,briefings\nomer@example.org,israel;industries\n")
+    runner.invoke(main, ["--config", str(path), "subscribers", "import", str(csv_file)])
+    store = Store(f"sqlite:///{tmp_path}/briefings.db")
+    store.unsubscribe("omer@example.org", "israel", now=NOW)  # the one-click link
+    store.close()
+    again = runner.invoke(main, ["--config", str(path), "subscribers", "import", str(csv_file)])
+    assert again.exit_code == 0, again.output
+    assert (
+        f"note: {csv_file}:2: omer@example.org unsubscribed from israel; not put back (only "
+        "they can subscribe again, on their preferences page)"
+    ) in again.output
+    added = runner.invoke(
+        main,
+        [
+            *("--config", str(path), "subscribers", "add", "omer@example.org"),
+            *("--briefing", "israel", "--briefing", "industries"),
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    assert "note: omer@example.org unsubscribed from israel; not put back" in added.output
+    listed = runner.invoke(main, ["--config", str(path), "subscribers", "list"])
+    assert "omer@example.org\tfree\tactive\tindustries\n" in listed.output

@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from ..config import Briefing, Config
 from ..errors import FetchError, StoreError
@@ -42,6 +43,7 @@ from ..model import (
     Edition,
     Entry,
     Failure,
+    Feed,
     FeedState,
     Fetched,
     RunReport,
@@ -81,6 +83,7 @@ from .editions import (
 )
 from .send import SendReport as SendReport
 from .send import make_sender as make_sender
+from .send import reader_files as reader_files
 from .send import send_edition as send_edition
 from .stages import analysis, composing, dedupe, extract, feeds, log, render, texts, topics
 from .stages import topic_matcher as topic_matcher
@@ -273,8 +276,8 @@ def fetch_feeds(run: Run) -> None:
     arrive in, so which feed owns an entry several carry never depends on timing.
     """
     settings = run.config.settings
-    wanted = run.config.feeds
-    states = run.store.feed_states(f.url for f in wanted)
+    states = run.store.feed_states(f.url for f in run.config.feeds)
+    wanted = [f for f in run.config.feeds if not _left_alone(run, states.get(f.url))]
     options = FetchOptions(
         user_agent=settings.user_agent,
         timeout=settings.timeout,
@@ -308,7 +311,7 @@ def fetch_feeds(run: Run) -> None:
         finally:
             events.put(None)
 
-    ingest = _Ingest(run, states, processes=worker_count(settings.processes))
+    ingest = _Ingest(run, wanted, states, processes=worker_count(settings.processes))
     downloader = threading.Thread(target=download, name="fetch-feeds", daemon=True)
     downloader.start()
     try:
@@ -328,9 +331,25 @@ def fetch_feeds(run: Run) -> None:
         ingest.close()
     if crashed:
         raise crashed[0]
-    run.report.feeds += len(wanted)
+    run.report.feeds += len(run.config.feeds)
 
 
+def _left_alone(run: Run, state: FeedState | None) -> bool:
+    """Whether a feed's server asked not to be asked again yet (its last ``Retry-After``):
+    the feed is then not fetched, and the run says so."""
+    if state is None or state.wait_until is None or state.wait_until <= run.now:
+        return False
+    zone = ZoneInfo(run.config.settings.timezone)
+    until = f"{state.wait_until.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+    message = f"not fetched: its server asked not to be asked again before {until} (Retry-After)"
+    run.report.failures.append(Failure(stage="feed", url=state.url, message=message))
+    log.warning("%s: %s", state.url, message)
+    return True
+
+
+LONGEST_WAIT = timedelta(days=1)
+"""The longest ``Retry-After`` a feed is left alone for: a server asking for a week is more
+likely misconfigured than meaning it, and its stories would be gone from every edition."""
 POOL_AFTER = 8
 """Bodies parsed in the main process before worker processes start for the rest: a poll
 that finds a few changed feeds is done before a worker could have started."""
@@ -353,14 +372,16 @@ def _can_fork() -> bool:
 class _Ingest:
     """Parsing and storing of fetched feeds while the other downloads go on."""
 
-    def __init__(self, run: Run, states: dict[str, FeedState], *, processes: int) -> None:
+    def __init__(
+        self, run: Run, wanted: Sequence[Feed], states: dict[str, FeedState], *, processes: int
+    ) -> None:
         self.run = run
         self.states = states
         self.processes = processes
-        self.order = {f.url: n for n, f in enumerate(run.config.feeds)}
-        self.ids = {f.url: f.id for f in run.config.feeds}
+        self.order = {f.url: n for n, f in enumerate(wanted)}
+        self.ids = {f.url: f.id for f in wanted}
         self.pool: ProcessPoolExecutor | None = None
-        if processes > 1 and len(run.config.feeds) > POOL_AFTER and _can_fork():
+        if processes > 1 and len(wanted) > POOL_AFTER and _can_fork():
             # Forked now, before the download thread starts: a fork copies only the
             # calling thread, and a worker forked here is ready at once, with every module
             # already imported. One trivial job makes the pool start its processes.
@@ -384,7 +405,11 @@ class _Ingest:
     ) -> None:
         """Take one response: parse its body here or in a worker, or note it unchanged."""
         if result.status == "error":
-            self._ready(result.url, FeedUpdate(url=result.url, state=None, error=result.error))
+            wait = None
+            if result.retry_after:
+                wait = self.run.now + min(timedelta(seconds=result.retry_after), LONGEST_WAIT)
+            update = FeedUpdate(url=result.url, state=None, error=result.error, wait_until=wait)
+            self._ready(result.url, update)
             return
         if result.moved_to:
             message = f"moved permanently to {result.moved_to}; put that URL in feeds.toml"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from ..config import Briefing, Config
 from ..errors import BriefingsError, ConfigError
@@ -230,9 +231,8 @@ def send_edition(
 
 
 class _Bodies:
-    """The email bodies a subscriber gets: free or PRO, and for PRO industry weeklies only
-    the subscriber's industries, in their order (:func:`compose.for_reader`; rendered once
-    per distinct order)."""
+    """The email bodies a subscriber gets (:func:`reader_files`), rendered once per tier and
+    industry order."""
 
     def __init__(self, config: Config, briefing: Briefing, edition: Edition) -> None:
         self.config, self.briefing, self.edition = config, briefing, edition
@@ -241,24 +241,59 @@ class _Bodies:
         self.cache: dict[tuple[str, ...], tuple[str, str]] = {}
 
     def of(self, subscriber: Subscriber) -> tuple[str, str]:
-        tier = "pro" if subscriber.tier == "pro" else "free"
-        picks = subscriber.industries if tier == "pro" else ()
-        _, order = composing.for_reader(self.edition, self.briefing, picks)
+        tier, order = reader_order(self.edition, self.briefing, subscriber)
         key = (tier, *order)
         if key not in self.cache:
-            files = render_edition(
+            files = reader_files(
                 self.config,
                 self.briefing,
                 self.edition,
+                subscriber,
+                sent=True,
                 env=self.env,
                 titles=self.titles,
-                order=order,
-                sent=True,
             )
-            made = files.private if tier == "pro" else files.public
-            suffix = ".pro" if tier == "pro" else ""
-            self.cache[key] = (made[f"email{suffix}.html"], made[f"email{suffix}.txt"])
+            self.cache[key] = (files["email.html"], files["email.txt"])
         return self.cache[key]
+
+
+def reader_order(
+    edition: Edition, briefing: Briefing, subscriber: Subscriber
+) -> tuple[str, tuple[str, ...]]:
+    """The rendering a subscriber gets (``free`` or ``pro``) and, of an industry weekly, the
+    order of their industries (:func:`compose.for_reader`; empty without picks that have
+    news)."""
+    tier = "pro" if subscriber.tier == "pro" else "free"
+    picks = subscriber.industries if tier == "pro" else ()
+    return tier, composing.for_reader(edition, briefing, picks)[1]
+
+
+def reader_files(
+    config: Config,
+    briefing: Briefing,
+    edition: Edition,
+    subscriber: Subscriber,
+    *,
+    sent: bool,
+    env: Any = None,
+    titles: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """What one subscriber gets of an edition: ``email.html``, ``email.txt`` and
+    ``index.html``, free or PRO by their tier, an industry weekly in their industries'
+    order. ``sent`` renders for a mailbox (the email), else for the browser (the web page).
+    The sender and the desk's "preview as" both render through here; the personal links
+    are still placeholders."""
+    tier, order = reader_order(edition, briefing, subscriber)
+    files = render_edition(
+        config, briefing, edition, env=env, titles=titles, order=order, sent=sent
+    )
+    made = files.private if tier == "pro" else files.public
+    suffix = ".pro" if tier == "pro" else ""
+    return {name: made[name.replace(".", f"{suffix}.", 1)] for name in FILES}
+
+
+FILES = ("email.html", "email.txt", "index.html")
+"""The files of one reader's rendering, named as the free ones are."""
 
 
 def make_sender(config: Config) -> deliver.Sender:

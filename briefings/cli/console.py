@@ -1,0 +1,124 @@
+"""What the commands print, and how they end: the rich consoles (made on first use), progress
+bars on a terminal, a run's summary, and errors mapped to exit codes (2 for the
+configuration, 1 otherwise).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NoReturn, cast
+
+import click
+
+from ..errors import BriefingsError, ConfigError
+from ..model import RunReport
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+
+class _Console:
+    """A rich ``Console`` made on first use: rich takes 40 ms to import, and a fetch run
+    whose output is piped prints only a line or two, with ``click.echo``."""
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+        self.made: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.made is None:
+            from rich.console import Console
+
+            self.made = Console(**self.options)
+        return getattr(self.made, name)
+
+
+err = cast("Console", _Console(stderr=True, highlight=False))
+out = cast("Console", _Console(highlight=False))
+
+
+class RichProgress:
+    """Progress bars on a terminal; nothing at all when output is piped."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def step(self, label: str, total: int) -> Callable[[], None]:
+        task = self.progress.add_task(label, total=total)
+        return lambda: self.progress.advance(task)
+
+
+TERMINAL_ENVIRONMENT = ("FORCE_COLOR", "FORCE_TERMINAL", "TTY_COMPATIBLE", "JUPYTER_COLUMNS")
+"""What can make rich treat a pipe as a terminal; without any of them, a pipe is not one."""
+
+
+@contextmanager
+def progress_bars() -> Iterator[RichProgress | None]:
+    piped = not sys.stderr.isatty() and not any(v in os.environ for v in TERMINAL_ENVIRONMENT)
+    if piped or not err.is_terminal:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bars:
+        yield RichProgress(bars)
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 edition``, ``2 editions``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _summary(report: RunReport, *, quiet: bool = False) -> None:
+    if not quiet:
+        parts = [
+            f"{report.feeds} feeds" if report.feeds else "",
+            f"{report.entries_new} new entries" if report.feeds else "",
+            _count(len(report.editions), "edition") if report.editions or report.stories else "",
+        ]
+        line = ", ".join(p for p in parts if p)
+        if line:
+            click.echo(line)
+        for path in report.editions:
+            click.echo(f"  {path}")
+    if report.without_news:
+        click.echo(f"No new stories, so no edition: {', '.join(report.without_news)}")
+    if report.failures:
+        err.print(f"{len(report.failures)} problems:", style="yellow")
+        for failure in report.failures:
+            err.print(
+                f"  {failure.stage} {failure.url}: {failure.message}", markup=False, soft_wrap=True
+            )
+
+
+@contextmanager
+def errors_to_exit() -> Iterator[None]:
+    try:
+        yield
+    except ConfigError as exc:
+        _fail(exc.problems, 2)
+    except BriefingsError as exc:
+        _fail([str(exc)], 1)
+
+
+def _fail(lines: Sequence[Any], status: int) -> NoReturn:
+    for line in lines:
+        err.print(f"error: {line}", markup=False, soft_wrap=True, style="red")
+    sys.exit(status)

@@ -1,0 +1,72 @@
+"""``briefings schedule``: every briefing run on its schedule until stopped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import config as configuration
+from .. import pipeline
+from .console import err, errors_to_exit
+from .sending import _can_send
+
+
+@click.command()
+@click.option("--list", "listing", is_flag=True, help="Print each job and its next run, then exit.")
+@click.option("--no-send", is_flag=True, help="Build editions but send nothing.")
+@click.pass_obj
+def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
+    """Run every briefing on its schedule until stopped (SIGTERM or Ctrl-C).
+
+    Jobs live in the database: after a restart, an edition missed by at most
+    settings.misfire_grace runs once; jobs of briefings no longer in the
+    configuration are dropped.
+    """
+    import signal
+    import threading
+
+    from .. import schedule as scheduling
+
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        if not no_send and not listing:
+            _can_send(config)
+        store = pipeline.open_store(config)
+    service = scheduling.Scheduler(config, store, send=not no_send)
+    try:
+        if listing:
+            upcoming = sorted(service.upcoming(scheduling.now()), key=lambda u: u.id)
+            width = max(len(u.id) for u in upcoming)
+            for job in upcoming:
+                click.echo(f"{job.id:<{width}}  {job.describe()}")
+            return
+        stop = threading.Event()
+        signals: list[int] = []
+
+        def on_signal(number: int, _frame: Any) -> None:
+            signals.append(number)
+            if len(signals) > 1:
+                err.print("stopping now; the job in hand is abandoned (the store stays consistent)")
+                import os
+
+                os._exit(1)
+            stop.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        with errors_to_exit():
+            changes = service.start()
+        err.print(
+            f"Scheduling {len(service.specs)} jobs"
+            + (f" ({', '.join(changes)})" if changes else "")
+            + "; SIGTERM or Ctrl-C stops"
+        )
+        while not stop.wait(1.0):
+            pass
+        err.print("stopping: waiting for the job in hand to finish (again to abandon it)")
+        service.stop(wait=True)
+    finally:
+        service.stop(wait=False)
+        store.close()
