@@ -37,8 +37,9 @@ from .config import Config
 from .model import Article, Entry, Page, Source, Story, TopicMatch
 from .store import IN_CHUNK, Store, analyses, frequencies, meta, stories, story_bands, story_keys
 
-VERSION = "2"
-"""Raise it when what an analysis holds, or how it is made, changes."""
+VERSION = "3"
+"""Raise it when what an analysis holds, or how it is made, changes.
+3: invisible characters inside a word are ignored (:func:`text.fold`)."""
 STORY_VERSION = "4"
 """Raise it when what a kept story holds changes: kept stories are then made again.
 2: each source says whether it is a copy; 3: a headline term is decisive; 4: a match found

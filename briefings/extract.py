@@ -16,10 +16,21 @@ from urllib.parse import urlsplit
 
 from .errors import BriefingsError
 from .model import Article, Entry, Page, TextSource
-from .text import fold, head_tags, html_to_text, one_line, printable, same_site, web_link
+from .text import (
+    clipped,
+    fold,
+    head_tags,
+    html_to_text,
+    one_line,
+    printable,
+    same_site,
+    web_link,
+)
 
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"”’)]))\s+(?=[A-Z0-9\"“‘(«])")
 PAYWALL_WORDS = 250
+SUMMARY_CHARACTERS = 900
+"""The longest summary: 60 words are some 400 characters, but one word can be a megabyte."""
 _WORD_COUNT = re.compile(r'"wordCount"\s*:\s*"?(\d+)')
 _PAYWALL = re.compile(
     r'"isAccessibleForFree"\s*:\s*"?false|content_tier"\s+content="(?:locked|metered)"'
@@ -43,6 +54,17 @@ _COOKIES = re.compile(
 )
 _CONSENT = re.compile(
     r"\b(?:accept|agree|consent|reject|manage (?:your )?(?:preferences|options|settings))",
+    re.IGNORECASE,
+)
+# A page that asks the reader to sign in or register instead of showing the article: as
+# short, asking for a login and speaking of the reader's account ("Already a subscriber?
+# Log in", "Create a free account to keep reading").
+_SIGN_IN = re.compile(r"\b(?:sign(?:ing)? ?in|log(?:ging)? ?in|register|subscribe)\b", re.I)
+_ACCOUNT = re.compile(
+    r"\b(?:(?:forgot|reset|enter|your|and) (?:your )?password"
+    r"|(?:create|have|open) (?:a |an |your )?(?:free )?account"
+    r"|already (?:a |an )?(?:subscriber|member|registered)|to (?:continue|keep) reading"
+    r"|registered (?:readers|users|members))\b",
     re.IGNORECASE,
 )
 _LANG = re.compile(r"<html[^>]*\blang=[\"']?([A-Za-z]{2,3}(?:-[A-Za-z]{2,4})?)", re.IGNORECASE)
@@ -150,13 +172,15 @@ def extract_page(body: bytes, *, url: str, content_type: str = "") -> Page:
         )
     except Exception as exc:  # trafilatura returns None for most trouble, and raises the rest
         raise ExtractionFailed(
-            f"{url}: extraction failed: {type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
+            f"{url}: extraction failed: {type(exc).__name__}: {one_line(str(exc))[:120]}"
         ) from None
     text = (getattr(document, "text", None) or "").strip() if document is not None else ""
     if not text:
         raise ExtractionFailed(f"{url}: no article text found on the page")
     if _consent_wall(text):
         raise ExtractionFailed(f"{url}: a cookie or consent wall, not the article")
+    if _sign_in_wall(text):
+        raise ExtractionFailed(f"{url}: a sign-in wall, not the article")
     head = body[:300_000].decode("utf-8", "replace")
     promised = _WORD_COUNT.search(head)
     title = _text(document, "title")
@@ -227,6 +251,14 @@ def _consent_wall(text: str) -> bool:
     if len(text.split()) > _CONSENT_WORDS:
         return False
     return bool(_COOKIES.search(text) and _CONSENT.search(text))
+
+
+def _sign_in_wall(text: str) -> bool:
+    """True when ``text`` is a short request to sign in or register rather than an article
+    ("Forgot your password? Reset it here." became a story's summary)."""
+    if len(text.split()) > _CONSENT_WORDS:
+        return False
+    return bool(_SIGN_IN.search(text) and _ACCOUNT.search(text))
 
 
 def _html_language(head: str) -> str:
@@ -349,7 +381,12 @@ def _published(entry: Entry, page: Page | None) -> datetime:
 
 def lead_summary(text: str, words: int = 60) -> str:
     """The first sentences of ``text`` up to about ``words`` words, cut at a sentence end,
-    without the boilerplate around articles (sign-up boxes, photo credits, bylines)."""
+    without the boilerplate around articles (sign-up boxes, photo credits, bylines), and
+    at most :data:`SUMMARY_CHARACTERS` long, whatever its words."""
+    return clipped(_lead(text, words), SUMMARY_CHARACTERS)
+
+
+def _lead(text: str, words: int) -> str:
     # Only the start matters: paragraphs are cleaned until three times ``words`` words, so
     # that a sentence cut at that point is too long to be kept either way.
     lead: list[str] = []

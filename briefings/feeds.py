@@ -24,10 +24,12 @@ import feedparser
 from . import dates
 from .errors import FeedParseError
 from .model import Entry
-from .text import head_tags, html_to_text, one_line, web_link
+from .text import clipped, head_tags, html_to_text, one_line, visible, web_link
 
 dates.register()
 FUTURE_SLACK = timedelta(minutes=10)
+TITLE_CHARACTERS = 300
+"""The longest headline; a longer title is cut at a word, and ends with " …"."""
 # A numeric character reference to a surrogate or past U+10FFFF makes feedparser raise
 # instead of recovering, losing the whole feed for one bad character.
 _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
@@ -192,6 +194,8 @@ def _entry(
     link = web_link(str(item.get("link") or ""), feed_url if item.get("links") else "")
     link = _unwrapped(link)
     title = one_line(html_to_text(str(item.get("title") or ""), _kind(item, "title_detail")))
+    if not visible(title):  # zero-width characters only: a headline no one can see or click
+        title = ""
     summary = _without_trailer(
         html_to_text(str(item.get("summary") or ""), _kind(item, "summary_detail"))
     )
@@ -213,8 +217,9 @@ def _entry(
         guid=guid,
         url=link or linkless,
         canonical_url=canonical(link) if link else linkless,
-        title=title or _first_words(summary or content),
-        summary=summary,
+        title=clipped(title, TITLE_CHARACTERS) or _first_words(summary or content),
+        # a whole post given as the title (bridges from Telegram or X) is the text too
+        summary=summary or (title if len(title) > TITLE_CHARACTERS and not content else ""),
         content=content,
         author=one_line(str(item.get("author") or "")),
         published=published or seen_at,
@@ -248,21 +253,42 @@ def _unwrapped(link: str) -> str:
 
 def _image(item: Any, feed_url: str) -> str:
     """The item's picture: its first Media RSS image (``media:content``, then
-    ``media:thumbnail``), else its first image enclosure; an http(s) link or ""."""
+    ``media:thumbnail``), else its first image enclosure; an http(s) link or "".
+
+    One that says it is tiny (under 50 pixels a side) is a tracking pixel, not a picture:
+    as the lead image, it told the tracker of every reader who opened the email. (An
+    enclosure's ``length`` says nothing: feeds fill it with anything.)
+    """
     # dict.get: FeedParserDict's own get maps keys, and works "enclosures" out of the links
     # on every call; this runs for every item of every feed.
     candidates = [
         str(m.get("url") or "")
         for m in dict.get(item, "media_content") or []
-        if m.get("medium") == "image" or str(m.get("type") or "").startswith("image/")
+        if (m.get("medium") == "image" or str(m.get("type") or "").startswith("image/"))
+        and not _tiny(m.get("width"), m.get("height"))
     ]
-    candidates += [str(m.get("url") or "") for m in dict.get(item, "media_thumbnail") or []]
+    candidates += [
+        str(m.get("url") or "")
+        for m in dict.get(item, "media_thumbnail") or []
+        if not _tiny(m.get("width"), m.get("height"))
+    ]
     candidates += [
         str(e.get("href") or "")
         for e in dict.get(item, "links") or []
         if e.get("rel") == "enclosure" and str(e.get("type") or "").startswith("image/")
     ]
     return next((link for c in candidates if (link := web_link(c, feed_url))), "")
+
+
+def _tiny(width: Any, height: Any) -> bool:
+    """Whether a picture's declared size (either side) is under 50 pixels."""
+    return any(0 < _number(side) < 50 for side in (width, height))
+
+
+def _number(value: Any) -> int:
+    """A declared size as a whole number; 0 when there is none or it is no number."""
+    text = str(value or "").strip().removesuffix("px")
+    return int(text) if text.isdigit() else 0
 
 
 def _without_trailer(text: str) -> str:
@@ -411,6 +437,19 @@ def _truncated(body: bytes) -> bool:
             return not _CLOSING_TAG.search(body, max(0, end - 64), end)
 
 
+# What a site answers instead of its feed when it takes the reader for a bot (Cloudflare,
+# Sucuri, DDoS-Guard), or wants an account: saying "is the URL the site?" sent people
+# looking for another address.
+_BOT_CHECK = re.compile(
+    rb"<title>\s*(?:just a moment|attention required|checking your browser|ddos-guard"
+    rb"|please wait|access denied|you are being redirected)"
+    rb"|/cdn-cgi/challenge-platform|cf-browser-verification|sucuri website firewall",
+    re.IGNORECASE,
+)
+_SIGN_IN_TITLE = re.compile(rb"<title>[^<]{0,80}\b(?:sign ?in|log ?in|login)\b", re.IGNORECASE)
+_PASSWORD = re.compile(rb"<input\b[^>]*\btype\s*=\s*[\"']?password\b", re.IGNORECASE)
+
+
 def _not_a_feed_reason(body: bytes, content_type: str, parsed: Any, url: str) -> str:
     head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if b"<html" in head or b"<!doctype html" in head or "html" in content_type:
@@ -421,6 +460,14 @@ def _not_a_feed_reason(body: bytes, content_type: str, parsed: Any, url: str) ->
                 "not a feed: got an HTML page, which names its feeds; put one of them in "
                 f"feeds.toml: {shown}"
             )
+        page = body[:100_000]
+        if _BOT_CHECK.search(page):
+            return (
+                "not a feed: got a bot check instead; the site turns automated readers away "
+                "(ask it to let settings.user_agent through)"
+            )
+        if _SIGN_IN_TITLE.search(page) or (len(body) < 30_000 and _PASSWORD.search(page)):
+            return "not a feed: got a sign-in page instead; the feed needs an account"
         return "not a feed: got an HTML page (is the URL the site rather than its feed?)"
     if not head:
         return "not a feed: empty response"

@@ -9,10 +9,11 @@ Bodies are counted as they unpack: a gzip bomb (a few megabytes on the wire,
 gigabytes unpacked) is refused once ``max_bytes`` have come out of it, and no
 more than that is ever held in memory.
 
-Article links come from feeds, so they are untrusted: a request made with
-``allow_private=False`` refuses any hop (the first URL and every redirect)
-whose host resolves to a private, loopback, link-local or otherwise special
-address.
+A feed's redirects and its article links are untrusted: a request made with
+``allow_private=False`` refuses any hop (the first URL and every redirect), off
+its ``trusted_host``, whose host resolves to an address that is not public:
+private, loopback, link-local, shared (100.64.0.0/10) or otherwise special,
+also when wrapped in an IPv6 one.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import functools
 import hashlib
 import ipaddress
 import queue
+import re
 import socket
 import ssl
 import sys
@@ -86,9 +88,9 @@ class Request:
     url: str
     state: FeedState | None = None
     allow_private: bool = True
-    """False for untrusted links: refuse private, loopback and link-local addresses."""
+    """False for a feed and its links: refuse every address that is not public."""
     trusted_host: str | None = None
-    """A host exempt from that refusal: the feed's own, for its article links."""
+    """A host exempt from that refusal: the feed's own."""
 
 
 class Refused(Exception):
@@ -591,12 +593,33 @@ def _check_address(url: str) -> None:
         kind = _special(address)
         if kind:
             raise Refused(
-                f"refused: {host} is a {kind} address ({address}); links from feeds may reach "
-                "it only on the feed's own host, or with settings.allow_private_networks = true"
+                f"refused: {host} is a {kind} address ({address}); a feed and its links may "
+                "reach one only on the feed's own host, or with "
+                "settings.allow_private_networks = true"
             )
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_PROTOCOL_ASSIGNMENTS = ipaddress.IPv4Network("192.0.0.0/24")
+"""IANA's, not reachable on the internet; Oracle Cloud's old metadata address is in it."""
+
+
 def _special(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """What kind of address a link from a feed may not reach; "" for a public one.
+
+    An IPv6 address that carries an IPv4 one (mapped, 6to4, NAT64) is judged by the IPv4
+    one, so ``[2002:a9fe:a9fe::]`` is 169.254.169.254 and a DNS64 network's addresses of
+    public sites stay public. Anything else not globally reachable (100.64.0.0/10, where
+    Alibaba Cloud answers metadata requests) is refused too.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+        if embedded is not None:
+            return _special(embedded)
+        if address.is_site_local:
+            return "non-public"
     if address.is_loopback:
         return "loopback"
     if address.is_link_local:
@@ -605,6 +628,8 @@ def _special(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
         return "private"
     if address.is_multicast or address.is_reserved or address.is_unspecified:
         return "reserved"
+    if not address.is_global or address in _PROTOCOL_ASSIGNMENTS:
+        return "non-public"
     return ""
 
 
@@ -668,5 +693,17 @@ def _host(url: str) -> str:
         return ""
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+MAX_REASON = 300
+"""The longest error reason: a server's words (its reason phrase, a status line that
+h11 quotes) are in it, and go to a terminal."""
+
+
 def _error(url: str, reason: str) -> Fetched:
+    """A failed request, its ``reason`` on one line of at most :data:`MAX_REASON`
+    characters, without control characters (a server's escape sequences would otherwise
+    reach the terminal that prints it)."""
+    reason = " ".join(_CONTROL.sub(" ", reason).split())
+    if len(reason) > MAX_REASON:
+        reason = reason[: MAX_REASON - 2].rstrip() + " …"
     return Fetched(url=url, status="error", error=reason)

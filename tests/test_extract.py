@@ -107,6 +107,24 @@ def test_lead_summary_skips_boilerplate_and_cuts_at_a_sentence() -> None:
     assert extract.lead_summary(endless).endswith("word …")  # no sentence end: cut at a word
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Georgia " + "B" * 5_000 + " and the border talks went on.",
+        "<x>" * 200_000,  # unknown markup read as text: one "word" of 600,000 characters
+        "Kutaisi " * 3 + "-" * 100_000,
+    ],
+    ids=["long-word", "no-space-at-all", "rule-of-dashes"],
+)
+def test_a_summary_of_endless_words_is_cut_to_a_summary_s_length(text: str) -> None:
+    # Words were counted, not characters: one word of 600,000 characters was a summary of
+    # one word, and the whole of it went into the web page and edition.json.
+    summary = extract.lead_summary(text)
+    assert 0 < len(summary) <= extract.SUMMARY_CHARACTERS + 2
+    assert summary.endswith(" …")
+    assert text.startswith(summary[:-2])
+
+
 def test_a_paywalled_page_falls_back_to_the_feed_text(server: LocalServer, tmp_path: Path) -> None:
     head = (
         '<script type="application/ld+json">{"@type": "NewsArticle", '
@@ -342,10 +360,28 @@ CONSENT_WALLS = [
 ]
 
 
-@pytest.mark.parametrize("wall", CONSENT_WALLS)
-def test_a_cookie_wall_is_no_article(server: LocalServer, tmp_path: Path, wall: str) -> None:
-    # Sites in the EU answer a crawler with a consent page; its text was longer than the
-    # feed's teaser, so readers got "We and our partners use cookies…" as the summary.
+SIGN_IN_WALLS = [
+    "<form action='/login'><h1>Sign in to continue reading</h1><p>Subscribe for unlimited"
+    " access to our journalism. Already a subscriber? Log in with your email and password"
+    " below.</p><input name=email><input type=password name=pw><button>Log in</button>"
+    "<p>Forgot your password? Reset it here. By logging in you agree to our terms of"
+    " service and privacy policy.</p></form>",
+    "<div class='register'><h2>This article is for registered readers</h2><p>Create a free"
+    " account to keep reading, or sign in if you already have one. Registration takes a"
+    " minute and gives you three articles a week.</p><p>Register now</p></div>",
+]
+WALLS = [(w, "a cookie or consent wall, not the article") for w in CONSENT_WALLS] + [
+    (w, "a sign-in wall, not the article") for w in SIGN_IN_WALLS
+]
+
+
+@pytest.mark.parametrize(("wall", "message"), WALLS)
+def test_a_cookie_or_sign_in_wall_is_no_article(
+    server: LocalServer, tmp_path: Path, wall: str, message: str
+) -> None:
+    # Sites in the EU answer a crawler with a consent page, others with a sign-in form; its
+    # text was longer than the feed's teaser, so readers got "We and our partners use
+    # cookies…" or "Forgot your password? Reset it here." as the summary.
     server.add(
         "/wall.html",
         f"<html><head><title>Consent</title></head><body><div class='consent'>{wall}</div>"
@@ -373,7 +409,7 @@ def test_a_cookie_wall_is_no_article(server: LocalServer, tmp_path: Path, wall: 
     store.close()
     [failure] = run.report.failures
     assert (failure.stage, failure.url) == ("page", f"{server.base}/wall.html")
-    assert failure.message == "a cookie or consent wall, not the article"
+    assert failure.message == message
     [story] = json.loads((built.path / "edition.json").read_text())["stories"]
     assert story["summary"] == teaser
 
@@ -386,6 +422,16 @@ def test_an_article_about_cookies_is_still_an_article(server: LocalServer) -> No
     short = page("Cookie fine", text, repeat=3).encode()  # under the consent wall's 150 words
     found = fetch_page(server, "/cookies.html", short, "text/html")
     assert "fined an advertising firm" in found.text
+
+
+def test_an_article_about_passwords_is_still_an_article(server: LocalServer) -> None:
+    text = (
+        "Israel's cyber directorate told banks to make customers sign in with a second"
+        " factor after passwords of 40,000 accounts were leaked, officials said on Monday. "
+    )
+    short = page("Password leak", text, repeat=3).encode()  # under the wall's 150 words
+    found = fetch_page(server, "/passwords.html", short, "text/html")
+    assert "cyber directorate" in found.text
 
 
 ARTICLE = "https://www.dailysabah.com/politics/diplomacy/ankara-baku-rail?utm_source=rss"

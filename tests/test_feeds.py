@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -62,6 +63,24 @@ def test_atom_content_and_html_titles() -> None:
         (b"", "not a feed: empty response"),
         (b"<rss version='2.0'><channel><title>Broken</title><item><title>x</ite", "malformed feed"),
         (b"just some text", "not a feed"),
+        (  # what Cloudflare answers a reader it takes for a bot, sometimes with a 200
+            b"<!DOCTYPE html><html lang='en-US'><head><title>Just a moment...</title>"
+            b"<meta http-equiv='refresh' content='390'></head><body><div class='main-wrapper'>"
+            b"<script src='/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1'></script>"
+            b"</div></body></html>",
+            "not a feed: got a bot check instead; the site turns automated readers away",
+        ),
+        (
+            b"<html><head><title>Sign in | Ledger</title></head><body><form action='/login'>"
+            b"<input name='email'><input type='password' name='pw'><button>Log in</button>"
+            b"</form></body></html>",
+            "not a feed: got a sign-in page instead; the feed needs an account",
+        ),
+        (
+            b"<html><head><title>Members</title></head><body><form action='/session'>"
+            b"<input name=user><input type=password name=pw></form></body></html>",
+            "not a feed: got a sign-in page instead",
+        ),
     ],
 )
 def test_not_a_feed(body: bytes, reason: str) -> None:
@@ -462,3 +481,82 @@ def test_an_item_linking_to_another_site_is_marked_elsewhere() -> None:
         ("d", False),  # a subdomain of the feed's own host
         ("e", False),
     ]
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<div>" * 50_000 + "Deep text" + "</div>" * 50_000,
+        "<blockquote><section>" * 25_000 + "Deep text",
+        "".join(f"<b id={n}>" for n in range(15_000)) + "<p>Deep text" * 15_000,
+    ],
+    ids=["nested-divs", "unclosed-blocks", "formatting-then-paragraphs"],
+)
+def test_deeply_nested_feed_html_is_read_in_linear_time(markup: str) -> None:
+    # HTML parsers walk the stack of open elements for each block tag: 50,000 nested
+    # <div>s took nh3 25 s, and a 5 MB feed of them hours, holding up the whole run.
+    started = time.monotonic()
+    text = feeds.html_to_text(markup)
+    assert time.monotonic() - started < 3
+    assert text.startswith("Deep text") and "<" not in text
+
+
+def test_a_title_that_is_a_whole_post_is_cut_to_a_headline_s_length() -> None:
+    # Bridges from Telegram or X put the whole post in <title>; 3,000 characters of bold
+    # 23-pixel type filled the reader's screen before the first summary.
+    post = "Yerevan officials said the border talks would resume next week. " * 50
+    [entry] = rss(f"<item><title>{post}</title><link>/a</link><description>d</description></item>")
+    assert len(entry.title) <= feeds.TITLE_CHARACTERS + 2
+    assert entry.title.endswith(" …") and post.startswith(entry.title[:-2])
+    [short] = rss("<item><title>Baku talks resume</title><link>/b</link></item>")
+    assert short.title == "Baku talks resume"
+    [bare] = rss(f"<item><title>{post}</title><link>/c</link></item>")
+    assert bare.summary == post.strip()  # the post is the text when there is no other
+
+
+def test_a_tracking_pixel_is_no_picture() -> None:
+    # A 1×1 image as an item's picture was the lead image of the email: a blank block
+    # 552 pixels wide, and a request to the tracker from every reader who opened it.
+    media = 'xmlns:media="http://search.yahoo.com/mrss/"'
+    body = (
+        f"<rss version='2.0' {media}><channel><title>T</title>"
+        "<item><title>Thumbnail pixel</title><link>/a</link>"
+        "<media:thumbnail url='/px.gif?u=1' width='1' height='1'/></item>"
+        "<item><title>Content pixel then a picture</title><link>/b</link>"
+        "<media:content url='/px.gif?u=2' medium='image' width='1' height='1'/>"
+        "<media:content url='/img/port.jpg' medium='image' width='1200' height='630'/></item>"
+        "<item><title>Thumbnail picture</title><link>/d</link>"
+        "<media:thumbnail url='/img/dock.jpg' width='640px'/></item>"
+        "</channel></rss>"
+    ).encode()
+    entries = feeds.parse_feed(
+        body, feed_id="x", url=f"{BASE}/f", seen_at=SEEN, canonical=dedupe.canonical_url
+    )
+    assert {e.title: e.image for e in entries} == {
+        "Thumbnail pixel": "",
+        "Content pixel then a picture": f"{BASE}/img/port.jpg",
+        "Thumbnail picture": f"{BASE}/img/dock.jpg",
+    }
+
+
+@pytest.mark.parametrize("title", ["&#x200B;&#x2060;", "&#x202E;&#xFEFF;", "&#xAD; &#x200D;"])
+def test_a_title_of_invisible_characters_is_no_title(title: str) -> None:
+    # It was the headline: a story without one, and the link to the article had no text
+    # to click in the email.
+    [entry] = rss(
+        f"<item><title>{title}</title><link>/a</link>"
+        "<description>Uzbek cotton exporters in Tashkent signed new contracts.</description></item>"
+    )
+    assert entry.title == "Uzbek cotton exporters in Tashkent signed new contracts."
+
+
+def test_a_link_longer_than_any_server_takes_is_no_link() -> None:
+    # A 400,000-character link was the story's: 400 kB in the web page and edition.json,
+    # the email over its budget, and a request no server answers.
+    endless = "/a?" + "x" * 20_000
+    [entry] = rss(
+        f"<item><title>Endless link</title><link>{endless}</link><guid>e1</guid></item>"
+        "<item><title>Long but real</title><link>/b?" + "y" * 2_000 + "</link></item>"
+    )[:1]
+    assert not feeds.page_url(entry) and len(entry.url) < 100
+    assert feeds.web_link(f"{BASE}/b?" + "y" * 2_000)  # a tracking link of 2,000 is kept

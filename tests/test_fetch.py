@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from briefings.fetch import (
     PAGE_ACCEPT,
@@ -174,6 +175,49 @@ def test_untrusted_link_to_a_loopback_address_is_refused(server: LocalServer) ->
     assert allowed.status == "ok"
 
 
+@pytest.mark.parametrize(
+    ("host", "kind"),
+    [
+        ("100.100.100.200", "non-public"),  # Alibaba Cloud's metadata, in 100.64.0.0/10
+        ("192.0.0.192", "non-public"),  # Oracle Cloud's old metadata address
+        ("[2002:a9fe:a9fe::]", "link-local"),  # 6to4 around 169.254.169.254
+        ("[64:ff9b::a9fe:a9fe]", "link-local"),  # NAT64 around 169.254.169.254
+        ("[::ffff:169.254.169.254]", "link-local"),
+        ("[fec0::1]", "non-public"),  # site-local
+        ("2130706433", "loopback"),  # 127.0.0.1 as one number
+        ("0177.0.0.1", "loopback"),  # and in octal
+        ("[::1]", "loopback"),
+    ],
+)
+def test_every_address_that_is_not_public_is_refused(host: str, kind: str) -> None:
+    reached: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        reached.append(str(request.url))
+        return httpx.Response(200, stream=httpx.ByteStream(b"instance credentials"))
+
+    [result] = fetch_all(
+        [Request(url=f"http://{host}/latest/meta-data/", allow_private=False)],
+        FetchOptions(transport=httpx.MockTransport(answer)),
+    )
+    assert reached == []
+    assert result.status == "error"
+    assert result.error.startswith(f"refused: {host.strip('[]')} is a {kind} address (")
+
+
+@pytest.mark.parametrize("host", ["[64:ff9b::808:808]", "[::ffff:8.8.8.8]", "[2002:808:808::1]"])
+def test_a_public_address_in_ipv6_clothing_is_not_refused(host: str) -> None:
+    # DNS64 networks give every IPv4-only site a 64:ff9b:: address: refusing it refused all
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=httpx.ByteStream(b"<html><body>news</body></html>"))
+
+    [result] = fetch_all(
+        [Request(url=f"http://{host}/news", allow_private=False)],
+        FetchOptions(transport=httpx.MockTransport(answer)),
+    )
+    assert result.status == "ok", result.error
+
+
 def test_a_20_mb_page_is_cut_at_the_cap(server: LocalServer) -> None:
     head = b"<html><body><article><p>" + b"The Knesset met in Jerusalem. " * 40 + b"</p>"
     url = server.add(
@@ -260,3 +304,34 @@ def test_a_retry_after_longer_than_the_longest_wait_is_not_waited_for(
     assert far.error.startswith("HTTP 429 Too Many Requests; not retried: the server asks ")
     assert far.error.endswith(" days")
     assert len(server.times) == 2  # each asked once
+
+
+@pytest.mark.parametrize(
+    "status_line",
+    [
+        b"HTTP/1.1 404 \x1b[2J\x1b]0;pwned\x07\x1b[31mAll feeds fetched" + b" pad" * 3000,
+        b"HTTP/1.1 20x " + b"\x1b[2J" * 2000,  # no status line at all: h11's message quotes it
+    ],
+    ids=["reason-phrase", "garbage"],
+)
+def test_a_server_s_words_reach_the_error_short_and_without_control_characters(
+    status_line: bytes,
+) -> None:
+    # The reason phrase went to the terminal as it came: escape sequences cleared the
+    # screen and wrote what they liked, on one line of 12,000 characters.
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(status_line + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    result = get(f"http://127.0.0.1:{listener.getsockname()[1]}/feed", retries=0)
+    thread.join()
+    listener.close()
+    assert result.status == "error"
+    assert not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in result.error), result.error
+    assert len(result.error) <= 300

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import html
 import json
 import os
+import shutil
 import sqlite3
 import struct
 import subprocess
@@ -98,6 +100,19 @@ def many_items(count: int = 20_000) -> bytes:
     ).encode()
 
 
+def deep_nesting(depth: int = 200_000) -> bytes:
+    """A feed of one item whose HTML nests ``depth`` block elements (2.6 MB): what an HTML
+    parser reads in time growing with the square of the depth."""
+    paragraph = "<p>Traders quoted the market report at length, word for word, all day.</p>"
+    markup = "<blockquote><div>" * (depth // 2) + paragraph * 10  # no teaser: no page
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Deep</title><link>/</link>'
+        "<description>d</description><item><title>Deeply nested quotes</title>"
+        "<link>/deep/1</link><guid>deep-1</guid><pubDate>@RECENT@</pubDate>"
+        f"<description><![CDATA[{markup}]]></description></item></channel></rss>"
+    ).encode()
+
+
 class HostileHandler(BaseHTTPRequestHandler):
     """Serves the corpus; the behaviours of cases with ``serve`` are written out here."""
 
@@ -110,6 +125,9 @@ class HostileHandler(BaseHTTPRequestHandler):
                 self._case(path.removeprefix("/case/"))
             elif path.startswith("/good/"):
                 self._file(HOSTILE / f"{path.removeprefix('/good/')}.rss")
+            elif path.startswith("/xxe/"):
+                self.site.requested.append(path)  # what only an entity would ask for
+                self._send(200, b"XSS-entity", {"Content-Type": "text/plain"})
             elif path == "/page.html":
                 self._file(HOSTILE / "page.html", "text/html; charset=utf-8")
             else:
@@ -143,6 +161,9 @@ class HostileHandler(BaseHTTPRequestHandler):
             self._send(302, b"", {"Location": self.path})
         elif serve == "many-items":
             self._send(200, self.site.many, {"Content-Type": "application/rss+xml"})
+        elif serve == "deep-nesting":
+            body = deep_nesting().replace(b"@RECENT@", self.site.recent.encode())
+            self._send(200, body, {"Content-Type": "application/rss+xml"})
         else:
             raise AssertionError(f"unknown behaviour {serve!r}")
 
@@ -167,6 +188,8 @@ class HostileHandler(BaseHTTPRequestHandler):
 
     def _file(self, path: Path, kind: str = "application/rss+xml") -> None:
         body = path.read_bytes().replace(b"@RECENT@", self.site.recent.encode())
+        body = body.replace(b"@BASE@", self.site.base.encode())
+        body = body.replace(b"@DATA@", str(HOSTILE.resolve()).encode())
         self._send(200, body, {"Content-Type": kind})
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
@@ -196,6 +219,8 @@ class HostileSite:
     bomb: bytes
     many: bytes
     stopping: threading.Event
+    requested: list[str]
+    """Paths under /xxe/ that were asked for: an entity or XInclude was resolved."""
 
     def feed_url(self, case_id: str) -> str:
         return f"{self.base}/case/{case_id}"
@@ -212,6 +237,7 @@ def hostile_site() -> Iterator[HostileSite]:
         bomb=gzip_bomb(),
         many=many_items(),
         stopping=threading.Event(),
+        requested=[],
     )
     handler.site = site
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -390,6 +416,80 @@ def test_nothing_active_reaches_any_output(hostile_run: HostileRun) -> None:
     assert "&lt;script&gt;alert(&#39;title-as-text&#39;)&lt;/script&gt;" in web.read_text("utf-8")
 
 
+BROWSER_HOOK = """<script>(() => {
+  const ran = [];
+  for (const name of ["alert", "confirm", "prompt", "open", "print"])
+    window[name] = (...args) => { ran.push(`${name}(${args.join(",")})`); };
+  addEventListener("load", () => setTimeout(() => {
+    const all = [...document.querySelectorAll("*")];
+    document.title = "RESULT" + JSON.stringify({
+      ran, location: String(location),
+      scripts: document.scripts.length - 1,
+      frames: document.querySelectorAll("iframe, frame, object, embed").length,
+      handlers: all.filter(e => [...e.attributes].some(a => a.name.startsWith("on"))).length,
+      loaded: performance.getEntriesByType("resource").map(e => e.name),
+    });
+  }, 500));
+})();</script>"""
+"""Put first in each page served to Chromium: records what a page runs, loads and holds."""
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_nothing_runs_or_loads_in_a_browser(hostile_run: HostileRun, tmp_path: Path) -> None:
+    # The static checks read the HTML as this test's parser does; a browser reads it as
+    # readers' browsers do. Every host but 127.0.0.1 is unresolvable to it.
+    pages: dict[str, str] = {}
+    for path in output_files(hostile_run):
+        if path.suffix == ".html":
+            pages[f"/{path.parent.name}-{path.name}"] = path.read_text("utf-8")
+        elif path.suffix == ".eml":
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            body = message.get_body(("html",))
+            assert body is not None
+            pages[f"/{path.stem}.html"] = body.get_content()
+    served: list[str] = []
+
+    class Pages(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            served.append(self.path)
+            page = pages.get(self.path, "")
+            data = page.replace("<head>", "<head>" + BROWSER_HOOK, 1).encode() if page else b""
+            self.send_response(200 if page else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = _QuietServer(("127.0.0.1", 0), Pages)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    origin = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        for name in sorted(pages):
+            done = subprocess.run(
+                ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile'}",
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                 "--virtual-time-budget=3000", "--dump-dom", origin + name],
+                capture_output=True, text=True, timeout=120, check=True,
+            )  # fmt: skip
+            title = done.stdout.split("<title>RESULT", 1)[1].split("</title>", 1)[0]
+            seen = json.loads(html.unescape(title))
+            assert seen["ran"] == [] and seen["location"] == origin + name, (name, seen)
+            assert (seen["scripts"], seen["frames"], seen["handlers"]) == (0, 0, 0), (name, seen)
+            for url in seen["loaded"]:  # pictures of stories, from the hostile site itself
+                assert url.startswith((origin, hostile_run.site.base)), (name, url)
+                assert MARKER not in url
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+    assert len(pages) >= 6 and all(MARKER not in path for path in served)
+
+
 def test_no_header_can_be_forged(hostile_run: HostileRun) -> None:
     messages = sorted(hostile_run.config.delivery.outbox.glob("*.eml"))
     assert len(messages) == 2  # one per briefing for the one reader
@@ -423,6 +523,15 @@ def test_stored_entries_are_plain_one_line_text_with_web_links(hostile_run: Host
         hostile_run, "SELECT title FROM entries WHERE feed_id = 'duplicates' ORDER BY title"
     )
     assert duplicates == [("First with the id",), ("Second with the id",), ("Third with the id",)]
+
+
+def test_no_external_entity_is_fetched_or_read(hostile_run: HostileRun) -> None:
+    assert hostile_run.site.requested == []
+    [(title, summary)] = stored(
+        hostile_run, "SELECT title, summary FROM entries WHERE feed_id = 'xxe-local'"
+    )
+    assert title.startswith("Customs data") and summary.startswith("Officials said")
+    assert MARKER not in title + summary  # in secret.txt, and the answer to every /xxe/ path
 
 
 def test_dates_far_off_are_kept_or_replaced(hostile_run: HostileRun) -> None:

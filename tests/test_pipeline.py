@@ -1065,6 +1065,46 @@ def test_an_aggregators_link_never_takes_the_outlets_place(
     assert story.url == link
 
 
+@pytest.mark.parametrize("allow", [False, True])
+def test_a_feed_that_redirects_to_a_private_address_is_refused(
+    server: LocalServer, tmp_path: Path, allow: bool
+) -> None:
+    """A feed is trusted on its own host only: its redirect to another host that is
+    private (here localhost; in the wild 169.254.169.254) was followed and the answer read."""
+    from briefings import config as configuration
+
+    when = format_datetime(NOW - timedelta(hours=1))
+    port = server.base.rsplit(":", 1)[1]
+    server.add(
+        "/internal/feed.xml",
+        "<rss version='2.0'><channel><title>T</title><item><title>Internal</title>"
+        f"<link>{server.base}/internal/1</link><pubDate>{when}</pubDate>"
+        f"<description>{'Internal text. ' * 60}</description></item></channel></rss>",
+    )
+    moved = server.add(
+        "/feed.xml", status=302, headers={"Location": f"http://localhost:{port}/internal/feed.xml"}
+    )
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f"[settings]\nallow_private_networks = {str(allow).lower()}\n\n"
+        f'[[feeds]]\nname = "A"\nurl = "{moved}"\n'
+        '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
+    )
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    run = pipeline.Run(config=config, store=store, now=NOW)
+    pipeline.fetch_feeds(run)
+    store.close()
+    failures = [(f.stage, f.url, f.message) for f in run.report.failures]
+    if allow:
+        assert failures == [] and run.report.entries_new == 1
+        return
+    assert run.report.entries_new == 0
+    [(stage, url, message)] = failures
+    assert (stage, url) == ("feed", moved)
+    assert message.startswith("refused: localhost is a loopback address (127.0.0.1)")
+
+
 def test_a_feed_whose_server_asks_for_an_hour_is_left_alone_that_hour(
     server: LocalServer, tmp_path: Path
 ) -> None:

@@ -382,3 +382,19 @@ def test_evaluate_counts_and_misses() -> None:
     assert result.counts["turkey"] == (0, 0, 1)
     assert result.counts["caucasus"] == (0, 1, 0)
     assert [m.example.id for m in result.misses] == ["3"]
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200f", "\u202e"],
+    ids=["soft-hyphen", "zwsp", "zwnj", "zwj", "word-joiner", "bom", "rlm", "rlo"],
+)
+def test_invisible_characters_inside_a_word_do_not_split_it(
+    matcher: topics.Matcher, invisible: str
+) -> None:
+    # Sites hyphenate long words with &shy; and break them with zero-width spaces; the
+    # reader sees "Erdoğan", but the word was "erdo gan" and matched no topic.
+    title = f"Erdo{invisible}ğan meets Ali{invisible}yev in Ba{invisible}ku"
+    assert fold(title) == " erdogan meets aliyev in baku "
+    found = score(matcher, title=title)
+    assert found.get("turkey", 0) > 0 and found.get("caucasus", 0) > 0

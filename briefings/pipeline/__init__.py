@@ -294,9 +294,18 @@ def fetch_feeds(run: Run) -> None:
 
     def download() -> None:
         try:
-            fetch_each(
-                [Request(url=f.url, state=states.get(f.url)) for f in wanted], options, events.put
-            )
+            # A feed is trusted on its own host only: a redirect elsewhere is checked as
+            # an article link is, so a feed cannot send the fetcher to 169.254.169.254.
+            requests = [
+                Request(
+                    url=f.url,
+                    state=states.get(f.url),
+                    allow_private=settings.allow_private_networks,
+                    trusted_host=urlsplit(f.url).hostname,
+                )
+                for f in wanted
+            ]
+            fetch_each(requests, options, events.put)
         except BaseException as exc:  # handed to the main thread, which raises it
             crashed.append(exc)
         finally:
