@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from briefings import corpus, pipeline, render
+from briefings.pipeline import ingest
 from briefings.store import Store
 
 from .conftest import NOW, LocalServer, SampleRun, item_of, sample_config
@@ -358,8 +359,8 @@ def test_worker_processes_store_what_the_main_process_stores(
             submitted.append(fn)
             return super().submit(fn, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "ProcessPoolExecutor", Counting)
-    monkeypatch.setattr(pipeline, "POOL_AFTER", 0)  # every body goes to a worker
+    monkeypatch.setattr(ingest, "ProcessPoolExecutor", Counting)
+    monkeypatch.setattr(ingest, "POOL_AFTER", 0)  # every body goes to a worker
     found = {}
     with corpus.serve(sample_corpus, now=NOW) as site:
         for processes in (1, 2):
@@ -481,7 +482,7 @@ def test_feeds_are_written_in_batches(
         pipeline.fetch_feeds(first)
         assert first.report.entries_new > 50
         assert len(commits) == 1  # ten feeds and all their entries: one transaction
-        monkeypatch.setattr(pipeline, "BATCH_FEEDS", 3)
+        monkeypatch.setattr(ingest, "BATCH_FEEDS", 3)
         commits.clear()
         pipeline.fetch_feeds(pipeline.Run(config=config, store=store, now=NOW))
         assert len(commits) == 4  # ten feeds, three at a time
