@@ -1,5 +1,6 @@
-"""The documentation as a newcomer follows it: links lead somewhere, and the README's
-example configuration does what it says."""
+"""The documentation as a newcomer follows it: links lead somewhere, every command and
+option is described, no option is described that a command does not take, and the
+README's example configuration does what it says."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -15,6 +17,24 @@ from briefings.cli import main
 ROOT = Path(__file__).parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINKED = [*DOCS, ROOT / "CHANGES.md"]
+GLOBAL = {"--config", "-v", "--verbose", "-h", "--help", "--version"}
+
+
+def commands() -> dict[str, set[str]]:
+    """Every leaf command, by its words (``subscribers add``), with its options."""
+    found: dict[str, set[str]] = {}
+
+    def walk(command: click.Command, words: list[str]) -> None:
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, [*words, name])
+        else:
+            found[" ".join(words)] = {
+                flag for p in command.params if isinstance(p, click.Option) for flag in p.opts
+            }
+
+    walk(main, [])
+    return found
 
 
 def anchor(heading: str) -> str:
@@ -34,6 +54,36 @@ def test_links_between_documents_lead_somewhere(doc: Path) -> None:
         if fragment and destination.suffix == ".md":
             headings = re.findall(r"^#+ (.+)$", destination.read_text(encoding="utf-8"), re.M)
             assert fragment in map(anchor, headings), f"{doc.name}: no such heading: {target}"
+
+
+def test_every_command_and_option_is_documented() -> None:
+    """Each command is shown as ``briefings WORDS`` on a line of the README or docs/, and
+    each of its options on a line that shows the command."""
+    lines = [line for doc in DOCS for line in doc.read_text(encoding="utf-8").splitlines()]
+    for words, options in commands().items():
+        showing = [line for line in lines if re.search(rf"briefings {words}\b", line)]
+        assert showing, f"briefings {words} is not in README.md or docs/"
+        for option in sorted(options - GLOBAL):
+            assert any(re.search(rf"(?<![\w-]){option}\b", line) for line in showing), (
+                f"briefings {words} {option} is not documented beside the command"
+            )
+
+
+def test_documented_options_exist() -> None:
+    """An option written after ``briefings WORDS`` on a line is one that command takes."""
+    known = commands()
+    for doc in DOCS:
+        for number, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1):
+            for match in re.finditer(r"briefings ([a-z]+(?: [a-z]+)?)", line):
+                words = match.group(1)
+                name = words if words in known else words.split()[0]
+                if name not in known:
+                    continue
+                shown = re.split(r"`|#|;|\. ", line[match.end() :])[0]
+                for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", shown):
+                    assert option in known[name] | GLOBAL, (
+                        f"{doc.name}:{number}: briefings {name} has no option {option}"
+                    )
 
 
 def readme_configuration() -> str:
