@@ -4,6 +4,7 @@ README's example configuration does what it says."""
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -108,3 +109,17 @@ def test_readme_configuration_is_valid_and_its_topic_means_water(tmp_path: Path)
     assert checked.exit_code == 0, checked.output
     assert "water: score" in explain(config, "Turkey fills two new dams", "on the Tigris.")
     assert "water" not in explain(config, "Shelling near Damascus", "The damage was heavy.")
+
+
+def test_the_edition_json_example_shows_every_documented_field() -> None:
+    from .test_render import assert_contract
+
+    text = (ROOT / "docs" / "edition-json.md").read_text(encoding="utf-8")
+    block = re.search(r"```json\n(.*?)```", text, re.S)
+    assert block is not None
+    example = json.loads(block.group(1))
+    assert_contract(example)
+    fields = re.findall(r"^\| `([a-z_]+)` \|", text, re.M)
+    per_story = re.findall(r"^\| `stories\[\]\.([a-z_]+)`(?:, `([a-z_]+)`)? \|", text, re.M)
+    assert sorted(example) == sorted(fields)
+    assert sorted(example["stories"][0]) == sorted(f for pair in per_story for f in pair if f)
