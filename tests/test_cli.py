@@ -532,3 +532,20 @@ def test_check_names_the_feeds_whose_last_fetch_failed(
     CliRunner().invoke(main, ["--config", str(path), "fetch", "--feeds-only"])
     again = CliRunner().invoke(main, ["--config", str(path), "check"])
     assert "last fetch failed" not in again.output
+
+
+def test_counts_of_one_are_singular(
+    server: LocalServer, write_config: Callable[[str], Path]
+) -> None:
+    good = server.add("/one.xml", rss(server.base, ("/a", "Erdoğan hosts Aliyev in Ankara", LONG)))
+    briefing = '[briefings.turkey]\ntitle = "T"\ntopics = ["turkey"]\nschedule = "0 8 * * *"\n'
+    path = write_config(f'[[feeds]]\nname = "One"\nurl = "{good}"\n\n{briefing}')
+    runner = CliRunner()
+    checked = runner.invoke(main, ["--config", str(path), "check"])
+    assert ": OK: 1 feed, 1 briefing, " in checked.output
+    ran = runner.invoke(main, ["--config", str(path), "run", "--once"])
+    assert ran.output.splitlines()[0] == "1 feed, 1 new entry, 1 edition"
+    missing = server.url("/missing.xml")
+    path = write_config(f'[[feeds]]\nname = "Gone"\nurl = "{missing}"\n\n{briefing}')
+    failed = runner.invoke(main, ["--config", str(path), "run", "--once"])
+    assert "1 problem:" in failed.output.splitlines()
