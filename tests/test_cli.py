@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -549,3 +551,32 @@ def test_counts_of_one_are_singular(
     path = write_config(f'[[feeds]]\nname = "Gone"\nurl = "{missing}"\n\n{briefing}')
     failed = runner.invoke(main, ["--config", str(path), "run", "--once"])
     assert "1 problem:" in failed.output.splitlines()
+
+
+def test_the_schedulers_first_line_is_one_line_in_a_log(
+    write_config: Callable[[str], Path],
+) -> None:
+    """Under systemd, output is a pipe 80 columns wide: a wrapped line would be two entries."""
+    briefings = "".join(
+        f'[briefings.regional-briefing-{n}]\ntitle = "B{n}"\nschedule = "0 7 * * *"\n\n'
+        for n in range(4)
+    )
+    path = write_config(briefings)
+    command = [sys.executable, "-m", "briefings.cli", "--config", str(path), "schedule"]
+    process = subprocess.Popen(
+        [*command, "--no-send"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "80"},
+    )
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline().rstrip("\n")
+        assert first.startswith("Scheduling 5 jobs (added fetch, added regional-briefing-0")
+        assert first.endswith("; SIGTERM or Ctrl-C stops"), first
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()

@@ -37,8 +37,8 @@ class _Console:
         return getattr(self.made, name)
 
 
-err = cast("Console", _Console(stderr=True, highlight=False))
-out = cast("Console", _Console(highlight=False))
+err = cast("Console", _Console(stderr=True, highlight=False, soft_wrap=True))
+out = cast("Console", _Console(highlight=False, soft_wrap=True))
 
 
 class RichProgress:
