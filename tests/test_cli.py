@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -532,3 +534,49 @@ def test_check_names_the_feeds_whose_last_fetch_failed(
     CliRunner().invoke(main, ["--config", str(path), "fetch", "--feeds-only"])
     again = CliRunner().invoke(main, ["--config", str(path), "check"])
     assert "last fetch failed" not in again.output
+
+
+def test_counts_of_one_are_singular(
+    server: LocalServer, write_config: Callable[[str], Path]
+) -> None:
+    good = server.add("/one.xml", rss(server.base, ("/a", "Erdoğan hosts Aliyev in Ankara", LONG)))
+    briefing = '[briefings.turkey]\ntitle = "T"\ntopics = ["turkey"]\nschedule = "0 8 * * *"\n'
+    path = write_config(f'[[feeds]]\nname = "One"\nurl = "{good}"\n\n{briefing}')
+    runner = CliRunner()
+    checked = runner.invoke(main, ["--config", str(path), "check"])
+    assert ": OK: 1 feed, 1 briefing, " in checked.output
+    ran = runner.invoke(main, ["--config", str(path), "run", "--once"])
+    assert ran.output.splitlines()[0] == "1 feed, 1 new entry, 1 edition"
+    missing = server.url("/missing.xml")
+    path = write_config(f'[[feeds]]\nname = "Gone"\nurl = "{missing}"\n\n{briefing}')
+    failed = runner.invoke(main, ["--config", str(path), "run", "--once"])
+    assert "1 problem:" in failed.output.splitlines()
+
+
+def test_the_schedulers_first_line_is_one_line_in_a_log(
+    write_config: Callable[[str], Path],
+) -> None:
+    """Under systemd, output is a pipe 80 columns wide: a wrapped line would be two entries."""
+    briefings = "".join(
+        f'[briefings.regional-briefing-{n}]\ntitle = "B{n}"\nschedule = "0 7 * * *"\n\n'
+        for n in range(4)
+    )
+    path = write_config(briefings)
+    command = [sys.executable, "-m", "briefings.cli", "--config", str(path), "schedule"]
+    process = subprocess.Popen(
+        [*command, "--no-send"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "80"},
+    )
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline().rstrip("\n")
+        assert first.startswith("Scheduling 5 jobs (added fetch, added regional-briefing-0")
+        assert first.endswith("; SIGTERM or Ctrl-C stops"), first
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()

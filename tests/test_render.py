@@ -693,3 +693,35 @@ def test_a_web_font_in_the_email_is_left_for_the_mail_client(
     files = render.render(edition(), env=render.environment(tmp_path), timezone="UTC").files
     assert server.hits == []  # rendering reaches no network
     assert f'<link href="{font}" rel="stylesheet"' in files["email.html"]
+
+
+def test_the_catalogue_keeps_a_space_between_a_title_and_its_pro_label() -> None:
+    from datetime import UTC, datetime
+
+    import lxml.html
+
+    from briefings.config import Briefing
+
+    weekly = Briefing(
+        id="industries",
+        title="PRO Industry Weekly",
+        description="The week in the industries you follow.",
+        topics=(),
+        schedule="0 7 * * fri",
+        window=timedelta(days=7),
+        repeat_window=timedelta(days=7),
+        max_stories=5,
+        min_score=None,
+        tier="pro",
+    )
+    listed = render.Listed(
+        edition="2026-11-20-0700",
+        title=weekly.title,
+        generated_at=datetime(2026, 11, 20, 5, tzinfo=UTC),
+        stories=3,
+        headlines=(),
+    )
+    for listings in ({}, {"industries": [listed]}):  # a title alone, and a link
+        page = render.catalogue([weekly], listings, env=render.environment())
+        item = lxml.html.fromstring(page).xpath("//li")[0]
+        assert " ".join(item.text_content().split()).startswith("PRO Industry Weekly PRO ")

@@ -425,3 +425,27 @@ def test_the_editor_is_told_when_a_reader_is_not_put_back(
     assert "note: omer@example.org unsubscribed from israel; not put back" in added.output
     listed = runner.invoke(main, ["--config", str(path), "subscribers", "list"])
     assert "omer@example.org\tfree\tactive\tindustries\n" in listed.output
+
+
+def test_listing_the_subscribers_of_a_misspelt_briefing_says_so(
+    write_config: Callable[[str], Path],
+) -> None:
+    path = write_config(CONFIG)
+    runner = CliRunner()
+    added = runner.invoke(
+        main,
+        ["--config", str(path), "subscribers", "add", "ana@example.org", "--briefing", "israel"],
+    )
+    assert added.exit_code == 0, added.output
+    typo = runner.invoke(
+        main, ["--config", str(path), "subscribers", "list", "--briefing", "isreal"]
+    )
+    assert typo.exit_code == 2
+    assert "briefings.isreal: no such briefing (known: industries, israel)" in typo.output
+    # a briefing taken out of feeds.toml still has its subscribers in the store
+    path.write_text("[briefings.industries]" + CONFIG.split("[briefings.industries]")[1])
+    listed = runner.invoke(
+        main, ["--config", str(path), "subscribers", "list", "--briefing", "israel"]
+    )
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.splitlines() == ["ana@example.org\tfree\tactive\tisrael", "1 subscriber"]

@@ -127,8 +127,9 @@ def demo(config_path: Path, out_dir: Path) -> None:
                 built = pipeline.run_once(current)
     _summary(current.report, quiet=True)
     click.echo(
-        f"{_count(len(built), 'edition')} built from {current.report.feeds} feeds, "
-        f"{current.report.entries_new} entries, {current.report.stories} stories:"
+        f"{_count(len(built), 'edition')} built from {_count(current.report.feeds, 'feed')}, "
+        f"{_count(current.report.entries_new, 'entry', 'entries')}, "
+        f"{_count(current.report.stories, 'story', 'stories')}:"
     )
     for item in built:
         click.echo(f"  {item.path / 'index.html'}")

@@ -37,8 +37,8 @@ class _Console:
         return getattr(self.made, name)
 
 
-err = cast("Console", _Console(stderr=True, highlight=False))
-out = cast("Console", _Console(highlight=False))
+err = cast("Console", _Console(stderr=True, highlight=False, soft_wrap=True))
+out = cast("Console", _Console(highlight=False, soft_wrap=True))
 
 
 class RichProgress:
@@ -81,16 +81,16 @@ def progress_bars() -> Iterator[RichProgress | None]:
         yield RichProgress(bars)
 
 
-def _count(number: int, noun: str) -> str:
-    """``1 edition``, ``2 editions``."""
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+def _count(number: int, noun: str, nouns: str = "") -> str:
+    """``1 edition``, ``2 editions``; ``nouns`` when the plural is not ``noun`` + s."""
+    return f"{number} {noun if number == 1 else nouns or noun + 's'}"
 
 
 def _summary(report: RunReport, *, quiet: bool = False) -> None:
     if not quiet:
         parts = [
-            f"{report.feeds} feeds" if report.feeds else "",
-            f"{report.entries_new} new entries" if report.feeds else "",
+            _count(report.feeds, "feed") if report.feeds else "",
+            _count(report.entries_new, "new entry", "new entries") if report.feeds else "",
             _count(len(report.editions), "edition") if report.editions or report.stories else "",
         ]
         line = ", ".join(p for p in parts if p)
@@ -101,7 +101,7 @@ def _summary(report: RunReport, *, quiet: bool = False) -> None:
     if report.without_news:
         click.echo(f"No new stories, so no edition: {', '.join(report.without_news)}")
     if report.failures:
-        err.print(f"{len(report.failures)} problems:", style="yellow")
+        err.print(f"{_count(len(report.failures), 'problem')}:", style="yellow")
         for failure in report.failures:
             err.print(
                 f"  {failure.stage} {failure.url}: {failure.message}", markup=False, soft_wrap=True

@@ -13,7 +13,7 @@ import click
 from .. import config as configuration
 from .. import pipeline
 from ..errors import BriefingsError
-from .console import err, errors_to_exit
+from .console import _count, err, errors_to_exit
 from .group import _opened, _run
 
 
@@ -34,8 +34,8 @@ def check(config_path: Path) -> None:
     for warning in warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True, style="yellow")
     click.echo(
-        f"{config_path}: OK: {len(config.feeds)} feeds, {len(config.briefings)} "
-        f"briefings, {len(matcher.topics)} topics"
+        f"{config_path}: OK: {_count(len(config.feeds), 'feed')}, "
+        f"{_count(len(config.briefings), 'briefing')}, {_count(len(matcher.topics), 'topic')}"
     )
 
 

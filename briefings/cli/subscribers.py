@@ -14,7 +14,7 @@ from .. import config as configuration
 from .. import subscribers as subscriber_records
 from ..errors import ConfigError
 from .console import _count, _fail, err, errors_to_exit
-from .group import _industries, _opened
+from .group import _industries, _known_briefings, _opened
 
 
 @click.group()
@@ -152,9 +152,11 @@ def subscribers_list(config_path: Path, briefing_id: str | None, status: str | N
         config = configuration.load(config_path)
         with _opened(config) as store:
             found = store.list_subscribers(briefing=briefing_id, status=status)
+            if briefing_id and not found and not store.list_subscribers(briefing=briefing_id):
+                _known_briefings(config, [briefing_id])  # a typo, not a briefing nobody reads
     for item in found:
         click.echo(f"{item.email}\t{item.tier}\t{item.status}\t{';'.join(item.briefings)}")
-    err.print(f"{len(found)} subscribers", style="dim")
+    err.print(_count(len(found), "subscriber"), style="dim")
 
 
 @subscribers.command("export")
