@@ -602,28 +602,43 @@ def _sentence_case(title: str) -> bool:
 
 
 def _person(title: str, running: str, rule: ContextRule) -> str:
-    """A "Term Surname" when every use of the term in running text is one, else ''.
+    """A "Term Surname" when the running text uses the term as a first name, else ''.
 
-    A title in sentence case (``title``; '' otherwise) may show the name, as in
-    "Israel Adesanya returns"; a bare use there ("Jordan retires") proves nothing.
+    It does when every use of the term is one; or when most are, and the text then calls
+    the person by the surname alone ("Israel Mendoza … Mendoza scored … 'Israel gives us
+    pace'"), as reporting on a person does. A title in sentence case (``title``; ''
+    otherwise) may show the name, as in "Israel Adesanya returns"; a bare use there
+    ("Jordan retires") proves nothing.
     """
-    names, only_names = _names(running, rule)
-    if not only_names:
+    names, bare = _names(running, rule)
+    if bare and not (len(names) > bare and _surname_alone(running, rule, names)):
         return ""
     shown = names or _names(title, rule)[0]
     return shown[0] if shown else ""
 
 
-def _names(text: str, rule: ContextRule) -> tuple[list[str], bool]:
-    """The "Term Surname" uses in ``text``, and whether every use is one."""
+def _names(text: str, rule: ContextRule) -> tuple[list[str], int]:
+    """The "Term Surname" uses in ``text``, and how many uses are not one."""
     pattern = re.compile(rf"(?<!\w)(?i:{re.escape(rule.term)})(?!\w)(?:[ \t]+([A-Z][\w'’-]+))?")
     names = []
+    bare = 0
     for match in pattern.finditer(text):
         after = match.group(1)
         if not after or after in rule.not_names:
-            return [], False
-        names.append(match.group(0))
-    return names, True
+            bare += 1
+        else:
+            names.append(match.group(0))
+    return names, bare
+
+
+def _surname_alone(text: str, rule: ContextRule, names: list[str]) -> bool:
+    """Whether a surname of ``names`` stands in ``text`` without the term before it."""
+    term = re.escape(rule.term)
+    for surname in {name.split()[-1] for name in names}:
+        alone = rf"(?<!\w)(?<!(?i:{term})[ \t]){re.escape(surname)}(?!\w)"
+        if re.search(alone, text):
+            return True
+    return False
 
 
 def _body_spread(starts: list[tuple[str, int]], body: str) -> dict[str, float]:

@@ -245,6 +245,32 @@ def test_israel_as_a_first_name(matcher: topics.Matcher) -> None:
     assert topics.scores(found).get("israel", 0) >= topics.DEFAULT_MIN_SCORE
 
 
+def test_a_person_called_by_first_name_in_a_quote_is_still_a_person(
+    matcher: topics.Matcher,
+) -> None:
+    """A transfer story quoting "Israel gives us pace" was an Israel story: one bare use
+    of the first name undid the rule, though the text calls the player Mendoza after."""
+    running = (
+        "Winger Israel Mendoza has joined Monterrey on a four-year contract. "
+        '"Israel gives us pace," the sporting director said. Mendoza scored eleven goals, '
+        "and Israel Mendoza will wear number 17."
+    )
+    found, cancelled = matcher.match(
+        title="Israel Mendoza completes move to Monterrey", summary="", body=running
+    )
+    assert "israel" not in topics.scores(found)
+    assert any("Israel Mendoza" in c.reason for c in cancelled)
+    # Not when the country is named more often than the person ...
+    country = (
+        "Israel Mendoza, a lawyer, said Israel would appeal. Israel has filed twice. "
+        "Mendoza declined to comment."
+    )
+    assert score(matcher, title="Appeal filed", body=country).get("israel", 0) >= 2
+    # ... nor when the surname never stands alone.
+    twice = '"Israel gives us pace," said Israel Mendoza, and Israel Mendoza signed.'
+    assert score(matcher, title="Transfer done", body=twice).get("israel", 0) >= 2
+
+
 def test_jordan_the_person_and_the_country(matcher: topics.Matcher) -> None:
     person = score(
         matcher,
