@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import codecs
+import email.utils
 import hashlib
 import re
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
 
 import feedparser
 
@@ -63,6 +65,7 @@ def parse_outcome(
     seen_at: datetime,
     canonical: Callable[[str], str],
     content_type: str = "",
+    zone: str = "",
 ) -> Parsed:
     """:func:`parse_feed` that returns its failure instead of raising: for worker processes."""
     try:
@@ -73,6 +76,7 @@ def parse_outcome(
             seen_at=seen_at,
             canonical=canonical,
             content_type=content_type,
+            zone=zone,
         )
     except FeedParseError as exc:
         return Parsed(error=exc.reason)
@@ -87,8 +91,13 @@ def parse_feed(
     seen_at: datetime,
     canonical: Callable[[str], str],
     content_type: str = "",
+    zone: str = "",
 ) -> list[Entry]:
-    """Parse one feed body; raise :class:`FeedParseError` if it is no feed at all."""
+    """Parse one feed body; raise :class:`FeedParseError` if it is no feed at all.
+
+    ``zone`` is the time zone of dates written without an offset (``Feed.timezone``);
+    feedparser reads them as UTC.
+    """
     body, content_type = _charset_by_evidence(body, content_type)
     headers = {"content-type": content_type} if content_type else {}
     body = _repaired_utf8(body, content_type)
@@ -119,7 +128,9 @@ def parse_feed(
     entries: dict[str, Entry] = {}
     sites = _sites(url, str(parsed.feed.get("link") or ""))
     for item in parsed.entries:
-        entry = _entry(item, feed_id=feed_id, feed_url=url, seen_at=seen_at, canonical=canonical)
+        entry = _entry(
+            item, feed_id=feed_id, feed_url=url, seen_at=seen_at, canonical=canonical, zone=zone
+        )
         if entry is None:
             continue
         if page_url(entry) and not _on(entry.canonical_url, sites):
@@ -187,7 +198,13 @@ def _fragments_kept(entries: list[Entry]) -> list[Entry]:
 
 
 def _entry(
-    item: Any, *, feed_id: str, feed_url: str, seen_at: datetime, canonical: Callable[[str], str]
+    item: Any,
+    *,
+    feed_id: str,
+    feed_url: str,
+    seen_at: datetime,
+    canonical: Callable[[str], str],
+    zone: str = "",
 ) -> Entry | None:
     # javascript: and data: go. Without a <link>, feedparser takes a permalink <guid> as
     # the link: only an absolute one is an address ("8" would become feed_url/../8).
@@ -208,7 +225,7 @@ def _entry(
     guid = one_line(str(item.get("id") or "")) or link or _digest(title + summary)
     if content and summary and content.startswith(summary[:80]):
         summary = ""
-    published = _date(item)
+    published = _date(item, zone)
     if published is not None and published > seen_at + FUTURE_SLACK:
         published = None  # a date in the future is a broken clock, not news from tomorrow
     linkless = _linkless_url(feed_url, guid)
@@ -408,15 +425,42 @@ def _valid_reference(found: re.Match[bytes]) -> bytes:
     return found.group(0)
 
 
-def _date(item: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = item.get(key)
-        if isinstance(value, time.struct_time):
+def _date(item: Any, zone: str = "") -> datetime | None:
+    """The item's date, in UTC. ``zone`` is the feed's for dates written without an offset:
+    feedparser reads an ISO one as UTC and gives up on an RFC 822 one."""
+    for key in ("published", "updated", "created"):
+        # dict.get: feedparser's own get maps a missing updated_parsed, with a warning
+        parsed = dict.get(item, key + "_parsed")
+        written = str(dict.get(item, key) or "")
+        moment = None
+        if isinstance(parsed, time.struct_time):
             try:
-                return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+                moment = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
             except (OverflowError, ValueError, OSError):
                 continue
+            if zone and written and not _ZONED.search(written):
+                moment = moment.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+        elif zone and written:
+            moment = _local_date(written, zone)
+        if moment is not None:
+            return moment
     return None
+
+
+def _local_date(written: str, zone: str) -> datetime | None:
+    """An RFC 822 date without a zone ("Sun, 22 Nov 2026 09:00:00"), read in ``zone``."""
+    try:
+        moment = email.utils.parsedate_to_datetime(written)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is not None:
+        return None  # one feedparser could not read for another reason
+    return moment.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+_ZONED = re.compile(r"(?:[+-]\d{1,2}(?::?\d{2})?|[A-Za-z]+)\s*$")
+"""The end of a date that names its zone: an offset ("+03:00", "GMT+3"), "Z", or a zone
+name ("GMT", "EST", "TRT"); "Sun, 22 Nov 2026 09:00:00" and "2026-11-22T09:00" do not."""
 
 
 def _truncated(body: bytes) -> bool:

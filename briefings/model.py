@@ -23,6 +23,8 @@ class Feed:
     name: str
     url: str
     weight: float = 1.0
+    timezone: str = ""
+    """The zone of the dates the feed writes without an offset; "" reads them as UTC."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -65,6 +65,20 @@ def test_feeds_named_in_other_scripts_get_distinct_ids(
     ]
 
 
+def test_a_feeds_time_zone_is_checked(write_config: Callable[[str], Path]) -> None:
+    good = write_config(
+        '[[feeds]]\nname = "Yerel"\nurl = "https://yerel.example/rss"\n'
+        'timezone = "Europe/Istanbul"\n'
+    )
+    assert config.load(good).feeds[0].timezone == "Europe/Istanbul"
+    [problem] = problems(
+        write_config,
+        '[[feeds]]\nname = "Yerel"\nurl = "https://yerel.example/rss"\n'
+        'timezone = "Europe/Istambul"\n',
+    )
+    assert problem.startswith("feeds.toml: feeds[0].timezone: ") and "Europe/Istanbul" in problem
+
+
 def test_a_feed_address_without_its_scheme_is_refused(
     write_config: Callable[[str], Path],
 ) -> None:

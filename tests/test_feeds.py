@@ -560,3 +560,47 @@ def test_a_link_longer_than_any_server_takes_is_no_link() -> None:
     )[:1]
     assert not feeds.page_url(entry) and len(entry.url) < 100
     assert feeds.web_link(f"{BASE}/b?" + "y" * 2_000)  # a tracking link of 2,000 is kept
+
+
+def test_dates_without_an_offset_are_read_in_the_feeds_zone() -> None:
+    """An outlet in Istanbul writing local times without an offset: read as UTC, its
+    09:00 story looked three hours older, and could fall out of a window."""
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Yerel</title>'
+        b"<item><title>Local</title><link>https://yerel.example/1</link>"
+        b"<pubDate>Sun, 22 Nov 2026 09:00:00</pubDate></item>"
+        b"<item><title>Zoned</title><link>https://yerel.example/2</link>"
+        b"<pubDate>Sun, 22 Nov 2026 09:00:00 +0100</pubDate></item>"
+        b"<item><title>Named</title><link>https://yerel.example/3</link>"
+        b"<pubDate>Sun, 22 Nov 2026 09:00:00 GMT</pubDate></item>"
+        b"</channel></rss>"
+    )
+
+    def dated(zone: str) -> dict[str, datetime]:
+        entries = feeds.parse_feed(
+            body,
+            feed_id="yerel",
+            url="https://yerel.example/rss",
+            seen_at=datetime(2026, 11, 22, 12, tzinfo=UTC),
+            canonical=lambda u: u,
+            zone=zone,
+        )
+        return {e.title: e.published for e in entries}
+
+    seen = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    assert dated("")["Local"] == seen  # no zone: undated, so the time it was first seen
+    istanbul = dated("Europe/Istanbul")
+    assert istanbul["Local"] == datetime(2026, 11, 22, 6, tzinfo=UTC)  # 09:00 at UTC+3
+    assert istanbul["Zoned"] == datetime(2026, 11, 22, 8, tzinfo=UTC)  # as written
+    assert istanbul["Named"] == datetime(2026, 11, 22, 9, tzinfo=UTC)
+    # an ISO date without an offset, which feedparser reads as UTC, is read in the zone too
+    iso = body.replace(b"Sun, 22 Nov 2026 09:00:00</", b"2026-11-22T09:00:00</")
+    entries = feeds.parse_feed(
+        iso,
+        feed_id="yerel",
+        url="https://yerel.example/rss",
+        seen_at=seen,
+        canonical=lambda u: u,
+        zone="Asia/Baku",
+    )
+    assert entries[0].published == datetime(2026, 11, 22, 5, tzinfo=UTC)  # 09:00 at UTC+4

@@ -9,11 +9,12 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..model import Feed
 from .checker import _Checker
 from .keys import FEED
-from .values import _ID, _has_space
+from .values import _ID, _has_space, _unknown_zone
 
 
 def slug(text: str) -> str:
@@ -65,9 +66,24 @@ def _feeds(checker: _Checker, raw: Any, root: Path) -> tuple[Feed, ...]:
             checker.add(prefix + "url", f"duplicate feed URL (also feeds[{seen_urls[url]}])")
         if values["weight"] <= 0:
             checker.add(prefix + "weight", f"must be greater than zero, got {values['weight']!r}")
+        zone = values["timezone"].strip()
+        if zone:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                checker.add(prefix + "timezone", _unknown_zone(zone, "Europe/Istanbul"))
+                zone = ""
         seen_ids.setdefault(feed_id, index)
         seen_urls.setdefault(url, index)
-        feeds.append(Feed(id=feed_id, name=values["name"], url=url, weight=float(values["weight"])))
+        feeds.append(
+            Feed(
+                id=feed_id,
+                name=values["name"],
+                url=url,
+                weight=float(values["weight"]),
+                timezone=zone,
+            )
+        )
     return tuple(feeds)
 
 

@@ -148,6 +148,12 @@ FEED: dict[str, Key] = {
         default=1.0,
         help="How authoritative the outlet is; higher wins as a story's source.",
     ),
+    "timezone": Key(
+        type=str,
+        default="",
+        help="IANA time zone of the dates the feed writes without an offset "
+        "('Sun, 22 Nov 2026 09:00:00'), e.g. 'Europe/Istanbul'; empty: UTC.",
+    ),
 }
 
 

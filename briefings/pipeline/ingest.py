@@ -159,6 +159,7 @@ class _Ingest:
         self.processes = processes
         self.order = {f.url: n for n, f in enumerate(wanted)}
         self.ids = {f.url: f.id for f in wanted}
+        self.zones = {f.url: f.timezone for f in wanted}
         self.pool: ProcessPoolExecutor | None = None
         if processes > 1 and len(wanted) > POOL_AFTER and _can_fork():
             # Forked now, before the download thread starts: a fork copies only the
@@ -222,6 +223,7 @@ class _Ingest:
             seen_at=self.run.now,
             canonical=dedupe.canonical_url,
             content_type=result.content_type,
+            zone=self.zones[result.url],
         )
         header = replace(result, body=b"")  # what storing needs once the body is parsed
         if self.processes > 1 and self.parsed_here >= POOL_AFTER:
