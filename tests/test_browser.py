@@ -342,10 +342,8 @@ def test_a_pro_reader_opens_the_view_link_in_a_browser(tmp_path: Path) -> None:
     assert shot.stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_archive_and_the_catalogue_are_readable_in_light_and_dark_mode(
-    scheme: str, tmp_path: Path
-) -> None:
+def listing_pages() -> dict[str, str]:
+    """A briefing's archive page and the catalogue, each listing one edition."""
     from datetime import UTC, datetime, timedelta
 
     from briefings.config import Briefing
@@ -371,12 +369,19 @@ def test_the_archive_and_the_catalogue_are_readable_in_light_and_dark_mode(
         )
     ]
     env = render.environment()
-    pages = {
+    return {
         "archive.html": render.archive(briefing, listed, env=env, base_url="", timezone="UTC")[
             "index.html"
         ],
         "catalogue.html": render.catalogue([briefing], {"daily": listed}, env=env),
     }
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_archive_and_the_catalogue_are_readable_in_light_and_dark_mode(
+    scheme: str, tmp_path: Path
+) -> None:
+    pages = listing_pages()
     frames = []
     for file, text in pages.items():
         (tmp_path / file).write_text(text, encoding="utf-8")
@@ -397,3 +402,58 @@ def test_the_archive_and_the_catalogue_are_readable_in_light_and_dark_mode(
     assert set(found) == set(pages)
     for file, result in found.items():
         assert result["poor"] == [], f"{file} in {scheme} mode: {result['poor']}"
+
+
+# Where each of a page's blocks starts, at a phone's and a desktop's width: the
+# masthead, the stories and the footer share one column.
+COLUMN_HOST = """<!doctype html><html><head><title>pending</title></head>
+<body style="margin:0"><iframe id="page" src="%(src)s" style="border:0;width:%(width)spx;
+height:1200px"></iframe><script>
+document.getElementById("page").addEventListener("load", event => {
+  const doc = event.target.contentDocument, edges = {};
+  for (const selector of %(selectors)s) {
+    const element = doc.querySelector(selector);
+    const range = doc.createRange();
+    range.selectNodeContents(element);  // the text itself, not its box
+    const box = range.getBoundingClientRect();
+    edges[selector] = Math.round(box.left);
+  }
+  document.title = JSON.stringify(edges);
+});
+</script></body></html>"""
+
+
+def column_edges(page: Path, width: int, selectors: list[str], profile: Path) -> dict[str, Any]:
+    """Where the text of each selector's first element starts, in px from the left."""
+    host = page.with_name(f"column-{width}-{page.name}")
+    host.write_text(
+        COLUMN_HOST % {"src": page.name, "width": width, "selectors": json.dumps(selectors)},
+        encoding="utf-8",
+    )
+    dom = chromium(
+        "--window-size=1400,1200",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        host.as_uri(),
+        profile=profile,
+    )
+    found: dict[str, Any] = json.loads(
+        html.unescape(dom.split("<title>", 1)[1].split("</title>", 1)[0])
+    )
+    return found
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_masthead_stories_and_footer_share_one_column(width: int, tmp_path: Path) -> None:
+    files = render.render(
+        edition(note=NOTE), env=render.environment(), timezone="UTC", layout=LAYOUTS["daily"]
+    ).files
+    pages = {
+        "index.html": (files["index.html"], ["header h1", "article h2", "footer p"]),
+        "archive.html": (listing_pages()["archive.html"], ["header h1", "header p", "main li"]),
+    }
+    for name, (text, selectors) in pages.items():
+        page = tmp_path / name
+        page.write_text(text, encoding="utf-8")
+        edges = column_edges(page, width, selectors, tmp_path / "profile")
+        assert len(set(edges.values())) == 1, f"{name} at {width}px: {edges}"

@@ -551,6 +551,7 @@ def test_plain_text_lines_stay_under_their_headline_past_story_nine(layout: str)
 
 def test_the_atom_feed_is_valid_atom_a_feed_reader_takes() -> None:
     import xml.etree.ElementTree as ElementTree
+    from zoneinfo import ZoneInfo
 
     import feedparser
 
@@ -590,7 +591,7 @@ def test_the_atom_feed_is_valid_atom_a_feed_reader_takes() -> None:
         parsed = feedparser.parse(atom.encode("utf-8"))
         assert not parsed.bozo and parsed.version == "atom10"
         assert [e.title for e in parsed.entries] == [
-            f"Caucasus Briefing · {e.edition}" for e in editions
+            f"Caucasus Briefing · {render.dated(e.generated_at, ZoneInfo('UTC'))}" for e in editions
         ]
         assert all(e.id and e.updated and e.summary for e in parsed.entries)
 
@@ -725,3 +726,48 @@ def test_the_catalogue_keeps_a_space_between_a_title_and_its_pro_label() -> None
         page = render.catalogue([weekly], listings, env=render.environment())
         item = lxml.html.fromstring(page).xpath("//li")[0]
         assert " ".join(item.text_content().split()).startswith("PRO Industry Weekly PRO ")
+
+
+def test_the_archive_the_catalogue_and_the_feed_date_an_edition_as_its_page_does() -> None:
+    """Day without a leading zero, weekday, and the zone, as the edition's own masthead
+    says it; a feed reader shows the date, not the folder's name."""
+    from datetime import UTC, datetime
+
+    import feedparser
+
+    from briefings.config import Briefing
+
+    briefing = Briefing(
+        id="israel",
+        title="Israel Briefing",
+        description="Top Israel stories.",
+        topics=(),
+        schedule="0 7 * * *",
+        window=timedelta(days=1),
+        repeat_window=timedelta(days=7),
+        max_stories=5,
+        min_score=None,
+        timezone="Asia/Jerusalem",
+    )
+    when = datetime(2026, 11, 1, 17, 19, tzinfo=UTC)  # 19:19 in Jerusalem
+    listed = [
+        render.Listed(
+            edition="2026-11-01-1919",
+            title="Israel Briefing",
+            generated_at=when,
+            stories=1,
+            headlines=("Cabinet approves the budget",),
+        )
+    ]
+    env = render.environment()
+    pages = render.archive(briefing, listed, env=env, base_url="", timezone="Asia/Jerusalem")
+    catalogue = render.catalogue([briefing], {"israel": listed}, env=env)
+    masthead = render.context(
+        dataclasses.replace(edition(), generated_at=when), timezone="Asia/Jerusalem"
+    )
+    label = "Sunday 1 November 2026, 19:19 IST"
+    assert masthead["date_label"] + ", " + masthead["time_label"] == label
+    assert f">{label}</a>" in pages["index.html"]
+    assert f">{label}</a>" in catalogue
+    [entry] = feedparser.parse(pages["feed.xml"].encode("utf-8")).entries
+    assert entry.title == f"Israel Briefing · {label}"

@@ -43,6 +43,7 @@ from .listings import Listed as Listed
 from .listings import _atom as _atom
 from .listings import archive as archive
 from .listings import catalogue as catalogue
+from .listings import dated as dated
 from .listings import edition_listing as edition_listing
 from .specimens import specimen as specimen
 from .template_context import _PARAGRAPH_BREAK as _PARAGRAPH_BREAK

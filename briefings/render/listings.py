@@ -66,12 +66,19 @@ def archive(
         {
             "edition": e,
             "url": f"{e.edition}/index.html",
-            "date_label": f"{e.generated_at.astimezone(zone):%A %d %B %Y, %H:%M}",
+            "date_label": dated(e.generated_at, zone),
         }
         for e in editions
     ]
     page = _template(env, "archive.html", {"briefing": briefing, "editions": items})
-    return {"index.html": page, "feed.xml": _atom(briefing, editions, base_url)}
+    return {"index.html": page, "feed.xml": _atom(briefing, editions, base_url, zone)}
+
+
+def dated(moment: datetime, zone: ZoneInfo) -> str:
+    """When an edition was made, as its masthead says it: "Sunday 1 November 2026, 19:19
+    IST"."""
+    local = moment.astimezone(zone)
+    return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M} {local.tzname()}"
 
 
 def catalogue(
@@ -87,16 +94,17 @@ def catalogue(
         listed = listings.get(briefing.id) or []
         latest = listed[0] if listed else None
         zone = ZoneInfo(briefing.timezone)
-        label = f"{latest.generated_at.astimezone(zone):%d %B %Y, %H:%M}" if latest else ""
+        label = dated(latest.generated_at, zone) if latest else ""
         rows.append(
             {"briefing": briefing, "latest": latest, "count": len(listed), "date_label": label}
         )
     return _template(env, "catalogue.html", {"rows": rows})
 
 
-def _atom(briefing: Briefing, editions: list[Listed], base_url: str) -> str:
-    """The Atom feed written as ``<briefing>/feed.xml``. Without a base URL its links are
-    relative to that place: an edition is ``<edition>/index.html`` beside it."""
+def _atom(briefing: Briefing, editions: list[Listed], base_url: str, zone: ZoneInfo) -> str:
+    """The Atom feed written as ``<briefing>/feed.xml``, each entry titled with its date in
+    ``zone``. Without a base URL its links are relative to that place: an edition is
+    ``<edition>/index.html`` beside it."""
     feed = FeedGenerator()
     home = f"{base_url}/{briefing.id}/" if base_url else ""
     feed.id(home if base_url else f"tag:briefings,2026:{briefing.id}")
@@ -111,7 +119,7 @@ def _atom(briefing: Briefing, editions: list[Listed], base_url: str) -> str:
         entry = feed.add_entry()
         url = f"{home}{listed.edition}/index.html"
         entry.id(url if base_url else f"tag:briefings,2026:{briefing.id}/{listed.edition}")
-        entry.title(plain(f"{briefing.title} · {listed.edition}"))
+        entry.title(plain(f"{briefing.title} · {dated(listed.generated_at, zone)}"))
         entry.link(href=url)
         entry.published(listed.generated_at)
         entry.updated(listed.generated_at)
