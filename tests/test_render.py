@@ -434,6 +434,22 @@ def test_why_names_the_outlet_whose_article_had_the_term() -> None:
     assert {m.source for m in back.stories[0].matches} == {"Ar<b>"}
 
 
+def test_why_names_each_term_once_with_its_fields() -> None:
+    """ "Gaza (body), Gaza (summary), Gaza (title)" read as a list of three reasons."""
+    matches = [
+        TopicMatch(topic="palestine", term="Gaza", field=f, weight=1.0) for f in ("body", "title")
+    ]
+    matches += [
+        TopicMatch(topic="palestine", term="Gaza", field="summary", weight=1.5),
+        TopicMatch(topic="israel", term="Israel", field="title", weight=3.0, source="Wire"),
+        TopicMatch(topic="israel", term="Israel", field="body", weight=1.0, source="Wire"),
+        TopicMatch(topic="israel", term="Israel", field="body", weight=1.0),
+    ]
+    assert render._reasons(matches) == (
+        "Gaza (title, summary and body), Israel (body), Israel (title and body, Wire)"
+    )
+
+
 def teaser_body(teaser: str) -> str:
     """The words a teaser gives away, without its ellipsis."""
     assert teaser.endswith("…"), teaser

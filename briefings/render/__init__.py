@@ -64,7 +64,7 @@ from .template_context import _joins_previous as _joins_previous
 from .template_context import _luminance as _luminance
 from .template_context import _other_outlets as _other_outlets
 from .template_context import _paragraphs as _paragraphs
-from .template_context import _reason as _reason
+from .template_context import _reasons as _reasons
 from .template_context import _rgb as _rgb
 from .template_context import _sections as _sections
 from .template_context import _story as _story

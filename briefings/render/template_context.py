@@ -162,15 +162,26 @@ def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
         "image": safe_href(story.image),
         "locked": False,
         # the matches of the topics the story has: one below its threshold is no reason
-        "why": ", ".join(sorted({_reason(m) for m in story.matches if m.topic in story.topics})),
+        "why": _reasons([m for m in story.matches if m.topic in story.topics]),
     }
 
 
-def _reason(match: TopicMatch) -> str:
-    """``term (field)``, with the outlet when the term is in another outlet's article than
-    the one whose headline is shown: "Baku (title, Daily Sabah)"."""
-    where = f"{match.field}, {plain(match.source)}" if match.source else match.field
-    return f"{match.term} ({where})"
+_FIELD_ORDER = ("title", "summary", "body")
+
+
+def _reasons(matches: Sequence[TopicMatch]) -> str:
+    """Each term once with the fields it was found in, "Gaza (title, summary and body)",
+    and the outlet when it is in another outlet's article than the one whose headline is
+    shown: "Baku (title, Daily Sabah)". Terms in alphabetical order."""
+    fields: dict[tuple[str, str], set[str]] = {}
+    for match in matches:
+        fields.setdefault((match.term, match.source), set()).add(match.field)
+    out = []
+    for (term, source), found in sorted(fields.items()):
+        named = [f for f in _FIELD_ORDER if f in found]
+        where = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+        out.append(f"{term} ({where}, {plain(source)})" if source else f"{term} ({where})")
+    return ", ".join(out)
 
 
 def _other_outlets(sources: Sequence[Source]) -> list[Source]:
