@@ -10,6 +10,9 @@ the rest are teasers, and a tenth are syndicated copies of another feed's item),
   bench/.cache/ on the first run; never a project dependency);
 - the floor: `feedparser.parse()` over the same bodies already in memory, in one process;
 - `briefings fetch --feeds-only` again with nothing changed (every feed answers 304);
+- the floor of that poll: a bare script that starts Python, imports what `briefings` must
+  (click, httpx, SQLAlchemy), reads the stored validators and asks each feed in turn with one
+  `httpx.Client`, storing nothing;
 - and again with the server ignoring conditional GET, sending identical bodies;
 - the same two polls repeated inside one long-running process, as `briefings schedule`'s
   fetch job makes them (config, lock, store, `pipeline.fetch_feeds`), timed around the
@@ -59,6 +62,7 @@ SAMPLE_EVERY = 0.05
 READER_ROW = "reader update_feeds()"
 IN_PROCESS_304 = "briefings, repeat poll in one process (as schedule), all 304"
 IN_PROCESS_SAME = "briefings, repeat poll in one process (as schedule), identical bodies"
+FLOOR_304 = "304 floor: bare script, same imports, one httpx.Client GET per feed"
 READER_WORKERS: dict[float, int] = {}
 """The workers of each reader run, by its wall time."""
 
@@ -76,6 +80,25 @@ else:
     print(json.dumps({"entries": reader.get_entry_counts().total}))
 reader.close()
 """
+
+FLOOR_304_SCRIPT = """
+import sqlite3, sys
+import click, httpx, sqlalchemy  # what any `briefings` process loads: its CLI, HTTP and store
+
+with sqlite3.connect(sys.argv[1]) as db:
+    rows = db.execute("SELECT url, etag, last_modified FROM feeds").fetchall()
+unchanged = 0
+with httpx.Client() as client:
+    for url, etag, modified in rows:
+        headers = {"If-None-Match": etag} if etag else {}
+        if modified:
+            headers["If-Modified-Since"] = modified
+        unchanged += client.get(url, headers=headers).status_code == 304
+print(unchanged)
+"""
+"""The least a fresh Python process can do for the all-304 poll with the project's libraries:
+start, import click, httpx and SQLAlchemy, read the validators, ask each feed once over one
+pooled connection, and store nothing. ``briefings fetch`` can't go much below this."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -475,6 +498,11 @@ def run_once(
                 found["entries"],
             )
         rows["briefings fetch, all 304"] = (measure(briefings_fetch(config)), stored(config))
+        script = folder / "floor_304.py"
+        script.write_text(FLOOR_304_SCRIPT)
+        child = measure([sys.executable, str(script), str(folder / "briefings.db")])
+        assert int(child.stdout.split()[-1]) == len(feeds), child.stdout
+        rows[FLOOR_304] = (child, stored(config))
         served.conditional = False
         rows["briefings fetch, identical bodies"] = (
             measure(briefings_fetch(config)),
@@ -587,7 +615,7 @@ def show(
             f"{items / m.wall:,.0f}",
             f"{m.wall / reader.wall:.2f}" if reader else "",
             f"{m.wall / floor_row[0].wall:.2f}" if floor_row else "",
-            f"{m.wall / first.wall:.3f}" if label.startswith("briefings") else "",
+            f"{m.wall / first.wall:.3f}" if label.startswith(("briefings", "304")) else "",
         )
     console.print(table)
 

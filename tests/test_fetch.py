@@ -243,6 +243,14 @@ def test_politeness_two_at_a_time_per_host_and_spaced(server: LocalServer) -> No
     assert all(b - a >= 0.03 for a, b in itertools.pairwise(starts))
 
 
+def test_slow_servers_get_more_threads(server: LocalServer) -> None:
+    # one thread starts; others join while every running one waits on a slow answer
+    urls = [server.add(f"/slow{n}", FEED, delay=0.4) for n in range(8)]
+    results = fetch_all([Request(url=u) for u in urls], FetchOptions(concurrency=8, per_host=8))
+    assert [r.status for r in results] == ["ok"] * 8
+    assert server.most_active >= 4
+
+
 def test_unchanged_body_comes_back_without_its_bytes(server: LocalServer) -> None:
     url = server.add("/feed", FEED, headers={"ETag": '"v2"'})  # no conditional GET
     first = get(url)
