@@ -192,7 +192,7 @@ class Desk:
     def send_test(self, briefing_id: str, name: str, address: str) -> str:
         config = self.config()
         try:
-            to = subscriber_records.normal_address(address)
+            _, to = subscriber_records.mailbox(address)
         except ValueError as exc:
             raise BriefingsError(f"test address: {exc}") from None
         report = pipeline.send_edition(
