@@ -36,6 +36,7 @@ from .config import Briefing, Config
 from .errors import BriefingsError, ConfigError
 from .model import Edition, EditionRecord, Story, Subscriber
 from .store import Store
+from .text import shown_url
 
 log = logging.getLogger("briefings.desk")
 COOKIE = "briefings_desk"
@@ -94,7 +95,7 @@ class Desk:
         return [
             {
                 "name": feed.name,
-                "url": feed.url,
+                "url": shown_url(feed.url),
                 "error": errors[feed.url].error,
                 "when": when(errors[feed.url].checked_at),
                 "since": when(errors[feed.url].since),

@@ -1086,7 +1086,6 @@ def test_without_a_base_url_smtp_refuses_to_send_and_check_warns(
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
 
 
-
 def test_send_to_takes_an_address_with_its_name(
     smtp: tuple[Sink, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1109,6 +1108,7 @@ def test_send_to_takes_an_address_with_its_name(
     )
     assert result.exit_code == 2
     assert result.output.strip() == "error: --to: 'Editor Desk <editor>' is not an email address"
+
 
 def get(url: str) -> tuple[int, str, Any]:
     """Status, body and headers of a GET, errors included."""

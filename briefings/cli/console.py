@@ -15,6 +15,7 @@ import click
 
 from ..errors import BriefingsError, ConfigError
 from ..model import RunReport
+from ..text import shown_url
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -103,9 +104,8 @@ def _summary(report: RunReport, *, quiet: bool = False) -> None:
     if report.failures:
         err.print(f"{_count(len(report.failures), 'problem')}:", style="yellow")
         for failure in report.failures:
-            err.print(
-                f"  {failure.stage} {failure.url}: {failure.message}", markup=False, soft_wrap=True
-            )
+            line = f"  {failure.stage} {shown_url(failure.url)}: {failure.message}"
+            err.print(line, markup=False, soft_wrap=True)
 
 
 @contextmanager

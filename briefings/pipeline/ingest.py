@@ -122,7 +122,7 @@ def _left_alone(run: Run, state: FeedState | None) -> bool:
     until = f"{state.wait_until.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
     message = f"not fetched: its server asked not to be asked again before {until} (Retry-After)"
     run.report.failures.append(Failure(stage="feed", url=state.url, message=message))
-    log.warning("%s: %s", state.url, message)
+    log.warning("%s: %s", texts.shown_url(state.url), message)
     return True
 
 
@@ -194,7 +194,7 @@ class _Ingest:
         if result.moved_to:
             message = f"moved permanently to {result.moved_to}; put that URL in feeds.toml"
             self.run.report.failures.append(Failure(stage="feed", url=result.url, message=message))
-            log.warning("%s: %s", result.url, message)
+            log.warning("%s: %s", texts.shown_url(result.url), message)
         state = self.states.get(result.url)
         digest = None
         if result.status == "ok":
@@ -263,10 +263,10 @@ class _Ingest:
                 "skipped the rest"
             )
             self.run.report.failures.append(Failure(stage="feed", url=header.url, message=message))
-            log.warning("%s: %s", header.url, message)
+            log.warning("%s: %s", texts.shown_url(header.url), message)
             entries = tuple(feeds.newest(list(entries), limit))
         self.run.report.entries_seen += len(entries)
-        log.info("%s: %d entries", header.url, len(entries))
+        log.info("%s: %d entries", texts.shown_url(header.url), len(entries))
         self._ready(
             header.url,
             FeedUpdate(
@@ -290,7 +290,7 @@ class _Ingest:
                 self.run.report.failures.append(
                     Failure(stage="feed", url=done.url, message=done.error)
                 )
-                log.warning("%s: %s", done.url, done.error)
+                log.warning("%s: %s", texts.shown_url(done.url), done.error)
             self.batch.append(done)
             self.batch_entries += len(done.entries)
             if self.batch_entries >= BATCH_ENTRIES or len(self.batch) >= BATCH_FEEDS:
