@@ -192,7 +192,8 @@ class _Ingest:
             self._ready(result.url, update)
             return
         if result.moved_to:
-            message = f"moved permanently to {result.moved_to}; put that URL in feeds.toml"
+            moved = texts.shown_url(result.moved_to)
+            message = f"moved permanently to {moved}; put that URL in feeds.toml"
             self.run.report.failures.append(Failure(stage="feed", url=result.url, message=message))
             log.warning("%s: %s", texts.shown_url(result.url), message)
         state = self.states.get(result.url)
