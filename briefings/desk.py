@@ -33,10 +33,9 @@ from . import config as configuration
 from . import schedule as scheduling
 from . import subscribers as subscriber_records
 from .config import Briefing, Config
-from .errors import BriefingsError, ConfigError
+from .errors import BriefingsError, ConfigError, shown_url
 from .model import Edition, EditionRecord, Story, Subscriber
 from .store import Store
-from .text import shown_url
 
 log = logging.getLogger("briefings.desk")
 COOKIE = "briefings_desk"

@@ -336,12 +336,3 @@ def mime_body(body: str) -> tuple[str, bytes]:
     """
     quoted, encoded = quoted_printable(body), base64_lines(body)
     return ("base64", encoded) if len(encoded) < len(quoted) else ("quoted-printable", quoted)
-
-
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
-
-
-def shown_url(url: str) -> str:
-    """``url`` fit to print, log or show: a user name and password in it
-    (``https://reader:pass@host/feed``) become ``***`` (``https://***@host/feed``)."""
-    return _USERINFO.sub(r"\1***@", url, count=1)

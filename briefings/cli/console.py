@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import click
 
-from ..errors import BriefingsError, ConfigError
+from ..errors import BriefingsError, ConfigError, shown_url
 from ..model import RunReport
-from ..text import shown_url
 
 if TYPE_CHECKING:
     from rich.console import Console

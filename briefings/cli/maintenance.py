@@ -12,8 +12,7 @@ import click
 
 from .. import config as configuration
 from .. import pipeline
-from ..errors import BriefingsError
-from ..text import shown_url
+from ..errors import BriefingsError, shown_url
 from .console import _count, err, errors_to_exit
 from .group import _opened, _run
 
