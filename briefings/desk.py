@@ -33,7 +33,7 @@ from . import config as configuration
 from . import schedule as scheduling
 from . import subscribers as subscriber_records
 from .config import Briefing, Config
-from .errors import BriefingsError, ConfigError
+from .errors import BriefingsError, ConfigError, shown_url
 from .model import Edition, EditionRecord, Story, Subscriber
 from .store import Store
 
@@ -94,7 +94,7 @@ class Desk:
         return [
             {
                 "name": feed.name,
-                "url": feed.url,
+                "url": shown_url(feed.url),
                 "error": errors[feed.url].error,
                 "when": when(errors[feed.url].checked_at),
                 "since": when(errors[feed.url].since),
@@ -192,7 +192,7 @@ class Desk:
     def send_test(self, briefing_id: str, name: str, address: str) -> str:
         config = self.config()
         try:
-            to = subscriber_records.normal_address(address)
+            _, to = subscriber_records.mailbox(address)
         except ValueError as exc:
             raise BriefingsError(f"test address: {exc}") from None
         report = pipeline.send_edition(

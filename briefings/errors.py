@@ -11,10 +11,20 @@
     └── OutputError                an output file or folder could not be written
 
 Each carries the file, key or URL it is about in its message, so that one line
-is enough for the user.
+is enough for the user; :func:`shown_url` is how a URL appears in one.
 """
 
 from __future__ import annotations
+
+import re
+
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
+
+
+def shown_url(url: str) -> str:
+    """``url`` fit to print, log or show: a user name and password in it
+    (``https://reader:pass@host/feed``) become ``***`` (``https://***@host/feed``)."""
+    return _USERINFO.sub(r"\1***@", url, count=1)
 
 
 class BriefingsError(Exception):

@@ -11,13 +11,16 @@ more than that is ever held in memory.
 
 A feed's redirects and its article links are untrusted: a request made with
 ``allow_private=False`` refuses any hop (the first URL and every redirect), off
-its ``trusted_host``, whose host resolves to an address that is not public:
+its ``trusted_host``, whose host is or resolves to an address that is not public:
 private, loopback, link-local, shared (100.64.0.0/10) or otherwise special,
-also when wrapped in an IPv6 one.
+also when wrapped in an IPv6 one. A name is resolved once, when its connection is
+made, and the connection goes to the addresses checked, so a DNS answer that
+changes in between (rebinding) cannot lead it elsewhere.
 """
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import functools
 import hashlib
@@ -79,6 +82,8 @@ class FetchOptions:
     """The longest wait before a retry, whatever ``Retry-After`` asks."""
     accept: str = FEED_ACCEPT
     transport: httpx.BaseTransport | None = None
+    """Requests go through it instead of a :class:`Transport` made for the call; only
+    address literals are then checked, since what a name reaches is the transport's."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -194,7 +199,7 @@ def _fetch_all(
     )
     crashed: list[BaseException] = []
     owned = options.transport is None
-    transport = options.transport or _Transport(limits=limits)
+    transport = options.transport or Transport(limits=limits)
     client = _Client(
         transport=transport,
         headers=httpx.Headers(
@@ -255,8 +260,9 @@ def _fetch_all(
 @dataclass(frozen=True, slots=True)
 class _Client:
     """What ``httpx.Client`` would add to each request, added directly: its default
-    headers and timeouts. Requests go straight to the transport, because the client's
-    other layers (authentication, redirects, cookies, event hooks) are not used here —
+    headers and timeouts, and the HTTP Basic credentials a URL carries. Requests go
+    straight to the transport, because the client's other layers (authentication,
+    redirects, cookies, event hooks) are not used here —
     redirects are followed by hand so every hop is checked — and cost a third of the CPU
     of a request answered 304."""
 
@@ -270,6 +276,9 @@ class _Client:
         merged = self.headers.copy()
         merged.update(headers)
         request = httpx.Request("GET", url, headers=merged, extensions={"timeout": self.timeout})
+        if request.url.userinfo:  # what httpx.Client would send for https://user:pass@host/
+            pair = f"{request.url.username}:{request.url.password}".encode()
+            request.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
         response = self.transport.handle_request(request)
         response.request = request
         try:
@@ -314,6 +323,7 @@ def fetch_one(
             return _error(url, f"request failed: {exc or type(exc).__name__}")
         finally:
             _deadline.at = None
+            _guard.on = False
         if retry_after is None:
             return result
         if attempt > options.retries:
@@ -360,18 +370,33 @@ def _within(timeout: float | None) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
+class _Guard(threading.local):
+    on: bool = False
+    """Whether the hop this thread is making may reach only public addresses."""
+
+
+_guard = _Guard()
+
+
 class _DeadlineStream(httpcore.NetworkStream):
     """A connection whose every read and write ends at the deadline of the request using
     it: httpx's timeouts count per socket operation, so a server sending a byte a second
-    would otherwise never time out, in its headers or its body."""
+    would otherwise never time out, in its headers or its body.
 
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
+    ``refusal`` is why a guarded hop may not use it ("" when its address is public): a
+    pooled connection a trusted hop opened to a private address is not lent to one that
+    is not trusted."""
+
+    def __init__(self, stream: httpcore.NetworkStream, refusal: str = "") -> None:
         self.stream = stream
+        self.refusal = refusal
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return self.stream.read(max_bytes, _within(timeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if self.refusal and _guard.on:
+            raise Refused(self.refusal)
         self.stream.write(buffer, _within(timeout))
 
     def close(self) -> None:
@@ -384,18 +409,34 @@ class _DeadlineStream(httpcore.NetworkStream):
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
         return _DeadlineStream(
-            self.stream.start_tls(ssl_context, server_hostname, _within(timeout))
+            self.stream.start_tls(ssl_context, server_hostname, _within(timeout)), self.refusal
         )
 
     def get_extra_info(self, info: str) -> Any:
         return self.stream.get_extra_info(info)
 
 
-class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's own socket backend, with connections that keep to the deadline."""
+Resolver = Callable[[str, int], Sequence[str]]
+"""What a host name and port resolve to: addresses as text, in the order to try them."""
 
-    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses the system's resolver gives for ``host``, each once."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class _CheckingBackend(httpcore.NetworkBackend):
+    """Connects as ``backend`` does, to the addresses ``resolver`` gives, checked first
+    when the hop is guarded, and with connections that keep to the deadline.
+
+    httpcore would resolve the name again itself; connecting to the checked address
+    leaves no second answer to differ. TLS still names the host: httpcore gives
+    ``start_tls`` the URL's host for SNI and the certificate check."""
+
+    def __init__(self, backend: httpcore.NetworkBackend, resolver: Resolver) -> None:
         self.backend = backend
+        self.resolver = resolver
 
     def connect_tcp(
         self,
@@ -405,10 +446,30 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        stream = self.backend.connect_tcp(
-            host, port, _within(timeout), local_address, socket_options
-        )
-        return _DeadlineStream(stream)
+        try:
+            found = self.resolver(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        if not found:
+            raise httpcore.ConnectError(f"no address associated with {host}")
+        addresses = [ipaddress.ip_address(a) for a in found]
+        if _guard.on:
+            for address in addresses:
+                if kind := _special(address):
+                    raise Refused(_refusal(host, kind, address))
+        failure: Exception | None = None
+        for address in addresses:  # as socket.create_connection does: the first that answers
+            try:
+                stream = self.backend.connect_tcp(
+                    str(address), port, _within(timeout), local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+                continue
+            kind = _special(address)
+            return _DeadlineStream(stream, _refusal(host, kind, address) if kind else "")
+        assert failure is not None
+        raise failure
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
@@ -421,17 +482,27 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self.backend.sleep(seconds)
 
 
-class _Transport(httpx.HTTPTransport):
-    """httpx's transport, its connections given the deadline of the request using them.
+class Transport(httpx.HTTPTransport):
+    """httpx's transport, connecting to addresses it checks as it connects, its
+    connections given the deadline of the request using them.
 
-    httpx does not take a network backend, so it is set on the pool it made; a test
-    (``test_trickled_headers_time_out``) fails if a new httpx stops honouring it.
+    ``resolver`` and ``network`` (httpcore's socket backend by default) let tests resolve
+    names without DNS and connect where they allow. httpx does not take a network
+    backend, so it is set on the pool it made; a test (``test_trickled_headers_time_out``)
+    fails if a new httpx stops honouring it.
     """
 
-    def __init__(self, *, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, verify=_tls_context())
+    def __init__(
+        self,
+        *,
+        limits: httpx.Limits | None = None,
+        resolver: Resolver = resolve,
+        network: httpcore.NetworkBackend | None = None,
+        verify: ssl.SSLContext | None = None,
+    ) -> None:
+        super().__init__(limits=limits or httpx.Limits(), verify=verify or _tls_context())
         pool = self._pool
-        pool._network_backend = _DeadlineBackend(pool._network_backend)
+        pool._network_backend = _CheckingBackend(network or pool._network_backend, resolver)
 
 
 @functools.cache
@@ -451,8 +522,9 @@ def _follow(
     """Where the permanent redirects (301, 308) the request began with lead."""
     permanent = True
     for _ in range(options.max_redirects + 1):
-        if not request.allow_private and _host(url) != request.trusted_host:
-            _check_address(url)
+        _guard.on = not request.allow_private and _host(url) != request.trusted_host
+        if _guard.on:
+            _check_literal(url)
         with client.get(url, headers) as response:
             location = response.headers.get("Location")
             if response.is_redirect and location:
@@ -601,26 +673,30 @@ def _retry_after(value: str) -> float:
     return -1.0
 
 
-def _check_address(url: str) -> None:
-    """Raise :class:`Refused` when ``url``'s host is, or resolves to, a special address."""
+def _check_literal(url: str) -> None:
+    """Raise :class:`Refused` when ``url``'s host is a special address written out
+    (``127.0.0.1``, ``[::1]``, ``2130706433``): refused before any transport is asked.
+    A name is checked by :class:`Transport` as it connects."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
-        addresses = [ipaddress.ip_address(host)]
-    except ValueError:
-        try:
-            infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
-        except OSError:
-            return  # the request itself will report the DNS failure
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-    for address in addresses:
-        kind = _special(address)
-        if kind:
-            raise Refused(
-                f"refused: {host} is a {kind} address ({address}); a feed and its links may "
-                "reach one only on the feed's own host, or with "
-                "settings.allow_private_networks = true"
-            )
+        infos = socket.getaddrinfo(
+            host, parts.port or 80, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
+        )
+    except (OSError, UnicodeError):
+        return  # a name, or no host: the request itself will say what is wrong
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if kind := _special(address):
+            raise Refused(_refusal(host, kind, address))
+
+
+def _refusal(host: str, kind: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    return (
+        f"refused: {host} is a {kind} address ({address}); a feed and its links may "
+        "reach one only on the feed's own host, or with "
+        "settings.allow_private_networks = true"
+    )
 
 
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")

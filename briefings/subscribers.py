@@ -89,6 +89,17 @@ def split_address(text: str) -> tuple[str, str]:
     return (name.strip(), address) if address else ("", text)
 
 
+def mailbox(text: str) -> tuple[str, str]:
+    """The name and the address as stored (:func:`normal_address`) of ``Dana Levi
+    <dana@example.org>`` or of a bare address; ``ValueError`` names ``text`` if the
+    address is malformed."""
+    name, address = split_address(text)
+    try:
+        return name, normal_address(address)
+    except ValueError:
+        raise ValueError(f"{text.strip()!r} is not an email address") from None
+
+
 def resolve(items: Iterable[str], known: Known, kind: str) -> tuple[str, ...]:
     """The ids of ``items``, each written as an id or a title in any case, with ``&`` or
     ``and`` (``Oil & Gas``, ``oil and gas``, ``OIL-GAS`` are ``oil-gas``); ``ValueError``

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +33,8 @@ class Route:
     """Answer the first N requests with ``fail_status`` and ``fail_headers`` instead."""
     fail_status: int = 429
     fail_headers: dict[str, str] = field(default_factory=dict)
+    auth: str = ""
+    """``user:password`` a request must give (HTTP Basic), or it is answered 401."""
 
 
 @dataclass
@@ -77,6 +80,11 @@ class _Handler(BaseHTTPRequestHandler):
         route = state.routes.get(path)
         if route is None:
             self._reply(404, b"not found", {"Content-Type": "text/plain"})
+            return
+        expected = "Basic " + base64.b64encode(route.auth.encode()).decode()
+        if route.auth and self.headers.get("Authorization") != expected:
+            state.hits.append((self.path, 401))
+            self._reply(401, b"who are you?", {"WWW-Authenticate": 'Basic realm="feeds"'})
             return
         if route.fail_first > 0:
             route.fail_first -= 1

@@ -580,3 +580,34 @@ def test_the_schedulers_first_line_is_one_line_in_a_log(
         if process.poll() is None:
             process.kill()
         process.communicate()
+
+
+def test_a_feed_s_password_is_sent_but_never_shown(
+    server: LocalServer, write_config: Callable[[str], Path]
+) -> None:
+    """``https://reader:pass@host/feed.xml``: the password was never sent (the feed
+    failed with 401) and was printed in every failure line and in ``check``."""
+    private = server.add(
+        "/private.xml", rss(server.base, ("/a", "Ankara railway", LONG)), auth="reader:s3cret"
+    )
+    gone = server.url("/gone.xml")
+    old = server.add("/old.xml", status=301, headers={"Location": "/private.xml"})
+    path = write_config(
+        "[settings]\nallow_private_networks = true\n\n"
+        + "".join(
+            f'[[feeds]]\nname = "{name}"\nurl = "{url.replace("://", "://reader:s3cret@")}"\n\n'
+            for name, url in (("Private", private), ("Gone", gone), ("Old", old))
+        )
+        + '[briefings.all]\ntitle = "All"\nschedule = "0 8 * * *"\n'
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "-v", "fetch", "--feeds-only"])
+    assert result.exit_code == 0, result.output
+    shown = gone.replace("://", "://***@")
+    assert f"  feed {shown}: HTTP 404 Not Found" in result.output.splitlines()
+    moved = f"moved permanently to {private.replace('://', '://***@')}; put that URL in"
+    assert f"  feed {old.replace('://', '://***@')}: {moved} feeds.toml" in result.output
+    assert "2 problems:" in result.output  # the private feed was read with its password
+    assert ("/private.xml", 200) in server.hits
+    checked = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert f"warning: feed {shown}: its last fetch failed" in checked.output
+    assert "s3cret" not in result.output + checked.output

@@ -1086,6 +1086,30 @@ def test_without_a_base_url_smtp_refuses_to_send_and_check_warns(
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
 
 
+def test_send_to_takes_an_address_with_its_name(
+    smtp: tuple[Sink, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``send --to "Editor Desk <editor@example.net>"``, an address copied from a mail
+    client, was refused as "not an email address", though a subscriber file takes it."""
+    from click.testing import CliRunner
+
+    from briefings.cli import main
+
+    sink, port = smtp
+    path = setup(tmp_path, port, people(1)).path
+    monkeypatch.setenv("BRIEFINGS_SECRET", SECRET)
+    result = CliRunner().invoke(
+        main, ["--config", str(path), "send", "sample", "--to", "Editor Desk <Editor@Example.NET>"]
+    )
+    assert result.exit_code == 0, result.output
+    assert [to for to, _ in sink.messages] == ["Editor@example.net"]
+    result = CliRunner().invoke(
+        main, ["--config", str(path), "send", "sample", "--to", "Editor Desk <editor>"]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: --to: 'Editor Desk <editor>' is not an email address"
+
+
 def get(url: str) -> tuple[int, str, Any]:
     """Status, body and headers of a GET, errors included."""
     try:

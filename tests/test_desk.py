@@ -738,3 +738,15 @@ def test_an_editor_previews_a_pro_readers_picks_in_the_browser(
     page.click('a:text-is("Clear")')
     expect(page.locator("#as-reader")).to_have_count(0)
     assert "as=" not in page.url
+
+
+def test_a_test_send_takes_an_address_with_its_name(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The desk's "send a test" refused ``Editor Desk <editor@example.net>``, pasted from
+    a mail client, though a subscriber file takes it."""
+    monkeypatch.setenv("BRIEFINGS_SECRET", "a-secret-for-tests-only-0123456789")
+    message = served.desk.send_test("daily", "2026-11-22-0900", "Editor Desk <Editor@Example.NET>")
+    assert message == "Test sent to Editor@example.net (as a PRO reader)."
+    [sent] = (served.config.path.parent / "outbox").glob("*.eml")
+    assert "Editor@example.net" in sent.read_text(encoding="utf-8")

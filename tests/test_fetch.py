@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpcore
 import httpx
 import pytest
 
@@ -16,6 +21,7 @@ from briefings.fetch import (
     PAGE_ACCEPT,
     FetchOptions,
     Request,
+    Transport,
     _connect_reason,
     body_hash,
     fetch_all,
@@ -343,3 +349,180 @@ def test_a_server_s_words_reach_the_error_short_and_without_control_characters(
     assert result.status == "error"
     assert not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in result.error), result.error
     assert len(result.error) <= 300
+
+
+class LoopbackOnly(httpcore.NetworkBackend):
+    """httpcore's sockets, refusing to connect anywhere but 127.0.0.1: a test's "public"
+    DNS answer must never leave the machine."""
+
+    def __init__(self) -> None:
+        self.backend = httpcore.SyncBackend()
+        self.tried: list[str] = []
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        self.tried.append(host)
+        if host != "127.0.0.1":
+            raise httpcore.ConnectError(f"this test connects only to 127.0.0.1, not {host}")
+        return self.backend.connect_tcp(host, port, timeout, local_address, socket_options)
+
+
+class Rebinding:
+    """A DNS server that answers a public address first and 127.0.0.1 ever after."""
+
+    def __init__(self, first: str = "93.184.215.14") -> None:
+        self.first = first
+        self.asked: list[str] = []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        return [self.first if len(self.asked) == 1 else "127.0.0.1"]
+
+
+def test_a_name_rebound_to_loopback_is_refused_where_it_connects(server: LocalServer) -> None:
+    """The address check resolved the name, then httpcore resolved it again to connect: a
+    DNS server answering "public" then "127.0.0.1" reached the machine's own services."""
+    server.add("/latest/meta-data/", b"instance credentials")
+    port = server.base.rsplit(":", 1)[1]
+    url = f"http://rebind.test:{port}/latest/meta-data/"
+    dns, network = Rebinding(), LoopbackOnly()
+    transport = Transport(resolver=dns, network=network)
+    try:
+        first, second = (
+            fetch_all([Request(url=url, allow_private=False)], FetchOptions(transport=transport))[0]
+            for _ in range(2)
+        )
+        assert dns.asked == ["rebind.test", "rebind.test"]  # once a connection, no more
+        assert network.tried == ["93.184.215.14"]  # where the first answer said
+        assert first.error.startswith("could not connect to rebind.test: this test connects")
+        assert second.error == (
+            "refused: rebind.test is a loopback address (127.0.0.1); a feed and its links may "
+            "reach one only on the feed's own host, or with settings.allow_private_networks = true"
+        )
+        assert server.hits == []
+        [allowed] = fetch_all([Request(url=url)], FetchOptions(transport=transport))
+        assert allowed.body == b"instance credentials"  # what the refusal kept out
+    finally:
+        transport.close()
+
+
+def test_a_redirect_to_a_rebound_name_is_refused(server: LocalServer) -> None:
+    port = server.base.rsplit(":", 1)[1]
+    server.add("/secret", b"secret")
+    feed = server.add(
+        "/feed", status=302, headers={"Location": f"http://rebind.test:{port}/secret"}
+    )
+    transport = Transport(resolver=Rebinding(first="127.0.0.1"), network=LoopbackOnly())
+    try:
+        [result] = fetch_all(
+            [Request(url=feed, allow_private=False, trusted_host="127.0.0.1")],
+            FetchOptions(transport=transport),
+        )
+    finally:
+        transport.close()
+    assert result.error.startswith("refused: rebind.test is a loopback address (127.0.0.1)")
+    assert server.hits == [("/feed", 302)]
+
+
+def test_a_pooled_connection_to_a_private_address_is_not_lent_to_an_untrusted_hop(
+    server: LocalServer,
+) -> None:
+    """A feed's own host may be private; the connection its fetch leaves in the pool must
+    not carry another feed's link to that host."""
+    port = server.base.rsplit(":", 1)[1]
+    server.add("/feed", FEED)
+    server.add("/page", b"intranet page")
+    base = f"http://intranet.test:{port}"
+    transport = Transport(resolver=lambda host, port: ["127.0.0.1"], network=LoopbackOnly())
+    try:
+        own, other = fetch_all(
+            [
+                Request(url=f"{base}/feed", allow_private=False, trusted_host="intranet.test"),
+                Request(url=f"{base}/page", allow_private=False, trusted_host="news.test"),
+            ],
+            FetchOptions(transport=transport, concurrency=1),
+        )
+    finally:
+        transport.close()
+    assert own.status == "ok"
+    assert other.error.startswith("refused: intranet.test is a loopback address (127.0.0.1)")
+    assert server.hits == [("/feed", 200)]
+
+
+def test_a_name_that_resolves_to_nothing_is_a_dns_failure() -> None:
+    def nxdomain(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    transport = Transport(resolver=nxdomain, network=LoopbackOnly())
+    try:
+        [result] = fetch_all(
+            [Request(url="http://gone.test/feed", allow_private=False)],
+            FetchOptions(transport=transport),
+        )
+    finally:
+        transport.close()
+    assert result.error == "could not resolve host 'gone.test'"
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_tls_to_a_checked_address_still_names_the_host(tmp_path: Path) -> None:
+    """Connecting to the address checked, not the name, must keep SNI and the certificate
+    check on the name."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=news.test"),
+            *("-addext", "subjectAltName=DNS:news.test"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    named: list[str | None] = []
+    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(cert, key)
+
+    def sni(sock: ssl.SSLObject, name: str | None, context: ssl.SSLContext) -> None:
+        named.append(name)
+
+    served.sni_callback = sni
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "4")
+            self.end_headers()
+            self.wfile.write(b"news")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    httpd.socket = served.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    port = httpd.server_address[1]
+    transport = Transport(
+        resolver=lambda host, port: ["127.0.0.1"],
+        network=LoopbackOnly(),
+        verify=ssl.create_default_context(cafile=str(cert)),
+    )
+    try:
+        ok, other = fetch_all(
+            [Request(url=f"https://news.test:{port}/"), Request(url=f"https://other.test:{port}/")],
+            FetchOptions(transport=transport, concurrency=1),
+        )
+    finally:
+        transport.close()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+    assert (ok.status, ok.body) == ("ok", b"news"), ok.error
+    assert "other.test" in other.error and "certificate" in other.error.lower(), other.error
+    assert named == ["news.test", "other.test"]

@@ -1106,6 +1106,45 @@ def test_a_feed_that_redirects_to_a_private_address_is_refused(
     assert message.startswith("refused: localhost is a loopback address (127.0.0.1)")
 
 
+def test_an_article_link_rebound_to_a_private_address_is_refused(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """A feed's article on a name whose DNS answer turns to 127.0.0.1 once checked: the
+    check and the connection resolved the name apart, and the page was fetched."""
+    from briefings import config as configuration
+    from briefings.fetch import Transport
+
+    port = server.base.rsplit(":", 1)[1]
+    article = f"http://rebind.test:{port}/article"
+    server.add("/article", "<html><body><p>" + "Internal page. " * 80 + "</p></body></html>")
+    when = format_datetime(NOW - timedelta(hours=1))
+    feed = server.add(
+        "/feed.xml",
+        "<rss version='2.0'><channel><title>T</title><item><title>Rebound</title>"
+        f"<link>{article}</link><pubDate>{when}</pubDate>"
+        "<description>A teaser.</description></item></channel></rss>",
+    )
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[[feeds]]\nname = "A"\nurl = "{feed}"\n'
+        '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\n'
+    )
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    transport = Transport(resolver=lambda host, port: ["127.0.0.1"])
+    run = pipeline.Run(config=config, store=store, now=NOW, transport=transport)
+    try:
+        pipeline.fetch_feeds(run)
+        ingest.fetch_pages(run)
+    finally:
+        transport.close()
+        store.close()
+    [(stage, url, message)] = [(f.stage, f.url, f.message) for f in run.report.failures]
+    assert (stage, url) == ("page", article)
+    assert message.startswith("refused: rebind.test is a loopback address (127.0.0.1)")
+    assert [path for path, _ in server.hits] == ["/feed.xml"]
+
+
 def test_a_feed_whose_server_asks_for_an_hour_is_left_alone_that_hour(
     server: LocalServer, tmp_path: Path
 ) -> None:

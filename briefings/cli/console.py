@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import click
 
-from ..errors import BriefingsError, ConfigError
+from ..errors import BriefingsError, ConfigError, shown_url
 from ..model import RunReport
 
 if TYPE_CHECKING:
@@ -103,9 +103,8 @@ def _summary(report: RunReport, *, quiet: bool = False) -> None:
     if report.failures:
         err.print(f"{_count(len(report.failures), 'problem')}:", style="yellow")
         for failure in report.failures:
-            err.print(
-                f"  {failure.stage} {failure.url}: {failure.message}", markup=False, soft_wrap=True
-            )
+            line = f"  {failure.stage} {shown_url(failure.url)}: {failure.message}"
+            err.print(line, markup=False, soft_wrap=True)
 
 
 @contextmanager

@@ -12,7 +12,7 @@ import click
 
 from .. import config as configuration
 from .. import pipeline
-from ..errors import BriefingsError
+from ..errors import BriefingsError, shown_url
 from .console import _count, err, errors_to_exit
 from .group import _opened, _run
 
@@ -64,7 +64,7 @@ def _failing_feeds(config: configuration.Config) -> list[str]:
             failed = f"failing since {since}, last tried {last}"
         else:
             failed = f"its last fetch failed ({last})"
-        warnings.append(f"feed {feed.url}: {failed}: {trouble.error}")
+        warnings.append(f"feed {shown_url(feed.url)}: {failed}: {trouble.error}")
     return warnings
 
 

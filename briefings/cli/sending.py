@@ -23,7 +23,11 @@ from .group import _known_briefings, _opened
 @click.command()
 @click.argument("briefing_id")
 @click.option("--dry-run", is_flag=True, help="Prepare every message, send none.")
-@click.option("--to", "to", help="Send one test message to this address; nothing is recorded.")
+@click.option(
+    "--to",
+    "to",
+    help="Send one test message to this address (or Name <address>); nothing is recorded.",
+)
 @click.option("--resend", is_flag=True, help="Send to everyone again, even those already sent.")
 @click.pass_obj
 def send(config_path: Path, briefing_id: str, dry_run: bool, to: str | None, resend: bool) -> None:
@@ -48,7 +52,7 @@ def _send(
     secret = deliver.secret_from_environment()
     if to is not None:
         try:
-            to = subscriber_records.normal_address(to)
+            _, to = subscriber_records.mailbox(to)
         except ValueError as exc:
             raise ConfigError([f"--to: {exc}"]) from None
     with pipeline.run_lock(config):

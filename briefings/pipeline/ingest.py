@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from ..errors import shown_url
 from ..fetch import (
     FEED_ACCEPT,
     PAGE_ACCEPT,
@@ -122,7 +123,7 @@ def _left_alone(run: Run, state: FeedState | None) -> bool:
     until = f"{state.wait_until.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
     message = f"not fetched: its server asked not to be asked again before {until} (Retry-After)"
     run.report.failures.append(Failure(stage="feed", url=state.url, message=message))
-    log.warning("%s: %s", state.url, message)
+    log.warning("%s: %s", shown_url(state.url), message)
     return True
 
 
@@ -192,9 +193,10 @@ class _Ingest:
             self._ready(result.url, update)
             return
         if result.moved_to:
-            message = f"moved permanently to {result.moved_to}; put that URL in feeds.toml"
+            moved = shown_url(result.moved_to)
+            message = f"moved permanently to {moved}; put that URL in feeds.toml"
             self.run.report.failures.append(Failure(stage="feed", url=result.url, message=message))
-            log.warning("%s: %s", result.url, message)
+            log.warning("%s: %s", shown_url(result.url), message)
         state = self.states.get(result.url)
         digest = None
         if result.status == "ok":
@@ -263,10 +265,10 @@ class _Ingest:
                 "skipped the rest"
             )
             self.run.report.failures.append(Failure(stage="feed", url=header.url, message=message))
-            log.warning("%s: %s", header.url, message)
+            log.warning("%s: %s", shown_url(header.url), message)
             entries = tuple(feeds.newest(list(entries), limit))
         self.run.report.entries_seen += len(entries)
-        log.info("%s: %d entries", header.url, len(entries))
+        log.info("%s: %d entries", shown_url(header.url), len(entries))
         self._ready(
             header.url,
             FeedUpdate(
@@ -290,7 +292,7 @@ class _Ingest:
                 self.run.report.failures.append(
                     Failure(stage="feed", url=done.url, message=done.error)
                 )
-                log.warning("%s: %s", done.url, done.error)
+                log.warning("%s: %s", shown_url(done.url), done.error)
             self.batch.append(done)
             self.batch_entries += len(done.entries)
             if self.batch_entries >= BATCH_ENTRIES or len(self.batch) >= BATCH_FEEDS:
