@@ -580,3 +580,26 @@ def test_the_schedulers_first_line_is_one_line_in_a_log(
         if process.poll() is None:
             process.kill()
         process.communicate()
+
+
+def test_python_m_briefings_runs_the_command(write_config: Callable[[str], Path]) -> None:
+    path = write_config('[briefings.a]\ntitle = "A"\nschedule = "0 7 * * *"\n')
+    checked = subprocess.run(
+        [sys.executable, "-m", "briefings", "--config", str(path), "check"],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.startswith(f"{path}: OK: 0 feeds, 1 briefing")
+    helped = subprocess.run(
+        [sys.executable, "-m", "briefings", "--help"], capture_output=True, text=True
+    )
+    assert helped.returncode == 0
+    assert helped.stdout.startswith("Usage: python -m briefings [OPTIONS] COMMAND")
+    wrong = subprocess.run(
+        [sys.executable, "-m", "briefings", "--config", str(path), "build", "nope"],
+        capture_output=True,
+        text=True,
+    )
+    assert wrong.returncode == 2
+    assert "briefings.nope: no such briefing (known: a)" in wrong.stderr
