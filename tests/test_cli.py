@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -145,6 +146,17 @@ def test_topics_list() -> None:
     rows = {line.split()[0]: line.split() for line in result.output.splitlines()[1:]}
     assert set(rows) >= {"israel", "turkey", "caucasus", "security", "jordan"}
     assert int(rows["caucasus"][2]) > 100
+
+
+def test_topics_list_help_names_every_column_it_prints() -> None:
+    listed = CliRunner().invoke(main, ["topics", "list"])
+    assert listed.exit_code == 0, listed.output
+    columns = listed.output.splitlines()[0].split()
+    assert len(columns) >= 6
+    helped = CliRunner().invoke(main, ["topics", "list", "--help"])
+    described = " ".join(helped.output.split("Options:")[0].split())
+    for column in columns:
+        assert re.search(rf"\b{column}\b", described), (column, described)
 
 
 def test_topics_explain_a_page_and_a_text(server: LocalServer) -> None:

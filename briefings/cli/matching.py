@@ -22,7 +22,11 @@ def topics() -> None:
 @topics.command("list")
 @click.pass_obj
 def topics_list(config_path: Path) -> None:
-    """The topics: id, kind, number of terms and context rules."""
+    """List the topics, built-in and the configuration's own.
+
+    One line per topic: id, kind, number of terms, of weak terms and of context
+    rules, and title.
+    """
     from rich.table import Table
 
     with errors_to_exit():
@@ -46,7 +50,10 @@ def topics_list(config_path: Path) -> None:
 @click.option("--title", default="", help="With --text: the story's title.")
 @click.pass_obj
 def topics_explain(config_path: Path, url: str | None, text: str | None, title: str) -> None:
-    """Why a page or text gets its topics: matches, scores and cancelled matches.
+    """Why a page or a text gets its topics.
+
+    Each topic's score against its threshold, every match with its weight, and every
+    cancelled match with the rule that cancelled it.
 
     URL is an http(s) address or a local HTML file.
     """
@@ -182,7 +189,9 @@ def stories() -> None:
     help="How many wrong merges and splits to list.",
 )
 def stories_test(file: Path, show: int) -> None:
-    """Pairwise precision and recall of clustering on labelled items (JSON Lines).
+    """Pairwise precision and recall of story clustering.
+
+    The items are labelled, in JSON Lines.
 
     Each line: {"id", "cluster", "feed", "published", "title", "summary", "body"};
     items with the same "cluster" tell the same story.

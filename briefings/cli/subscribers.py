@@ -26,8 +26,10 @@ def subscribers() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
 def subscribers_import(config_path: Path, file: Path) -> None:
-    """Add or update subscribers from a CSV: email,name,tier,briefings,industries.
+    """Add or update subscribers from a CSV file.
 
+    Its columns: email,name,tier,briefings,industries (and status,unsubscribed, as
+    export writes them).
     Lists are separated by ';'. Bad rows are reported by line and the rest are
     imported; the exit status is then 1. Importing again changes nothing twice,
     and never resubscribes someone who unsubscribed.
@@ -91,8 +93,10 @@ def subscribers_add(
     briefing_ids: tuple[str, ...],
     industries: tuple[str, ...],
 ) -> None:
-    """Add a subscriber, or update one with the same address: options left out keep
-    what it has."""
+    """Add a subscriber, or update one with the same address.
+
+    Options left out keep what the subscriber has.
+    """
     given = {
         field
         for field, value in (
@@ -131,7 +135,10 @@ def subscribers_add(
 @click.argument("email")
 @click.pass_obj
 def subscribers_remove(config_path: Path, email: str) -> None:
-    """Forget a subscriber entirely (to stop mail but keep the record, they unsubscribe)."""
+    """Forget a subscriber entirely.
+
+    To stop their mail but keep the record, they unsubscribe instead.
+    """
     with errors_to_exit():
         config = configuration.load(config_path)
         with _opened(config) as store:
@@ -144,7 +151,11 @@ def subscribers_remove(config_path: Path, email: str) -> None:
 
 @subscribers.command("list")
 @click.option("--briefing", "briefing_id", help="Only the subscribers of this briefing.")
-@click.option("--status", type=click.Choice(list(subscriber_records.STATUSES)))
+@click.option(
+    "--status",
+    type=click.Choice(list(subscriber_records.STATUSES)),
+    help="Only the subscribers with this status.",
+)
 @click.pass_obj
 def subscribers_list(config_path: Path, briefing_id: str | None, status: str | None) -> None:
     """One line per subscriber: address, tier, status, briefings."""
@@ -163,7 +174,10 @@ def subscribers_list(config_path: Path, briefing_id: str | None, status: str | N
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.pass_obj
 def subscribers_export(config_path: Path, file: Path | None) -> None:
-    """Every subscriber as CSV, to FILE or standard output; import reads it back."""
+    """Write every subscriber as CSV, to FILE or standard output.
+
+    import reads it back, status and unsubscribed briefings included.
+    """
     with errors_to_exit():
         config = configuration.load(config_path)
         with _opened(config) as store:
