@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -80,9 +81,22 @@ def subscribers_import(config_path: Path, file: Path) -> None:
     default=None,
     help="free (the default) or pro.",
 )
-@click.option("--briefing", "briefing_ids", multiple=True, help="A briefing id; repeatable.")
 @click.option(
-    "--industry", "industries", multiple=True, help="A PRO industry, most wanted first; repeatable."
+    "--briefing",
+    "briefing_ids",
+    multiple=True,
+    help="A briefing (id or title) to add the subscriber to; repeatable.",
+)
+@click.option(
+    "--industry",
+    "industries",
+    multiple=True,
+    help="A PRO industry to add, most wanted first; repeatable.",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="The --briefing and --industry given replace the subscriber's, not add to them.",
 )
 @click.pass_obj
 def subscribers_add(
@@ -92,11 +106,15 @@ def subscribers_add(
     tier: str | None,
     briefing_ids: tuple[str, ...],
     industries: tuple[str, ...],
+    replace: bool,
 ) -> None:
     """Add a subscriber, or update one with the same address.
 
-    Options left out keep what the subscriber has.
+    --briefing and --industry add to what a known subscriber has (or, with --replace,
+    replace it); the options left out keep what it has.
     """
+    if replace and not (briefing_ids or industries):
+        raise click.UsageError("--replace needs --briefing or --industry")
     given = {
         field
         for field, value in (
@@ -123,6 +141,8 @@ def subscribers_add(
             raise ConfigError([f"subscriber {email!r}: {exc}"]) from None
         with _opened(config) as store:
             known = {s.email.lower(): s for s in store.list_subscribers()}
+            if not replace:
+                made = subscriber_records.added_to(known.get(made.email.lower()), made)
             added, updated = store.save_subscribers(
                 [made], now=datetime.now(UTC), given={made.email.lower(): given}
             )
@@ -133,20 +153,77 @@ def subscribers_add(
 
 @subscribers.command("remove")
 @click.argument("email")
+@click.option(
+    "--briefing",
+    "briefing_ids",
+    multiple=True,
+    help="Take the subscriber off this briefing only (id or title); repeatable.",
+)
+@click.option(
+    "--industry",
+    "industries",
+    multiple=True,
+    help="Take this PRO industry off the subscriber (id or title); repeatable.",
+)
 @click.pass_obj
-def subscribers_remove(config_path: Path, email: str) -> None:
-    """Forget a subscriber entirely.
+def subscribers_remove(
+    config_path: Path, email: str, briefing_ids: tuple[str, ...], industries: tuple[str, ...]
+) -> None:
+    """Forget a subscriber, or take a briefing off them.
 
-    To stop their mail but keep the record, they unsubscribe instead.
+    With --briefing or --industry, only those are taken off the subscriber; without,
+    the subscriber is forgotten entirely, leaving no record (to stop their mail but
+    keep it, they unsubscribe instead). A briefing taken off is not one they
+    unsubscribed from: an import or add may put it back.
     """
+    if briefing_ids or industries:
+        _take_off(config_path, email, briefing_ids, industries)
+        return
     with errors_to_exit():
         config = configuration.load(config_path)
         with _opened(config) as store:
             gone = store.remove_subscriber(email)
     if not gone:
-        err.print(f"error: no subscriber {email!r}", markup=False, style="red", soft_wrap=True)
-        sys.exit(1)
+        _no_subscriber(email)
     click.echo(f"removed {email}")
+
+
+def _take_off(
+    config_path: Path, email: str, briefing_ids: tuple[str, ...], industries: tuple[str, ...]
+) -> None:
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        with _opened(config) as store:
+            before = store.subscriber(email)
+            if before is None:
+                _no_subscriber(email)
+            titles = {b.id: b.title for b in config.briefings}
+            try:
+                off = subscriber_records.resolve(
+                    briefing_ids, {b: b for b in before.briefings} | titles, "briefing"
+                )
+                dropped = subscriber_records.resolve(
+                    industries,
+                    {i: i for i in before.industries} | _industries(config),
+                    "industry",
+                )
+            except ValueError as exc:
+                raise ConfigError([f"subscriber {email!r}: {exc}"]) from None
+            after = subscriber_records.taken_off(before, briefings=off, industries=dropped)
+            fields = {"briefings"} if off else set()
+            fields |= {"industries"} if dropped else set()
+            _, updated = store.save_subscribers(
+                [after], now=datetime.now(UTC), given={after.email.lower(): fields}
+            )
+    click.echo(f"{'updated' if updated else 'unchanged'} {after.email}")
+    if absent := [b for b in off if b not in before.briefings]:
+        err.print(f"note: {after.email} does not receive {', '.join(absent)}", markup=False)
+    if absent := [i for i in dropped if i not in before.industries]:
+        err.print(f"note: {after.email} has no industry {', '.join(absent)}", markup=False)
+
+
+def _no_subscriber(email: str) -> NoReturn:
+    _fail([f"no subscriber {email!r}"], 1)
 
 
 @subscribers.command("list")
