@@ -615,3 +615,52 @@ def test_python_m_briefings_runs_the_command(write_config: Callable[[str], Path]
     )
     assert wrong.returncode == 2
     assert "briefings.nope: no such briefing (known: a)" in wrong.stderr
+
+
+def on_a_terminal(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run ``python -m briefings ARGS`` with a pseudo-terminal as its output, as a user at a
+    terminal does; (exit status, what it showed)."""
+    import pty
+
+    leader, follower = pty.openpty()
+    done = subprocess.Popen(
+        [sys.executable, "-m", "briefings", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", **(env or {})},
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal is gone once the process ends
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    return done.wait(timeout=60), shown.decode("utf-8", "replace")
+
+
+def test_fetch_and_build_on_a_terminal_show_progress_and_work(tmp_path: Path) -> None:
+    """On a terminal, the progress bars' rich Live used the lazy console as a context
+    manager, which it is not: every fetch, build and run failed with a TypeError."""
+    feed = tmp_path / "feed.xml"
+    feed.write_text(rss("https://example.org", ("/a", "Erdoğan hosts Aliyev in Ankara", LONG)))
+    (tmp_path / "feeds.toml").write_text(
+        '[[feeds]]\nname = "A"\nurl = "feed.xml"\n\n'
+        '[briefings.turkey]\ntitle = "Turkey"\ntopics = ["turkey"]\nschedule = "0 7 * * *"\n'
+    )
+    status, shown = on_a_terminal(["run", "--once"], tmp_path)
+    assert status == 0, shown
+    assert "1 feed, 1 new entry, 1 edition" in shown
+    assert "TypeError" not in shown
+    assert list((tmp_path / "out" / "turkey").glob("*/index.html"))
+    assert re.search(r"\x1b\[[39]\d", shown)  # coloured bars
+    status, shown = on_a_terminal(["build", "turkey"], tmp_path, env={"NO_COLOR": "1"})
+    assert status == 0, shown
+    assert "1 edition" in shown
+    assert not re.search(r"\x1b\[[39]\d", shown)  # https://no-color.org
