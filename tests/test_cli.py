@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -664,3 +665,41 @@ def test_fetch_and_build_on_a_terminal_show_progress_and_work(tmp_path: Path) ->
     assert status == 0, shown
     assert "1 edition" in shown
     assert not re.search(r"\x1b\[[39]\d", shown)  # https://no-color.org
+
+
+def test_ctrl_c_during_a_fetch_stops_it_without_a_traceback_per_worker(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """Ctrl-C reaches every process of the terminal's group: the worker processes that parse
+    feeds each printed a KeyboardInterrupt traceback, 30 lines apiece, over the one line."""
+    feeds = ""
+    for n in range(12):  # more than POOL_AFTER: parsed in worker processes
+        url = server.add(
+            f"/f{n}.xml",
+            rss(server.base, (f"/{n}", f"Erdoğan in Baku, {n}", LONG)),
+            delay=0 if n < 6 else 4,
+        )
+        feeds += f'[[feeds]]\nname = "F{n}"\nurl = "{url}"\n\n'
+    config = tmp_path / "feeds.toml"
+    config.write_text(f"[settings]\nprocesses = 2\ntimeout = 20\nlock_wait = 0\n\n{feeds}")
+    running = subprocess.Popen(
+        [sys.executable, "-m", "briefings", "--config", str(config), "fetch", "--feeds-only"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a group of its own, as a terminal's foreground job has
+    )
+    deadline = time.monotonic() + 30
+    while len(server.hits) < 6 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.killpg(running.pid, signal.SIGINT)  # what Ctrl-C does
+    _, shown = running.communicate(timeout=60)
+    assert "Traceback" not in shown, shown
+    assert running.returncode == 130  # 128 + SIGINT, as a shell reports it
+    assert shown.splitlines()[-1] == "interrupted"
+    from briefings import config as configuration
+    from briefings import pipeline
+
+    with pipeline.run_lock(configuration.load(config)):
+        pass  # released: it would raise at once

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,7 +20,23 @@ from ..store import Store
 from .console import RichProgress, _fail
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+INTERRUPTED = 130
+"""The exit status of a command stopped by Ctrl-C: 128 + SIGINT, as shells report it."""
+
+
+class _Briefings(click.Group):
+    """The group, ending a command stopped by Ctrl-C with one line and status 130 (click
+    says "Aborted!" and exits 1, the status of a runtime error)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted", err=True)  # the newline ends the terminal's ^C
+            raise click.exceptions.Exit(INTERRUPTED) from None
+
+
+@click.group(cls=_Briefings, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
