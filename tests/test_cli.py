@@ -320,6 +320,22 @@ def test_unreadable_files_and_a_taken_port_are_one_line(
     )
 
 
+def test_topics_commands_refuse_a_config_that_is_not_there(tmp_path: Path) -> None:
+    """``--config`` naming a missing file was ignored: the built-in topics were listed and
+    used as if the editor's own topics did not exist, with exit status 0."""
+    missing = tmp_path / "feed.toml"
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text('{"id": "1", "title": "Ankara", "topics": ["turkey"]}\n')
+    for args in (
+        ["topics", "list"],
+        ["topics", "explain", "--text", "Ankara"],
+        ["topics", "test", str(labelled)],
+    ):
+        result = CliRunner().invoke(main, ["--config", str(missing), *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert result.output == f"error: {missing}: no such file (pass --config PATH)\n"
+
+
 def test_topics_explain_says_what_is_missing() -> None:
     result = CliRunner().invoke(main, ["topics", "explain"])
     assert result.exit_code == 2

@@ -19,7 +19,6 @@ from ..errors import ConfigError
 from ..store import Store
 from .console import RichProgress, _fail
 
-
 INTERRUPTED = 130
 """The exit status of a command stopped by Ctrl-C: 128 + SIGINT, as shells report it."""
 
@@ -118,8 +117,12 @@ def _industries(config: configuration.Config) -> dict[str, str]:
 
 
 def _config_or_none(path: Path) -> configuration.Config | None:
-    """The configuration when the file exists (for user topics), else None."""
-    return configuration.load(path) if path.exists() else None
+    """The configuration (for user topics); None when it is the default ./feeds.toml and
+    that does not exist. Any other path must exist: a mistyped --config is an error, not
+    the built-in topics alone."""
+    if path == configuration.DEFAULT_PATH and not path.exists():
+        return None
+    return configuration.load(path)
 
 
 @contextmanager
