@@ -320,7 +320,7 @@ def test_unreadable_files_and_a_taken_port_are_one_line(
     )
 
 
-def test_topics_commands_refuse_a_config_that_is_not_there(tmp_path: Path) -> None:
+def test_topics_and_demo_refuse_a_config_that_is_not_there(tmp_path: Path) -> None:
     """``--config`` naming a missing file was ignored: the built-in topics were listed and
     used as if the editor's own topics did not exist, with exit status 0."""
     missing = tmp_path / "feed.toml"
@@ -334,6 +334,10 @@ def test_topics_commands_refuse_a_config_that_is_not_there(tmp_path: Path) -> No
         result = CliRunner().invoke(main, ["--config", str(missing), *args])
         assert result.exit_code == 2, (args, result.output)
         assert result.output == f"error: {missing}: no such file (pass --config PATH)\n"
+    out = tmp_path / "demo-out"
+    result = CliRunner().invoke(main, ["--config", str(missing), "demo", "--out", str(out)])
+    assert result.exit_code == 2, result.output  # not the built-in catalogue instead
+    assert not out.exists()
 
 
 def test_topics_explain_says_what_is_missing() -> None:

@@ -14,7 +14,7 @@ from .. import config as configuration
 from .. import pipeline
 from ..errors import ConfigError
 from .console import _count, _summary, err, errors_to_exit, progress_bars
-from .group import _known_briefings, _run
+from .group import _config_or_none, _known_briefings, _run
 from .sending import _can_send, _send
 
 DEMO_MARKER = ".briefings-demo"
@@ -110,13 +110,13 @@ def demo(config_path: Path, out_dir: Path) -> None:
     """Build every briefing from the bundled sample corpus.
 
     The corpus is served on 127.0.0.1; nothing leaves the machine. The briefings come
-    from the configuration file when it exists (./feeds.toml by default), otherwise
-    from the built-in catalogue; the feeds are always the sample corpus's.
+    from the configuration file (./feeds.toml by default), or from the built-in
+    catalogue when there is no ./feeds.toml; the feeds are always the sample corpus's.
     """
     from .. import corpus
 
     with errors_to_exit():
-        base = configuration.load(config_path) if config_path.exists() else _bundled_catalogue()
+        base = _config_or_none(config_path) or _bundled_catalogue()
         _reset_demo_folder(out_dir)
         with corpus.serve() as site:
             config = site.configure(
