@@ -149,6 +149,19 @@ def test_topics_list() -> None:
     assert int(rows["caucasus"][2]) > 100
 
 
+def test_topics_list_prints_one_line_per_topic_when_piped() -> None:
+    """Piped, long titles ("Capital Markets & Private Equity") wrapped onto a line of their
+    own, which grep, sort or a script then read as a topic."""
+    from briefings import topics
+
+    result = CliRunner().invoke(main, ["topics", "list"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    titles = {t.id: t.title for t in topics.builtin_topics()}
+    assert [line.split()[0] for line in lines] == ["id", *titles]
+    assert all(line.endswith(f"  {titles[line.split()[0]]}") for line in lines[1:])
+
+
 def test_topics_list_help_names_every_column_it_prints() -> None:
     listed = CliRunner().invoke(main, ["topics", "list"])
     assert listed.exit_code == 0, listed.output

@@ -27,21 +27,18 @@ def topics_list(config_path: Path) -> None:
     One line per topic: id, kind, number of terms, of weak terms and of context
     rules, and title.
     """
-    from rich.table import Table
-
     with errors_to_exit():
         matcher = pipeline.topic_matcher(_config_or_none(config_path))
-    table = Table("id", "kind", "terms", "weak", "rules", "title", box=None)
-    for topic in matcher.topics.values():
-        table.add_row(
-            topic.id,
-            topic.kind,
-            str(len(topic.terms)),
-            str(len(topic.weak)),
-            str(len(topic.context)),
-            topic.title,
-        )
-    out.print(table)
+    rows = [("id", "kind", "terms", "weak", "rules", "title")]
+    rows += [
+        (t.id, t.kind, str(len(t.terms)), str(len(t.weak)), str(len(t.context)), t.title)
+        for t in matcher.topics.values()
+    ]
+    # aligned by hand, not a rich table: a table wraps a long title onto a line of its own
+    widths = [max(len(row[n]) for row in rows) for n in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)]
+        click.echo("  ".join([*cells, row[-1]]))
 
 
 @topics.command("explain")
