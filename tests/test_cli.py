@@ -353,6 +353,20 @@ def test_topics_and_demo_refuse_a_config_that_is_not_there(tmp_path: Path) -> No
     assert not out.exists()
 
 
+def test_a_config_that_is_a_folder_or_not_utf8_is_one_plain_line(tmp_path: Path) -> None:
+    """The line repeated the path inside Python's own message: "error: conf: cannot read:
+    [Errno 21] Is a directory: 'conf'"."""
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(b'[briefings.a]\ntitle = "Caf\xe9"\n')
+    for path, reason in (
+        (tmp_path, "cannot read: it is a folder; pass the path of feeds.toml"),
+        (latin, "not UTF-8 text (byte 26: invalid continuation byte)"),
+    ):
+        result = CliRunner().invoke(main, ["--config", str(path), "check"])
+        assert result.exit_code == 2
+        assert result.output == f"error: {path}: {reason}\n"
+
+
 def test_topics_explain_says_what_is_missing() -> None:
     result = CliRunner().invoke(main, ["topics", "explain"])
     assert result.exit_code == 2
