@@ -18,7 +18,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .model import Subscriber
 
@@ -159,6 +159,32 @@ def subscriber(
         industries=priorities,
         status=status,
         left=gone,
+    )
+
+
+def added_to(before: Subscriber | None, made: Subscriber) -> Subscriber:
+    """``made`` with the briefings and industries ``before`` already has kept, in front:
+    what ``subscribers add`` saves, which adds to a reader's lists rather than replacing
+    them."""
+    if before is None:
+        return made
+    return replace(
+        made,
+        briefings=tuple(dict.fromkeys((*before.briefings, *made.briefings))),
+        industries=tuple(dict.fromkeys((*before.industries, *made.industries))),
+    )
+
+
+def taken_off(
+    before: Subscriber, *, briefings: Iterable[str], industries: Iterable[str]
+) -> Subscriber:
+    """``before`` without these briefings and industries (ids): an editor's change, not an
+    unsubscription, so an import may put them back."""
+    off, dropped = set(briefings), set(industries)
+    return replace(
+        before,
+        briefings=tuple(b for b in before.briefings if b not in off),
+        industries=tuple(i for i in before.industries if i not in dropped),
     )
 
 

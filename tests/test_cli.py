@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -145,6 +147,30 @@ def test_topics_list() -> None:
     rows = {line.split()[0]: line.split() for line in result.output.splitlines()[1:]}
     assert set(rows) >= {"israel", "turkey", "caucasus", "security", "jordan"}
     assert int(rows["caucasus"][2]) > 100
+
+
+def test_topics_list_prints_one_line_per_topic_when_piped() -> None:
+    """Piped, long titles ("Capital Markets & Private Equity") wrapped onto a line of their
+    own, which grep, sort or a script then read as a topic."""
+    from briefings import topics
+
+    result = CliRunner().invoke(main, ["topics", "list"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    titles = {t.id: t.title for t in topics.builtin_topics()}
+    assert [line.split()[0] for line in lines] == ["id", *titles]
+    assert all(line.endswith(f"  {titles[line.split()[0]]}") for line in lines[1:])
+
+
+def test_topics_list_help_names_every_column_it_prints() -> None:
+    listed = CliRunner().invoke(main, ["topics", "list"])
+    assert listed.exit_code == 0, listed.output
+    columns = listed.output.splitlines()[0].split()
+    assert len(columns) >= 6
+    helped = CliRunner().invoke(main, ["topics", "list", "--help"])
+    described = " ".join(helped.output.split("Options:")[0].split())
+    for column in columns:
+        assert re.search(rf"\b{column}\b", described), (column, described)
 
 
 def test_topics_explain_a_page_and_a_text(server: LocalServer) -> None:
@@ -305,6 +331,40 @@ def test_unreadable_files_and_a_taken_port_are_one_line(
     assert (
         result.output.strip() == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
     )
+
+
+def test_topics_and_demo_refuse_a_config_that_is_not_there(tmp_path: Path) -> None:
+    """``--config`` naming a missing file was ignored: the built-in topics were listed and
+    used as if the editor's own topics did not exist, with exit status 0."""
+    missing = tmp_path / "feed.toml"
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text('{"id": "1", "title": "Ankara", "topics": ["turkey"]}\n')
+    for args in (
+        ["topics", "list"],
+        ["topics", "explain", "--text", "Ankara"],
+        ["topics", "test", str(labelled)],
+    ):
+        result = CliRunner().invoke(main, ["--config", str(missing), *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert result.output == f"error: {missing}: no such file (pass --config PATH)\n"
+    out = tmp_path / "demo-out"
+    result = CliRunner().invoke(main, ["--config", str(missing), "demo", "--out", str(out)])
+    assert result.exit_code == 2, result.output  # not the built-in catalogue instead
+    assert not out.exists()
+
+
+def test_a_config_that_is_a_folder_or_not_utf8_is_one_plain_line(tmp_path: Path) -> None:
+    """The line repeated the path inside Python's own message: "error: conf: cannot read:
+    [Errno 21] Is a directory: 'conf'"."""
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(b'[briefings.a]\ntitle = "Caf\xe9"\n')
+    for path, reason in (
+        (tmp_path, "cannot read: it is a folder; pass the path of feeds.toml"),
+        (latin, "not UTF-8 text (byte 26: invalid continuation byte)"),
+    ):
+        result = CliRunner().invoke(main, ["--config", str(path), "check"])
+        assert result.exit_code == 2
+        assert result.output == f"error: {path}: {reason}\n"
 
 
 def test_topics_explain_says_what_is_missing() -> None:
@@ -611,3 +671,113 @@ def test_a_feed_s_password_is_sent_but_never_shown(
     checked = CliRunner().invoke(main, ["--config", str(path), "check"])
     assert f"warning: feed {shown}: its last fetch failed" in checked.output
     assert "s3cret" not in result.output + checked.output
+
+
+def test_python_m_briefings_runs_the_command(write_config: Callable[[str], Path]) -> None:
+    path = write_config('[briefings.a]\ntitle = "A"\nschedule = "0 7 * * *"\n')
+    checked = subprocess.run(
+        [sys.executable, "-m", "briefings", "--config", str(path), "check"],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.startswith(f"{path}: OK: 0 feeds, 1 briefing")
+    helped = subprocess.run(
+        [sys.executable, "-m", "briefings", "--help"], capture_output=True, text=True
+    )
+    assert helped.returncode == 0
+    assert helped.stdout.startswith("Usage: python -m briefings [OPTIONS] COMMAND")
+    wrong = subprocess.run(
+        [sys.executable, "-m", "briefings", "--config", str(path), "build", "nope"],
+        capture_output=True,
+        text=True,
+    )
+    assert wrong.returncode == 2
+    assert "briefings.nope: no such briefing (known: a)" in wrong.stderr
+
+
+def on_a_terminal(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run ``python -m briefings ARGS`` with a pseudo-terminal as its output, as a user at a
+    terminal does; (exit status, what it showed)."""
+    import pty
+
+    leader, follower = pty.openpty()
+    done = subprocess.Popen(
+        [sys.executable, "-m", "briefings", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", **(env or {})},
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal is gone once the process ends
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    return done.wait(timeout=60), shown.decode("utf-8", "replace")
+
+
+def test_fetch_and_build_on_a_terminal_show_progress_and_work(tmp_path: Path) -> None:
+    """On a terminal, the progress bars' rich Live used the lazy console as a context
+    manager, which it is not: every fetch, build and run failed with a TypeError."""
+    feed = tmp_path / "feed.xml"
+    feed.write_text(rss("https://example.org", ("/a", "Erdoğan hosts Aliyev in Ankara", LONG)))
+    (tmp_path / "feeds.toml").write_text(
+        '[[feeds]]\nname = "A"\nurl = "feed.xml"\n\n'
+        '[briefings.turkey]\ntitle = "Turkey"\ntopics = ["turkey"]\nschedule = "0 7 * * *"\n'
+    )
+    status, shown = on_a_terminal(["run", "--once"], tmp_path)
+    assert status == 0, shown
+    assert "1 feed, 1 new entry, 1 edition" in shown
+    assert "TypeError" not in shown
+    assert list((tmp_path / "out" / "turkey").glob("*/index.html"))
+    assert re.search(r"\x1b\[[39]\d", shown)  # coloured bars
+    status, shown = on_a_terminal(["build", "turkey"], tmp_path, env={"NO_COLOR": "1"})
+    assert status == 0, shown
+    assert "1 edition" in shown
+    assert not re.search(r"\x1b\[[39]\d", shown)  # https://no-color.org
+
+
+def test_ctrl_c_during_a_fetch_stops_it_without_a_traceback_per_worker(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """Ctrl-C reaches every process of the terminal's group: the worker processes that parse
+    feeds each printed a KeyboardInterrupt traceback, 30 lines apiece, over the one line."""
+    feeds = ""
+    for n in range(12):  # more than POOL_AFTER: parsed in worker processes
+        url = server.add(
+            f"/f{n}.xml",
+            rss(server.base, (f"/{n}", f"Erdoğan in Baku, {n}", LONG)),
+            delay=0 if n < 6 else 4,
+        )
+        feeds += f'[[feeds]]\nname = "F{n}"\nurl = "{url}"\n\n'
+    config = tmp_path / "feeds.toml"
+    config.write_text(f"[settings]\nprocesses = 2\ntimeout = 20\nlock_wait = 0\n\n{feeds}")
+    running = subprocess.Popen(
+        [sys.executable, "-m", "briefings", "--config", str(config), "fetch", "--feeds-only"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a group of its own, as a terminal's foreground job has
+    )
+    deadline = time.monotonic() + 30
+    while len(server.hits) < 6 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.killpg(running.pid, signal.SIGINT)  # what Ctrl-C does
+    _, shown = running.communicate(timeout=60)
+    assert "Traceback" not in shown, shown
+    assert running.returncode == 130  # 128 + SIGINT, as a shell reports it
+    assert shown.splitlines()[-1] == "interrupted"
+    from briefings import config as configuration
+    from briefings import pipeline
+
+    with pipeline.run_lock(configuration.load(config)):
+        pass  # released: it would raise at once

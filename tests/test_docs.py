@@ -38,6 +38,41 @@ def commands() -> dict[str, set[str]]:
     return found
 
 
+def every_command() -> dict[str, click.Command]:
+    """Every command and group, by its words (``""`` for ``briefings`` itself)."""
+    found: dict[str, click.Command] = {}
+
+    def walk(command: click.Command, words: list[str]) -> None:
+        found[" ".join(words)] = command
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, [*words, name])
+
+    walk(main, [])
+    return found
+
+
+def test_every_command_and_option_has_help() -> None:
+    """``--help`` describes each command and each of its options in words."""
+    for words, command in every_command().items():
+        assert (command.help or "").strip(), f"briefings {words} has no help text"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert (param.help or "").strip(), (
+                    f"briefings {words} {param.opts[-1]} has no help text"
+                )
+
+
+def test_command_lists_show_each_summary_whole() -> None:
+    """``briefings --help`` (and a group's) at 80 columns cuts no command's summary short."""
+    for words, command in every_command().items():
+        if isinstance(command, click.Group):
+            shown = CliRunner().invoke(main, [*words.split(), "--help"], terminal_width=80)
+            assert shown.exit_code == 0, shown.output
+            listing = shown.output.split("Commands:")[1]
+            assert "..." not in listing, f"briefings {words} --help:{listing}"
+
+
 def anchor(heading: str) -> str:
     """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
     text = unicodedata.normalize("NFC", heading.strip().lower())

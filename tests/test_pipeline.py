@@ -1291,3 +1291,26 @@ def test_the_archive_dates_an_edition_in_its_briefings_zone(
     assert "Sunday 22 November 2026, 07:00" in archive
     catalogue = (tmp_path / "out" / "index.html").read_text("utf-8")
     assert "22 November 2026, 07:00" in catalogue
+
+
+class _Interrupted(dict[str, str]):
+    """An edition's files, Ctrl-C pressed after the first is written."""
+
+    def items(self) -> Any:
+        first = next(iter(super().items()))
+        yield first
+        raise KeyboardInterrupt
+
+
+def test_an_edition_interrupted_while_written_leaves_no_folder_behind(tmp_path: Path) -> None:
+    """Ctrl-C while an edition was written left its half-written staging folder in the
+    output folder, which is published as it is, until the next build swept it."""
+    folder = tmp_path / "out" / "turkey" / "2026-11-22-0700"
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.write_edition(folder, _Interrupted({"index.html": "<p>", "email.txt": "x"}))
+    assert list((tmp_path / "out" / "turkey").iterdir()) == []
+    pipeline.write_edition(folder, {"index.html": "<p>"})  # then one that is not interrupted
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.write_edition(folder, _Interrupted({"index.html": "<b>", "email.txt": "x"}))
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]
+    assert (folder / "index.html").read_text(encoding="utf-8") == "<p>"

@@ -110,11 +110,14 @@ def test_add_list_export_remove(write_config: Callable[[str], Path], tmp_path: P
     )
     assert cli("add", "NINO@example.org", "--briefing", "israel") == "updated NINO@example.org\n"
     assert cli("add", "NINO@example.org", "--briefing", "israel") == "unchanged NINO@example.org\n"
-    assert "NINO@example.org\tpro\tactive\tisrael" in cli("list", "--briefing", "israel")
+    assert "NINO@example.org\tpro\tactive\tindustries;israel" in cli("list", "--briefing", "israel")
     exported = cli("export")
     assert exported.splitlines()[0] == "email,name,tier,briefings,industries,status,unsubscribed"
     back = subscribers.parse_csv(
-        exported, "export.csv", known_briefings=["israel"], known_industries=["oil-gas"]
+        exported,
+        "export.csv",
+        known_briefings=["israel", "industries"],
+        known_industries=["oil-gas"],
     )
     assert back.problems == () and [s.email for s in back.subscribers] == ["NINO@example.org"]
     assert cli("remove", "nino@example.org") == "removed nino@example.org\n"
@@ -171,7 +174,7 @@ def test_updates_keep_what_they_do_not_give(
     csv_file = tmp_path / "people.csv"
     csv_file.write_text(CSV.splitlines()[0] + "\n" + CSV.splitlines()[2] + "\n")
     cli("import", str(csv_file))
-    cli("add", "omer@example.org", "--briefing", "israel")
+    cli("add", "omer@example.org", "--replace", "--briefing", "israel")
     row = "omer@example.org,Omer,pro,israel,banking;oil-gas,active,"
     assert row in cli("export")
     csv_file.write_text("email,briefings\nomer@example.org,industries;israel\n")
@@ -449,3 +452,59 @@ def test_listing_the_subscribers_of_a_misspelt_briefing_says_so(
     )
     assert listed.exit_code == 0, listed.output
     assert listed.output.splitlines() == ["ana@example.org\tfree\tactive\tisrael", "1 subscriber"]
+
+
+def test_add_adds_and_replacing_or_taking_off_is_explicit(
+    write_config: Callable[[str], Path],
+) -> None:
+    """``add --briefing`` replaced a reader's briefings: adding Turkey to a reader of Israel
+    silently stopped their Israel Briefing."""
+    path = write_config(
+        CONFIG + '\n[briefings.turkey]\ntitle = "Turkey Briefing"\nschedule = "0 7 * * *"\n'
+    )
+    runner = CliRunner()
+
+    def cli(*args: str, status: int = 0) -> str:
+        result = runner.invoke(main, ["--config", str(path), "subscribers", *args])
+        assert result.exit_code == status, result.output
+        return result.output
+
+    def row() -> str:
+        [line] = [s for s in cli("list").splitlines() if "@" in s]
+        return line
+
+    cli("add", "ana@example.org", "--briefing", "israel", "--tier", "pro")
+    cli("add", "ana@example.org", "--industry", "banking")
+    assert cli("add", "ana@example.org", "--briefing", "Turkey Briefing") == (
+        "updated ana@example.org\n"
+    )
+    assert row() == "ana@example.org\tpro\tactive\tisrael;turkey"
+    cli("add", "ana@example.org", "--briefing", "industries", "--industry", "oil-gas")
+    assert row() == "ana@example.org\tpro\tactive\tisrael;turkey;industries"
+    assert "ana@example.org,,pro,israel;turkey;industries,banking;oil-gas," in cli("export")
+
+    out = cli("add", "ana@example.org", "--replace", "--briefing", "turkey")
+    assert out == "updated ana@example.org\n"
+    assert row() == "ana@example.org\tpro\tactive\tturkey"
+    assert ",turkey,banking;oil-gas," in cli("export")  # industries not given: kept
+    cli("add", "ana@example.org", "--replace", "--industry", "oil-gas", "--industry", "banking")
+    assert ",turkey,oil-gas;banking," in cli("export")
+    refused = cli("add", "ana@example.org", "--replace", "--tier", "free", status=2)
+    assert "--replace needs --briefing or --industry" in refused
+
+    cli("add", "ana@example.org", "--briefing", "israel")
+    assert cli("remove", "ana@example.org", "--briefing", "turkey") == "updated ana@example.org\n"
+    assert row() == "ana@example.org\tpro\tactive\tisrael"
+    taken = cli("remove", "ana@example.org", "--briefing", "turkey", "--industry", "banking")
+    assert taken.splitlines() == [
+        "updated ana@example.org",
+        "note: ana@example.org does not receive turkey",
+    ]
+    assert ",israel,oil-gas,active," in cli("export")
+    typo = cli("remove", "ana@example.org", "--briefing", "isreal", status=2)
+    assert "unknown briefing 'isreal' (did you mean 'israel'?)" in typo
+    missing = cli("remove", "x@example.org", "--briefing", "israel", status=1)
+    assert "no subscriber 'x@example.org'" in missing
+    assert row() == "ana@example.org\tpro\tactive\tisrael"  # taken off, not unsubscribed
+    assert cli("remove", "ana@example.org") == "removed ana@example.org\n"
+    assert cli("list").strip() == "0 subscribers"

@@ -14,7 +14,7 @@ from .. import config as configuration
 from .. import pipeline
 from ..errors import ConfigError
 from .console import _count, _summary, err, errors_to_exit, progress_bars
-from .group import _known_briefings, _run
+from .group import _config_or_none, _known_briefings, _run
 from .sending import _can_send, _send
 
 DEMO_MARKER = ".briefings-demo"
@@ -24,8 +24,11 @@ DEMO_MARKER = ".briefings-demo"
 @click.option("--feeds-only", is_flag=True, help="Fetch the feeds only, not the article pages.")
 @click.pass_obj
 def fetch(config_path: Path, feeds_only: bool) -> None:
-    """Fetch every feed and the pages of teaser entries into the store, and place the new
-    articles in their stories (not with --feeds-only: the next build does it then)."""
+    """Fetch the feeds and article pages into the store.
+
+    The pages of teaser entries are fetched too, and the new articles placed in their
+    stories (not with --feeds-only: the next build does it then).
+    """
     with errors_to_exit():
         config = configuration.load(config_path)
         with pipeline.run_lock(config), progress_bars() as bars, _run(config, bars) as run:
@@ -40,7 +43,10 @@ def fetch(config_path: Path, feeds_only: bool) -> None:
 @click.argument("briefing_ids", nargs=-1)
 @click.pass_obj
 def build(config_path: Path, briefing_ids: tuple[str, ...]) -> None:
-    """Build one edition of each briefing (or of those named) from the store."""
+    """Build an edition of every briefing, or of those named.
+
+    The stories come from the store, as fetch left it; nothing is fetched.
+    """
     _run_step(config_path, briefing_ids, pipeline.build)
 
 
@@ -101,16 +107,16 @@ def _run_step(
 )
 @click.pass_obj
 def demo(config_path: Path, out_dir: Path) -> None:
-    """Serve the bundled sample corpus on 127.0.0.1 and build every briefing from it.
+    """Build every briefing from the bundled sample corpus.
 
-    The briefings come from the configuration file when it exists (./feeds.toml
-    by default), otherwise from the built-in catalogue; the feeds are always the
-    sample corpus's.
+    The corpus is served on 127.0.0.1; nothing leaves the machine. The briefings come
+    from the configuration file (./feeds.toml by default), or from the built-in
+    catalogue when there is no ./feeds.toml; the feeds are always the sample corpus's.
     """
     from .. import corpus
 
     with errors_to_exit():
-        base = configuration.load(config_path) if config_path.exists() else _bundled_catalogue()
+        base = _config_or_none(config_path) or _bundled_catalogue()
         _reset_demo_folder(out_dir)
         with corpus.serve() as site:
             config = site.configure(

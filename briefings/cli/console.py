@@ -29,12 +29,17 @@ class _Console:
         self.options = options
         self.made: Console | None = None
 
-    def __getattr__(self, name: str) -> Any:
+    def console(self) -> Console:
+        """The rich ``Console`` itself, made now if it is not yet: what rich's own classes
+        need (its ``Live`` enters it as a context manager, which this stand-in is not)."""
         if self.made is None:
             from rich.console import Console
 
             self.made = Console(**self.options)
-        return getattr(self.made, name)
+        return self.made
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console(), name)
 
 
 err = cast("Console", _Console(stderr=True, highlight=False, soft_wrap=True))
@@ -62,6 +67,7 @@ def progress_bars() -> Iterator[RichProgress | None]:
     if piped or not err.is_terminal:
         yield None
         return
+    console = cast(_Console, err).console()
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -75,7 +81,7 @@ def progress_bars() -> Iterator[RichProgress | None]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=console,
         transient=True,
     ) as bars:
         yield RichProgress(bars)

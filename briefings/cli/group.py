@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,8 +19,23 @@ from ..errors import ConfigError
 from ..store import Store
 from .console import RichProgress, _fail
 
+INTERRUPTED = 130
+"""The exit status of a command stopped by Ctrl-C: 128 + SIGINT, as shells report it."""
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _Briefings(click.Group):
+    """The group, ending a command stopped by Ctrl-C with one line and status 130 (click
+    says "Aborted!" and exits 1, the status of a runtime error)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted", err=True)  # the newline ends the terminal's ^C
+            raise click.exceptions.Exit(INTERRUPTED) from None
+
+
+@click.group(cls=_Briefings, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -101,8 +117,12 @@ def _industries(config: configuration.Config) -> dict[str, str]:
 
 
 def _config_or_none(path: Path) -> configuration.Config | None:
-    """The configuration when the file exists (for user topics), else None."""
-    return configuration.load(path) if path.exists() else None
+    """The configuration (for user topics); None when it is the default ./feeds.toml and
+    that does not exist. Any other path must exist: a mistyped --config is an error, not
+    the built-in topics alone."""
+    if path == configuration.DEFAULT_PATH and not path.exists():
+        return None
+    return configuration.load(path)
 
 
 @contextmanager

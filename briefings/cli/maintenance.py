@@ -74,8 +74,11 @@ def _failing_feeds(config: configuration.Config) -> list[str]:
 )
 @click.pass_obj
 def prune(config_path: Path, vacuum: bool) -> None:
-    """Forget what is older than settings.retention now (run, fetch and schedule do it once
-    a day), and with --vacuum shrink the database file."""
+    """Forget what is older than settings.retention.
+
+    run, fetch and schedule do it once a day; this does it now, and with --vacuum
+    shrinks the database file.
+    """
     with errors_to_exit():
         config = configuration.load(config_path)
         before = pipeline.kept_since(config, datetime.now(UTC))

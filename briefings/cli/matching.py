@@ -22,22 +22,23 @@ def topics() -> None:
 @topics.command("list")
 @click.pass_obj
 def topics_list(config_path: Path) -> None:
-    """The topics: id, kind, number of terms and context rules."""
-    from rich.table import Table
+    """List the topics, built-in and the configuration's own.
 
+    One line per topic: id, kind, number of terms, of weak terms and of context
+    rules, and title.
+    """
     with errors_to_exit():
         matcher = pipeline.topic_matcher(_config_or_none(config_path))
-    table = Table("id", "kind", "terms", "weak", "rules", "title", box=None)
-    for topic in matcher.topics.values():
-        table.add_row(
-            topic.id,
-            topic.kind,
-            str(len(topic.terms)),
-            str(len(topic.weak)),
-            str(len(topic.context)),
-            topic.title,
-        )
-    out.print(table)
+    rows = [("id", "kind", "terms", "weak", "rules", "title")]
+    rows += [
+        (t.id, t.kind, str(len(t.terms)), str(len(t.weak)), str(len(t.context)), t.title)
+        for t in matcher.topics.values()
+    ]
+    # aligned by hand, not a rich table: a table wraps a long title onto a line of its own
+    widths = [max(len(row[n]) for row in rows) for n in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)]
+        click.echo("  ".join([*cells, row[-1]]))
 
 
 @topics.command("explain")
@@ -46,7 +47,10 @@ def topics_list(config_path: Path) -> None:
 @click.option("--title", default="", help="With --text: the story's title.")
 @click.pass_obj
 def topics_explain(config_path: Path, url: str | None, text: str | None, title: str) -> None:
-    """Why a page or text gets its topics: matches, scores and cancelled matches.
+    """Why a page or a text gets its topics.
+
+    Each topic's score against its threshold, every match with its weight, and every
+    cancelled match with the rule that cancelled it.
 
     URL is an http(s) address or a local HTML file.
     """
@@ -182,7 +186,9 @@ def stories() -> None:
     help="How many wrong merges and splits to list.",
 )
 def stories_test(file: Path, show: int) -> None:
-    """Pairwise precision and recall of clustering on labelled items (JSON Lines).
+    """Pairwise precision and recall of story clustering.
+
+    The items are labelled, in JSON Lines.
 
     Each line: {"id", "cluster", "feed", "published", "title", "summary", "body"};
     items with the same "cluster" tell the same story.

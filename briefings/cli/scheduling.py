@@ -18,8 +18,9 @@ from .sending import _can_send
 @click.option("--no-send", is_flag=True, help="Build editions but send nothing.")
 @click.pass_obj
 def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
-    """Run every briefing on its schedule until stopped (SIGTERM or Ctrl-C).
+    """Run every briefing on its schedule until stopped.
 
+    SIGTERM or Ctrl-C stops it once the job in hand is done; a second one stops it at once.
     Jobs live in the database: after a restart, an edition missed by at most
     settings.misfire_grace runs once; jobs of briefings no longer in the
     configuration are dropped.

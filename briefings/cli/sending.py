@@ -31,7 +31,10 @@ from .group import _known_briefings, _opened
 @click.option("--resend", is_flag=True, help="Send to everyone again, even those already sent.")
 @click.pass_obj
 def send(config_path: Path, briefing_id: str, dry_run: bool, to: str | None, resend: bool) -> None:
-    """Send the latest edition of a briefing to its subscribers, each exactly once."""
+    """Send a briefing's latest edition to its subscribers.
+
+    Each subscriber gets it exactly once, however often this is run.
+    """
     with errors_to_exit():
         config = configuration.load(config_path)
         _known_briefings(config, (briefing_id,))
@@ -135,7 +138,10 @@ def _send_locked(
 @click.option("--no-send", is_flag=True, help="Approve only; briefings schedule sends it.")
 @click.pass_obj
 def approve(config_path: Path, briefing_id: str, edition: str | None, no_send: bool) -> None:
-    """Approve a draft edition: it goes out now, or at the briefing's send_at if later."""
+    """Approve a draft edition for sending.
+
+    It goes out now, or at the briefing's send_at if that is later.
+    """
     from .. import schedule as scheduling
 
     with errors_to_exit():

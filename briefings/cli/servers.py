@@ -20,11 +20,16 @@ from .console import _fail, err, errors_to_exit
     show_default=True,
     help="Address to listen on; another than 127.0.0.1 opens it to the network.",
 )
-@click.option("--port", default=8080, show_default=True)
+@click.option(
+    "--port", default=8080, show_default=True, help="Port to listen on; 0 picks a free one."
+)
 @click.pass_obj
 def serve(config_path: Path, host: str, port: int) -> None:
-    """Answer the emails' unsubscribe (RFC 8058 one-click too), preferences and PRO readers'
-    view-in-browser links."""
+    """Answer readers' unsubscribe, preferences and PRO view links.
+
+    These are the links of sent emails: unsubscribe (RFC 8058 one-click too), the
+    preferences page, and a PRO reader's own "view in browser".
+    """
     from .. import deliver, unsubscribe
 
     with errors_to_exit():
@@ -72,11 +77,16 @@ def serve(config_path: Path, host: str, port: int) -> None:
     help="Address to listen on (default 127.0.0.1, and only this computer is answered); "
     "naming one, e.g. 0.0.0.0, opens the desk to other hosts.",
 )
-@click.option("--port", default=8000, show_default=True)
+@click.option(
+    "--port", default=8000, show_default=True, help="Port to listen on; 0 picks a free one."
+)
 @click.pass_obj
 def preview(config_path: Path, host: str | None, port: int) -> None:
-    """The editors' desk: see every edition as web page, email and text, drop, pin and
-    reorder stories, write the note, rebuild, send a test and approve."""
+    """Open the editors' desk, a local web app.
+
+    See every edition as web page, email and text; drop, pin and reorder stories,
+    write the note, rebuild, send a test and approve.
+    """
     from .. import desk
 
     with errors_to_exit():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -26,8 +27,10 @@ def subscribers() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
 def subscribers_import(config_path: Path, file: Path) -> None:
-    """Add or update subscribers from a CSV: email,name,tier,briefings,industries.
+    """Add or update subscribers from a CSV file.
 
+    Its columns: email,name,tier,briefings,industries (and status,unsubscribed, as
+    export writes them).
     Lists are separated by ';'. Bad rows are reported by line and the rest are
     imported; the exit status is then 1. Importing again changes nothing twice,
     and never resubscribes someone who unsubscribed.
@@ -78,9 +81,22 @@ def subscribers_import(config_path: Path, file: Path) -> None:
     default=None,
     help="free (the default) or pro.",
 )
-@click.option("--briefing", "briefing_ids", multiple=True, help="A briefing id; repeatable.")
 @click.option(
-    "--industry", "industries", multiple=True, help="A PRO industry, most wanted first; repeatable."
+    "--briefing",
+    "briefing_ids",
+    multiple=True,
+    help="A briefing (id or title) to add the subscriber to; repeatable.",
+)
+@click.option(
+    "--industry",
+    "industries",
+    multiple=True,
+    help="A PRO industry to add, most wanted first; repeatable.",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="The --briefing and --industry given replace the subscriber's, not add to them.",
 )
 @click.pass_obj
 def subscribers_add(
@@ -90,9 +106,15 @@ def subscribers_add(
     tier: str | None,
     briefing_ids: tuple[str, ...],
     industries: tuple[str, ...],
+    replace: bool,
 ) -> None:
-    """Add a subscriber, or update one with the same address: options left out keep
-    what it has."""
+    """Add a subscriber, or update one with the same address.
+
+    --briefing and --industry add to what a known subscriber has (or, with --replace,
+    replace it); the options left out keep what it has.
+    """
+    if replace and not (briefing_ids or industries):
+        raise click.UsageError("--replace needs --briefing or --industry")
     given = {
         field
         for field, value in (
@@ -119,6 +141,8 @@ def subscribers_add(
             raise ConfigError([f"subscriber {email!r}: {exc}"]) from None
         with _opened(config) as store:
             known = {s.email.lower(): s for s in store.list_subscribers()}
+            if not replace:
+                made = subscriber_records.added_to(known.get(made.email.lower()), made)
             added, updated = store.save_subscribers(
                 [made], now=datetime.now(UTC), given={made.email.lower(): given}
             )
@@ -129,22 +153,86 @@ def subscribers_add(
 
 @subscribers.command("remove")
 @click.argument("email")
+@click.option(
+    "--briefing",
+    "briefing_ids",
+    multiple=True,
+    help="Take the subscriber off this briefing only (id or title); repeatable.",
+)
+@click.option(
+    "--industry",
+    "industries",
+    multiple=True,
+    help="Take this PRO industry off the subscriber (id or title); repeatable.",
+)
 @click.pass_obj
-def subscribers_remove(config_path: Path, email: str) -> None:
-    """Forget a subscriber entirely (to stop mail but keep the record, they unsubscribe)."""
+def subscribers_remove(
+    config_path: Path, email: str, briefing_ids: tuple[str, ...], industries: tuple[str, ...]
+) -> None:
+    """Forget a subscriber, or take a briefing off them.
+
+    With --briefing or --industry, only those are taken off the subscriber; without,
+    the subscriber is forgotten entirely, leaving no record (to stop their mail but
+    keep it, they unsubscribe instead). A briefing taken off is not one they
+    unsubscribed from: an import or add may put it back.
+    """
+    if briefing_ids or industries:
+        _take_off(config_path, email, briefing_ids, industries)
+        return
     with errors_to_exit():
         config = configuration.load(config_path)
         with _opened(config) as store:
             gone = store.remove_subscriber(email)
     if not gone:
-        err.print(f"error: no subscriber {email!r}", markup=False, style="red", soft_wrap=True)
-        sys.exit(1)
+        _no_subscriber(email)
     click.echo(f"removed {email}")
+
+
+def _take_off(
+    config_path: Path, email: str, briefing_ids: tuple[str, ...], industries: tuple[str, ...]
+) -> None:
+    with errors_to_exit():
+        config = configuration.load(config_path)
+        with _opened(config) as store:
+            before = store.subscriber(email)
+            if before is None:
+                _no_subscriber(email)
+            titles = {b.id: b.title for b in config.briefings}
+            try:
+                off = subscriber_records.resolve(
+                    briefing_ids, {b: b for b in before.briefings} | titles, "briefing"
+                )
+                dropped = subscriber_records.resolve(
+                    industries,
+                    {i: i for i in before.industries} | _industries(config),
+                    "industry",
+                )
+            except ValueError as exc:
+                raise ConfigError([f"subscriber {email!r}: {exc}"]) from None
+            after = subscriber_records.taken_off(before, briefings=off, industries=dropped)
+            fields = {"briefings"} if off else set()
+            fields |= {"industries"} if dropped else set()
+            _, updated = store.save_subscribers(
+                [after], now=datetime.now(UTC), given={after.email.lower(): fields}
+            )
+    click.echo(f"{'updated' if updated else 'unchanged'} {after.email}")
+    if absent := [b for b in off if b not in before.briefings]:
+        err.print(f"note: {after.email} does not receive {', '.join(absent)}", markup=False)
+    if absent := [i for i in dropped if i not in before.industries]:
+        err.print(f"note: {after.email} has no industry {', '.join(absent)}", markup=False)
+
+
+def _no_subscriber(email: str) -> NoReturn:
+    _fail([f"no subscriber {email!r}"], 1)
 
 
 @subscribers.command("list")
 @click.option("--briefing", "briefing_id", help="Only the subscribers of this briefing.")
-@click.option("--status", type=click.Choice(list(subscriber_records.STATUSES)))
+@click.option(
+    "--status",
+    type=click.Choice(list(subscriber_records.STATUSES)),
+    help="Only the subscribers with this status.",
+)
 @click.pass_obj
 def subscribers_list(config_path: Path, briefing_id: str | None, status: str | None) -> None:
     """One line per subscriber: address, tier, status, briefings."""
@@ -163,7 +251,10 @@ def subscribers_list(config_path: Path, briefing_id: str | None, status: str | N
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.pass_obj
 def subscribers_export(config_path: Path, file: Path | None) -> None:
-    """Every subscriber as CSV, to FILE or standard output; import reads it back."""
+    """Write every subscriber as CSV, to FILE or standard output.
+
+    import reads it back, status and unsubscribed briefings included.
+    """
     with errors_to_exit():
         config = configuration.load(config_path)
         with _opened(config) as store:

@@ -406,11 +406,12 @@ def write_edition(folder: Path, files: dict[str, str], *, public: bool = True) -
         if old is not None:
             shutil.rmtree(old)
     except OSError as exc:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
         raise _output_error(
             folder, exc, "settings.output" if public else "settings.private"
         ) from None
+    finally:
+        if staging is not None:  # not renamed: failed, or interrupted (Ctrl-C)
+            shutil.rmtree(staging, ignore_errors=True)
     return folder
 
 

@@ -39,7 +39,7 @@ from .stages import dedupe, extract, feeds, log, texts
 if TYPE_CHECKING:
     pass
 
-from .running import Run, _worker_start, longest_window
+from .running import Run, _worker_start, interrupts_held, longest_window
 
 PAGE_RETRY = timedelta(hours=6)
 """How long a page that could not be fetched or read waits before it is tried again."""
@@ -232,10 +232,13 @@ class _Ingest:
             if self.pool is None:
                 # spawned, not forked: other threads are running
                 self.pool = ProcessPoolExecutor(
-                    self.processes, mp_context=multiprocessing.get_context("spawn")
+                    self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_worker_start,
                 )
                 log.info("parsing feeds in %d spawned processes", self.processes)
-            future = self.pool.submit(job)
+            with interrupts_held():  # a submission may spawn a worker
+                future = self.pool.submit(job)
             self.waiting[future] = header, digest
             self.parsing += 1
             future.add_done_callback(on_parsed)

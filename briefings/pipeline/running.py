@@ -139,10 +139,28 @@ _HELD: set[int] = set()
 """Descriptors of the run locks this process holds."""
 
 
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold back SIGINT from the calling thread while it may start worker processes: a
+    process started now inherits the blocked signal, so Ctrl-C does not interrupt a
+    spawned worker while it imports, before :func:`_worker_start` can ignore it. A Ctrl-C
+    meanwhile reaches this process once the block is lifted."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _worker_start() -> None:
-    """In a forked worker: close the inherited run-lock descriptors (a lock lasts while any
-    process has it open, so a worker outliving a killed run would otherwise hold it), and
-    on Linux ask to die with the parent."""
+    """In a worker: close the inherited run-lock descriptors (a lock lasts while any
+    process has it open, so a worker outliving a killed run would otherwise hold it), leave
+    Ctrl-C to the parent, and on Linux ask to die with the parent.
+
+    A terminal's Ctrl-C interrupts every process of its group: the parent stops the run
+    and the pool, while a worker interrupted too would print a traceback of its own.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for handle in list(_HELD):
         with contextlib.suppress(OSError):
             os.close(handle)
