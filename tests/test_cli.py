@@ -262,6 +262,18 @@ def test_stories_test_reports_pairs_merges_and_splits(tmp_path: Path) -> None:
     assert "wrong merges (1):" in result.output
 
 
+def test_stories_test_reads_the_configuration_it_is_given(tmp_path: Path) -> None:
+    # --config was ignored: a mistyped path scored with the built-in topics alone, exit 0
+    labelled = tmp_path / "set.jsonl"
+    labelled.write_text(
+        json.dumps({"id": "a", "cluster": "c", "feed": "f", "title": "Baku", "body": "Baku"})
+    )
+    missing = tmp_path / "nowhere.toml"
+    result = CliRunner().invoke(main, ["--config", str(missing), "stories", "test", str(labelled)])
+    assert result.exit_code == 2, result.output
+    assert str(missing) in result.output
+
+
 def test_a_poll_imports_nothing_it_does_not_use(server: LocalServer, tmp_path: Path) -> None:
     """A fetch whose feeds are unchanged needs neither the build's stages nor rich."""
     url = server.add("/feed.xml", rss(server.base, ("/a", "A", "Text.")), conditional=True)
@@ -445,6 +457,19 @@ def test_check_renders_the_templates_and_finds_what_build_would(
     assert line.startswith("error: ") and message in line
     if "template not found" not in message:
         assert line.startswith(f"error: {templates / name}:")
+
+
+def test_check_warns_of_an_empty_configuration(write_config: Callable[[str], Path]) -> None:
+    # an empty feeds.toml said OK, and run --once then did nothing without a word
+    path = write_config("")
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 0, result.output
+    assert f"warning: {path.name}: no [[feeds]]: nothing will be fetched" in result.output
+    assert f"warning: {path.name}: no [briefings.*]: no edition will be built" in result.output
+    feeds_only = write_config('[[feeds]]\nname = "F"\nurl = "https://example.org/feed.xml"\n')
+    result = CliRunner().invoke(main, ["--config", str(feeds_only), "check"])
+    assert "no [[feeds]]" not in result.output
+    assert "no [briefings.*]" in result.output
 
 
 def test_check_warns_of_a_file_the_theme_never_reads(

@@ -185,7 +185,8 @@ def stories() -> None:
     show_default=True,
     help="How many wrong merges and splits to list.",
 )
-def stories_test(file: Path, show: int) -> None:
+@click.pass_obj
+def stories_test(config_path: Path, file: Path, show: int) -> None:
     """Pairwise precision and recall of story clustering.
 
     The items are labelled, in JSON Lines.
@@ -195,11 +196,13 @@ def stories_test(file: Path, show: int) -> None:
     """
     from .. import dedupe
 
+    with errors_to_exit():
+        config = _config_or_none(config_path)
     lines = _read_text(file).splitlines()
     articles, labels, problems = dedupe.parse_labelled(lines, str(file))
     for problem in problems:
         err.print(f"error: {problem}", markup=False, style="red", soft_wrap=True)
-    groups, _ = pipeline.cluster_articles(articles, pipeline.topic_matcher(None))
+    groups, _ = pipeline.cluster_articles(articles, pipeline.topic_matcher(config))
     result = dedupe.score_pairs(groups, labels)
     out.print(
         f"{len(articles)} items, {len(set(labels.values()))} labelled clusters, {len(groups)} found"

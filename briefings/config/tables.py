@@ -172,7 +172,15 @@ class Config:
             for index, feed in enumerate(self.feeds)
             if not feed.url.startswith(("http://", "https://")) and not Path(feed.url).is_file()
         ]
-        return [w for w in (self.unlinked_mail(), *missing) if w]
+        empty = [
+            f"{self.path.name}: no {what}: {consequence}"
+            for what, consequence, found in (
+                ("[[feeds]]", "nothing will be fetched", self.feeds),
+                ("[briefings.*]", "no edition will be built", self.briefings),
+            )
+            if not found
+        ]
+        return [w for w in (*empty, self.unlinked_mail(), *missing) if w]
 
 
 def _delivery_defaults() -> Delivery:
