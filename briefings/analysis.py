@@ -263,6 +263,21 @@ def with_matches(store: Store, found: Sequence[Story]) -> list[Story]:
     ]
 
 
+def frequencies_of(store: Store, terms: Iterable[str]) -> tuple[dict[str, int], int]:
+    """The document frequencies of ``terms`` among the articles analysed so far, and how
+    many those are."""
+    wanted = list(terms)
+    df: dict[str, int] = {}
+    with store.engine.connect() as conn:
+        for start in range(0, len(wanted), IN_CHUNK):
+            query = select(frequencies.c.term, frequencies.c.df).where(
+                frequencies.c.term.in_(wanted[start : start + IN_CHUNK])
+            )
+            df |= {row.term: row.df for row in conn.execute(query)}
+        documents = int(_meta(conn, "documents") or 0)
+    return df, documents
+
+
 def prune(store: Store, *, before: datetime, now: datetime) -> bool:
     """Forget the band and key index of articles published before ``before``: no new
     article can be their copy or tell their event any more. Done at most once a day (it

@@ -153,6 +153,20 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Earlier:
+    """The story an earlier edition sent that a story follows up, and why they are linked."""
+
+    title: str
+    url: str
+    edition: str
+    sent_at: datetime
+    """When that edition was built."""
+    why: str
+    """What links the two, for readers and editors: "the same story: ..." or the names
+    and words they share."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Story:
     """One event, told by its representative article, with every outlet's copy."""
 
@@ -170,7 +184,25 @@ class Story:
     partial: bool = False
     """Only the feed's text was available: the page was paywalled or could not be read."""
     update: bool = False
-    """An earlier edition carried this story; it is back because it changed materially."""
+    """An earlier edition carried this story and it is back because it changed materially,
+    or it follows up a story an earlier edition carried (``earlier``)."""
+    earlier: Earlier | None = None
+    """What an earlier edition sent of this event, when known."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sent:
+    """One story as an earlier edition of a briefing carried it."""
+
+    story_id: str
+    title: str
+    summary: str
+    url: str
+    published: datetime
+    edition: str
+    sent_at: datetime
+    urls: tuple[str, ...] = ()
+    """The canonical URLs of its articles then."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from briefings.config import Theme
-from briefings.model import Edition, Source, Story, TopicMatch
+from briefings.model import Earlier, Edition, Source, Story, TopicMatch
 from briefings.render import Layout
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -66,9 +66,19 @@ def story(
         sources=sources,
         member_urls=tuple(s.url for s in sources),
         image="lead.png" if n == 0 else "",
-        update=n == 3,
+        update=n in (3, 7),
         partial=n == 7,
+        earlier=EARLIER if n == 7 else None,
     )
+
+
+EARLIER = Earlier(
+    title="Armenia and Azerbaijan to sign a border protocol in Gyumri",
+    url="https://outlet0.example/earlier",
+    edition="2026-11-21-0700",
+    sent_at=datetime(2026, 11, 21, 4, 0, tzinfo=UTC),
+    why="both name Gyumri; headline and lead alike (0.41); 28 hours later",
+)
 
 
 def edition(count: int = len(STORIES), *, long: bool = False, note: str = "") -> Edition:

@@ -750,3 +750,33 @@ def test_a_test_send_takes_an_address_with_its_name(
     assert message == "Test sent to Editor@example.net (as a PRO reader)."
     [sent] = (served.config.path.parent / "outbox").glob("*.eml")
     assert "Editor@example.net" in sent.read_text(encoding="utf-8")
+
+
+def test_the_editor_sees_which_earlier_story_a_follow_up_continues_and_why(
+    served: Served,
+) -> None:
+    from briefings.model import Earlier
+
+    record = served.store.edition("daily", "2026-11-22-0900")
+    assert record is not None
+    edition = served.desk.edition(record)
+    earlier = Earlier(
+        title="Strike on Gaza apartment block kills 20",
+        url="https://wire.example/strike",
+        edition="2026-11-21-0900",
+        sent_at=NOW - timedelta(days=1),
+        why="both name Jabalia; headline and lead alike (0.27); 10 hours later",
+    )
+    linked = replace(edition.stories[1], update=True, earlier=earlier)
+    revised = replace(edition, stories=(edition.stories[0], linked, *edition.stories[2:]))
+    served.desk.rewrite(served.config, served.config.briefing("daily"), record, revised)
+    status, body = page_text(f"{served.base}/b/daily/2026-11-22-0900", served.desk.token)
+    assert status == 200
+    story = body[body.index(f'data-story="{linked.id}"') :]
+    story = story[: story.index("</li>")]
+    assert '<span class="badge">update</span>' in story
+    assert (
+        'Earlier: <a href="https://wire.example/strike" rel="noopener noreferrer" '
+        'target="_blank" dir="auto">Strike on Gaza apartment block kills 20</a> '
+        "(2026-11-21-0900) — both name Jabalia; headline and lead alike (0.27); 10 hours later"
+    ) in story

@@ -1314,3 +1314,120 @@ def test_an_edition_interrupted_while_written_leaves_no_folder_behind(tmp_path: 
         pipeline.write_edition(folder, _Interrupted({"index.html": "<b>", "email.txt": "x"}))
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]
     assert (folder / "index.html").read_text(encoding="utf-8") == "<p>"
+
+
+STRIKE = (
+    "An Israeli air strike flattened a five-storey residential building in Jabalia before "
+    "dawn on Tuesday, killing at least 20 people, according to Gaza's civil defence agency. "
+    "Neighbours said families had sheltered on the lower floors of the apartment block. "
+)
+TOLL = (
+    "Civil defence crews in Jabalia pulled seven more bodies from the ruins of the apartment "
+    "block hit by an Israeli strike before dawn, bringing the death toll to 27, with more "
+    "people believed trapped. "
+    "Rescuers dug by hand because the bulldozers had no fuel. "
+)
+TENTS = (
+    "An Israeli strike hit tents sheltering displaced families in Mawasi, west of Khan Younis, "
+    "killing 12 people including children, Gaza's civil defence agency said. "
+    "The army said it had targeted a militant commander. "
+)
+
+
+def _background_feed(server: LocalServer, when: datetime) -> str:
+    """A feed of the labelled stories' 279 articles, all published at ``when``: a store
+    of the region's news, in which "Gaza" is common and "Jabalia" rare."""
+    from xml.sax.saxutils import escape
+
+    items = []
+    for path in sorted((Path(__file__).parent / "data" / "stories").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            items.append(
+                f"<item><title>{escape(item['title'])}</title>"
+                f"<link>{server.base}/archive/{item['id']}</link><guid>{item['id']}</guid>"
+                f"<pubDate>{format_datetime(when)}</pubDate>"
+                f"<description>{escape(item['body'])}</description></item>"
+            )
+    return server.add(
+        "/archive/feed.xml",
+        f"<rss version='2.0'><channel><title>archive</title><link>{server.base}/archive/</link>"
+        + "".join(items)
+        + "</channel></rss>",
+    )
+
+
+def test_a_follow_up_of_a_sent_story_names_it_in_every_rendering(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """The same outlet's later report of the toll is a story of its own (one outlet's two
+    articles never join): it is shown, marked as an update with the morning's story as
+    "Earlier", in every file; another strike in Gaza the same day is not linked."""
+    from briefings import config as configuration
+
+    morning = NOW - timedelta(hours=1)
+    news = [("strike", "Strike on Gaza apartment block kills 20", morning, STRIKE * 3)]
+    feeds = [_rss(server, "wire", news), _background_feed(server, NOW - timedelta(hours=30))]
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        "[settings]\nhost_delay = 0\n"
+        + "".join(
+            f'[[feeds]]\nname = "{n}"\nurl = "{u}"\n' for n, u in zip("WA", feeds, strict=True)
+        )
+        + '[briefings.all]\ntitle = "All"\nschedule = "0 7 * * *"\ntimezone = "Asia/Jerusalem"\n'
+    )
+    loaded = configuration.load(path)
+    store = pipeline.open_store(loaded)
+    [first] = pipeline.run_once(pipeline.Run(config=loaded, store=store, now=NOW))
+    assert [s.title for s in first.edition.stories] == ["Strike on Gaza apartment block kills 20"]
+    later = NOW + timedelta(hours=10)
+    news += [
+        (
+            "toll",
+            "Gaza toll rises to 27 as rescuers search rubble",
+            later - timedelta(hours=1),
+            TOLL * 3,
+        ),
+        (
+            "tents",
+            "Israeli strike on tents in Mawasi kills 12",
+            later - timedelta(hours=2),
+            TENTS * 3,
+        ),
+    ]
+    _rss(server, "wire", news)
+    [second] = pipeline.run_once(pipeline.Run(config=loaded, store=store, now=later))
+    store.close()
+    shown = {s.title: s for s in second.edition.stories}
+    assert set(shown) == {
+        "Gaza toll rises to 27 as rescuers search rubble",
+        "Israeli strike on tents in Mawasi kills 12",
+    }
+    toll = shown["Gaza toll rises to 27 as rescuers search rubble"]
+    assert toll.update and toll.earlier is not None
+    assert (toll.earlier.title, toll.earlier.edition) == (
+        "Strike on Gaza apartment block kills 20",
+        first.edition.edition,
+    )
+    assert toll.earlier.why.startswith("both name Jabalia; headline and lead alike")
+    tents = shown["Israeli strike on tents in Mawasi kills 12"]
+    assert not tents.update and tents.earlier is None
+
+    when = NOW.astimezone(ZoneInfo("Asia/Jerusalem"))
+    date = f"{when:%A} {when.day} {when:%B}, {when:%H:%M}"
+    for folder in (second.path, second.private):
+        document = json.loads((folder / "edition.json").read_text())
+        assert_contract(document)
+        [linked] = [s for s in document["stories"] if s["earlier"]]
+        assert linked["earlier"]["title"] == "Strike on Gaza apartment block kills 20"
+        assert linked["update"] is True
+    page = (second.path / "index.html").read_text()
+    assert "Earlier: <a href=" in page and f"</a>, {date}</div>" in page
+    assert "Linked to the earlier story: <bdi>both name Jabalia" in page
+    text = " ".join((second.path / "email.txt").read_text().split())
+    assert "UPDATE: Gaza toll rises to 27 as rescuers search rubble" in text
+    assert f"Earlier: Strike on Gaza apartment block kills 20, {date}" in text
+    assert "Earlier:" in (second.path / "email.html").read_text()
+    # read back, as send and the desk read it
+    again = pipeline.read_edition(loaded, "all", second.edition.edition)
+    assert [s.earlier for s in again.stories if s.earlier] == [toll.earlier]

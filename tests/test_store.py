@@ -94,6 +94,7 @@ def test_a_version_1_store_with_rows_is_upgraded_in_place(tmp_path: Path) -> Non
     assert store.carried("turkey", since=NOW - timedelta(days=1)) == {
         "http://127.0.0.1:9/old": "Ankara and Baku sign a gas deal"
     }
+    assert store.sent("turkey", since=NOW - timedelta(days=1)) == []  # none kept then
     record = store.edition("turkey", "2026-11-22-0800")
     assert record is not None and record.status == "approved" and record.approved_at is None
     assert store.due_editions(NOW) == []  # an old edition is never sent by dispatch
@@ -283,6 +284,8 @@ schedule = "0 7 * * *"
         second,
         *{e for (e,) in table_of(database, "SELECT edition FROM editions")} - {first, second},
     }
+    sent = "SELECT DISTINCT edition FROM sent_stories"
+    assert table_of(database, sent) == table_of(database, "SELECT DISTINCT edition FROM carried")
     ledger = table_of(database, "SELECT edition, email_key, status FROM deliveries")
     assert {(e, k, s) for e, k, s in ledger if e == first} == {(first, "*", "pruned")}
     assert len([line for line in ledger if line[0] == second]) == 3
@@ -412,4 +415,56 @@ def test_a_feed_failing_before_the_upgrade_counts_from_its_last_fetch(tmp_path: 
     store = Store(f"sqlite:///{path}")
     [trouble] = store.feed_errors(["http://127.0.0.1:9/feed.xml"]).values()
     assert trouble.since == trouble.checked_at == NOW - timedelta(hours=1)
+    store.close()
+
+
+def test_each_story_an_edition_carried_is_kept_as_sent(tmp_path: Path) -> None:
+    """What a follow-up is linked to: each story as it went out, with its articles' URLs;
+    a rebuilt edition replaces its own, and is left out when it asks."""
+    from briefings.model import Edition, Sent, Source, Story
+
+    def story(n: int, title: str) -> Story:
+        urls = (f"https://a.example/{n}", f"https://b.example/{n}")
+        return Story(
+            id=f"s{n}",
+            title=title,
+            url=urls[0],
+            summary=f"What happened in {title}.",
+            published=NOW - timedelta(hours=n),
+            topics=(),
+            scores=(),
+            matches=(),
+            sources=tuple(Source(feed="A", title=title, url=u) for u in urls),
+            member_urls=urls,
+        )
+
+    def edition(name: str, at: datetime, *stories: Story) -> Edition:
+        return Edition(
+            briefing="turkey",
+            title="Turkey",
+            description="",
+            edition=name,
+            generated_at=at,
+            stories=stories,
+        )
+
+    store = Store(f"sqlite:///{tmp_path / 'b.db'}")
+    morning = NOW - timedelta(hours=12)
+    store.record_edition(edition("m", morning, story(1, "Quake hits Malatya")), path="m")
+    store.record_edition(edition("e", NOW, story(2, "Lira slides")), path="e")
+    store.record_edition(edition("e", NOW, story(3, "Rates held")), path="e")  # rebuilt
+    expected = Sent(
+        story_id="s1",
+        title="Quake hits Malatya",
+        summary="What happened in Quake hits Malatya.",
+        url="https://a.example/1",
+        published=NOW - timedelta(hours=1),
+        edition="m",
+        sent_at=morning,
+        urls=("https://a.example/1", "https://b.example/1"),
+    )
+    assert [s.story_id for s in store.sent("turkey", since=morning)] == ["s1", "s3"]
+    assert store.sent("turkey", since=morning, besides="e") == [expected]
+    assert [s.story_id for s in store.sent("turkey", since=NOW)] == ["s3"]
+    assert store.sent("israel", since=morning) == []
     store.close()

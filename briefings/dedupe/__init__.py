@@ -18,7 +18,8 @@ signatures and LSH bands (datasketch, imported on first use); :mod:`.vectors` th
 vectors, key terms, similarity and linkage; :mod:`.placing` puts an article in its story
 (:func:`place`, :class:`MemoryIndex`, :func:`cluster`); :mod:`.stories` makes a
 :class:`Story` of a cluster; :mod:`.labelled` reads labelled examples and scores clusters
-against them. Every name stays importable from here.
+against them; :mod:`.followups` links a story to the one an earlier edition sent that it
+follows up (:func:`link_earlier`). Every name stays importable from here.
 """
 
 from ..model import Article as Article
@@ -28,6 +29,8 @@ from ..model import TopicMatch as TopicMatch
 from .features import Features as Features
 from .features import Thresholds as Thresholds
 from .features import Vector as Vector
+from .followups import link_earlier as link_earlier
+from .followups import wanted_terms as wanted_terms
 from .labelled import PairScore as PairScore
 from .labelled import parse_labelled as parse_labelled
 from .labelled import score_pairs as score_pairs

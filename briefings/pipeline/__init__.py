@@ -169,15 +169,14 @@ def build(
             continue
         slot = (slots or {}).get(briefing.id)
         opens = composing.window_start(slot or run.now, briefing.window, briefing.timezone)
+        # what the editions since the window opened carried, at least
+        remembered = min(run.now - briefing.repeat_window, opens)
         edition = composing.compose(
             briefing,
             stories,
             now=run.now,
             timezone=briefing.timezone,
-            # what the editions since the window opened carried, at least
-            carried=run.store.carried(
-                briefing.id, since=min(run.now - briefing.repeat_window, opens), besides=name
-            ),
+            carried=run.store.carried(briefing.id, since=remembered, besides=name),
             choices=run.store.choices(briefing.id),
             edition=name,
             slot=slot,
@@ -188,9 +187,10 @@ def build(
             run.report.without_news.append(briefing.id)
             continue
         note = run.store.note(briefing.id, name)
+        shown = analysis.with_matches(run.store, edition.stories)
         edition = replace(
             edition,
-            stories=tuple(analysis.with_matches(run.store, edition.stories)),
+            stories=tuple(with_earlier(run.store, shown, briefing.id, remembered, name)),
             note=editor_note(config, briefing.id) if note is None else note,
         )
         rendered = render_edition(config, briefing, edition, env=env, titles=titles)
@@ -206,6 +206,18 @@ def build(
         built.append(Built(edition=edition, path=path, private=private))
     write_archive(config, env)
     return built
+
+
+def with_earlier(
+    store: Store, shown: Sequence[Story], briefing_id: str, since: datetime, edition: str
+) -> list[Story]:
+    """``shown`` with what the editions of the briefing since ``since`` (but ``edition``)
+    sent of each, an update or a follow-up (:func:`dedupe.link_earlier`)."""
+    sent = store.sent(briefing_id, since=since, besides=edition)
+    if not sent or not shown:
+        return list(shown)
+    df, documents = analysis.frequencies_of(store, dedupe.wanted_terms(shown, sent))
+    return dedupe.link_earlier(shown, sent, df=df, documents=documents)
 
 
 def editor_note(config: Config, briefing_id: str) -> str:

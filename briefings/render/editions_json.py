@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ..model import Edition, Source, Story, TopicMatch
+from ..model import Earlier, Edition, Source, Story, TopicMatch
 from .template_context import Layout, is_pro, teaser
 
 
@@ -59,6 +59,15 @@ def _story_json(story: Story, *, pro: bool, public: bool) -> dict[str, Any]:
         "image": "" if withheld else story.image,
         "partial": story.partial,
         "update": story.update,
+        "earlier": None
+        if story.earlier is None
+        else {
+            "title": story.earlier.title,
+            "url": story.earlier.url,
+            "edition": story.earlier.edition,
+            "sent_at": _iso(story.earlier.sent_at),
+            "why": story.earlier.why,
+        },
         "locked": withheld,
         "matches": []
         if withheld
@@ -68,6 +77,19 @@ def _story_json(story: Story, *, pro: bool, public: bool) -> dict[str, Any]:
             for m in story.matches
         ],
     }
+
+
+def _earlier(found: Any) -> Earlier | None:
+    """The ``earlier`` of a story read back; None in documents written before it."""
+    if not found:
+        return None
+    return Earlier(
+        title=found["title"],
+        url=found["url"],
+        edition=found["edition"],
+        sent_at=datetime.fromisoformat(found["sent_at"]),
+        why=found["why"],
+    )
 
 
 def _iso(moment: datetime) -> str:
@@ -116,6 +138,7 @@ def edition_from_json(text: str) -> Edition:
                 image=item.get("image", ""),
                 partial=bool(item.get("partial")),
                 update=bool(item.get("update")),
+                earlier=_earlier(item.get("earlier")),
             )
         )
     return Edition(

@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ..config import Briefing
-from ..model import Edition, Source, Story, TopicMatch
+from ..model import Earlier, Edition, Source, Story, TopicMatch
 
 
 def specimen(briefing: Briefing, *, now: datetime) -> Edition:
     """A made-up edition of ``briefing`` that reaches every part of its templates: enough
     stories for headlines, a lead with its image, a weekly's top four and sections of each
-    of its topics; other outlets, an update, a feed-text-only story, a right-to-left
-    headline, a story of no topic of the briefing, and a note. ``check`` renders it."""
+    of its topics; other outlets, an update with the story an earlier edition sent, a
+    feed-text-only story, a right-to-left headline, a story of no topic of the briefing,
+    and a note. ``check`` renders it."""
     topics = [*briefing.topics, *briefing.pro_sections] or ["specimen"]
     stories = []
     for n in range(10):
@@ -39,6 +40,15 @@ def specimen(briefing: Briefing, *, now: datetime) -> Edition:
                 image="https://example.org/lead.jpg" if n == 0 else "",
                 partial=n == 2,
                 update=n == 1,
+                earlier=None
+                if n != 1
+                else Earlier(
+                    title="The specimen story an earlier edition sent",
+                    url="https://example.org/earlier",
+                    edition=f"{now - timedelta(days=1):%Y-%m-%d-%H%M}",
+                    sent_at=now - timedelta(days=1),
+                    why="both name Specimen; headline and lead alike (0.50); 24 hours later",
+                ),
             )
         )
     return Edition(

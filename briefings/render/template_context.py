@@ -157,12 +157,27 @@ def _story(story: Story, zone: ZoneInfo) -> dict[str, Any]:
         "time_label": f"{local:%d %b %H:%M}",
         "partial": story.partial,
         "updated": story.update,  # not "update": Jinja would find dict.update first
+        "earlier": _earlier(story, zone),
         "rtl": right_to_left(story.title),
         "teaser": teaser(story.summary),
         "image": safe_href(story.image),
         "locked": False,
         # the matches of the topics the story has: one below its threshold is no reason
         "why": _reasons([m for m in story.matches if m.topic in story.topics]),
+    }
+
+
+def _earlier(story: Story, zone: ZoneInfo) -> dict[str, str] | None:
+    """What an earlier edition sent of the story: its headline, link, the edition's local
+    date and time, and why the two are linked."""
+    if story.earlier is None:
+        return None
+    local = story.earlier.sent_at.astimezone(zone)
+    return {
+        "title": story.earlier.title,
+        "url": safe_href(story.earlier.url),
+        "date_label": f"{local:%A} {local.day} {local:%B}, {local:%H:%M}",
+        "why": story.earlier.why,
     }
 
 

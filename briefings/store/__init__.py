@@ -49,6 +49,7 @@ from .schema import meta as meta
 from .schema import metadata as metadata
 from .schema import notes as notes
 from .schema import pages as pages
+from .schema import sent_stories as sent_stories
 from .schema import sightings as sightings
 from .schema import stories as stories
 from .schema import story_bands as story_bands

@@ -1,5 +1,5 @@
 """Editions' records and their status (built → approved → sending → sent, or failed and
-tried again), and what each edition carried, for the repeat check."""
+tried again), and what each edition carried, for the repeat check and follow-ups."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import and_, insert, or_, select, update
 
-from ..model import Edition, EditionRecord
+from ..model import Edition, EditionRecord, Sent
 from .base import StoreBase
 from .rows import _edition_record
-from .schema import carried, editions
+from .schema import carried, editions, sent_stories
 
 
 class EditionLifecycle(StoreBase):
@@ -37,6 +37,38 @@ class EditionLifecycle(StoreBase):
         with self.engine.connect() as conn:
             return {row.url: row.title for row in conn.execute(query)}
 
+    def sent(self, briefing: str, *, since: datetime, besides: str | None = None) -> list[Sent]:
+        """The stories editions of ``briefing`` carried since ``since`` (all but edition
+        ``besides``, the one being rebuilt), oldest first, each with its URLs then."""
+        query = (
+            select(sent_stories)
+            .where(sent_stories.c.briefing == briefing, sent_stories.c.sent_at >= since)
+            .order_by(sent_stories.c.sent_at, sent_stories.c.story_id)
+        )
+        urls = select(carried.c.edition, carried.c.story_id, carried.c.url).where(
+            carried.c.briefing == briefing, carried.c.sent_at >= since
+        )
+        if besides is not None:
+            query = query.where(sent_stories.c.edition != besides)
+            urls = urls.where(carried.c.edition != besides)
+        with self.engine.connect() as conn:
+            held: dict[tuple[str, str], list[str]] = {}
+            for row in conn.execute(urls):
+                held.setdefault((row.edition, row.story_id), []).append(row.url)
+            return [
+                Sent(
+                    story_id=row.story_id,
+                    title=row.title,
+                    summary=row.summary,
+                    url=row.url,
+                    published=row.published,
+                    edition=row.edition,
+                    sent_at=row.sent_at,
+                    urls=tuple(held.get((row.edition, row.story_id), ())),
+                )
+                for row in conn.execute(query)
+            ]
+
     def record_edition(
         self,
         edition: Edition,
@@ -45,7 +77,8 @@ class EditionLifecycle(StoreBase):
         status: str = "approved",
         send_after: datetime | None = None,
     ) -> None:
-        """Remember an edition and every URL it carried, in one transaction.
+        """Remember an edition, every URL it carried and each story as it went out, in one
+        transaction.
 
         A rebuilt edition that an editor has approved stays approved.
         """
@@ -60,6 +93,19 @@ class EditionLifecycle(StoreBase):
             }
             for story in edition.stories
             for url in story.member_urls
+        ]
+        told = [
+            {
+                "briefing": edition.briefing,
+                "edition": edition.edition,
+                "story_id": story.id,
+                "title": story.title,
+                "summary": story.summary,
+                "url": story.url,
+                "published": story.published,
+                "sent_at": edition.generated_at,
+            }
+            for story in edition.stories
         ]
         with self.engine.begin() as conn:
             before = conn.execute(
@@ -97,8 +143,16 @@ class EditionLifecycle(StoreBase):
                     approved_at=approved_at,
                 )
             )
+            conn.execute(
+                sent_stories.delete().where(
+                    sent_stories.c.briefing == edition.briefing,
+                    sent_stories.c.edition == edition.edition,
+                )
+            )
             if rows:
                 conn.execute(insert(carried), rows)
+            if told:
+                conn.execute(insert(sent_stories), told)
 
     def edition(self, briefing: str, edition: str) -> EditionRecord | None:
         """One edition's record, or None."""

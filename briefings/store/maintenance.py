@@ -18,6 +18,7 @@ from .schema import (
     feeds,
     meta,
     pages,
+    sent_stories,
     sightings,
     stories,
     story_bands,
@@ -38,7 +39,7 @@ class Maintenance(StoreBase):
         * entries published before ``before`` and not listed by a feed since (a feed that
           still lists one would bring it back as new), with their analyses, index rows,
           pages and sightings, and the kept stories left with no article;
-        * what editions carried before ``before``;
+        * what editions carried before ``before``, and the stories they sent;
         * the delivery ledger of editions built before ``before`` that are sent or
           skipped: their lines become one :data:`PRUNED` line, so that ``send`` knows the
           ledger is gone. Editions still sending or failed keep theirs.
@@ -88,6 +89,9 @@ class Maintenance(StoreBase):
             ).rowcount
             done["carried"] = conn.execute(
                 carried.delete().where(carried.c.sent_at < before)
+            ).rowcount
+            done["sent_stories"] = conn.execute(
+                sent_stories.delete().where(sent_stories.c.sent_at < before)
             ).rowcount
             finished = conn.execute(
                 select(editions.c.briefing, editions.c.edition).where(

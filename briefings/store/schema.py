@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 # Each step brings a database from the version before it to its own; create_all makes new
 # databases at the newest version directly.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -59,6 +59,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "UPDATE feeds SET failing_since = checked_at WHERE error != '' AND failing_since IS NULL",
     ),
     13: ("ALTER TABLE feeds ADD COLUMN wait_until DATETIME",),
+    14: (),  # what editions sent of each story (sent_stories): a new table only
 }
 
 
@@ -203,6 +204,20 @@ carried = Table(
     Column("score", Float, nullable=False, default=0.0),
     Index("ix_carried_briefing_url", "briefing", "url"),
 )
+sent_stories = Table(
+    "sent_stories",
+    metadata,
+    Column("briefing", String, nullable=False),
+    Column("edition", String, nullable=False),
+    Column("story_id", String, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("url", String, nullable=False),
+    Column("published", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Index("ix_sent_stories_briefing_sent_at", "briefing", "sent_at"),
+)
+"""Each story an edition carried, as it went out: what a follow-up is linked to."""
 
 
 analyses = Table(
