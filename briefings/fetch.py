@@ -128,14 +128,17 @@ def fetch_all(
 
 
 def fetch_each(
-    requests: Sequence[Request], options: FetchOptions, on_done: Callable[[Fetched], None]
+    requests: Sequence[Request],
+    options: FetchOptions,
+    on_done: Callable[[Fetched], None],
+    stop: threading.Event | None = None,
 ) -> None:
     """Get every request concurrently, handing each result to ``on_done`` as it arrives
     (from a fetching thread, so ``on_done`` must be thread-safe).
 
     Nothing is kept here, so a body is freed as soon as ``on_done`` lets go of it.
     """
-    _fetch_all(requests, options, lambda _, result: on_done(result))
+    _fetch_all(requests, options, lambda _, result: on_done(result), stop)
 
 
 GROW_AFTER = 0.02
@@ -176,6 +179,7 @@ def _fetch_all(
     requests: Sequence[Request],
     options: FetchOptions,
     done: Callable[[int, Fetched], None],
+    stop: threading.Event | None = None,
 ) -> None:
     """Fetch in up to ``options.concurrency`` threads, each taking the next request when free.
 
@@ -186,10 +190,12 @@ def _fetch_all(
     second. httpx's synchronous transport in threads, rather than its asyncio client: per
     request it costs half the CPU (no asyncio, anyio or their per-call bookkeeping), and a
     poll of unchanged feeds is mostly that per-request cost. The threads are daemons, so
-    a process told to stop never waits for a slow server.
+    a process told to stop never waits for a slow server: once ``stop`` is set (by the
+    caller, or here when the wait is interrupted) no thread starts another request.
     """
     if not requests:
         return
+    stop = stop or threading.Event()
     todo: queue.SimpleQueue[tuple[int, Request]] = queue.SimpleQueue()
     for item in enumerate(requests):
         todo.put(item)
@@ -217,12 +223,11 @@ def _fetch_all(
 
         def work(n: int) -> None:
             try:
-                while True:
+                while not stop.is_set():
                     try:
                         index, request = todo.get_nowait()
                     except queue.Empty:
-                        drained.set()
-                        return
+                        break
                     waiting[n] = time.monotonic()
                     with polite.slot(_host(request.url)):
                         result = fetch_one(client, request, options, polite)
@@ -230,6 +235,7 @@ def _fetch_all(
                     done(index, result)
             except BaseException as exc:  # handed to the calling thread, which raises it
                 crashed.append(exc)
+            finally:
                 drained.set()
 
         threads: list[threading.Thread] = []
@@ -250,6 +256,9 @@ def _fetch_all(
                 start()
         for thread in threads:
             thread.join()
+    except BaseException:  # Ctrl-C in the wait: no new request; those under way are left
+        stop.set()
+        raise
     finally:
         if owned:
             transport.close()

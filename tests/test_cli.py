@@ -806,3 +806,29 @@ def test_ctrl_c_during_a_fetch_stops_it_without_a_traceback_per_worker(
 
     with pipeline.run_lock(configuration.load(config)):
         pass  # released: it would raise at once
+
+
+def test_ctrl_c_does_not_wait_for_a_feed_that_hangs(server: LocalServer, tmp_path: Path) -> None:
+    """Ctrl-C waited for every download under way, up to ``timeout`` (60 s here)."""
+    fast = server.add("/fast.xml", rss(server.base, ("/a", "Erdoğan in Baku", LONG)))
+    slow = server.add("/slow.xml", rss(server.base, ("/b", "Ankara rail", LONG)), delay=45)
+    config = tmp_path / "feeds.toml"
+    config.write_text(
+        "[settings]\ntimeout = 60\nlock_wait = 0\n\n"
+        f'[[feeds]]\nname = "Slow"\nurl = "{slow}"\n\n[[feeds]]\nname = "Fast"\nurl = "{fast}"\n'
+    )
+    running = subprocess.Popen(
+        [sys.executable, "-m", "briefings", "--config", str(config), "fetch", "--feeds-only"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while len(server.hits) < 1 and time.monotonic() < deadline:  # the fast feed is done
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.killpg(running.pid, signal.SIGINT)
+    _, shown = running.communicate(timeout=15)  # not the 45 s the slow feed takes
+    assert running.returncode == 130, shown
+    assert "Traceback" not in shown, shown

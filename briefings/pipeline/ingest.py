@@ -71,6 +71,7 @@ def fetch_feeds(run: Run) -> None:
     advance = run.tick("Fetching feeds", len(wanted))
     events: queue.SimpleQueue[Fetched | Future[feeds.Parsed] | None] = queue.SimpleQueue()
     crashed: list[BaseException] = []
+    stop = threading.Event()
 
     def download() -> None:
         try:
@@ -85,7 +86,7 @@ def fetch_feeds(run: Run) -> None:
                 )
                 for f in wanted
             ]
-            fetch_each(requests, options, events.put)
+            fetch_each(requests, options, events.put, stop)
         except BaseException as exc:  # handed to the main thread, which raises it
             crashed.append(exc)
         finally:
@@ -106,8 +107,14 @@ def fetch_feeds(run: Run) -> None:
             else:
                 ingest.parsed(event)
         ingest.flush()
+    except BaseException:
+        # Ctrl-C, or a crash here: no request starts after this, and the download
+        # threads, daemons, are not waited for (a slow server would hold the exit).
+        stop.set()
+        raise
     finally:
-        downloader.join()
+        if not stop.is_set():
+            downloader.join()
         ingest.close()
     if crashed:
         raise crashed[0]
