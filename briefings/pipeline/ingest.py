@@ -169,6 +169,7 @@ class _Ingest:
         self.ids = {f.url: f.id for f in wanted}
         self.zones = {f.url: f.timezone for f in wanted}
         self.pool: ProcessPoolExecutor | None = None
+        self.pool_forked = False
         if processes > 1 and len(wanted) > POOL_AFTER and _can_fork():
             # Forked now, before the download thread starts: a fork copies only the
             # calling thread, and a worker forked here is ready at once, with every module
@@ -179,6 +180,7 @@ class _Ingest:
                 initializer=_worker_start,
             )
             self.pool.submit(int)
+            self.pool_forked = True
             log.info("parsing feeds in %d forked processes", processes)
         self.parsed_here = 0
         self.parsing = 0
@@ -244,8 +246,13 @@ class _Ingest:
                     initializer=_worker_start,
                 )
                 log.info("parsing feeds in %d spawned processes", self.processes)
-            with interrupts_held():  # a submission may spawn a worker
+            if self.pool_forked:
                 future = self.pool.submit(job)
+            else:
+                # A submission may spawn a worker. Only then is SIGINT held back: while it
+                # is, a Ctrl-C goes to another thread and may reach the run late, or never.
+                with interrupts_held():
+                    future = self.pool.submit(job)
             self.waiting[future] = header, digest
             self.parsing += 1
             future.add_done_callback(on_parsed)
