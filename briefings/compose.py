@@ -21,8 +21,10 @@ NEW_OUTLETS = 2
 def edition_id(moment: datetime, timezone: str) -> str:
     """``2026-11-22-0700``: the edition's local date and time, sortable and path-safe. In
     the hour that repeats when summer time ends, the second pass is ``2026-10-25-0100-2``:
-    an hourly briefing has two editions there."""
-    local = moment.astimezone(ZoneInfo(timezone))
+    an hourly briefing has two editions there. A time the clocks skip in spring
+    (``02:30``, set in a cron line, fired at ``03:30``) is named as the clocks read it."""
+    # through UTC: astimezone() to the zone a time already has would keep 02:30 as it is
+    local = moment.astimezone(UTC).astimezone(ZoneInfo(timezone))
     return local.strftime("%Y-%m-%d-%H%M") + ("-2" if local.fold else "")
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import apscheduler.executors.base
 import apscheduler.schedulers.base
@@ -782,3 +783,44 @@ def test_a_job_stored_by_an_earlier_version_gets_the_crontab_trigger(
     assert job.next_run_time == datetime(2026, 11, 22, 10, tzinfo=UTC)  # its next run kept
     service.stop(wait=False)
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("zone", "night", "ran"),
+    [
+        # 02:00 EST became 03:00 EDT on Sunday 8 March 2026
+        ("America/New_York", datetime(2026, 3, 8, 7, 30, tzinfo=UTC), "03:30 EDT"),
+        # Israel moved its clocks from 02:00 to 03:00 on Friday 27 March 2026
+        (JERUSALEM, datetime(2026, 3, 27, 0, 30, tzinfo=UTC), "03:30 IDT"),
+    ],
+)
+def test_an_edition_set_in_the_hour_skipped_in_spring_is_named_as_it_ran(
+    server: LocalServer, tmp_path: Path, clock: Clock, zone: str, night: datetime, ran: str
+) -> None:
+    story = ("/a", "Harbour strike ends after night talks", night - timedelta(hours=3))
+    feed = server.add("/feed.xml", dated_rss(server.base, story))
+    path = catalogue(
+        None,
+        tmp_path,
+        f"""
+[briefings.night]
+title = "Night Briefing"
+schedule = "30 2 * * *"
+timezone = "{zone}"
+""",
+        feeds=f'[[feeds]]\nname = "Wire"\nurl = "{feed}"\n',
+    )
+    clock.set(night - timedelta(hours=12))  # the evening before
+    service, store = start_service(path)
+    until(lambda: ("fetch", "executed") in service.runs)
+    [job] = [j for j in service.jobs() if j[0] == "night"]
+    assert job[1] is not None and job[1].astimezone(UTC) == night  # 02:30 does not exist
+    clock.set(night + timedelta(seconds=5))
+    service.scheduler.wakeup()
+    until(lambda: ("night", "executed") in service.runs)
+    [made] = store.editions_of("night")
+    local = night.astimezone(ZoneInfo(zone))
+    assert made.edition == f"{local:%Y-%m-%d}-0330"  # as the masthead says, not -0230
+    archive = (tmp_path / "out" / "night" / "index.html").read_text("utf-8")
+    assert ran in archive and f"{made.edition}/" in archive
+    stop_service(service, store)
