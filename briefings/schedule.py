@@ -140,7 +140,8 @@ class Upcoming:
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
-    return None if moment is None else moment.astimezone(zone)
+    # through UTC: a time stored as the unnormalised 02:30-05:00 reads 03:30
+    return None if moment is None else moment.astimezone(UTC).astimezone(zone)
 
 
 class Scheduler:

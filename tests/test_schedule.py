@@ -824,3 +824,39 @@ timezone = "{zone}"
     archive = (tmp_path / "out" / "night" / "index.html").read_text("utf-8")
     assert ran in archive and f"{made.edition}/" in archive
     stop_service(service, store)
+
+
+def test_the_next_run_of_a_time_skipped_in_spring_is_the_same_whenever_asked(
+    tmp_path: Path, clock: Clock
+) -> None:
+    path = catalogue(
+        None,
+        tmp_path,
+        """
+[briefings.night]
+title = "Night Briefing"
+schedule = "30 2 * * *"
+timezone = "America/New_York"
+""",
+        feeds='[[feeds]]\nname = "Local"\nurl = "http://127.0.0.1:9/feed.xml"\n',
+    )
+    ran = datetime(2026, 3, 8, 7, 30, tzinfo=UTC)  # 02:30 EST does not exist: 03:30 EDT
+    trigger = configuration.cron_trigger("30 2 * * *", "America/New_York")
+    for asked in (
+        ran - timedelta(hours=20),
+        ran - timedelta(minutes=40),
+        ran - timedelta(minutes=10),
+    ):
+        assert trigger.get_next_fire_time(None, asked) == ran, asked
+        # e.g. a scheduler started at 03:20 that night (or --list) runs it at 03:30, not tomorrow
+        clock.set(asked)
+        args = ["--config", str(path), "schedule", "--list", "--no-send"]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        lines = dict(line.split(None, 1) for line in result.output.splitlines())
+        assert lines["night"] == "2026-03-08 03:30 America/New_York", asked
+    after = trigger.get_next_fire_time(ran, ran + timedelta(seconds=1))
+    assert after == datetime(2026, 3, 9, 6, 30, tzinfo=UTC)  # then 02:30 EDT, daily
+    hourly = configuration.cron_trigger("30 * * * *", "America/New_York")
+    assert hourly.get_next_fire_time(None, ran - timedelta(minutes=10)) == ran
+    assert hourly.get_next_fire_time(None, ran + timedelta(minutes=1)) == ran + timedelta(hours=1)
