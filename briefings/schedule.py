@@ -121,12 +121,16 @@ class Upcoming:
     """The job is due already: it runs as soon as the scheduler starts."""
     missed: datetime | None = None
     """A run missed while the scheduler was down: made up at start, or skipped."""
+    waiting: bool = False
+    """Due in the running scheduler: it runs when the job in hand ends."""
 
     def describe(self) -> str:
         """``2026-11-23 07:00 Europe/Istanbul``, and what happens to a missed run."""
         if self.when is None:
             return "paused"
         shown = f"{self.when:%Y-%m-%d %H:%M} {self.zone}"
+        if self.waiting:
+            return f"{shown} (due: it runs when the job in hand ends)"
         if self.at_start and self.missed is None:
             return f"{shown} (at start)"
         if self.at_start:
@@ -235,6 +239,28 @@ class Scheduler:
                         missed=_local(missed, zone),
                     )
                 )
+        return out
+
+    def running(self, moment: datetime) -> list[Upcoming]:
+        """The stored jobs as the scheduler running on this store runs them (``schedule
+        --list`` beside it): its own jobs, a job put off as ``<briefing>:retry``
+        included, whatever this process's configuration and ``--no-send`` would ask."""
+        self.scheduler.start(paused=True)
+        zones = {spec.id: spec.timezone for spec in self.specs}
+        out = []
+        for job in self.scheduler.get_jobs():
+            zone = zones.get(job.id.removesuffix(RETRY)) or str(
+                getattr(job.trigger, "timezone", "UTC")
+            )
+            due = job.next_run_time
+            out.append(
+                Upcoming(
+                    id=job.id,
+                    when=_local(due, ZoneInfo(zone)),
+                    zone=zone,
+                    waiting=due is not None and due <= moment,
+                )
+            )
         return out
 
     def jobs(self) -> list[tuple[str, datetime | None, str]]:
@@ -410,6 +436,22 @@ def lock_path(config: Config) -> Path:
     """The file a running scheduler holds locked, beside the store's run lock."""
     run = pipeline.lock_path(config)
     return run.with_name(run.name.removesuffix(".lock") + ".schedule.lock")
+
+
+def holder(config: Config) -> str | None:
+    """The pid of the ``briefings schedule`` running on this store (``"unknown"`` when it
+    wrote none), or None when none runs. Creates nothing."""
+    try:
+        handle = os.open(lock_path(config), os.O_RDONLY)
+    except OSError:
+        return None  # never started here, or unreadable: as good as none
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return os.pread(handle, 32, 0).decode("ascii", "replace").strip() or "unknown"
+    finally:
+        os.close(handle)  # closing drops a lock taken
+    return None
 
 
 def _hold(path: Path) -> int:

@@ -860,3 +860,33 @@ timezone = "America/New_York"
     hourly = configuration.cron_trigger("30 * * * *", "America/New_York")
     assert hourly.get_next_fire_time(None, ran - timedelta(minutes=10)) == ran
     assert hourly.get_next_fire_time(None, ran + timedelta(minutes=1)) == ran + timedelta(hours=1)
+
+
+def test_listing_beside_a_running_scheduler_shows_its_jobs(tmp_path: Path) -> None:
+    path = catalogue(
+        None,
+        tmp_path,
+        DAILY,
+        feeds='[[feeds]]\nname = "Local"\nurl = "http://127.0.0.1:9/feed.xml"\n',
+    )
+    command = [sys.executable, "-m", "briefings.cli", "--config", str(path), "schedule"]
+    env = {**ENV, "PYTHONUNBUFFERED": "1"}
+    first = subprocess.Popen([*command, "--no-send"], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert first.stderr is not None
+        assert "Scheduling" in first.stderr.readline()  # started: it has no dispatch job
+        for listing in (["--list"], ["--list", "--no-send"]):
+            shown = subprocess.run(
+                command + listing, env=env, capture_output=True, text=True, timeout=60
+            )
+            assert shown.returncode == 0, shown.stderr
+            lines = dict(line.split(None, 1) for line in shown.stdout.splitlines())
+            assert set(lines) == {"daily", "fetch"}, listing  # not dispatch, which it has not
+            assert lines["daily"].endswith(" 10:00 UTC")
+            assert f"(pid {first.pid})" in shown.stderr
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=60) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+        first.communicate()

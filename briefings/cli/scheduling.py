@@ -37,7 +37,13 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
     service = scheduling.Scheduler(config, store, send=not no_send)
     try:
         if listing:
-            upcoming = sorted(service.upcoming(scheduling.now()), key=lambda u: u.id)
+            pid = scheduling.holder(config)
+            if pid is not None:
+                err.print(f"briefings schedule (pid {pid}) runs on this database: its jobs")
+            listed = service.running if pid is not None else service.upcoming
+            upcoming = sorted(listed(scheduling.now()), key=lambda u: u.id)
+            if not upcoming:
+                return
             width = max(len(u.id) for u in upcoming)
             for job in upcoming:
                 click.echo(f"{job.id:<{width}}  {job.describe()}")
