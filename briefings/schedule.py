@@ -372,9 +372,12 @@ class Scheduler:
     def _on_event(self, event: JobEvent) -> None:
         if event.code == EVENT_JOB_MISSED:
             log.warning(
-                "%s: the run due at %s was missed by more than misfire_grace; skipped",
+                "%s: the run due at %s was missed by more than misfire_grace; skipped%s",
                 event.job_id,
                 event.scheduled_run_time,
+                ""
+                if event.job_id in ("fetch", "dispatch")
+                else " (the next edition carries its stories)",
             )
             self.runs.append((event.job_id, "missed"))
         elif event.code == EVENT_JOB_ERROR:

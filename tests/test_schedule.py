@@ -890,3 +890,54 @@ def test_listing_beside_a_running_scheduler_shows_its_jobs(tmp_path: Path) -> No
         if first.poll() is None:
             first.kill()
         first.communicate()
+
+
+def test_the_edition_after_a_skipped_one_carries_the_stories_only_it_would_have(
+    server: LocalServer, tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    monday = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    sent = ("/a", "Knesset committee approves the water budget", monday - timedelta(hours=1))
+    feed = server.add("/feed.xml", dated_rss(server.base, sent))
+    path = catalogue(
+        None,
+        tmp_path,
+        """
+[briefings.daily]
+title = "Daily Briefing"
+schedule = "0 10 * * *"
+window = "24h"
+""",
+        feeds=f'[[feeds]]\nname = "Wire"\nurl = "{feed}"\n',
+    )
+    clock.set(monday - timedelta(minutes=1))
+    service, store = start_service(path)
+    until(lambda: ("fetch", "executed") in service.runs)
+    clock.set(monday + timedelta(seconds=30))
+    service.scheduler.wakeup()
+    until(lambda: ("daily", "executed") in service.runs)
+    assert [e.edition for e in store.editions_of("daily")] == ["2026-11-23-1000"]
+    stop_service(service, store)
+
+    # down from Monday noon to Tuesday 11:30: Tuesday's 10:00 edition is skipped
+    only_tuesday = ("/b", "Haifa port strike ends after talks", monday + timedelta(hours=5))
+    later = ("/c", "Jerusalem light rail line opens", monday + timedelta(days=1, hours=2))
+    server.add("/feed.xml", dated_rss(server.base, sent, only_tuesday, later))
+    clock.set(monday + timedelta(days=1, hours=1, minutes=30))
+    caplog.set_level(logging.INFO, logger="briefings")
+    service, store = start_service(path)
+    until(lambda: ("daily", "missed") in service.runs)
+    until(lambda: ("fetch", "executed") in service.runs)
+    clock.set(monday + timedelta(days=2, seconds=30))  # Wednesday 10:00
+    service.scheduler.wakeup()
+    until(lambda: ("daily", "executed") in service.runs)
+    latest = store.editions_of("daily")[0]
+    assert latest.edition == "2026-11-25-1000"
+    shown = (tmp_path / "out" / "daily" / latest.edition / "email.txt").read_text("utf-8")
+    assert "Haifa port strike" in shown and "light rail" in shown
+    assert "water budget" not in shown  # Monday's edition carried it
+    assert any(
+        "daily 2026-11-25-1000: the slot at 2026-11-24 10:00 UTC made no edition" in r.getMessage()
+        and "2026-11-23 10:00 UTC" in r.getMessage()
+        for r in caplog.records
+    ), [r.getMessage() for r in caplog.records]
+    stop_service(service, store)
