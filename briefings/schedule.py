@@ -156,6 +156,7 @@ class Scheduler:
         self.send = send
         self.specs = job_specs(config, send=send)
         self.executor = _Executor()
+        logging.getLogger("apscheduler.executors.default").addFilter(_SAID)  # once: a set
         self.runs: list[tuple[str, str]] = []
         """(job id, outcome: executed, missed or error), in order, for reports and tests."""
         self.scheduler = BackgroundScheduler(
@@ -392,6 +393,20 @@ class Scheduler:
                 self._retry(event.exception.briefing, event.exception.slot)
         else:
             self.runs.append((event.job_id, "executed"))
+
+
+class _Said(logging.Filter):
+    """Drops what APScheduler logs that the scheduler says itself, in one line naming the
+    job (:meth:`Scheduler._on_event`): a run missed, and the traceback of a job that raised
+    one of our errors (nothing at all for a run a stop put back)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Run time of job"):
+            return False
+        return not (record.exc_info and isinstance(record.exc_info[1], BriefingsError))
+
+
+_SAID = _Said()
 
 
 class _Executor(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler has no types

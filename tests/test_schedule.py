@@ -690,6 +690,8 @@ def test_a_stop_puts_an_edition_waiting_behind_a_running_job_back_for_its_slot(
     assert ("daily", "put back") in service.runs
     assert ("daily", "executed") not in service.runs
     assert not store.editions_of("daily")
+    # a clean stop: the run put back is no error with a traceback
+    assert not [r.getMessage() for r in caplog.records if r.name.startswith("apscheduler.exec")]
     assert any(
         "daily: the scheduler is stopping; the edition due at 2026-11-22 10:00:00+00:00 is put "
         "back" in r.getMessage()
@@ -941,3 +943,48 @@ window = "24h"
         for r in caplog.records
     ), [r.getMessage() for r in caplog.records]
     stop_service(service, store)
+
+
+def test_the_scheduler_logs_a_skipped_edition_without_verbose(tmp_path: Path) -> None:
+    path = catalogue(
+        None,
+        tmp_path,
+        """
+[briefings.minute]
+title = "Minute"
+schedule = "0 * * * *"
+""",
+        feeds='[[feeds]]\nname = "Local"\nurl = "http://127.0.0.1:9/feed.xml"\n',
+    )
+    path.write_text(
+        path.read_text("utf-8").replace('misfire_grace = "1h"', 'misfire_grace = "1m"'), "utf-8"
+    )
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    service = scheduling.Scheduler(config, store, send=False)
+    service.prepare()
+    service.scheduler.modify_job("minute", next_run_time=datetime.now(UTC) - timedelta(minutes=10))
+    service.stop(wait=False)
+    store.close()
+    process = subprocess.Popen(
+        cli(path, "schedule", "--no-send"), stderr=subprocess.PIPE, text=True, env=ENV
+    )
+    try:
+
+        def next_run() -> float:
+            with sqlite3.connect(tmp_path / "briefings.db") as connection:
+                [(when,)] = connection.execute(
+                    f"SELECT next_run_time FROM {scheduling.JOBS_TABLE} WHERE id = 'minute'"
+                )
+                return float(when)
+
+        until(lambda: next_run() > time.time())  # the missed run was dealt with
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        shown = process.communicate()[1]
+    assert "minute: the run due at" in shown and "skipped" in shown, shown
+    assert "Traceback" not in shown, shown
+    assert shown.count("was missed") == 1, shown  # in its words, not APScheduler's too

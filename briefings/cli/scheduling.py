@@ -24,11 +24,15 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
     settings.misfire_grace runs once; jobs of briefings no longer in the
     configuration are dropped.
     """
+    import logging
     import signal
     import threading
 
     from .. import schedule as scheduling
 
+    # running unattended, its warnings (a run skipped or put off) are all it can tell
+    said = logging.getLogger("briefings")
+    said.setLevel(min(said.getEffectiveLevel(), logging.WARNING))
     with errors_to_exit():
         config = configuration.load(config_path)
         if not no_send and not listing:
