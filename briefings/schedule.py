@@ -38,7 +38,7 @@ from . import compose as composing
 from . import config as configuration
 from . import deliver, pipeline
 from .config import Briefing, Config
-from .errors import BriefingsError, StoreError
+from .errors import BriefingsError, ConfigError, StoreError
 from .model import EditionRecord
 from .store import Store
 
@@ -170,6 +170,8 @@ class Scheduler:
         )
         self._held: int | None = None
         """The descriptor holding :func:`lock_path` while started."""
+        self._seen = _stamp(config.path)
+        """What ``feeds.toml`` was when last read (:meth:`take_up`)."""
 
     def start(self) -> list[str]:
         """Start with the configuration's jobs; returns what changed in the stored jobs.
@@ -273,6 +275,36 @@ class Scheduler:
             when = job.next_run_time
             out.append((job.id, when.astimezone(ZoneInfo(zone)) if when else None, zone))
         return out
+
+    def take_up(self) -> list[str] | None:
+        """Take up ``feeds.toml`` if it was edited since it was read, as a restart would:
+        the jobs of briefings added, removed or rescheduled. What changed in the jobs, or
+        None when the file is as it was. An invalid file, or one naming another
+        ``settings.database``, changes no job: each problem is logged."""
+        stamp = _stamp(self.config.path)
+        if stamp == self._seen:
+            return None
+        self._seen = stamp
+        path = self.config.path
+        try:
+            edited = configuration.load(path)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                log.error("%s; the jobs stay as they were", problem)
+            return None
+        except BriefingsError as exc:
+            log.error("%s: %s; the jobs stay as they were", path, exc)
+            return None
+        if edited.settings.database != self.config.settings.database:
+            log.error(
+                "%s: settings.database changed; the jobs stay as they were until "
+                "briefings schedule is restarted",
+                path.name,
+            )
+            return None
+        self.config = edited
+        self.specs = job_specs(edited, send=self.send)
+        return self._reconcile()
 
     def stop(self, *, wait: bool = True) -> None:
         """Stop; with ``wait``, after the job in hand has finished.
@@ -448,6 +480,15 @@ class _Executor(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler has no
         with self._settled:
             self._pending -= 1
             self._settled.notify_all()
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells an edited file: its modification time, size and inode (None: gone)."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_mtime_ns, found.st_size, found.st_ino)
 
 
 def lock_path(config: Config) -> Path:

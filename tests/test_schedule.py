@@ -988,3 +988,53 @@ schedule = "0 * * * *"
     assert "minute: the run due at" in shown and "skipped" in shown, shown
     assert "Traceback" not in shown, shown
     assert shown.count("was missed") == 1, shown  # in its words, not APScheduler's too
+
+
+def test_a_running_scheduler_takes_up_briefings_added_and_removed_in_feeds_toml(
+    tmp_path: Path,
+) -> None:
+    path = catalogue(
+        None,
+        tmp_path,
+        DAILY,
+        feeds='[[feeds]]\nname = "Local"\nurl = "http://127.0.0.1:9/feed.xml"\n',
+    )
+    text = path.read_text("utf-8")
+    process = subprocess.Popen(
+        cli(path, "schedule", "--no-send"), stderr=subprocess.PIPE, text=True, env=ENV
+    )
+
+    def listed() -> dict[str, str]:
+        shown = subprocess.run(
+            cli(path, "schedule", "--list", "--no-send"),
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return dict(line.split(None, 1) for line in shown.stdout.splitlines())
+
+    try:
+        until(lambda: set(listed()) == {"daily", "fetch"})
+        edited = text.replace(DAILY, "") + (
+            '\n[briefings.evening]\ntitle = "Evening"\nschedule = "0 18 * * *"\n'
+            f'timezone = "{ISTANBUL}"\n'
+        )
+        path.write_text(edited, "utf-8")
+        until(lambda: set(listed()) == {"evening", "fetch"})
+        assert listed()["evening"].endswith(" 18:00 Europe/Istanbul")
+        path.write_text(edited.replace('"0 18 * * *"', '"0 25 * * *"'), "utf-8")  # invalid
+        time.sleep(2.5)
+        assert set(job_names(tmp_path / "briefings.db")) == {"evening", "fetch"}  # as they were
+        assert process.poll() is None  # and it runs on
+        path.write_text(edited.replace('"0 18 * * *"', '"30 19 * * *"'), "utf-8")
+        until(lambda: listed()["evening"].endswith(" 19:30 Europe/Istanbul"))
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        shown = process.communicate()[1]
+    assert "feeds.toml changed: added evening, removed daily" in shown, shown
+    assert "briefings.evening.schedule: bad cron line '0 25 * * *'" in shown, shown
+    assert "the jobs stay as they were" in shown, shown

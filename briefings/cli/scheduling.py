@@ -74,7 +74,9 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
             + "; SIGTERM or Ctrl-C stops"
         )
         while not stop.wait(1.0):
-            pass
+            changed = service.take_up()
+            if changed is not None:
+                err.print(f"{config_path.name} changed: {', '.join(changed) or 'no job changed'}")
         err.print("stopping: waiting for the job in hand to finish (again to abandon it)")
         service.stop(wait=True)
     finally:
