@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 
-from .config import Briefing
+from .config import Briefing, cron_trigger
 from .model import Choice, Edition, Story
 
 NEW_HEADLINE = 60.0
@@ -21,8 +21,10 @@ NEW_OUTLETS = 2
 def edition_id(moment: datetime, timezone: str) -> str:
     """``2026-11-22-0700``: the edition's local date and time, sortable and path-safe. In
     the hour that repeats when summer time ends, the second pass is ``2026-10-25-0100-2``:
-    an hourly briefing has two editions there."""
-    local = moment.astimezone(ZoneInfo(timezone))
+    an hourly briefing has two editions there. A time the clocks skip in spring
+    (``02:30``, set in a cron line, fired at ``03:30``) is named as the clocks read it."""
+    # through UTC: astimezone() to the zone a time already has would keep 02:30 as it is
+    local = moment.astimezone(UTC).astimezone(ZoneInfo(timezone))
     return local.strftime("%Y-%m-%d-%H%M") + ("-2" if local.fold else "")
 
 
@@ -34,6 +36,34 @@ def window_start(end: datetime, window: timedelta, timezone: str) -> datetime:
     was sent."""
     local = end.astimezone(ZoneInfo(timezone))
     return min(end - window, (local - window).astimezone(UTC))
+
+
+CATCH_UP = timedelta(days=7)
+"""How much further back than its own window a scheduled edition reaches to cover the
+slots that made no edition since the briefing's last one (:func:`catch_up`)."""
+
+
+def first_missed(
+    briefing: Briefing, slot: datetime, last_built: datetime | None
+) -> datetime | None:
+    """The first slot of ``briefing`` after its last edition (built at ``last_built``) and
+    before ``slot``: one that made no edition, missed by the scheduler or without news.
+    None when there is none."""
+    if last_built is None or last_built >= slot:
+        return None
+    trigger = cron_trigger(briefing.schedule, briefing.timezone)
+    first: datetime | None = trigger.get_next_fire_time(
+        None, last_built + timedelta(microseconds=1)
+    )
+    return first if first is not None and first < slot else None
+
+
+def catch_up(briefing: Briefing, slot: datetime, missed: datetime) -> datetime:
+    """Where the window of the edition of ``slot`` opens to cover the slots from ``missed``
+    (:func:`first_missed`) that made no edition: where the window of ``missed`` would have
+    opened, and at most :data:`CATCH_UP` before its own."""
+    opens = window_start(missed, briefing.window, briefing.timezone)
+    return max(opens, window_start(slot, briefing.window + CATCH_UP, briefing.timezone))
 
 
 def relevance(story: Story, topics: Iterable[str]) -> float:
@@ -75,12 +105,14 @@ def compose(
     choices: Sequence[Choice] = (),
     edition: str | None = None,
     slot: datetime | None = None,
+    opens: datetime | None = None,
 ) -> Edition:
     """The edition of ``briefing`` at ``now``.
 
     A story qualifies when one of its articles falls in the briefing's window
     (:func:`window_start`), which ends at ``now`` and is counted back from ``slot``, the
-    scheduled time of an edition built late, else from ``now``,
+    scheduled time of an edition built late, else from ``now``; ``opens``, when given,
+    opens it earlier, for an edition that covers slots which made none (:func:`catch_up`);
     it is assigned one of the briefing's topics, or scores at least the
     briefing's own ``min_score`` on one when it sets one (any story
     when the briefing names none), and no earlier edition within the briefing's
@@ -99,6 +131,8 @@ def compose(
     gets, ``max_stories`` in all.
     """
     since = window_start(slot or now, briefing.window, timezone)
+    if opens is not None:
+        since = min(since, opens)
     chosen = []
     decided = {}
     for story in stories:

@@ -38,7 +38,7 @@ from . import compose as composing
 from . import config as configuration
 from . import deliver, pipeline
 from .config import Briefing, Config
-from .errors import BriefingsError, StoreError
+from .errors import BriefingsError, ConfigError, StoreError
 from .model import EditionRecord
 from .store import Store
 
@@ -121,12 +121,16 @@ class Upcoming:
     """The job is due already: it runs as soon as the scheduler starts."""
     missed: datetime | None = None
     """A run missed while the scheduler was down: made up at start, or skipped."""
+    waiting: bool = False
+    """Due in the running scheduler: it runs when the job in hand ends."""
 
     def describe(self) -> str:
         """``2026-11-23 07:00 Europe/Istanbul``, and what happens to a missed run."""
         if self.when is None:
             return "paused"
         shown = f"{self.when:%Y-%m-%d %H:%M} {self.zone}"
+        if self.waiting:
+            return f"{shown} (due: it runs when the job in hand ends)"
         if self.at_start and self.missed is None:
             return f"{shown} (at start)"
         if self.at_start:
@@ -140,7 +144,8 @@ class Upcoming:
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
-    return None if moment is None else moment.astimezone(zone)
+    # through UTC: a time stored as the unnormalised 02:30-05:00 reads 03:30
+    return None if moment is None else moment.astimezone(UTC).astimezone(zone)
 
 
 class Scheduler:
@@ -151,6 +156,7 @@ class Scheduler:
         self.send = send
         self.specs = job_specs(config, send=send)
         self.executor = _Executor()
+        logging.getLogger("apscheduler.executors.default").addFilter(_SAID)  # once: a set
         self.runs: list[tuple[str, str]] = []
         """(job id, outcome: executed, missed or error), in order, for reports and tests."""
         self.scheduler = BackgroundScheduler(
@@ -164,6 +170,8 @@ class Scheduler:
         )
         self._held: int | None = None
         """The descriptor holding :func:`lock_path` while started."""
+        self._seen = _stamp(config.path)
+        """What ``feeds.toml`` was when last read (:meth:`take_up`)."""
 
     def start(self) -> list[str]:
         """Start with the configuration's jobs; returns what changed in the stored jobs.
@@ -236,6 +244,28 @@ class Scheduler:
                 )
         return out
 
+    def running(self, moment: datetime) -> list[Upcoming]:
+        """The stored jobs as the scheduler running on this store runs them (``schedule
+        --list`` beside it): its own jobs, a job put off as ``<briefing>:retry``
+        included, whatever this process's configuration and ``--no-send`` would ask."""
+        self.scheduler.start(paused=True)
+        zones = {spec.id: spec.timezone for spec in self.specs}
+        out = []
+        for job in self.scheduler.get_jobs():
+            zone = zones.get(job.id.removesuffix(RETRY)) or str(
+                getattr(job.trigger, "timezone", "UTC")
+            )
+            due = job.next_run_time
+            out.append(
+                Upcoming(
+                    id=job.id,
+                    when=_local(due, ZoneInfo(zone)),
+                    zone=zone,
+                    waiting=due is not None and due <= moment,
+                )
+            )
+        return out
+
     def jobs(self) -> list[tuple[str, datetime | None, str]]:
         """(id, next run in the job's own zone, zone name) of every job."""
         zones = {spec.id: spec.timezone for spec in self.specs}
@@ -245,6 +275,36 @@ class Scheduler:
             when = job.next_run_time
             out.append((job.id, when.astimezone(ZoneInfo(zone)) if when else None, zone))
         return out
+
+    def take_up(self) -> list[str] | None:
+        """Take up ``feeds.toml`` if it was edited since it was read, as a restart would:
+        the jobs of briefings added, removed or rescheduled. What changed in the jobs, or
+        None when the file is as it was. An invalid file, or one naming another
+        ``settings.database``, changes no job: each problem is logged."""
+        stamp = _stamp(self.config.path)
+        if stamp == self._seen:
+            return None
+        self._seen = stamp
+        path = self.config.path
+        try:
+            edited = configuration.load(path)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                log.error("%s; the jobs stay as they were", problem)
+            return None
+        except BriefingsError as exc:
+            log.error("%s: %s; the jobs stay as they were", path, exc)
+            return None
+        if edited.settings.database != self.config.settings.database:
+            log.error(
+                "%s: settings.database changed; the jobs stay as they were until "
+                "briefings schedule is restarted",
+                path.name,
+            )
+            return None
+        self.config = edited
+        self.specs = job_specs(edited, send=self.send)
+        return self._reconcile()
 
     def stop(self, *, wait: bool = True) -> None:
         """Stop; with ``wait``, after the job in hand has finished.
@@ -345,9 +405,12 @@ class Scheduler:
     def _on_event(self, event: JobEvent) -> None:
         if event.code == EVENT_JOB_MISSED:
             log.warning(
-                "%s: the run due at %s was missed by more than misfire_grace; skipped",
+                "%s: the run due at %s was missed by more than misfire_grace; skipped%s",
                 event.job_id,
                 event.scheduled_run_time,
+                ""
+                if event.job_id in ("fetch", "dispatch")
+                else " (the next edition carries its stories)",
             )
             self.runs.append((event.job_id, "missed"))
         elif event.code == EVENT_JOB_ERROR:
@@ -362,6 +425,20 @@ class Scheduler:
                 self._retry(event.exception.briefing, event.exception.slot)
         else:
             self.runs.append((event.job_id, "executed"))
+
+
+class _Said(logging.Filter):
+    """Drops what APScheduler logs that the scheduler says itself, in one line naming the
+    job (:meth:`Scheduler._on_event`): a run missed, and the traceback of a job that raised
+    one of our errors (nothing at all for a run a stop put back)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Run time of job"):
+            return False
+        return not (record.exc_info and isinstance(record.exc_info[1], BriefingsError))
+
+
+_SAID = _Said()
 
 
 class _Executor(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler has no types
@@ -405,10 +482,35 @@ class _Executor(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler has no
             self._settled.notify_all()
 
 
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells an edited file: its modification time, size and inode (None: gone)."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_mtime_ns, found.st_size, found.st_ino)
+
+
 def lock_path(config: Config) -> Path:
     """The file a running scheduler holds locked, beside the store's run lock."""
     run = pipeline.lock_path(config)
     return run.with_name(run.name.removesuffix(".lock") + ".schedule.lock")
+
+
+def holder(config: Config) -> str | None:
+    """The pid of the ``briefings schedule`` running on this store (``"unknown"`` when it
+    wrote none), or None when none runs. Creates nothing."""
+    try:
+        handle = os.open(lock_path(config), os.O_RDONLY)
+    except OSError:
+        return None  # never started here, or unreadable: as good as none
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return os.pread(handle, 32, 0).decode("ascii", "replace").strip() or "unknown"
+    finally:
+        os.close(handle)  # closing drops a lock taken
+    return None
 
 
 def _hold(path: Path) -> int:

@@ -177,3 +177,42 @@ def test_a_late_edition_opens_its_window_at_its_slot() -> None:
     )
     assert sorted(ids(edition)) == ["s1", "s2"]
     assert edition.generated_at == built
+
+
+def test_an_edition_after_slots_that_made_none_covers_their_windows_up_to_a_cap() -> None:
+    weekdays = replace(BRIEFING, schedule="0 8 * * 1-5", timezone="Europe/Istanbul")
+    friday = datetime(2026, 11, 20, 5, tzinfo=UTC)  # 08:00 in Istanbul
+    monday, tuesday = friday + timedelta(days=3), friday + timedelta(days=4)
+    built = friday + timedelta(seconds=40)
+    # the weekend has no slot: Monday's edition keeps its own 24 hours
+    assert compose.first_missed(weekdays, monday, built) is None
+    assert compose.first_missed(weekdays, monday, None) is None
+    # Monday's was missed: Tuesday's covers Monday's window too
+    missed = compose.first_missed(weekdays, tuesday, built)
+    assert missed == monday
+    assert compose.catch_up(weekdays, tuesday, missed) == monday - timedelta(hours=24)
+    # after a month without an edition, it reaches back 7 days more than its window
+    month_on = tuesday + timedelta(days=28)
+    missed = compose.first_missed(weekdays, month_on, built)
+    assert missed == monday
+    opens = compose.catch_up(weekdays, month_on, missed)
+    assert opens == month_on - timedelta(hours=24) - compose.CATCH_UP
+    late = replace(story(1), published=monday - timedelta(hours=3))  # before Monday's slot
+    assert (
+        ids(
+            compose.compose(
+                weekdays, [late], now=tuesday, timezone="Europe/Istanbul", carried={}, slot=tuesday
+            )
+        )
+        == []
+    )
+    caught = compose.compose(
+        weekdays,
+        [late],
+        now=tuesday,
+        timezone="Europe/Istanbul",
+        carried={},
+        slot=tuesday,
+        opens=monday - timedelta(hours=24),
+    )
+    assert ids(caught) == ["s1"]

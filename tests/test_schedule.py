@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import apscheduler.executors.base
 import apscheduler.schedulers.base
@@ -689,6 +690,8 @@ def test_a_stop_puts_an_edition_waiting_behind_a_running_job_back_for_its_slot(
     assert ("daily", "put back") in service.runs
     assert ("daily", "executed") not in service.runs
     assert not store.editions_of("daily")
+    # a clean stop: the run put back is no error with a traceback
+    assert not [r.getMessage() for r in caplog.records if r.name.startswith("apscheduler.exec")]
     assert any(
         "daily: the scheduler is stopping; the edition due at 2026-11-22 10:00:00+00:00 is put "
         "back" in r.getMessage()
@@ -782,3 +785,256 @@ def test_a_job_stored_by_an_earlier_version_gets_the_crontab_trigger(
     assert job.next_run_time == datetime(2026, 11, 22, 10, tzinfo=UTC)  # its next run kept
     service.stop(wait=False)
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("zone", "night", "ran"),
+    [
+        # 02:00 EST became 03:00 EDT on Sunday 8 March 2026
+        ("America/New_York", datetime(2026, 3, 8, 7, 30, tzinfo=UTC), "03:30 EDT"),
+        # Israel moved its clocks from 02:00 to 03:00 on Friday 27 March 2026
+        (JERUSALEM, datetime(2026, 3, 27, 0, 30, tzinfo=UTC), "03:30 IDT"),
+    ],
+)
+def test_an_edition_set_in_the_hour_skipped_in_spring_is_named_as_it_ran(
+    server: LocalServer, tmp_path: Path, clock: Clock, zone: str, night: datetime, ran: str
+) -> None:
+    story = ("/a", "Harbour strike ends after night talks", night - timedelta(hours=3))
+    feed = server.add("/feed.xml", dated_rss(server.base, story))
+    path = catalogue(
+        None,
+        tmp_path,
+        f"""
+[briefings.night]
+title = "Night Briefing"
+schedule = "30 2 * * *"
+timezone = "{zone}"
+""",
+        feeds=f'[[feeds]]\nname = "Wire"\nurl = "{feed}"\n',
+    )
+    clock.set(night - timedelta(hours=12))  # the evening before
+    service, store = start_service(path)
+    until(lambda: ("fetch", "executed") in service.runs)
+    [job] = [j for j in service.jobs() if j[0] == "night"]
+    assert job[1] is not None and job[1].astimezone(UTC) == night  # 02:30 does not exist
+    clock.set(night + timedelta(seconds=5))
+    service.scheduler.wakeup()
+    until(lambda: ("night", "executed") in service.runs)
+    [made] = store.editions_of("night")
+    local = night.astimezone(ZoneInfo(zone))
+    assert made.edition == f"{local:%Y-%m-%d}-0330"  # as the masthead says, not -0230
+    archive = (tmp_path / "out" / "night" / "index.html").read_text("utf-8")
+    assert ran in archive and f"{made.edition}/" in archive
+    stop_service(service, store)
+
+
+def test_the_next_run_of_a_time_skipped_in_spring_is_the_same_whenever_asked(
+    tmp_path: Path, clock: Clock
+) -> None:
+    path = catalogue(
+        None,
+        tmp_path,
+        """
+[briefings.night]
+title = "Night Briefing"
+schedule = "30 2 * * *"
+timezone = "America/New_York"
+""",
+        feeds='[[feeds]]\nname = "Local"\nurl = "http://127.0.0.1:9/feed.xml"\n',
+    )
+    ran = datetime(2026, 3, 8, 7, 30, tzinfo=UTC)  # 02:30 EST does not exist: 03:30 EDT
+    trigger = configuration.cron_trigger("30 2 * * *", "America/New_York")
+    for asked in (
+        ran - timedelta(hours=20),
+        ran - timedelta(minutes=40),
+        ran - timedelta(minutes=10),
+    ):
+        assert trigger.get_next_fire_time(None, asked) == ran, asked
+        # e.g. a scheduler started at 03:20 that night (or --list) runs it at 03:30, not tomorrow
+        clock.set(asked)
+        args = ["--config", str(path), "schedule", "--list", "--no-send"]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        lines = dict(line.split(None, 1) for line in result.output.splitlines())
+        assert lines["night"] == "2026-03-08 03:30 America/New_York", asked
+    after = trigger.get_next_fire_time(ran, ran + timedelta(seconds=1))
+    assert after == datetime(2026, 3, 9, 6, 30, tzinfo=UTC)  # then 02:30 EDT, daily
+    hourly = configuration.cron_trigger("30 * * * *", "America/New_York")
+    assert hourly.get_next_fire_time(None, ran - timedelta(minutes=10)) == ran
+    assert hourly.get_next_fire_time(None, ran + timedelta(minutes=1)) == ran + timedelta(hours=1)
+
+
+def test_listing_beside_a_running_scheduler_shows_its_jobs(tmp_path: Path) -> None:
+    path = catalogue(
+        None,
+        tmp_path,
+        DAILY,
+        feeds='[[feeds]]\nname = "Local"\nurl = "http://127.0.0.1:9/feed.xml"\n',
+    )
+    command = [sys.executable, "-m", "briefings.cli", "--config", str(path), "schedule"]
+    env = {**ENV, "PYTHONUNBUFFERED": "1"}
+    first = subprocess.Popen([*command, "--no-send"], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert first.stderr is not None
+        assert "Scheduling" in first.stderr.readline()  # started: it has no dispatch job
+        for listing in (["--list"], ["--list", "--no-send"]):
+            shown = subprocess.run(
+                command + listing, env=env, capture_output=True, text=True, timeout=60
+            )
+            assert shown.returncode == 0, shown.stderr
+            lines = dict(line.split(None, 1) for line in shown.stdout.splitlines())
+            assert set(lines) == {"daily", "fetch"}, listing  # not dispatch, which it has not
+            assert lines["daily"].endswith(" 10:00 UTC")
+            assert f"(pid {first.pid})" in shown.stderr
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=60) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+        first.communicate()
+
+
+def test_the_edition_after_a_skipped_one_carries_the_stories_only_it_would_have(
+    server: LocalServer, tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    monday = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    sent = ("/a", "Knesset committee approves the water budget", monday - timedelta(hours=1))
+    feed = server.add("/feed.xml", dated_rss(server.base, sent))
+    path = catalogue(
+        None,
+        tmp_path,
+        """
+[briefings.daily]
+title = "Daily Briefing"
+schedule = "0 10 * * *"
+window = "24h"
+""",
+        feeds=f'[[feeds]]\nname = "Wire"\nurl = "{feed}"\n',
+    )
+    clock.set(monday - timedelta(minutes=1))
+    service, store = start_service(path)
+    until(lambda: ("fetch", "executed") in service.runs)
+    clock.set(monday + timedelta(seconds=30))
+    service.scheduler.wakeup()
+    until(lambda: ("daily", "executed") in service.runs)
+    assert [e.edition for e in store.editions_of("daily")] == ["2026-11-23-1000"]
+    stop_service(service, store)
+
+    # down from Monday noon to Tuesday 11:30: Tuesday's 10:00 edition is skipped
+    only_tuesday = ("/b", "Haifa port strike ends after talks", monday + timedelta(hours=5))
+    later = ("/c", "Jerusalem light rail line opens", monday + timedelta(days=1, hours=2))
+    server.add("/feed.xml", dated_rss(server.base, sent, only_tuesday, later))
+    clock.set(monday + timedelta(days=1, hours=1, minutes=30))
+    caplog.set_level(logging.INFO, logger="briefings")
+    service, store = start_service(path)
+    until(lambda: ("daily", "missed") in service.runs)
+    until(lambda: ("fetch", "executed") in service.runs)
+    clock.set(monday + timedelta(days=2, seconds=30))  # Wednesday 10:00
+    service.scheduler.wakeup()
+    until(lambda: ("daily", "executed") in service.runs)
+    latest = store.editions_of("daily")[0]
+    assert latest.edition == "2026-11-25-1000"
+    shown = (tmp_path / "out" / "daily" / latest.edition / "email.txt").read_text("utf-8")
+    assert "Haifa port strike" in shown and "light rail" in shown
+    assert "water budget" not in shown  # Monday's edition carried it
+    assert any(
+        "daily 2026-11-25-1000: the slot at 2026-11-24 10:00 UTC made no edition" in r.getMessage()
+        and "2026-11-23 10:00 UTC" in r.getMessage()
+        for r in caplog.records
+    ), [r.getMessage() for r in caplog.records]
+    stop_service(service, store)
+
+
+def test_the_scheduler_logs_a_skipped_edition_without_verbose(tmp_path: Path) -> None:
+    path = catalogue(
+        None,
+        tmp_path,
+        """
+[briefings.minute]
+title = "Minute"
+schedule = "0 * * * *"
+""",
+        feeds='[[feeds]]\nname = "Local"\nurl = "http://127.0.0.1:9/feed.xml"\n',
+    )
+    path.write_text(
+        path.read_text("utf-8").replace('misfire_grace = "1h"', 'misfire_grace = "1m"'), "utf-8"
+    )
+    config = configuration.load(path)
+    store = pipeline.open_store(config)
+    service = scheduling.Scheduler(config, store, send=False)
+    service.prepare()
+    service.scheduler.modify_job("minute", next_run_time=datetime.now(UTC) - timedelta(minutes=10))
+    service.stop(wait=False)
+    store.close()
+    process = subprocess.Popen(
+        cli(path, "schedule", "--no-send"), stderr=subprocess.PIPE, text=True, env=ENV
+    )
+    try:
+
+        def next_run() -> float:
+            with sqlite3.connect(tmp_path / "briefings.db") as connection:
+                [(when,)] = connection.execute(
+                    f"SELECT next_run_time FROM {scheduling.JOBS_TABLE} WHERE id = 'minute'"
+                )
+                return float(when)
+
+        until(lambda: next_run() > time.time())  # the missed run was dealt with
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        shown = process.communicate()[1]
+    assert "minute: the run due at" in shown and "skipped" in shown, shown
+    assert "Traceback" not in shown, shown
+    assert shown.count("was missed") == 1, shown  # in its words, not APScheduler's too
+
+
+def test_a_running_scheduler_takes_up_briefings_added_and_removed_in_feeds_toml(
+    tmp_path: Path,
+) -> None:
+    path = catalogue(
+        None,
+        tmp_path,
+        DAILY,
+        feeds='[[feeds]]\nname = "Local"\nurl = "http://127.0.0.1:9/feed.xml"\n',
+    )
+    text = path.read_text("utf-8")
+    process = subprocess.Popen(
+        cli(path, "schedule", "--no-send"), stderr=subprocess.PIPE, text=True, env=ENV
+    )
+
+    def listed() -> dict[str, str]:
+        shown = subprocess.run(
+            cli(path, "schedule", "--list", "--no-send"),
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return dict(line.split(None, 1) for line in shown.stdout.splitlines())
+
+    try:
+        until(lambda: set(listed()) == {"daily", "fetch"})
+        edited = text.replace(DAILY, "") + (
+            '\n[briefings.evening]\ntitle = "Evening"\nschedule = "0 18 * * *"\n'
+            f'timezone = "{ISTANBUL}"\n'
+        )
+        path.write_text(edited, "utf-8")
+        until(lambda: set(listed()) == {"evening", "fetch"})
+        assert listed()["evening"].endswith(" 18:00 Europe/Istanbul")
+        path.write_text(edited.replace('"0 18 * * *"', '"0 25 * * *"'), "utf-8")  # invalid
+        time.sleep(2.5)
+        assert set(job_names(tmp_path / "briefings.db")) == {"evening", "fetch"}  # as they were
+        assert process.poll() is None  # and it runs on
+        path.write_text(edited.replace('"0 18 * * *"', '"30 19 * * *"'), "utf-8")
+        until(lambda: listed()["evening"].endswith(" 19:30 Europe/Istanbul"))
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        shown = process.communicate()[1]
+    assert "feeds.toml changed: added evening, removed daily" in shown, shown
+    assert "briefings.evening.schedule: bad cron line '0 25 * * *'" in shown, shown
+    assert "the jobs stay as they were" in shown, shown

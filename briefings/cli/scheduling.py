@@ -25,11 +25,15 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
     settings.misfire_grace runs once; jobs of briefings no longer in the
     configuration are dropped.
     """
+    import logging
     import signal
     import threading
 
     from .. import schedule as scheduling
 
+    # running unattended, its warnings (a run skipped or put off) are all it can tell
+    said = logging.getLogger("briefings")
+    said.setLevel(min(said.getEffectiveLevel(), logging.WARNING))
     with errors_to_exit():
         config = configuration.load(config_path)
         if not no_send and not listing:
@@ -38,7 +42,13 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
     service = scheduling.Scheduler(config, store, send=not no_send)
     try:
         if listing:
-            upcoming = sorted(service.upcoming(scheduling.now()), key=lambda u: u.id)
+            pid = scheduling.holder(config)
+            if pid is not None:
+                err.print(f"briefings schedule (pid {pid}) runs on this database: its jobs")
+            listed = service.running if pid is not None else service.upcoming
+            upcoming = sorted(listed(scheduling.now()), key=lambda u: u.id)
+            if not upcoming:
+                return
             width = max(len(u.id) for u in upcoming)
             for job in upcoming:
                 click.echo(f"{job.id:<{width}}  {job.describe()}")
@@ -65,7 +75,9 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
             + "; SIGTERM or Ctrl-C stops"
         )
         while not stop.wait(1.0):
-            pass
+            changed = service.take_up()
+            if changed is not None:
+                err.print(f"{config_path.name} changed: {', '.join(changed) or 'no job changed'}")
         err.print("stopping: waiting for the job in hand to finish (again to abandon it)")
         service.stop(wait=True)
     finally:

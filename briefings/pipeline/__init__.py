@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..config import Briefing, Config
 from ..errors import FetchError
@@ -150,15 +151,31 @@ def build(
     config = run.config
     chosen = [b for b in config.briefings if not briefing_ids or b.id in briefing_ids]
     matcher = topic_matcher(config)
+    named = {
+        b.id: (names or {}).get(b.id) or composing.edition_id(run.now, b.timezone) for b in chosen
+    }
+    catching_up: dict[str, datetime] = {}
+    for briefing in chosen:
+        slot = (slots or {}).get(briefing.id)
+        opens = None if slot is None else _catch_up(run.store, briefing, named[briefing.id], slot)
+        if opens is not None:
+            catching_up[briefing.id] = opens
     earliest = min([run.now, *(slots or {}).values()])
-    stories = gather_stories(run.store, config, now=earliest, briefings=chosen, matcher=matcher)
+    stories = gather_stories(
+        run.store,
+        config,
+        now=earliest,
+        briefings=chosen,
+        matcher=matcher,
+        since=min(catching_up.values(), default=None),
+    )
     run.report.stories = len(stories)
     env = render.environment(config.settings.templates)
     titles = {t.id: t.title for t in matcher.topics.values()}
     built = []
     advance = run.tick("Building editions", len(chosen))
     for briefing in chosen:
-        name = (names or {}).get(briefing.id) or composing.edition_id(run.now, briefing.timezone)
+        name = named[briefing.id]
         before = run.store.edition(briefing.id, name)
         if before is not None and before.status in ("sending", "sent", "failed"):
             log.warning("%s %s: already %s, not rebuilt", briefing.id, name, before.status)
@@ -169,6 +186,7 @@ def build(
             continue
         slot = (slots or {}).get(briefing.id)
         opens = composing.window_start(slot or run.now, briefing.window, briefing.timezone)
+        opens = min(opens, catching_up.get(briefing.id, opens))
         # what the editions since the window opened carried, at least
         remembered = min(run.now - briefing.repeat_window, opens)
         edition = composing.compose(
@@ -180,6 +198,7 @@ def build(
             choices=run.store.choices(briefing.id),
             edition=name,
             slot=slot,
+            opens=catching_up.get(briefing.id),
         )
         advance()
         if not edition.stories:
@@ -220,6 +239,31 @@ def with_earlier(
     return dedupe.link_earlier(shown, sent, df=df, documents=documents)
 
 
+def _catch_up(store: Store, briefing: Briefing, name: str, slot: datetime) -> datetime | None:
+    """Where the window of the scheduled edition ``name`` opens when slots since the
+    briefing's last edition made none (:func:`compose.catch_up`), said in the log; None
+    when none did."""
+    last = next((e for e in store.editions_of(briefing.id, limit=2) if e.edition != name), None)
+    if last is None:
+        return None
+    missed = composing.first_missed(briefing, slot, last.generated_at)
+    if missed is None:
+        return None
+    opens = composing.catch_up(briefing, slot, missed)
+    zone = ZoneInfo(briefing.timezone)
+    log.info(
+        "%s %s: the slot at %s made no edition; this one covers its stories too, from %s "
+        "(the last edition, %s, was built at %s)",
+        briefing.id,
+        name,
+        f"{missed.astimezone(zone):%Y-%m-%d %H:%M %Z}",
+        f"{opens.astimezone(zone):%Y-%m-%d %H:%M %Z}",
+        last.edition,
+        f"{last.generated_at.astimezone(zone):%Y-%m-%d %H:%M %Z}",
+    )
+    return opens
+
+
 def editor_note(config: Config, briefing_id: str) -> str:
     """The editor's note for the next edition: ``notes/<briefing>.txt`` beside feeds.toml."""
     path = config.path.parent / "notes" / f"{briefing_id}.txt"
@@ -239,6 +283,7 @@ def gather_stories(
     now: datetime,
     briefings: Sequence[Briefing] | None = None,
     matcher: topics.Matcher | None = None,
+    since: datetime | None = None,
 ) -> list[Story]:
     """Every kept story with an article in the longest window of ``briefings`` (all of
     the configuration's when None), after analysing the articles that are new or changed
@@ -246,8 +291,10 @@ def gather_stories(
     them for the stories an edition shows.
 
     Only that window is read: building the 18-hour minute alone does not read a week.
+    ``since``, when earlier, is where a window that catches up on missed slots opens.
     """
-    since = now - longest_window(config, briefings) - EVENT_MARGIN
+    read = now - longest_window(config, briefings)
+    since = (read if since is None else min(read, since)) - EVENT_MARGIN
     matcher = matcher or topic_matcher(config)
     analysis.analyse(store, config, matcher, since=since, **_analysis_workers(config))
     return analysis.stories_since(store, config, matcher, since=since)
