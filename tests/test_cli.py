@@ -770,6 +770,18 @@ def test_fetch_and_build_on_a_terminal_show_progress_and_work(tmp_path: Path) ->
     assert not re.search(r"\x1b\[[39]\d", shown)  # https://no-color.org
 
 
+AT_A_TERMINAL = [
+    sys.executable,
+    "-c",
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('briefings', run_name='__main__')",
+]
+"""``python -m briefings`` as a terminal's foreground job has it, Ctrl-C on: started in the
+background by a shell without job control (as CI may run the tests), the test process and
+so its children inherit SIGINT ignored, and Python then never turns it into
+KeyboardInterrupt."""
+
+
 def test_ctrl_c_during_a_fetch_stops_it_without_a_traceback_per_worker(
     server: LocalServer, tmp_path: Path
 ) -> None:
@@ -786,7 +798,7 @@ def test_ctrl_c_during_a_fetch_stops_it_without_a_traceback_per_worker(
     config = tmp_path / "feeds.toml"
     config.write_text(f"[settings]\nprocesses = 2\ntimeout = 20\nlock_wait = 0\n\n{feeds}")
     running = subprocess.Popen(
-        [sys.executable, "-m", "briefings", "--config", str(config), "fetch", "--feeds-only"],
+        [*AT_A_TERMINAL, "--config", str(config), "fetch", "--feeds-only"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -818,7 +830,7 @@ def test_ctrl_c_does_not_wait_for_a_feed_that_hangs(server: LocalServer, tmp_pat
         f'[[feeds]]\nname = "Slow"\nurl = "{slow}"\n\n[[feeds]]\nname = "Fast"\nurl = "{fast}"\n'
     )
     running = subprocess.Popen(
-        [sys.executable, "-m", "briefings", "--config", str(config), "fetch", "--feeds-only"],
+        [*AT_A_TERMINAL, "--config", str(config), "fetch", "--feeds-only"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -829,6 +841,11 @@ def test_ctrl_c_does_not_wait_for_a_feed_that_hangs(server: LocalServer, tmp_pat
         time.sleep(0.05)
     time.sleep(0.3)
     os.killpg(running.pid, signal.SIGINT)
-    _, shown = running.communicate(timeout=15)  # not the 45 s the slow feed takes
+    try:
+        _, shown = running.communicate(timeout=15)  # not the 45 s the slow feed takes
+    finally:
+        if running.poll() is None:
+            running.kill()
+            running.communicate()
     assert running.returncode == 130, shown
     assert "Traceback" not in shown, shown
