@@ -195,8 +195,8 @@ def main() -> None:
 
 def _forget_editions(database: Path) -> None:
     with sqlite3.connect(database) as db:
-        db.execute("DELETE FROM editions")
-        db.execute("DELETE FROM carried")
+        for table in ("editions", "carried", "sent_stories"):
+            db.execute(f"DELETE FROM {table}")
 
 
 if __name__ == "__main__":
