@@ -48,7 +48,7 @@ sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 import httpcore  # noqa: E402
 import httpx  # noqa: E402
 
-from .model import FeedState, Fetched  # noqa: E402
+from ..model import FeedState, Fetched  # noqa: E402
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
