@@ -34,22 +34,18 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import compose as composing
-from . import config as configuration
-from . import deliver, pipeline
-from .config import Briefing, Config
-from .errors import BriefingsError, ConfigError, StoreError
-from .model import EditionRecord
-from .store import Store
+from .. import compose as composing
+from .. import config as configuration
+from .. import deliver, pipeline
+from .. import schedule as package  # tests set its clock (``now``): read it there
+from ..config import Briefing, Config
+from ..errors import BriefingsError, ConfigError, StoreError
+from ..model import EditionRecord
+from ..store import Store
 
 log = logging.getLogger("briefings.schedule")
 JOBS_TABLE = "scheduler_jobs"
 DISPATCH_EVERY = timedelta(minutes=1)
-
-
-def now() -> datetime:
-    """The scheduler's clock (UTC)."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,6 +142,13 @@ class Upcoming:
 def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     # through UTC: a time stored as the unnormalised 02:30-05:00 reads 03:30
     return None if moment is None else moment.astimezone(UTC).astimezone(zone)
+
+
+def _stored(func: Callable[..., None]) -> str:
+    """How the job store names a job's function: by its name on the package
+    (``briefings.schedule:fetch_job``), as it did before the package had modules, so
+    that stored jobs read the same whichever module defines the function."""
+    return f"{package.__name__}:{func.__name__}"
 
 
 class Scheduler:
@@ -349,14 +352,14 @@ class Scheduler:
                     changes.append(f"changed {spec.id}")
                 continue
             self.scheduler.add_job(
-                spec.func,
+                _stored(spec.func),
                 spec.trigger,
                 args=spec.args,
                 id=spec.id,
                 name=spec.signature,
                 replace_existing=True,
                 misfire_grace_time=grace,
-                **({"next_run_time": now()} if spec.id == "fetch" else {}),
+                **({"next_run_time": package.now()} if spec.id == "fetch" else {}),
             )
             changes.append(f"{'changed' if job else 'added'} {spec.id}")
         editions = {b.id for b in self.config.briefings}
@@ -373,7 +376,7 @@ class Scheduler:
         """Try an edition the busy store (or a stop) put off again, as job
         ``<briefing>:retry``, until its slot is more than ``misfire_grace`` late."""
         grace = self.config.settings.misfire_grace
-        when = now() + (timedelta(0) if stopping else RETRY_AFTER)
+        when = package.now() + (timedelta(0) if stopping else RETRY_AFTER)
         why = "the scheduler stopped" if stopping else "the store stayed busy"
         if when - slot > grace:
             log.error("%s: the edition due at %s was not built: %s", briefing_id, slot, why)
@@ -393,7 +396,7 @@ class Scheduler:
                 when,
             )
         self.scheduler.add_job(
-            edition_job,
+            _stored(edition_job),
             DateTrigger(run_date=when, timezone=UTC),
             args=(str(self.config.path.resolve()), briefing_id, self.send, slot.isoformat()),
             id=f"{briefing_id}{RETRY}",
@@ -597,7 +600,7 @@ def _run(
             raise Busy(str(exc), briefing=briefing, slot=slot) from None
         store = pipeline.open_store(config)
         try:
-            yield pipeline.Run(config=config, store=store, now=now())
+            yield pipeline.Run(config=config, store=store, now=package.now())
         finally:
             store.close()
 
@@ -628,7 +631,9 @@ def edition_job(config_path: str, briefing_id: str, send: bool, slot: str = "") 
     due = (
         datetime.fromisoformat(slot)
         if slot
-        else last_slot(briefing, now(), within=config.settings.misfire_grace + timedelta(minutes=1))
+        else last_slot(
+            briefing, package.now(), within=config.settings.misfire_grace + timedelta(minutes=1)
+        )
     )
     if STOPPING.is_set():
         raise Stopped("the scheduler is stopping", briefing=briefing_id, slot=due)
