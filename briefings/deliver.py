@@ -446,9 +446,14 @@ class SmtpSender:
             else:
                 client = _Client(d.smtp_host, d.smtp_port, timeout=30)
                 if d.smtp_security == "starttls":
-                    client.starttls(context=ssl.create_default_context())
+                    try:
+                        client.starttls(context=ssl.create_default_context())
+                    except BaseException:
+                        client.close()  # connected, but of no use
+                        raise
         except (OSError, smtplib.SMTPException) as exc:
-            raise NotSent(f"smtp://{d.smtp_host}:{d.smtp_port}: {_reason(exc)}") from None
+            reason = _tls_hint(exc) or _reason(exc)
+            raise NotSent(f"smtp://{d.smtp_host}:{d.smtp_port}: {reason}") from None
         try:
             user = os.environ.get("BRIEFINGS_SMTP_USER")
             if user:
@@ -506,6 +511,23 @@ class SmtpSender:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 self.client.quit()
             self.client = None
+
+
+def _tls_hint(exc: BaseException) -> str:
+    """What to set when ``smtp_security`` does not fit the server, which a newcomer's first
+    relay (one on this machine, without TLS) never does by default; else ``""``."""
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return (
+            'the server offers no STARTTLS: set delivery.smtp_security = "none" for a server '
+            'without TLS (on this machine or a network you trust), or "tls" for one that '
+            "starts with TLS (usually port 465)"
+        )
+    if isinstance(exc, ssl.SSLError) and exc.reason == "WRONG_VERSION_NUMBER":
+        return (
+            'the server does not start with TLS: set delivery.smtp_security = "starttls" '
+            '(usually port 587), or "none" for a server without TLS'
+        )
+    return ""
 
 
 def _reason(exc: BaseException) -> str:

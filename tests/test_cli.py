@@ -770,6 +770,49 @@ def test_fetch_and_build_on_a_terminal_show_progress_and_work(tmp_path: Path) ->
     assert not re.search(r"\x1b\[[39]\d", shown)  # https://no-color.org
 
 
+def on_the_screen(shown: str) -> list[str]:
+    """The lines a terminal shows once ``shown`` is written to it: carriage returns, line
+    feeds, cursor up (``ESC[nA``) and erase line (``ESC[2K``) are followed; other escape
+    sequences (colours, the cursor hidden) change nothing shown."""
+    lines, row, column = [""], 0, 0
+    for escape, number, command, char in re.findall(
+        r"(\x1b\[(\??[\d;]*)([A-Za-z]))|(.)", shown, re.DOTALL
+    ):
+        if escape and command == "A":
+            row = max(0, row - int(number or 1))
+        elif escape and command == "K" and number == "2":
+            lines[row] = ""
+        elif char == "\r":
+            column = 0
+        elif char == "\n":
+            row, column = row + 1, 0
+            lines += [""] * (row + 1 - len(lines))
+        elif char:
+            line = lines[row].ljust(column)
+            lines[row] = line[:column] + char + line[column + 1 :]
+            column += 1
+    return [line.rstrip() for line in lines]
+
+
+def test_log_lines_at_a_terminal_stay_above_the_progress_bars(tmp_path: Path) -> None:
+    """With -v, the log went straight to the terminal under rich's bars: each refresh of
+    the bars then erased the last log lines and left stale bars on the screen."""
+    feed = tmp_path / "feed.xml"
+    feed.write_text(rss("https://example.org", ("/a", "Erdoğan hosts Aliyev in Ankara", LONG)))
+    briefings = "".join(
+        f'[briefings.b{n}]\ntitle = "B{n}"\ntopics = ["gulf"]\nschedule = "0 7 * * *"\n\n'
+        for n in range(8)
+    )
+    (tmp_path / "feeds.toml").write_text(f'[[feeds]]\nname = "A"\nurl = "feed.xml"\n\n{briefings}')
+    status, shown = on_a_terminal(["-v", "run", "--once"], tmp_path)  # no Gulf story
+    assert status == 0, shown
+    screen = on_the_screen(shown)
+    assert not [line for line in screen if "━" in line], screen  # no bar left behind
+    for n in range(8):
+        assert f"INFO briefings: b{n}: no new stories, no edition" in screen, screen
+    assert screen[-2].startswith("No new stories, so no edition: b0, b1"), screen
+
+
 AT_A_TERMINAL = [
     sys.executable,
     "-c",

@@ -711,6 +711,31 @@ def test_a_refused_login_is_one_line_and_sends_nothing(
     store.close()
 
 
+@pytest.mark.parametrize(
+    ("security", "hint"),
+    [
+        ("starttls", 'the server offers no STARTTLS: set delivery.smtp_security = "none"'),
+        ("tls", 'the server does not start with TLS: set delivery.smtp_security = "starttls"'),
+    ],
+)
+def test_a_server_without_tls_says_which_setting_to_change(
+    smtp: tuple[Sink, int], tmp_path: Path, security: str, hint: str
+) -> None:
+    """A relay without TLS (aiosmtpd, a local Postfix) with the default ``starttls`` said
+    only "cannot connect: STARTTLS extension not supported by server.", and ``tls`` an
+    OpenSSL "WRONG_VERSION_NUMBER": neither named the setting to change."""
+    sink, port = smtp
+    setup(tmp_path, port, people(1))
+    path = tmp_path / "feeds.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('smtp_security = "none"', f'smtp_security = "{security}"'))
+    with pytest.raises(deliver.DeliveryError) as refused:
+        send(configuration.load(path))
+    assert str(refused.value).startswith(f"smtp://127.0.0.1:{port}: {hint}"), refused.value
+    assert "\n" not in str(refused.value)
+    assert sink.messages == []
+
+
 @pytest.mark.parametrize("method", ["smtp", "outbox"])
 def test_a_malformed_dkim_key_is_one_line(
     smtp: tuple[Sink, int], tmp_path: Path, method: str

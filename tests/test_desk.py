@@ -418,6 +418,37 @@ def test_the_desk_on_a_phone_with_right_to_left_headlines(served: Served, browse
     assert all(d == "ltr" for t, d in directions if t not in (hebrew, arabic))
 
 
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll("th, td")) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const word of node.data.matchAll(/[\\p{L}\\p{N}]+/gu)) {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (lines.size > 1) broken.push(word[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+"""The words of the page's table cells that are split over two lines."""
+
+
+@browser_only
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_front_page_keeps_its_words_whole(served: Served, browser: Any, width: int) -> None:
+    """Every cell could break anywhere, so on a phone the table squeezed its columns and cut
+    words in pieces: "Sche|dule", "Re|vie|w", "Europe/|Istanb|ul"."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{served.base}/?token={served.desk.token}")
+    assert page.evaluate(BROKEN_WORDS) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=ARTIFACTS / f"desk-front-{width}.png", full_page=True)
+
+
 def page_text(url: str, token: str) -> tuple[int, str]:
     """The status and text of a desk page, as the editor's browser gets it."""
     request = urllib.request.Request(url, headers={"Cookie": f"{desk.COOKIE}={token}"})

@@ -398,6 +398,34 @@ def test_addresses_as_address_books_copy_them(
     assert subscribers.normal_address("x@BÜCHER.de") == "x@xn--bcher-kva.de"
 
 
+def test_add_and_remove_take_an_address_as_address_books_copy_it(
+    write_config: Callable[[str], Path],
+) -> None:
+    """An import and ``send --to`` took ``Dana Levi <dana@example.org>``, but ``subscribers
+    add`` refused it: "'Dana Levi <dana@example.org>' is not an email address"."""
+    path = write_config(CONFIG)
+    runner = CliRunner()
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(main, ["--config", str(path), "subscribers", *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert cli("add", "Dana Levi <dana@example.org>", "--briefing", "israel") == (
+        "added dana@example.org\n"
+    )
+    assert cli("add", "Omer <omer@example.org>", "--name", "Omer Ben-David") == (
+        "added omer@example.org\n"
+    )
+    exported = cli("export").splitlines()
+    assert "dana@example.org,Dana Levi,free,israel,,active," in exported
+    assert "omer@example.org,Omer Ben-David,free,,,active," in exported
+    assert cli("remove", "Dana Levi <dana@example.org>", "--briefing", "israel") == (
+        "updated dana@example.org\n"
+    )
+    assert cli("remove", "Dana Levi <dana@example.org>") == "removed dana@example.org\n"
+
+
 def test_the_editor_is_told_when_a_reader_is_not_put_back(
     write_config: Callable[[str], Path], tmp_path: Path
 ) -> None:

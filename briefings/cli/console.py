@@ -5,6 +5,7 @@ configuration, 1 otherwise).
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -76,15 +77,39 @@ def progress_bars() -> Iterator[RichProgress | None]:
         TimeElapsedColumn,
     )
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bars:
+    with (
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bars,
+        _log_above_the_bars(),
+    ):
         yield RichProgress(bars)
+
+
+@contextmanager
+def _log_above_the_bars() -> Iterator[None]:
+    """Send the log's lines to stderr as rich's bars have it (a proxy that prints each line
+    above them) until the bars end: written to the terminal itself, a line went under the
+    bars, which then erased it and left a stale copy of themselves above."""
+    proxy = sys.stderr
+    terminal = getattr(proxy, "rich_proxied_file", None)
+    handlers = [
+        handler
+        for handler in logging.getLogger().handlers
+        if isinstance(handler, logging.StreamHandler) and handler.stream is terminal
+    ]
+    for handler in handlers:
+        handler.setStream(proxy)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.setStream(terminal)
 
 
 def _count(number: int, noun: str, nouns: str = "") -> str:

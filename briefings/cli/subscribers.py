@@ -110,11 +110,16 @@ def subscribers_add(
 ) -> None:
     """Add a subscriber, or update one with the same address.
 
+    EMAIL may be written as address books copy it, "Dana Levi <dana@example.org>";
+    its name is taken when --name is not given.
+
     --briefing and --industry add to what a known subscriber has (or, with --replace,
     replace it); the options left out keep what it has.
     """
     if replace and not (briefing_ids or industries):
         raise click.UsageError("--replace needs --briefing or --industry")
+    shown_name, email = subscriber_records.split_address(email)  # as address books copy it
+    name = name or shown_name or None
     given = {
         field
         for field, value in (
@@ -176,6 +181,7 @@ def subscribers_remove(
     keep it, they unsubscribe instead). A briefing taken off is not one they
     unsubscribed from: an import or add may put it back.
     """
+    _, email = subscriber_records.split_address(email)
     if briefing_ids or industries:
         _take_off(config_path, email, briefing_ids, industries)
         return
