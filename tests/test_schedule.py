@@ -990,6 +990,26 @@ schedule = "0 * * * *"
     assert shown.count("was missed") == 1, shown  # in its words, not APScheduler's too
 
 
+def test_a_feeds_toml_caught_half_written_removes_no_job(tmp_path: Path) -> None:
+    """An editor saving feeds.toml truncates it, then writes it: a look between the two
+    saw an empty file, a valid one, and removed every job (seen in CI)."""
+    path = catalogue(None, tmp_path, DAILY)
+    text = path.read_text("utf-8")
+    service, store = start_service(path)
+    try:
+        assert set(job_names(tmp_path / "briefings.db")) == {"daily", "fetch"}
+        path.write_text("", "utf-8")  # caught half-way through a save
+        assert service.take_up() is None
+        path.write_text(text + "\n", "utf-8")  # the save ends before the next look
+        assert service.take_up() is None  # a change is taken up once it holds still
+        assert set(job_names(tmp_path / "briefings.db")) == {"daily", "fetch"}
+        assert service.take_up() == []  # the same briefings: nothing to change
+        assert set(job_names(tmp_path / "briefings.db")) == {"daily", "fetch"}
+        assert service.take_up() is None
+    finally:
+        stop_service(service, store)
+
+
 def test_a_running_scheduler_takes_up_briefings_added_and_removed_in_feeds_toml(
     tmp_path: Path,
 ) -> None:

@@ -64,6 +64,8 @@ class Scheduler:
         """The descriptor holding :func:`lock_path` while started."""
         self._seen = _stamp(config.path)
         """What ``feeds.toml`` was when last read (:meth:`take_up`)."""
+        self._settling: tuple[int, int, int] | None = None
+        """A change of ``feeds.toml`` seen once, taken up if it is still so at the next look."""
 
     def start(self) -> list[str]:
         """Start with the configuration's jobs; returns what changed in the stored jobs.
@@ -172,11 +174,19 @@ class Scheduler:
         """Take up ``feeds.toml`` if it was edited since it was read, as a restart would:
         the jobs of briefings added, removed or rescheduled. What changed in the jobs, or
         None when the file is as it was. An invalid file, or one naming another
-        ``settings.database``, changes no job: each problem is logged."""
+        ``settings.database``, changes no job: each problem is logged.
+
+        A change is taken up at the look after the one that saw it, if the file has not
+        changed in between: an editor saving it (truncate, then write) must not be caught
+        half-way, when an empty file would remove every job."""
         stamp = _stamp(self.config.path)
         if stamp == self._seen:
+            self._settling = None
             return None
-        self._seen = stamp
+        if stamp != self._settling:
+            self._settling = stamp
+            return None
+        self._seen, self._settling = stamp, None
         path = self.config.path
         try:
             edited = configuration.load(path)
