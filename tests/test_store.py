@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -135,6 +137,45 @@ Ankara.</description><pubDate>Sun, 22 Nov 2026 08:30:00 GMT</pubDate></item>
     with sqlite3.connect(path.parent / "briefings.db") as db:
         assert db.execute("SELECT COUNT(*) FROM entries").fetchone() == (2,)
         assert db.execute("SELECT COUNT(*) FROM editions").fetchone() == (2,)
+
+
+@pytest.mark.parametrize("old", [False, True], ids=["new", "version-1"])
+def test_processes_opening_a_store_at_once_make_or_upgrade_it_once(
+    tmp_path: Path, old: bool
+) -> None:
+    # A service manager starts schedule and serve together on a new or old database.
+    # Another program holds the file's write lock meanwhile, so each opener has looked
+    # at the schema before the first of them may change it.
+    path = tmp_path / "briefings.db"
+    if old:
+        version_1_database(path, "http://127.0.0.1:9")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")  # as every briefings since version 1 left it
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("CREATE TABLE IF NOT EXISTS other_program (x INTEGER)")
+    outcomes: list[str] = []
+
+    def open_store() -> None:
+        try:
+            Store(f"sqlite:///{path}").close()
+            outcomes.append("opened")
+        except BriefingsError as exc:
+            outcomes.append(str(exc))
+
+    openers = [threading.Thread(target=open_store) for _ in range(3)]
+    for opener in openers:
+        opener.start()
+    time.sleep(1.0)
+    holder.execute("COMMIT")
+    holder.close()
+    for opener in openers:
+        opener.join()
+    assert outcomes == ["opened"] * 3
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchall() == [
+            (str(SCHEMA_VERSION),)
+        ]
+        assert db.execute("SELECT COUNT(*) FROM entries").fetchone() == (int(old),)
 
 
 def test_a_store_of_a_newer_version_is_refused_in_one_line(
