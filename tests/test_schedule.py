@@ -327,9 +327,11 @@ def test_editions_not_approved_by_an_editor_are_never_dispatched(
     store.close()
 
 
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_sigterm_during_a_fetch_leaves_the_store_consistent(
-    server: LocalServer, tmp_path: Path
+    server: LocalServer, tmp_path: Path, stop: signal.Signals
 ) -> None:
+    # SIGHUP: the terminal (an ssh session) it was started from closed
     feeds = ""
     for n in range(4):
         url = server.add(
@@ -349,7 +351,7 @@ def test_sigterm_during_a_fetch_leaves_the_store_consistent(
     )
     try:
         until(lambda: any(p == "/f3.xml" for p, _ in server.times), 30)
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop)
         _, stderr = process.communicate(timeout=30)
     finally:
         if process.poll() is None:

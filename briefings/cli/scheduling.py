@@ -20,7 +20,8 @@ from .sending import _can_send
 def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
     """Run every briefing on its schedule until stopped.
 
-    SIGTERM or Ctrl-C stops it once the job in hand is done; a second one stops it at once.
+    SIGTERM, SIGHUP or Ctrl-C stops it once the job in hand is done; a second one stops it
+    at once.
     Jobs live in the database: after a restart, an edition missed by at most
     settings.misfire_grace runs once; jobs of briefings no longer in the
     configuration are dropped.
@@ -65,8 +66,10 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
                 os._exit(1)
             stop.set()
 
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
+        # SIGHUP too: the terminal it was started from closed; its default would end the
+        # process mid-job, with no word in the log
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(number, on_signal)
         with errors_to_exit():
             changes = service.start()
         err.print(
