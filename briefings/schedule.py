@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -41,6 +40,7 @@ from .config import Briefing, Config
 from .errors import BriefingsError, ConfigError, StoreError
 from .model import EditionRecord
 from .store import Store
+from .store.jobs import PatientJobStore
 
 log = logging.getLogger("briefings.schedule")
 JOBS_TABLE = "scheduler_jobs"
@@ -160,7 +160,7 @@ class Scheduler:
         self.runs: list[tuple[str, str]] = []
         """(job id, outcome: executed, missed or error), in order, for reports and tests."""
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE)},
+            jobstores={"default": PatientJobStore(engine=store.engine, tablename=JOBS_TABLE)},
             executors={"default": self.executor},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=UTC,

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -325,6 +326,65 @@ def test_editions_not_approved_by_an_editor_are_never_dispatched(
     assert sent is not None and sent.status == "sent"
     assert len(list(config.delivery.outbox.glob("*.eml"))) == 1
     store.close()
+
+
+def test_the_scheduler_waits_out_a_database_locked_longer_than_its_busy_timeout(
+    tmp_path: Path,
+) -> None:
+    # prune --vacuum of a big store, or another program, holds the database for longer than
+    # the 10 s a statement waits; the scheduler's own thread ended then, and the process
+    # lived on running no job
+    path = catalogue(None, tmp_path, "").read_text(encoding="utf-8")
+    config = tmp_path / "feeds.toml"
+    config.write_text(path.replace('fetch_interval = "15m"', 'fetch_interval = "1s"'))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "briefings.cli", "--config", str(config), "schedule", "-v"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "BRIEFINGS_SECRET": "s" * 32},
+    )
+    holder = sqlite3.connect(tmp_path / "briefings.db", isolation_level=None)
+    try:
+        fetched = tmp_path / "fetched.log"
+
+        def fetches() -> int:
+            return fetched.read_text().count("fetch: 0 feeds") if fetched.exists() else 0
+
+        lines: list[str] = []
+
+        def read() -> None:
+            assert process.stderr is not None
+            for line in process.stderr:
+                lines.append(line)
+                fetched.write_text("".join(lines))
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        until(lambda: fetches() >= 1, 30)
+        holder.execute("BEGIN EXCLUSIVE")
+        time.sleep(13)
+        holder.execute("COMMIT")
+        after = fetches()
+        until(lambda: fetches() >= after + 2, 30)
+        assert process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        reader.join(timeout=10)
+    finally:
+        holder.close()
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+    said = "".join(lines)
+    assert process.returncode == 0, said
+    assert "Exception in thread" not in said
+    assert (
+        f"WARNING briefings.schedule: {tmp_path / 'briefings.db'}: the database is locked by "
+        "another program; the scheduler waits until it is free\n"
+    ) in said
+    assert said.count("the scheduler waits") == 1
+    assert "WARNING briefings.schedule: the database is free again; the scheduler goes on" in said
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
