@@ -387,6 +387,54 @@ def test_the_scheduler_waits_out_a_database_locked_longer_than_its_busy_timeout(
     assert "WARNING briefings.schedule: the database is free again; the scheduler goes on" in said
 
 
+def test_the_scheduler_ends_with_status_1_when_its_job_store_cannot_be_written(
+    tmp_path: Path,
+) -> None:
+    # a write that fails for good (here a trigger, as a broken disk would) ended
+    # APScheduler's thread; the process lived on, running no job, and its service manager
+    # never learnt of it
+    text = catalogue(None, tmp_path, "").read_text(encoding="utf-8")
+    config = tmp_path / "feeds.toml"
+    config.write_text(text.replace('fetch_interval = "15m"', 'fetch_interval = "1s"'))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "briefings.cli", "--config", str(config), "schedule", "--no-send"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        database = tmp_path / "briefings.db"
+        until(lambda: database.exists() and _has_jobs(database), 30)
+        with sqlite3.connect(database) as db:
+            db.execute(
+                f"CREATE TRIGGER broken BEFORE UPDATE ON {scheduling.JOBS_TABLE} "
+                "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+            )
+        db.close()
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 1, stderr
+    assert stderr.splitlines()[-1] == (
+        f"error: the scheduler stopped: {database}: cannot open or write the database file; "
+        "check that its folder exists and is writable, and that the disk works"
+    )
+    assert "Traceback" not in stderr
+
+
+def _has_jobs(database: Path) -> bool:
+    with sqlite3.connect(database) as db:
+        found = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = ?", (scheduling.JOBS_TABLE,)
+        ).fetchone()
+        jobs = found and db.execute(f"SELECT COUNT(*) FROM {scheduling.JOBS_TABLE}").fetchone()
+    db.close()
+    return bool(jobs and jobs[0])
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_sigterm_during_a_fetch_leaves_the_store_consistent(
     server: LocalServer, tmp_path: Path, stop: signal.Signals
