@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -176,6 +180,79 @@ def test_processes_opening_a_store_at_once_make_or_upgrade_it_once(
             (str(SCHEMA_VERSION),)
         ]
         assert db.execute("SELECT COUNT(*) FROM entries").fetchone() == (int(old),)
+
+
+def _backup_commands(database: Path, copy: Path) -> list[list[str]]:
+    """The backup commands docs/running.md gives, for ``database`` into ``copy``."""
+    doc = (Path(__file__).parent.parent / "docs" / "running.md").read_text(encoding="utf-8")
+    lines = [line for line in doc.splitlines() if "VACUUM INTO" in line and "/srv/" in line]
+    assert len(lines) == 2, lines
+    commands = []
+    for line in lines:
+        line = line.replace("/srv/briefings/.venv/bin/python", sys.executable)
+        line = line.replace("/srv/briefings/briefings.db", shlex.quote(str(database)))
+        line = line.replace("/var/backups/briefings-$(date +%F).db", str(copy))
+        if line.startswith("sqlite3") and shutil.which("sqlite3") is None:
+            continue
+        commands.append(["sh", "-c", line])
+    return commands
+
+
+def test_the_documented_backup_taken_mid_fetch_opens_and_holds_the_data(
+    server: LocalServer, write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    feeds = ""
+    for n in range(2):
+        text = "Turkish and Azerbaijani ministers met in Ankara to discuss a railway. " * 3
+        url = server.add(
+            f"/f{n}.xml",
+            f"""<?xml version="1.0"?><rss version="2.0"><channel><title>W{n}</title>
+<item><title>Ankara and Baku railway talks {n}</title><link>{server.base}/a{n}</link>
+<guid>g{n}</guid><description>{text}</description>
+<pubDate>{format_datetime(datetime.now(UTC) - timedelta(hours=1))}</pubDate></item>
+</channel></rss>""",
+            headers={"Content-Type": "application/rss+xml"},
+        )
+        server.add(f"/a{n}", f"<html><body><p>{text * 8}</p></body></html>", delay=4 * n)
+        feeds += f'[[feeds]]\nname = "Wire {n}"\nurl = "{url}"\n\n'
+    config = write_config(f"[settings]\nallow_private_networks = true\nhost_delay = 0\n{feeds}")
+    database = tmp_path / "briefings.db"
+    fetch = subprocess.Popen(
+        [sys.executable, "-m", "briefings.cli", "--config", str(config), "fetch"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not any(path == "/a1" for path, _ in server.hits):  # the slow page is asked
+            assert time.monotonic() < deadline and fetch.poll() is None
+            time.sleep(0.05)
+        copies = []
+        for number, command in enumerate(_backup_commands(database, tmp_path / "copy.db")):
+            copy = tmp_path / f"copy-{number}.db"
+            command[-1] = command[-1].replace(str(tmp_path / "copy.db"), str(copy))
+            done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            copies.append(copy)
+        assert fetch.poll() is None  # the copies were taken while it fetched
+        _, stderr = fetch.communicate(timeout=60)
+    finally:
+        if fetch.poll() is None:
+            fetch.kill()
+            fetch.communicate()
+    assert fetch.returncode == 0, stderr
+    assert copies
+    for copy in copies:
+        assert not Path(f"{copy}-wal").exists() or Path(f"{copy}-wal").stat().st_size == 0
+        with sqlite3.connect(copy) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            titles = {row[0] for row in db.execute("SELECT title FROM entries")}
+        db.close()
+        assert titles == {"Ankara and Baku railway talks 0", "Ankara and Baku railway talks 1"}
+        store = Store(f"sqlite:///{copy}")
+        assert store.counts()["entries"] == 2
+        store.close()
 
 
 def test_a_store_of_a_newer_version_is_refused_in_one_line(
