@@ -428,6 +428,54 @@ schedule = "0 7 * * *"
         store.close()
 
 
+def test_pruning_forgets_the_links_that_led_to_pruned_articles(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    # an aggregator's feed links every article through a redirect: each link was kept as
+    # an alias of its article, and kept for ever after the article was pruned
+    from briefings import config as configuration
+    from briefings import pipeline
+
+    for path, title in STORIES.items():
+        server.add(f"/go/{path}", status=302, headers={"Location": f"{server.base}/news/{path}"})
+        text = " ".join([f"{title}, officials said on the day."] * 12)
+        server.add(
+            f"/news/{path}",
+            f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+            f"<p>{text}</p><p>{text}</p></article></body></html>",
+            headers={"Content-Type": "text/html"},
+        )
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[settings]\nretention = "30d"\n\n[[feeds]]\nname = "Aggregator"\nid = "agg"\n'
+        f'url = "{server.base}/feed.xml"\n\n'
+        '[briefings.daily]\ntitle = "Daily"\nschedule = "0 7 * * *"\n',
+        encoding="utf-8",
+    )
+    config = configuration.load(path)
+    database = tmp_path / "briefings.db"
+
+    def fetch_at(moment: datetime, *names: str) -> None:
+        items = [(f"go/{n}", STORIES[n], moment - timedelta(hours=1)) for n in names]
+        server.add("/feed.xml", rss(server.base, items), headers={"Content-Type": "text/xml"})
+        store = pipeline.open_store(config)
+        try:
+            run = pipeline.Run(config=config, store=store, now=moment)
+            pipeline.fetch_feeds(run)
+            pipeline.fetch_pages(run)
+            pipeline.analyse(run)
+        finally:
+            store.close()
+
+    fetch_at(NOW - timedelta(days=200), "old1", "old2")
+    aliased = "SELECT url FROM aliases"
+    assert {u.rsplit("/", 1)[1] for (u,) in table_of(database, aliased)} == {"old1", "old2"}
+    fetch_at(NOW, "new1")
+    urls = "SELECT canonical_url FROM entries"
+    assert {u.rsplit("/", 1)[1] for (u,) in table_of(database, urls)} == {"new1"}
+    assert {u.rsplit("/", 1)[1] for (u,) in table_of(database, aliased)} == {"new1"}
+
+
 def test_a_short_retention_never_takes_what_a_repeat_window_needs(
     server: LocalServer, tmp_path: Path
 ) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, insert, select
 from .base import IN_CHUNK, StoreBase
 from .ledger import PRUNED
 from .schema import (
+    aliases,
     analyses,
     carried,
     deliveries,
@@ -38,7 +39,8 @@ class Maintenance(StoreBase):
 
         * entries published before ``before`` and not listed by a feed since (a feed that
           still lists one would bring it back as new), with their analyses, index rows,
-          pages and sightings, and the kept stories left with no article;
+          pages, sightings and aliases (the links that led to them), and the kept
+          stories left with no article;
         * what editions carried before ``before``, and the stories they sent;
         * the delivery ledger of editions built before ``before`` that are sent or
           skipped: their lines become one :data:`PRUNED` line, so that ``send`` knows the
@@ -86,6 +88,9 @@ class Maintenance(StoreBase):
             ).rowcount
             done["sightings"] = conn.execute(
                 sightings.delete().where(sightings.c.canonical_url.not_in(select(gone_url)))
+            ).rowcount
+            done["aliases"] = conn.execute(
+                aliases.delete().where(aliases.c.canonical_url.not_in(select(gone_url)))
             ).rowcount
             done["carried"] = conn.execute(
                 carried.delete().where(carried.c.sent_at < before)
