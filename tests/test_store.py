@@ -255,6 +255,30 @@ def test_the_documented_backup_taken_mid_fetch_opens_and_holds_the_data(
         store.close()
 
 
+def test_an_upgrade_cut_short_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    # the last step of the upgrade fails (as when the process is killed before it ends):
+    # none of the steps before it stays done
+    path = tmp_path / "old.db"
+    version_1_database(path, "http://127.0.0.1:9")
+    with sqlite3.connect(path) as db:
+        before = db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+        db.execute("CREATE TRIGGER cut BEFORE INSERT ON meta BEGIN SELECT RAISE(ABORT, 'cut'); END")
+    db.close()
+    with pytest.raises(StoreError, match="cut"):
+        Store(f"sqlite:///{path}")
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER cut")
+        assert db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == before
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("1",)
+    db.close()
+    Store(f"sqlite:///{path}").close()  # and the next start upgrades it
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
+            str(SCHEMA_VERSION),
+        )
+    db.close()
+
+
 def test_a_store_of_a_newer_version_is_refused_in_one_line(
     tmp_path: Path, write_config: Callable[[str], Path]
 ) -> None:
