@@ -129,9 +129,10 @@ class Desk:
     def rewrite(
         self, config: Config, briefing: Briefing, record: EditionRecord, edition: Edition
     ) -> None:
-        """Write a revised edition over the old one, keeping its status."""
+        """Write a revised edition over the old one, keeping its status: a draft's only
+        in the private folder, as its build wrote it, until it is approved."""
         rendered = pipeline.render_edition(config, briefing, edition)
-        _, private = pipeline.publish(config, edition, rendered)
+        _, private = pipeline.publish(config, edition, rendered, public=record.status != "draft")
         self.store.record_edition(
             edition, path=str(private), status=record.status, send_after=record.send_after
         )

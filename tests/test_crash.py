@@ -308,6 +308,35 @@ def test_full_disk(fetched: Path) -> None:
         assert [p for p in output.rglob("*") if p.name.startswith(".")] == []  # cleaned up
 
 
+def test_vacuum_with_too_little_room_for_sqlites_temporary_copy(fetched: Path) -> None:
+    # /tmp a small tmpfs (a container's, or half the memory of a small server): the
+    # vacuum failed with "the disk holding the database is full", about a disk with room
+    database = fetched.parent / "briefings.db"
+    with sqlite3.connect(database) as db:  # months of pages: more than SQLite keeps in memory
+        db.executemany(
+            "INSERT INTO pages (url, fetched_at, error, text, title, author, site_name, "
+            "language, image, paywalled, promised_words) "
+            "VALUES (?, '2026-11-01 00:00:00', '', ?, 'T', '', '', 'en', '', 0, 0)",
+            [(f"https://example.org/{n}", f"Page {n} text. " * 400) for n in range(800)],
+        )
+    db.close()
+    with mounted(fetched.parent / "tmp", "size=1m") as temporary:
+        result = subprocess.run(
+            cli(fetched, "prune", "--vacuum"),
+            env={**ENV, "SQLITE_TMPDIR": str(temporary)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        line = one_error_line(result)
+    assert line.startswith(f"error: {database}: cannot vacuum: it needs about ")
+    assert line.endswith(
+        f"free for its temporary copy, and {temporary} has 1.0 MB; set SQLITE_TMPDIR to a "
+        "folder with room, or free some space there"
+    )
+    assert integrity(database) == "ok"
+
+
 def test_database_locked_by_another_program(fetched: Path) -> None:
     database = fetched.parent / "briefings.db"
     holder = subprocess.Popen(

@@ -811,3 +811,16 @@ def test_the_editor_sees_which_earlier_story_a_follow_up_continues_and_why(
         'target="_blank" dir="auto">Strike on Gaza apartment block kills 20</a> '
         "(2026-11-21-0900) — both name Jabalia; headline and lead alike (0.27); 10 hours later"
     ) in story
+
+
+def test_an_editors_change_to_a_draft_publishes_nothing(served: Served) -> None:
+    # a draft is only in the private folder until it is approved; a change on the desk
+    # wrote its public page into the output folder, for anyone to see before approval
+    output = served.config.settings.output / "daily" / "2026-11-22-0900"
+    assert not output.exists()
+    record = served.store.edition("daily", "2026-11-22-0900")
+    assert record is not None
+    story = served.desk.edition(record).stories[0].id
+    served.desk.change_story("daily", "2026-11-22-0900", story, "drop")
+    assert not output.exists()
+    assert served.store.edition("daily", "2026-11-22-0900").status == "draft"  # type: ignore[union-attr]

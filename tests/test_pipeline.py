@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -651,6 +652,54 @@ def old_layout(loaded: Any, made: Any, folder: Path) -> None:
     folder.mkdir(parents=True)
     for name, text in {**files.files, "edition.json": json.dumps(document)}.items():
         (folder / name).write_text(text, encoding="utf-8")
+
+
+def test_a_draft_an_earlier_version_wrote_keeps_its_whole_edition_when_approved(
+    tmp_path: Path,
+) -> None:
+    # A draft waiting for review when briefings is upgraded: approving it wrote the free
+    # files over the old folder, and the whole edition and PRO renderings were lost
+    import shutil
+
+    from click.testing import CliRunner
+
+    from briefings.cli import main
+    from briefings.model import Subscriber
+
+    from .editions import edition
+    from .safety import pro_leaks
+    from .test_deliver import setup
+
+    made = edition()
+    readers = [Subscriber(email="pro@example.net", tier="pro", briefings=("sample",))]
+    loaded = setup(tmp_path, 25, readers, method="outbox", made=made)
+    output, private = loaded.settings.output, loaded.settings.private
+    shutil.rmtree(output)
+    shutil.rmtree(private)
+    old = output / "sample" / made.edition
+    old_layout(loaded, made, old)
+    database = loaded.settings.database.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE editions SET status = 'draft', path = ?", (str(old),))
+    db.close()
+
+    approved = CliRunner().invoke(
+        main, ["--config", str(loaded.path), "approve", "sample", "--no-send"]
+    )
+    assert approved.exit_code == 0, approved.output
+
+    kept = private / "sample" / made.edition
+    assert sorted(p.name for p in kept.iterdir()) == sorted(render.PRIVATE_FILES)
+    whole = pipeline.read_edition(loaded, "sample", made.edition)
+    assert [s.summary for s in whole.stories] == [s.summary for s in made.stories]
+    checked, leaks = pro_leaks(output, private, {b.id: b for b in loaded.briefings})
+    assert checked >= 1 and leaks == []
+    sent = CliRunner().invoke(
+        main,
+        ["--config", str(loaded.path), "send", "sample", "--dry-run"],
+        env={"BRIEFINGS_SECRET": "a-secret-for-tests-only-0123456789"},
+    )
+    assert sent.exit_code == 0, sent.output
 
 
 def test_an_edition_an_earlier_version_wrote_is_read_then_moved_out_of_the_output(

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -327,9 +328,118 @@ def test_editions_not_approved_by_an_editor_are_never_dispatched(
     store.close()
 
 
-def test_sigterm_during_a_fetch_leaves_the_store_consistent(
-    server: LocalServer, tmp_path: Path
+def test_the_scheduler_waits_out_a_database_locked_longer_than_its_busy_timeout(
+    tmp_path: Path,
 ) -> None:
+    # prune --vacuum of a big store, or another program, holds the database for longer than
+    # the 10 s a statement waits; the scheduler's own thread ended then, and the process
+    # lived on running no job
+    path = catalogue(None, tmp_path, "").read_text(encoding="utf-8")
+    config = tmp_path / "feeds.toml"
+    config.write_text(path.replace('fetch_interval = "15m"', 'fetch_interval = "1s"'))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "briefings.cli", "--config", str(config), "schedule", "-v"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "BRIEFINGS_SECRET": "s" * 32},
+    )
+    holder = sqlite3.connect(tmp_path / "briefings.db", isolation_level=None)
+    try:
+        fetched = tmp_path / "fetched.log"
+
+        def fetches() -> int:
+            return fetched.read_text().count("fetch: 0 feeds") if fetched.exists() else 0
+
+        lines: list[str] = []
+
+        def read() -> None:
+            assert process.stderr is not None
+            for line in process.stderr:
+                lines.append(line)
+                fetched.write_text("".join(lines))
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        until(lambda: fetches() >= 1, 30)
+        holder.execute("BEGIN EXCLUSIVE")
+        time.sleep(13)
+        holder.execute("COMMIT")
+        after = fetches()
+        until(lambda: fetches() >= after + 2, 30)
+        assert process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        reader.join(timeout=10)
+    finally:
+        holder.close()
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+    said = "".join(lines)
+    assert process.returncode == 0, said
+    assert "Exception in thread" not in said
+    assert (
+        f"WARNING briefings.schedule: {tmp_path / 'briefings.db'}: the database is locked by "
+        "another program; the scheduler waits until it is free\n"
+    ) in said
+    assert said.count("the scheduler waits") == 1
+    assert "WARNING briefings.schedule: the database is free again; the scheduler goes on" in said
+
+
+def test_the_scheduler_ends_with_status_1_when_its_job_store_cannot_be_written(
+    tmp_path: Path,
+) -> None:
+    # a write that fails for good (here a trigger, as a broken disk would) ended
+    # APScheduler's thread; the process lived on, running no job, and its service manager
+    # never learnt of it
+    text = catalogue(None, tmp_path, "").read_text(encoding="utf-8")
+    config = tmp_path / "feeds.toml"
+    config.write_text(text.replace('fetch_interval = "15m"', 'fetch_interval = "1s"'))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "briefings.cli", "--config", str(config), "schedule", "--no-send"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        database = tmp_path / "briefings.db"
+        until(lambda: database.exists() and _has_jobs(database), 30)
+        with sqlite3.connect(database) as db:
+            db.execute(
+                f"CREATE TRIGGER broken BEFORE UPDATE ON {scheduling.JOBS_TABLE} "
+                "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+            )
+        db.close()
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 1, stderr
+    assert stderr.splitlines()[-1] == (
+        f"error: the scheduler stopped: {database}: cannot open or write the database file; "
+        "check that its folder exists and is writable, and that the disk works"
+    )
+    assert "Traceback" not in stderr
+
+
+def _has_jobs(database: Path) -> bool:
+    with sqlite3.connect(database) as db:
+        found = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = ?", (scheduling.JOBS_TABLE,)
+        ).fetchone()
+        jobs = found and db.execute(f"SELECT COUNT(*) FROM {scheduling.JOBS_TABLE}").fetchone()
+    db.close()
+    return bool(jobs and jobs[0])
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_during_a_fetch_leaves_the_store_consistent(
+    server: LocalServer, tmp_path: Path, stop: signal.Signals
+) -> None:
+    # SIGHUP: the terminal (an ssh session) it was started from closed
     feeds = ""
     for n in range(4):
         url = server.add(
@@ -349,7 +459,7 @@ def test_sigterm_during_a_fetch_leaves_the_store_consistent(
     )
     try:
         until(lambda: any(p == "/f3.xml" for p, _ in server.times), 30)
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop)
         _, stderr = process.communicate(timeout=30)
     finally:
         if process.poll() is None:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
 import sqlite3
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -135,6 +141,142 @@ Ankara.</description><pubDate>Sun, 22 Nov 2026 08:30:00 GMT</pubDate></item>
     with sqlite3.connect(path.parent / "briefings.db") as db:
         assert db.execute("SELECT COUNT(*) FROM entries").fetchone() == (2,)
         assert db.execute("SELECT COUNT(*) FROM editions").fetchone() == (2,)
+
+
+@pytest.mark.parametrize("old", [False, True], ids=["new", "version-1"])
+def test_processes_opening_a_store_at_once_make_or_upgrade_it_once(
+    tmp_path: Path, old: bool
+) -> None:
+    # A service manager starts schedule and serve together on a new or old database.
+    # Another program holds the file's write lock meanwhile, so each opener has looked
+    # at the schema before the first of them may change it.
+    path = tmp_path / "briefings.db"
+    if old:
+        version_1_database(path, "http://127.0.0.1:9")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")  # as every briefings since version 1 left it
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("CREATE TABLE IF NOT EXISTS other_program (x INTEGER)")
+    outcomes: list[str] = []
+
+    def open_store() -> None:
+        try:
+            Store(f"sqlite:///{path}").close()
+            outcomes.append("opened")
+        except BriefingsError as exc:
+            outcomes.append(str(exc))
+
+    openers = [threading.Thread(target=open_store) for _ in range(3)]
+    for opener in openers:
+        opener.start()
+    time.sleep(1.0)
+    holder.execute("COMMIT")
+    holder.close()
+    for opener in openers:
+        opener.join()
+    assert outcomes == ["opened"] * 3
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchall() == [
+            (str(SCHEMA_VERSION),)
+        ]
+        assert db.execute("SELECT COUNT(*) FROM entries").fetchone() == (int(old),)
+
+
+def _backup_commands(database: Path, copy: Path) -> list[list[str]]:
+    """The backup commands docs/running.md gives, for ``database`` into ``copy``."""
+    doc = (Path(__file__).parent.parent / "docs" / "running.md").read_text(encoding="utf-8")
+    lines = [line for line in doc.splitlines() if "VACUUM INTO" in line and "/srv/" in line]
+    assert len(lines) == 2, lines
+    commands = []
+    for line in lines:
+        line = line.replace("/srv/briefings/.venv/bin/python", sys.executable)
+        line = line.replace("/srv/briefings/briefings.db", shlex.quote(str(database)))
+        line = line.replace("/var/backups/briefings-$(date +%F).db", str(copy))
+        if line.startswith("sqlite3") and shutil.which("sqlite3") is None:
+            continue
+        commands.append(["sh", "-c", line])
+    return commands
+
+
+def test_the_documented_backup_taken_mid_fetch_opens_and_holds_the_data(
+    server: LocalServer, write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    feeds = ""
+    for n in range(2):
+        text = "Turkish and Azerbaijani ministers met in Ankara to discuss a railway. " * 3
+        url = server.add(
+            f"/f{n}.xml",
+            f"""<?xml version="1.0"?><rss version="2.0"><channel><title>W{n}</title>
+<item><title>Ankara and Baku railway talks {n}</title><link>{server.base}/a{n}</link>
+<guid>g{n}</guid><description>{text}</description>
+<pubDate>{format_datetime(datetime.now(UTC) - timedelta(hours=1))}</pubDate></item>
+</channel></rss>""",
+            headers={"Content-Type": "application/rss+xml"},
+        )
+        server.add(f"/a{n}", f"<html><body><p>{text * 8}</p></body></html>", delay=4 * n)
+        feeds += f'[[feeds]]\nname = "Wire {n}"\nurl = "{url}"\n\n'
+    config = write_config(f"[settings]\nallow_private_networks = true\nhost_delay = 0\n{feeds}")
+    database = tmp_path / "briefings.db"
+    fetch = subprocess.Popen(
+        [sys.executable, "-m", "briefings.cli", "--config", str(config), "fetch"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not any(path == "/a1" for path, _ in server.hits):  # the slow page is asked
+            assert time.monotonic() < deadline and fetch.poll() is None
+            time.sleep(0.05)
+        copies = []
+        for number, command in enumerate(_backup_commands(database, tmp_path / "copy.db")):
+            copy = tmp_path / f"copy-{number}.db"
+            command[-1] = command[-1].replace(str(tmp_path / "copy.db"), str(copy))
+            done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            copies.append(copy)
+        assert fetch.poll() is None  # the copies were taken while it fetched
+        _, stderr = fetch.communicate(timeout=60)
+    finally:
+        if fetch.poll() is None:
+            fetch.kill()
+            fetch.communicate()
+    assert fetch.returncode == 0, stderr
+    assert copies
+    for copy in copies:
+        assert not Path(f"{copy}-wal").exists() or Path(f"{copy}-wal").stat().st_size == 0
+        with sqlite3.connect(copy) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            titles = {row[0] for row in db.execute("SELECT title FROM entries")}
+        db.close()
+        assert titles == {"Ankara and Baku railway talks 0", "Ankara and Baku railway talks 1"}
+        store = Store(f"sqlite:///{copy}")
+        assert store.counts()["entries"] == 2
+        store.close()
+
+
+def test_an_upgrade_cut_short_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    # the last step of the upgrade fails (as when the process is killed before it ends):
+    # none of the steps before it stays done
+    path = tmp_path / "old.db"
+    version_1_database(path, "http://127.0.0.1:9")
+    with sqlite3.connect(path) as db:
+        before = db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+        db.execute("CREATE TRIGGER cut BEFORE INSERT ON meta BEGIN SELECT RAISE(ABORT, 'cut'); END")
+    db.close()
+    with pytest.raises(StoreError, match="cut"):
+        Store(f"sqlite:///{path}")
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER cut")
+        assert db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == before
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("1",)
+    db.close()
+    Store(f"sqlite:///{path}").close()  # and the next start upgrades it
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
+            str(SCHEMA_VERSION),
+        )
+    db.close()
 
 
 def test_a_store_of_a_newer_version_is_refused_in_one_line(
@@ -308,6 +450,54 @@ schedule = "0 7 * * *"
         assert pipeline.prune(pipeline.Run(config=config, store=store, now=NOW + hour)) is None
     finally:
         store.close()
+
+
+def test_pruning_forgets_the_links_that_led_to_pruned_articles(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    # an aggregator's feed links every article through a redirect: each link was kept as
+    # an alias of its article, and kept for ever after the article was pruned
+    from briefings import config as configuration
+    from briefings import pipeline
+
+    for path, title in STORIES.items():
+        server.add(f"/go/{path}", status=302, headers={"Location": f"{server.base}/news/{path}"})
+        text = " ".join([f"{title}, officials said on the day."] * 12)
+        server.add(
+            f"/news/{path}",
+            f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+            f"<p>{text}</p><p>{text}</p></article></body></html>",
+            headers={"Content-Type": "text/html"},
+        )
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        f'[settings]\nretention = "30d"\n\n[[feeds]]\nname = "Aggregator"\nid = "agg"\n'
+        f'url = "{server.base}/feed.xml"\n\n'
+        '[briefings.daily]\ntitle = "Daily"\nschedule = "0 7 * * *"\n',
+        encoding="utf-8",
+    )
+    config = configuration.load(path)
+    database = tmp_path / "briefings.db"
+
+    def fetch_at(moment: datetime, *names: str) -> None:
+        items = [(f"go/{n}", STORIES[n], moment - timedelta(hours=1)) for n in names]
+        server.add("/feed.xml", rss(server.base, items), headers={"Content-Type": "text/xml"})
+        store = pipeline.open_store(config)
+        try:
+            run = pipeline.Run(config=config, store=store, now=moment)
+            pipeline.fetch_feeds(run)
+            pipeline.fetch_pages(run)
+            pipeline.analyse(run)
+        finally:
+            store.close()
+
+    fetch_at(NOW - timedelta(days=200), "old1", "old2")
+    aliased = "SELECT url FROM aliases"
+    assert {u.rsplit("/", 1)[1] for (u,) in table_of(database, aliased)} == {"old1", "old2"}
+    fetch_at(NOW, "new1")
+    urls = "SELECT canonical_url FROM entries"
+    assert {u.rsplit("/", 1)[1] for (u,) in table_of(database, urls)} == {"new1"}
+    assert {u.rsplit("/", 1)[1] for (u,) in table_of(database, aliased)} == {"new1"}
 
 
 def test_a_short_retention_never_takes_what_a_repeat_window_needs(

@@ -9,7 +9,8 @@ import click
 
 from .. import config as configuration
 from .. import pipeline
-from .console import err, errors_to_exit
+from ..errors import BriefingsError
+from .console import _fail, err, errors_to_exit
 from .sending import _can_send
 
 
@@ -20,7 +21,8 @@ from .sending import _can_send
 def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
     """Run every briefing on its schedule until stopped.
 
-    SIGTERM or Ctrl-C stops it once the job in hand is done; a second one stops it at once.
+    SIGTERM, SIGHUP or Ctrl-C stops it once the job in hand is done; a second one stops it
+    at once.
     Jobs live in the database: after a restart, an edition missed by at most
     settings.misfire_grace runs once; jobs of briefings no longer in the
     configuration are dropped.
@@ -65,8 +67,28 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
                 os._exit(1)
             stop.set()
 
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
+        # SIGHUP too: the terminal it was started from closed; its default would end the
+        # process mid-job, with no word in the log
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(number, on_signal)
+        ended: list[str] = []
+        others = threading.excepthook
+
+        def on_thread_error(args: threading.ExceptHookArgs) -> None:
+            # APScheduler's own thread ended (a job-store write failed): no job would run
+            # again, so the process ends too, for its service manager to restart it
+            if args.thread is None or args.thread.name != "APScheduler":
+                others(args)
+                return
+            error = args.exc_value
+            ended.append(
+                str(error)
+                if isinstance(error, BriefingsError)
+                else f"{args.exc_type.__name__}: {str(error).splitlines()[0] if error else ''}"
+            )
+            stop.set()
+
+        threading.excepthook = on_thread_error
         with errors_to_exit():
             changes = service.start()
         err.print(
@@ -78,8 +100,13 @@ def schedule(config_path: Path, listing: bool, no_send: bool) -> None:
             changed = service.take_up()
             if changed is not None:
                 err.print(f"{config_path.name} changed: {', '.join(changed) or 'no job changed'}")
-        err.print("stopping: waiting for the job in hand to finish (again to abandon it)")
+        if ended:
+            err.print("stopping: the scheduler's thread ended; waiting for the job in hand")
+        else:
+            err.print("stopping: waiting for the job in hand to finish (again to abandon it)")
         service.stop(wait=True)
+        if ended:
+            _fail([f"the scheduler stopped: {ended[0]}"], 1)
     finally:
         service.stop(wait=False)
         store.close()

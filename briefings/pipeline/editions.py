@@ -308,14 +308,15 @@ def publish(
 
 
 def publish_approved(config: Config, briefing_id: str, edition_id: str) -> Path:
-    """Write an approved draft's public files, read back from its whole edition, and the
-    archive pages that list it; return its folder in the output folder."""
+    """Write an approved draft's files, read back from its whole edition, and the archive
+    pages that list it; return its folder in the output folder.
+
+    Its private files are written again too, before the public ones replace the folder: a
+    draft an earlier version wrote has its whole edition in the output folder only."""
     briefing = config.briefing(briefing_id)
     edition = read_edition(config, briefing_id, edition_id)
     env = render.environment(config.settings.templates)
-    rendered = render_edition(config, briefing, edition, env=env)
-    output, _ = edition_folders(config, briefing_id, edition_id)
-    path = write_edition(output, rendered.public)
+    path, _ = publish(config, edition, render_edition(config, briefing, edition, env=env))
     write_archive(config, env)
     return path
 

@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobEvent
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
@@ -23,6 +22,7 @@ from .. import schedule as package  # tests set its clock (``now``): read it the
 from ..config import Config
 from ..errors import BriefingsError, ConfigError
 from ..store import Store
+from ..store.jobs import PatientJobStore
 from .executor import _SAID, _Executor
 from .jobs import RETRY, RETRY_AFTER, STOPPING, Busy, Stopped, edition_job
 from .listing import Upcoming, _local
@@ -52,7 +52,7 @@ class Scheduler:
         self.runs: list[tuple[str, str]] = []
         """(job id, outcome: executed, missed or error), in order, for reports and tests."""
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE)},
+            jobstores={"default": PatientJobStore(engine=store.engine, tablename=JOBS_TABLE)},
             executors={"default": self.executor},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=UTC,

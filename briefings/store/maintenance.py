@@ -3,13 +3,18 @@ the row counts reports show."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import and_, func, insert, select
 
+from ..errors import StoreError
 from .base import IN_CHUNK, StoreBase
 from .ledger import PRUNED
 from .schema import (
+    aliases,
     analyses,
     carried,
     deliveries,
@@ -38,7 +43,8 @@ class Maintenance(StoreBase):
 
         * entries published before ``before`` and not listed by a feed since (a feed that
           still lists one would bring it back as new), with their analyses, index rows,
-          pages and sightings, and the kept stories left with no article;
+          pages, sightings and aliases (the links that led to them), and the kept
+          stories left with no article;
         * what editions carried before ``before``, and the stories they sent;
         * the delivery ledger of editions built before ``before`` that are sent or
           skipped: their lines become one :data:`PRUNED` line, so that ``send`` knows the
@@ -87,6 +93,9 @@ class Maintenance(StoreBase):
             done["sightings"] = conn.execute(
                 sightings.delete().where(sightings.c.canonical_url.not_in(select(gone_url)))
             ).rowcount
+            done["aliases"] = conn.execute(
+                aliases.delete().where(aliases.c.canonical_url.not_in(select(gone_url)))
+            ).rowcount
             done["carried"] = conn.execute(
                 carried.delete().where(carried.c.sent_at < before)
             ).rowcount
@@ -121,9 +130,13 @@ class Maintenance(StoreBase):
 
     def vacuum(self) -> None:
         """Rewrite a SQLite file to hold only its rows: what :meth:`prune` freed is given
-        back to the disk. Needs free space as large as the file, and the file to itself."""
+        back to the disk. Needs free space as large as the file both beside it and in
+        SQLite's temporary folder (:class:`StoreError` naming the one short of it before
+        anything starts), and the file to itself."""
         if not self.url.startswith("sqlite"):
             return
+        if self.url.startswith("sqlite:///") and self.url != "sqlite:///:memory:":
+            _room_to_vacuum(Path(self.url.removeprefix("sqlite:///")))
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM")
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -135,6 +148,44 @@ class Maintenance(StoreBase):
                 t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
                 for t in (feeds, entries, pages, editions)
             }
+
+
+def _room_to_vacuum(database: Path) -> None:
+    """Refuse a vacuum that would fill a disk: SQLite copies the rows to a temporary
+    file, then writes them back through the write-ahead log beside the database."""
+    size = sum(p.stat().st_size for p in (database, Path(f"{database}-wal")) if p.exists())
+    beside, temporary = database.parent, _temporary_folder()
+    if temporary.stat().st_dev == beside.stat().st_dev:
+        checks = [(beside, 2 * size, "beside it and for its temporary copy", "")]
+    else:
+        checks = [
+            (beside, size, "beside it", ""),
+            (
+                temporary,
+                size,
+                "for its temporary copy",
+                "set SQLITE_TMPDIR to a folder with room, or ",
+            ),
+        ]
+    for folder, needed, what, other in checks:
+        free = shutil.disk_usage(folder).free
+        if free < needed:
+            raise StoreError(
+                f"{database}: cannot vacuum: it needs about {needed / 1e6:,.1f} MB free {what}, "
+                f"and {folder} has {free / 1e6:,.1f} MB; {other}free some space there"
+            )
+
+
+def _temporary_folder() -> Path:
+    """Where SQLite puts its temporary files: the first writable folder of
+    ``SQLITE_TMPDIR``, ``TMPDIR``, ``/var/tmp``, ``/usr/tmp``, ``/tmp``, else ``.``."""
+    for name in (os.environ.get("SQLITE_TMPDIR"), os.environ.get("TMPDIR")):
+        if name and os.path.isdir(name) and os.access(name, os.W_OK | os.X_OK):
+            return Path(name)
+    for name in ("/var/tmp", "/usr/tmp", "/tmp"):
+        if os.path.isdir(name) and os.access(name, os.W_OK | os.X_OK):
+            return Path(name)
+    return Path(".")
 
 
 def _moment(stamp: str) -> datetime:

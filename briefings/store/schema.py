@@ -316,7 +316,16 @@ class NewerSchema(Exception):
 
 def upgrade(conn: Connection) -> None:
     """Make the tables a new database lacks and bring an older one to ``SCHEMA_VERSION``;
-    :class:`NewerSchema` for a database a newer briefings made."""
+    :class:`NewerSchema` for a database a newer briefings made.
+
+    A database at ``SCHEMA_VERSION`` is only read. Otherwise all of it is one transaction
+    that holds SQLite's write lock from the start, so an upgrade cut short leaves the
+    database as it was, and processes opening a database at once make or migrate it once:
+    the others wait for it, then find it done."""
+    if _version(conn) == SCHEMA_VERSION:
+        return
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
     fresh = not inspect(conn).has_table("entries")
     metadata.create_all(conn)
     found = conn.execute(select(meta.c.value).where(meta.c.key == "schema")).first()
@@ -329,6 +338,14 @@ def upgrade(conn: Connection) -> None:
                 conn.execute(text(statement))
     conn.execute(meta.delete().where(meta.c.key == "schema"))
     conn.execute(insert(meta).values(key="schema", value=str(SCHEMA_VERSION)))
+
+
+def _version(conn: Connection) -> int | None:
+    """The schema version the database records; None when it records none."""
+    if not inspect(conn).has_table("meta"):
+        return None
+    found = conn.execute(select(meta.c.value).where(meta.c.key == "schema")).scalar()
+    return None if found is None else int(found)
 
 
 def _already_there(conn: Any, statement: str) -> bool:
