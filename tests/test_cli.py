@@ -764,9 +764,23 @@ def test_fetch_and_build_on_a_terminal_show_progress_and_work(tmp_path: Path) ->
     assert "TypeError" not in shown
     assert list((tmp_path / "out" / "turkey").glob("*/index.html"))
     assert re.search(r"\x1b\[[39]\d", shown)  # coloured bars
-    status, shown = on_a_terminal(["build", "turkey"], tmp_path, env={"NO_COLOR": "1"})
+    # A new story, so that the next run has an edition whether or not its minute (the
+    # edition's name) is the first run's: a later edition leaves out what one carried.
+    feed.write_text(
+        rss(
+            "https://example.org",
+            ("/a", "Erdoğan hosts Aliyev in Ankara", LONG),
+            (
+                "/b",
+                "Turkish lira steadies after central bank holds rates",
+                "The central bank in Turkey kept its policy rate unchanged on Thursday, and the "
+                "lira firmed against the dollar as exporters sold foreign currency. " * 12,
+            ),
+        )
+    )
+    status, shown = on_a_terminal(["run", "--once"], tmp_path, env={"NO_COLOR": "1"})
     assert status == 0, shown
-    assert "1 edition" in shown
+    assert "1 new entry, 1 edition" in shown
     assert not re.search(r"\x1b\[[39]\d", shown)  # https://no-color.org
 
 
