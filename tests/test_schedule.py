@@ -1144,7 +1144,15 @@ def test_a_running_scheduler_takes_up_briefings_added_and_removed_in_feeds_toml(
         )
         return dict(line.split(None, 1) for line in shown.stdout.splitlines())
 
+    def stored() -> set[str]:
+        try:
+            return set(job_names(tmp_path / "briefings.db"))
+        except sqlite3.OperationalError:  # not made yet
+            return set()
+
     try:
+        # the scheduler itself has started (--list alone shows what the file would make)
+        until(lambda: stored() == {"daily", "fetch"})
         until(lambda: set(listed()) == {"daily", "fetch"})
         edited = text.replace(DAILY, "") + (
             '\n[briefings.evening]\ntitle = "Evening"\nschedule = "0 18 * * *"\n'

@@ -182,6 +182,41 @@ def test_processes_opening_a_store_at_once_make_or_upgrade_it_once(
         assert db.execute("SELECT COUNT(*) FROM entries").fetchone() == (int(old),)
 
 
+def test_schedulers_starting_at_once_make_the_jobs_table_once(tmp_path: Path) -> None:
+    # `schedule` and `schedule --list` started together: each found no jobs table, and the
+    # second to create it ended with "table scheduler_jobs already exists" (seen in CI)
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from briefings.store.jobs import PatientJobStore
+
+    path = tmp_path / "briefings.db"
+    stores = [Store(f"sqlite:///{path}") for _ in range(3)]
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # each looks for the table before any may make it
+    holder.execute("CREATE TABLE IF NOT EXISTS other_program (x INTEGER)")
+    outcomes: list[str] = []
+
+    def start(store: Store) -> None:
+        jobs = PatientJobStore(engine=store.engine, tablename="scheduler_jobs")
+        try:
+            jobs.start(BackgroundScheduler(), "default")
+            outcomes.append("started")
+        except Exception as exc:
+            outcomes.append(str(exc).splitlines()[0])
+
+    starters = [threading.Thread(target=start, args=(store,)) for store in stores]
+    for starter in starters:
+        starter.start()
+    time.sleep(1.0)
+    holder.execute("COMMIT")
+    holder.close()
+    for starter in starters:
+        starter.join()
+    for store in stores:
+        store.close()
+    assert outcomes == ["started"] * 3
+
+
 def _backup_commands(database: Path, copy: Path) -> list[list[str]]:
     """The backup commands docs/running.md gives, for ``database`` into ``copy``."""
     doc = (Path(__file__).parent.parent / "docs" / "running.md").read_text(encoding="utf-8")

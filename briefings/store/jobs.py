@@ -53,6 +53,17 @@ class PatientJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
                     self._said = False
             return result
 
+    def start(self, scheduler: Any, alias: str) -> None:
+        """Make the jobs table if it is missing. Two processes starting at once
+        (``schedule`` beside ``schedule --list``) both found it missing, and the second
+        ended with 'table scheduler_jobs already exists': it now finds the table made."""
+        try:
+            self._patiently(lambda: super(PatientJobStore, self).start(scheduler, alias))
+        except OperationalError as exc:
+            if "already exists" not in str(exc):
+                raise
+            super().start(scheduler, alias)
+
     def lookup_job(self, job_id: str) -> Job | None:
         return self._patiently(lambda: super(PatientJobStore, self).lookup_job(job_id))
 
